@@ -1,0 +1,44 @@
+"""losses_xp: loss functions written once against the Python array API standard.
+
+Every loss accepts arrays of any array-API library that array-api-compat supports
+(NumPy, PyTorch, JAX, CuPy, Dask, array-api-strict) and returns an array of the same
+library, on the same device, in the input's floating dtype.
+
+>>> import numpy as np, losses_xp as lx
+>>> float(lx.mse_loss(np.array([1.0, 2.0]), np.array([1.0, 4.0])))
+2.0
+"""
+
+from ._version import __version__
+from .classification import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    categorical_cross_entropy,
+    cross_entropy,
+    nll_loss,
+)
+from .regression import (
+    huber_loss,
+    l1_loss,
+    log_cosh_loss,
+    mae_loss,
+    mse_loss,
+    rmse_loss,
+    smooth_l1_loss,
+)
+
+__all__ = [
+    "__version__",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "categorical_cross_entropy",
+    "cross_entropy",
+    "huber_loss",
+    "l1_loss",
+    "log_cosh_loss",
+    "mae_loss",
+    "mse_loss",
+    "nll_loss",
+    "rmse_loss",
+    "smooth_l1_loss",
+]

@@ -1,0 +1,134 @@
+"""The one module that imports array-api-compat.
+
+Everything backend-specific that the losses need goes through here: resolving the
+namespace of the inputs, recognising a backend, reading an array's device, a
+per-backend stop-gradient, and deciding whether an array's values may be read on
+the host (for eager value checks) without a sync, a trace error or a Dask compute.
+
+Vendoring: if a copy of array-api-compat was placed inside the package as
+``losses_xp/_vendor/array_api_compat`` (``python -m losses_xp vendor`` does that),
+it is used instead of the installed one.  Only relative imports are used in the
+package, so the whole folder can be copied into another project's tree.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+try:  # a vendored copy beside the package wins
+    from ._vendor import array_api_compat as _aac  # type: ignore[attr-defined,unused-ignore]
+except ImportError:
+    import array_api_compat as _aac
+
+__all__ = [
+    "Array",
+    "Namespace",
+    "device",
+    "is_array",
+    "is_cupy",
+    "is_dask",
+    "is_jax",
+    "is_numpy",
+    "is_strict",
+    "is_torch",
+    "library_name",
+    "namespace",
+    "stop_gradient",
+    "values_readable",
+]
+
+Array = Any
+Namespace = Any
+
+device = _aac.device
+is_array = _aac.is_array_api_obj
+is_numpy = _aac.is_numpy_namespace
+is_torch = _aac.is_torch_namespace
+is_jax = _aac.is_jax_namespace
+is_dask = _aac.is_dask_namespace
+is_cupy = _aac.is_cupy_namespace
+is_strict = _aac.is_array_api_strict_namespace
+
+
+def library_name(x: object) -> str:
+    """The top-level module of an array's type, e.g. ``'torch'`` or ``'numpy'``."""
+    return type(x).__module__.split(".")[0]
+
+
+def namespace(arrays: dict[str, object], options: dict[str, object] | None = None) -> Namespace:
+    """The array namespace shared by the named input ``arrays`` and array-valued ``options``.
+
+    Every value of ``arrays`` must be an array; ``options`` (``weight``, ``pos_weight``
+    ...) take part only when they are arrays (``None`` and Python sequences are skipped).
+    Raises ``TypeError`` naming the arguments and libraries when an input is not an
+    array or when the arrays come from different libraries.
+    """
+    present = dict(arrays)
+    present.update({k: v for k, v in (options or {}).items() if is_array(v)})
+    for name, value in arrays.items():
+        if not is_array(value):
+            raise TypeError(
+                f"`{name}` must be an array (NumPy, PyTorch, JAX, CuPy, Dask or another "
+                f"array-API library); got {type(value).__module__}.{type(value).__qualname__}"
+            )
+    libs: dict[str, str] = {}
+    for name, value in present.items():
+        libs.setdefault(library_name(value), name)
+    if len(libs) > 1:
+        described = ", ".join(f"`{arg}` is a {lib} array" for lib, arg in libs.items())
+        raise TypeError(
+            f"all array arguments must come from the same array library; {described}. "
+            "Convert them to one library first."
+        )
+    return _aac.array_namespace(*present.values())
+
+
+def stop_gradient(xp: Namespace, x: Array) -> Array:
+    """``x`` with its gradient stopped, without touching any global grad mode.
+
+    PyTorch: ``Tensor.detach``; JAX: ``jax.lax.stop_gradient``; libraries without
+    autodiff (NumPy, CuPy, Dask, array-api-strict): ``x`` itself.
+    """
+    if is_torch(xp):
+        return x.detach()
+    if is_jax(xp):
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    return x
+
+
+def values_readable(*arrays: object) -> bool:
+    """Whether reading the values of every array is cheap, eager and sync-free.
+
+    True for NumPy and array-api-strict arrays, for PyTorch CPU tensors outside
+    ``torch.compile`` tracing and functorch transforms, and for concrete (untraced)
+    JAX arrays on the CPU.  False for Dask (it would compute), CuPy and CUDA tensors
+    (a device sync), JAX tracers (``jit``/``grad``/``vmap``) and anything unknown.
+    Value-dependent validation runs only when this is True.
+    """
+    return all(_readable(a) for a in arrays if a is not None)
+
+
+def _readable(x: object) -> bool:
+    lib = library_name(x)
+    if lib in ("numpy", "array_api_strict"):
+        return True
+    if lib == "torch":
+        torch = sys.modules["torch"]
+        if torch.compiler.is_compiling():
+            return False
+        functorch = getattr(torch._C, "_functorch", None)
+        if functorch is not None and functorch.is_functorch_wrapped_tensor(x):
+            return False
+        return bool(x.device.type == "cpu")  # type: ignore[attr-defined]
+    if lib in ("jax", "jaxlib"):
+        jax = sys.modules["jax"]
+        if isinstance(x, jax.core.Tracer):
+            return False
+        try:
+            return all(d.platform == "cpu" for d in x.devices())  # type: ignore[attr-defined]
+        except Exception:  # deleted or otherwise unreadable buffers
+            return False
+    return False

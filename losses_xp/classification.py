@@ -1,0 +1,451 @@
+"""Cross-entropy losses: binary (probabilities and logits), softmax, NLL, categorical.
+
+Conventions shared by this module:
+
+* Prediction first, target second, options keyword-only.
+* The class axis of multi-class losses is ``axis=-1``; PyTorch-layout ``(N, C, d1, ...)``
+  inputs pass ``axis=1``.  Integer class-index targets have the logits' shape without
+  the class axis; probability targets have the logits' shape.
+* Logits are handled in log space (``log_softmax`` with the maximum subtracted,
+  ``softplus``); probabilities are clamped to ``[eps, 1 - eps]`` with ``eps`` the
+  machine epsilon of the input dtype (``finfo(dtype).eps``: 1.2e-7 for float32,
+  9.8e-4 for float16, 7.8e-3 for bfloat16), never a fixed 1e-7.
+* Invalid values (a class index outside ``[0, C)`` that is not ``ignore_index``, a
+  probability outside [0, 1]) raise ``ValueError`` when the inputs can be read eagerly
+  on the host (NumPy, array-api-strict, PyTorch CPU outside ``torch.compile``, concrete
+  JAX CPU arrays).  Under ``jax.jit``, ``torch.compile``, Dask or on an accelerator
+  nothing is read: an out-of-range class index then gives NaN for that element (and so
+  for the mean and sum), never a plausible number; an out-of-range probability gives
+  whatever the formula yields.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._compat import Array, Namespace, namespace, values_readable
+from ._primitives import gather_at_class, log_softmax, softplus_pair
+from ._reduction import reduce, weighted_mean
+from ._validation import (
+    broadcastable_to,
+    check_reduction,
+    floating_input,
+    integer_input,
+    normalize_axis,
+    numeric_target,
+    option_array,
+    python_number,
+    same_shape,
+    values_in_range,
+)
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "categorical_cross_entropy",
+    "cross_entropy",
+    "nll_loss",
+]
+
+
+# --------------------------------------------------------------------------- binary
+
+
+def _binary_inputs(pred: Array, target: Array, pred_name: str, options: dict[str, object],
+                   reduction: str) -> tuple[Namespace, Any, Any, Array]:
+    check_reduction(reduction)
+    xp = namespace({pred_name: pred, "target": target}, options)
+    out_dtype, dtype = floating_input(xp, pred, pred_name)
+    numeric_target(xp, target, "target")
+    same_shape(pred, target, (pred_name, "target"))
+    values_in_range(xp, target, 0.0, 1.0, "target")
+    return xp, out_dtype, dtype, xp.astype(target, dtype)
+
+
+def _element_weight(xp: Namespace, weight: object, name: str, dtype: Any, like: Array) -> Array:
+    w = option_array(xp, weight, name, dtype, like)
+    broadcastable_to(w, tuple(like.shape), name, "the input")
+    return w
+
+
+def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = None,
+                         reduction: str = "mean") -> Array:
+    r"""Binary cross-entropy on probabilities.
+
+    .. math:: \ell_i = -w_i\,\big[y_i \log p_i + (1 - y_i) \log(1 - p_i)\big],
+              \quad p_i = \operatorname{clip}(\hat p_i, \epsilon, 1 - \epsilon)
+
+    with :math:`\epsilon` = ``finfo(probs.dtype).eps``, so the loss is finite at
+    :math:`\hat p \in \{0, 1\}` in every dtype (PyTorch instead clamps each log at
+    -100, Keras clips with a fixed 1e-7 that is 0 in float16).  At a clamped
+    probability the gradient is 0, as for Keras.  Prefer
+    :func:`binary_cross_entropy_with_logits` when logits are available: it is exact.
+
+    Parameters
+    ----------
+    probs : array
+        Probabilities in [0, 1], real floating dtype.
+    target : array
+        Targets in [0, 1] (soft targets allowed) of exactly ``probs``' shape.
+    weight : array or sequence, optional
+        Element weights broadcastable to ``probs.shape``.
+    reduction : {'mean', 'sum', 'none'}
+        ``mean`` divides the (weighted) sum by the number of elements, as in
+        ``torch.nn.functional.binary_cross_entropy``.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> round(float(lx.binary_cross_entropy(np.array([0.9, 0.2]), np.array([1.0, 0.0]))), 6)
+    0.164252
+    """
+    xp, out, dtype, y = _binary_inputs(probs, target, "probs", {"weight": weight}, reduction)
+    values_in_range(xp, probs, 0.0, 1.0, "probs")
+    eps = float(xp.finfo(probs.dtype).eps)
+    p = xp.clip(xp.astype(probs, dtype), min=eps, max=1.0 - eps)
+    loss = -(y * xp.log(p) + (1.0 - y) * xp.log1p(-p))
+    if weight is not None:
+        loss = loss * _element_weight(xp, weight, "weight", dtype, probs)
+    return reduce(xp, loss, reduction, out)
+
+
+def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
+                                     weight: Array | None = None,
+                                     pos_weight: Array | None = None,
+                                     reduction: str = "mean") -> Array:
+    r"""Binary cross-entropy on logits (sigmoid + BCE in one stable step).
+
+    .. math:: \ell_i = w_i\,\big[p_c\, y_i \operatorname{softplus}(-x_i)
+                       + (1 - y_i) \operatorname{softplus}(x_i)\big]
+
+    which is :math:`-w_i[p_c y_i \log\sigma(x_i) + (1 - y_i)\log(1 - \sigma(x_i))]`.
+    Both softplus terms come from one ``exp`` and one ``log1p`` of :math:`-|x|`, so the
+    result is exact in both tails: :math:`x = 10^4, y = 0.3` gives 7000, and
+    :math:`x = -20, y = 0` gives 2.06e-9 (not 0, as ``max(x,0) - xy + log1p(e^{-|x|})``
+    does in float32 at large :math:`|x|` when both terms cancel).
+
+    Parameters
+    ----------
+    logits : array
+        Real floating dtype.
+    target : array
+        Targets in [0, 1] (soft targets allowed) of exactly ``logits``' shape.
+    weight : array or sequence, optional
+        Element weights broadcastable to ``logits.shape``.
+    pos_weight : array or sequence, optional
+        Weight :math:`p_c` of the positive term, broadcast against ``logits`` from the
+        right (one value per class along the last axis), as in PyTorch.
+    reduction : {'mean', 'sum', 'none'}
+        ``mean`` divides by the number of elements.
+
+    Notes
+    -----
+    Equals ``torch.nn.functional.binary_cross_entropy_with_logits`` and
+    ``optax.sigmoid_binary_cross_entropy`` (element-wise).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> float(lx.binary_cross_entropy_with_logits(np.array([1e4]), np.array([0.3])))
+    7000.0
+    """
+    xp, out, dtype, y = _binary_inputs(
+        logits, target, "logits", {"weight": weight, "pos_weight": pos_weight}, reduction)
+    sp_neg, sp_pos = softplus_pair(xp, xp.astype(logits, dtype))  # -log σ(x), -log(1-σ(x))
+    pos = y * sp_neg
+    if pos_weight is not None:
+        pos = pos * _element_weight(xp, pos_weight, "pos_weight", dtype, logits)
+    loss = pos + (1.0 - y) * sp_pos
+    if weight is not None:
+        loss = loss * _element_weight(xp, weight, "weight", dtype, logits)
+    return reduce(xp, loss, reduction, out)
+
+
+# ---------------------------------------------------------------------- multi-class
+
+
+def _class_weight(xp: Namespace, weight: object, num_classes: int, dtype: Any,
+                  like: Array) -> Array:
+    w = option_array(xp, weight, "weight", dtype, like)
+    if tuple(w.shape) != (num_classes,):
+        raise ValueError(
+            f"`weight` must have one value per class, shape ({num_classes},); "
+            f"got shape {tuple(w.shape)}"
+        )
+    return w
+
+
+def _expand_at(xp: Namespace, w: Array, ndim: int, axis: int) -> Array:
+    """A per-class vector reshaped to broadcast along ``axis`` of an ``ndim``-d array."""
+    shape = [1] * ndim
+    shape[axis] = w.shape[0]
+    return xp.reshape(w, tuple(shape))
+
+
+def _index_target_shape(x: Array, target: Array, axis: int, x_name: str) -> None:
+    expected = tuple(x.shape[:axis]) + tuple(x.shape[axis + 1:])
+    got = tuple(target.shape)
+    if got == expected:
+        return
+    hint = ""
+    if len(got) == x.ndim - 1:
+        fits = [a for a in range(x.ndim)
+                if tuple(x.shape[:a]) + tuple(x.shape[a + 1:]) == got]
+        if fits:
+            hint = (f"; it would fit class axis {fits[0]} (pass axis={fits[0]}: PyTorch-layout "
+                    "(N, C, ...) inputs need axis=1)")
+    raise ValueError(
+        f"class-index `target` must have the shape of `{x_name}` {tuple(x.shape)} without "
+        f"the class axis {axis}, i.e. {expected}; got {got}{hint}"
+    )
+
+
+def _check_indices(xp: Namespace, target: Array, num_classes: int,
+                   ignore_index: int | None) -> None:
+    if not values_readable(target) or math.prod(target.shape) == 0:
+        return
+    bad = (target < 0) | (target >= num_classes)
+    if ignore_index is not None:
+        bad = bad & (target != ignore_index)
+    if bool(xp.any(bad)):
+        lo = int(xp.min(xp.where(bad, target, num_classes)))
+        hi = int(xp.max(xp.where(bad, target, -1)))
+        shown = str(lo) if lo == hi else f"{lo} .. {hi}"
+        raise ValueError(
+            f"`target` class indices must be in [0, {num_classes})"
+            + ("" if ignore_index is None else f" or equal ignore_index ({ignore_index})")
+            + f"; got {shown}"
+        )
+
+
+def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
+         ignore_index: int | None, smoothing: float, reduction: str, dtype: Any,
+         out_dtype: Any, like: Array) -> Array:
+    """Negative log-likelihood of class indices, with PyTorch's ignore/weight/smoothing.
+
+    Per element: ``(1 - ε) · w[y] · (-logp[y]) + ε/C · Σ_c w_c · (-logp_c)`` for a kept
+    target, 0 for an ignored one, NaN for an out-of-range one.  ``mean`` divides the
+    sum by ``Σ w[y]`` over kept targets (NaN when every target is ignored).
+    ``ignore_index=None`` keeps every target.
+    """
+    num_classes = logp.shape[axis]
+    _check_indices(xp, target, num_classes, ignore_index)
+    in_range = (target >= 0) & (target < num_classes)
+    kept = xp.ones_like(in_range) if ignore_index is None else target != ignore_index
+    valid = kept & in_range
+    safe = xp.where(valid, target, 0)
+    picked = gather_at_class(xp, logp, safe, axis)
+    if weight is None:
+        w_t = xp.astype(kept, dtype)
+        nll = xp.where(kept, -picked, 0.0)
+    else:
+        w = _class_weight(xp, weight, num_classes, dtype, like)
+        w_t = xp.where(kept, xp.take(w, xp.reshape(safe, (-1,))), 0.0)
+        w_t = xp.reshape(w_t, tuple(target.shape))
+        nll = xp.where(kept, -picked, 0.0) * w_t
+    loss = nll
+    if smoothing > 0.0:
+        terms = logp if weight is None else logp * _expand_at(xp, w, logp.ndim, axis)
+        smooth = xp.where(kept, -xp.sum(terms, axis=axis), 0.0)
+        loss = (1.0 - smoothing) * nll + (smoothing / num_classes) * smooth
+    # an index outside [0, C) that is not ignore_index: NaN, never a plausible number
+    loss = xp.where(kept & xp.logical_not(valid), math.nan, loss)
+    return weighted_mean(xp, loss, w_t, reduction, out_dtype)
+
+
+def _soft_ce(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
+             smoothing: float, reduction: str, dtype: Any, out_dtype: Any,
+             like: Array) -> Array:
+    """Cross-entropy against class probabilities: ``-Σ_c w_c t_c logp_c``; mean over samples."""
+    num_classes = logp.shape[axis]
+    t = xp.astype(target, dtype)
+    if smoothing > 0.0:
+        t = t * (1.0 - smoothing) + smoothing / num_classes
+    # double where: a zero target times a -inf log-probability is 0, and neither the value
+    # nor the gradient sees the -inf
+    zero = t == 0
+    terms = t * xp.where(zero, 0.0, logp)
+    if weight is not None:
+        terms = terms * _expand_at(xp, _class_weight(xp, weight, num_classes, dtype, like),
+                                   logp.ndim, axis)
+    return reduce(xp, -xp.sum(terms, axis=axis), reduction, out_dtype)
+
+
+def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
+                  weight: Array | None = None, ignore_index: int = -100,
+                  label_smoothing: float = 0.0, reduction: str = "mean") -> Array:
+    r"""Softmax cross-entropy (PyTorch ``torch.nn.functional.cross_entropy`` semantics).
+
+    With class-index targets :math:`y_i` and :math:`\log p = \operatorname{log\_softmax}(x)`
+    along ``axis``:
+
+    .. math:: \ell_i = (1-\varepsilon)\, w_{y_i}\,(-\log p_{i,y_i})
+              + \frac{\varepsilon}{C} \sum_c w_c\,(-\log p_{i,c})
+
+    and with probability targets :math:`t` (same shape as ``logits``):
+
+    .. math:: \ell_i = -\sum_c w_c\, \tilde t_{i,c} \log p_{i,c},
+              \quad \tilde t = (1 - \varepsilon)\, t + \varepsilon / C
+
+    Reductions (the exact denominators):
+
+    * class indices, ``mean``: :math:`\sum_i \ell_i / \sum_{i \text{ kept}} w_{y_i}` — the
+      summed weights of the targets that are not ``ignore_index`` (the count of kept
+      targets without ``weight``).  When every target is ignored this is 0/0 = NaN,
+      exactly as PyTorch (Keras returns 0).  Ignored targets are excluded from the
+      numerator, the denominator and the smoothing term; ``none`` gives 0 there.
+    * probability targets, ``mean``: the plain mean over samples (weights do not enter
+      the denominator), as PyTorch.  ``ignore_index`` does not apply.
+    * ``sum``: :math:`\sum_i \ell_i`.
+
+    Label smoothing is :math:`\varepsilon / C` (PyTorch, optax, Keras categorical).  A
+    ``-inf`` logit whose target probability is 0 contributes exactly 0 (not NaN).
+
+    Parameters
+    ----------
+    logits : array
+        Unnormalised scores, real floating dtype, classes along ``axis``.
+    target : array
+        Integer class indices with ``logits``' shape without ``axis`` or class
+        probabilities with ``logits``' shape (floating).  Floating targets of the index
+        shape are a ``TypeError`` (class indices must be integers).
+    axis : int
+        The class axis; ``-1`` by default, ``1`` for PyTorch's ``(N, C, d1, ...)``.
+    weight : array or sequence, optional
+        One weight per class, shape ``(C,)``.
+    ignore_index : int
+        Class-index targets equal to it are ignored.  Default -100 as in PyTorch.
+    label_smoothing : float
+        :math:`\varepsilon` in [0, 1].
+    reduction : {'mean', 'sum', 'none'}
+
+    Returns
+    -------
+    array
+        In ``logits``' library, device and dtype; ``none`` has the target's shape
+        (index targets) or ``logits``' shape without ``axis`` (probability targets).
+
+    Notes
+    -----
+    The log-softmax subtracts the row maximum (with its gradient stopped), so logits of
+    ±1e4 in float32 and ±1e2 in float16 give finite values and gradients.  Class
+    indices outside ``[0, C)``: ``ValueError`` when readable, NaN under tracing (see
+    the module notes).
+
+    References
+    ----------
+    PyTorch, ``torch.nn.CrossEntropyLoss``; Szegedy et al., "Rethinking the Inception
+    Architecture for Computer Vision", CVPR 2016 (label smoothing).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    >>> round(float(lx.cross_entropy(logits, np.array([0, 2]))), 6)
+    0.175456
+    """
+    check_reduction(reduction)
+    eps = python_number(label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
+    ignore = _ignore_index(ignore_index)
+    xp = namespace({"logits": logits, "target": target}, {"weight": weight})
+    out_dtype, dtype = floating_input(xp, logits, "logits")
+    ax = normalize_axis(logits.ndim, axis)
+    logp = log_softmax(xp, xp.astype(logits, dtype), ax)
+    if target.ndim == logits.ndim and xp.isdtype(target.dtype, "real floating"):
+        same_shape(logits, target, ("logits", "target"))
+        values_in_range(xp, target, 0.0, 1.0, "target")
+        return _soft_ce(xp, logp, target, ax, weight, eps, reduction, dtype, out_dtype, logits)
+    _index_target_shape(logits, target, ax, "logits")
+    integer_input(xp, target, "target", _INDEX_HINT)
+    return _nll(xp, logp, target, ax, weight, ignore, eps, reduction, dtype, out_dtype, logits)
+
+
+_INDEX_HINT = (" (a target with the logits' shape without the class axis holds class "
+               "indices; pass class probabilities with the logits' full shape instead)")
+
+
+def _ignore_index(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"`ignore_index` must be a Python int; got {type(value).__name__}")
+    return value
+
+
+def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
+             weight: Array | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Array:
+    r"""Negative log-likelihood of class indices (``torch.nn.functional.nll_loss``).
+
+    .. math:: \ell_i = -w_{y_i} \log p_{i, y_i}
+
+    ``log_probs`` are log-probabilities along ``axis`` (e.g. from a log-softmax); they
+    are used as given.  ``mean`` divides by the summed weights of the targets that are
+    not ``ignore_index`` (NaN when all are ignored), ``sum`` is the plain sum, ``none``
+    has the target's shape with 0 at ignored targets.  Out-of-range indices as in
+    :func:`cross_entropy`.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> logp = np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]]))
+    >>> round(float(lx.nll_loss(logp, np.array([0, 2]))), 6)
+    0.458145
+    """
+    check_reduction(reduction)
+    ignore = _ignore_index(ignore_index)
+    xp = namespace({"log_probs": log_probs, "target": target}, {"weight": weight})
+    out_dtype, dtype = floating_input(xp, log_probs, "log_probs")
+    ax = normalize_axis(log_probs.ndim, axis)
+    _index_target_shape(log_probs, target, ax, "log_probs")
+    integer_input(xp, target, "target")
+    return _nll(xp, xp.astype(log_probs, dtype), target, ax, weight, ignore, 0.0,
+                reduction, dtype, out_dtype, log_probs)
+
+
+def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
+                              label_smoothing: float = 0.0,
+                              reduction: str = "mean") -> Array:
+    r"""Categorical cross-entropy from probabilities (Keras ``categorical_crossentropy``).
+
+    For models that end in a softmax, as Keras users write
+    ``keras.losses.categorical_crossentropy(y_true, y_pred)`` — but prediction first:
+
+    .. math:: \ell_i = -\sum_c \tilde t_{i,c} \log q_{i,c}, \quad
+              q = \operatorname{clip}\Big(\frac{p}{\sum_c p_c}, \epsilon, 1 - \epsilon\Big)
+
+    Like Keras, the probabilities are renormalised to sum to 1 along ``axis`` and
+    clipped; unlike Keras, :math:`\epsilon` = ``finfo(probs.dtype).eps`` instead of a
+    fixed 1e-7 (which is 0 next to 1 in float16).  ``target`` is either one-hot/soft
+    probabilities of ``probs``' shape (Keras ``categorical_crossentropy``) or integer
+    class indices of ``probs``' shape without ``axis`` (Keras
+    ``sparse_categorical_crossentropy``).  Label smoothing is :math:`\varepsilon / C`.
+    ``mean`` averages over samples.  When logits are available, :func:`cross_entropy`
+    is exact and should be preferred.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    >>> round(float(lx.categorical_cross_entropy(p, np.array([[1.0, 0, 0], [0, 0, 1]]))), 6)
+    0.289909
+    """
+    check_reduction(reduction)
+    eps_s = python_number(label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
+    xp = namespace({"probs": probs, "target": target})
+    out_dtype, dtype = floating_input(xp, probs, "probs")
+    ax = normalize_axis(probs.ndim, axis)
+    values_in_range(xp, probs, 0.0, 1.0, "probs")
+    eps = float(xp.finfo(probs.dtype).eps)
+    p = xp.astype(probs, dtype)
+    p = p / xp.sum(p, axis=ax, keepdims=True)
+    logp = xp.log(xp.clip(p, min=eps, max=1.0 - eps))
+    if target.ndim == probs.ndim and xp.isdtype(target.dtype, "real floating"):
+        same_shape(probs, target, ("probs", "target"))
+        values_in_range(xp, target, 0.0, 1.0, "target")
+        return _soft_ce(xp, logp, target, ax, None, eps_s, reduction, dtype, out_dtype, probs)
+    _index_target_shape(probs, target, ax, "probs")
+    integer_input(xp, target, "target", _INDEX_HINT)
+    # sparse targets: every sample counts, so the mean is the plain mean over samples
+    return _nll(xp, logp, target, ax, None, None, eps_s, reduction, dtype,
+                out_dtype, probs)
+

@@ -1,0 +1,242 @@
+"""Regression losses: MSE, RMSE, L1/MAE, Huber, Smooth L1, log-cosh.
+
+All are element-wise on ``error = prediction - target``.  ``prediction`` and ``target``
+must have exactly the same shape (``(N, 1)`` against ``(N,)`` is an error, never an
+``(N, N)`` broadcast).  ``weight`` is an optional array of element weights that must
+broadcast to that shape; it multiplies the per-element loss, and ``reduction="mean"``
+divides the weighted sum by the number of elements (not by the sum of the weights),
+like PyTorch's ``binary_cross_entropy(weight=...)`` and Keras's sample weights.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._compat import Array, Namespace, namespace
+from ._primitives import softplus
+from ._reduction import cast, reduce
+from ._validation import (
+    broadcastable_to,
+    check_reduction,
+    floating_input,
+    numeric_target,
+    option_array,
+    python_number,
+    same_shape,
+)
+
+__all__ = [
+    "huber_loss",
+    "l1_loss",
+    "log_cosh_loss",
+    "mae_loss",
+    "mse_loss",
+    "rmse_loss",
+    "smooth_l1_loss",
+]
+
+_LOG2 = math.log(2.0)
+
+
+def _error(prediction: Array, target: Array, weight: object, reduction: str,
+           allowed: tuple[str, ...] = ("none", "mean", "sum"),
+           ) -> tuple[Namespace, Array, Array | None, Any]:
+    """Validate the common arguments; return ``(xp, error, weight, output dtype)``."""
+    check_reduction(reduction, allowed)
+    xp = namespace({"prediction": prediction, "target": target}, {"weight": weight})
+    out_dtype, dtype = floating_input(xp, prediction, "prediction")
+    numeric_target(xp, target, "target")
+    same_shape(prediction, target, ("prediction", "target"))
+    error = xp.astype(prediction, dtype) - xp.astype(target, dtype)
+    w = None
+    if weight is not None:
+        w = option_array(xp, weight, "weight", dtype, prediction)
+        broadcastable_to(w, tuple(prediction.shape), "weight", "`prediction`")
+    return xp, error, w, out_dtype
+
+
+def _finish(xp: Namespace, loss: Array, w: Array | None, reduction: str, out_dtype: Any) -> Array:
+    if w is not None:
+        loss = loss * w
+    return reduce(xp, loss, reduction, out_dtype)
+
+
+def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
+             reduction: str = "mean") -> Array:
+    r"""Mean squared error.
+
+    .. math:: \ell_i = w_i\,(\hat y_i - y_i)^2
+
+    ``mean`` is :math:`\frac1N\sum_i \ell_i` over all :math:`N` elements, ``sum`` is
+    :math:`\sum_i \ell_i`, ``none`` returns :math:`\ell` with the inputs' shape.
+    Same as ``torch.nn.functional.mse_loss`` (which has no ``weight``) and
+    ``optax.squared_error`` followed by the reduction.
+
+    Parameters
+    ----------
+    prediction : array
+        Predictions, real floating dtype.
+    target : array
+        Targets of exactly the same shape (floating, integer or bool; cast to the
+        prediction's dtype).
+    weight : array or sequence, optional
+        Element weights broadcastable to ``prediction.shape``.
+    reduction : {'mean', 'sum', 'none'}
+        See above.  The mean of an empty input is NaN.
+
+    Returns
+    -------
+    array
+        In ``prediction``'s library, device and dtype (half precision is computed in
+        float32).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> float(lx.mse_loss(np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 1.0])))
+    3.3333333333333335
+    """
+    xp, e, w, out = _error(prediction, target, weight, reduction)
+    return _finish(xp, e * e, w, reduction, out)
+
+
+def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
+              reduction: str = "mean") -> Array:
+    r"""Root mean squared error: the square root of :func:`mse_loss`'s mean.
+
+    .. math:: \mathrm{RMSE} = \sqrt{\frac1N \sum_i w_i (\hat y_i - y_i)^2}
+
+    Only ``reduction="mean"`` exists: a root of a per-element squared error would just
+    be the absolute error (:func:`l1_loss`) and a root of the sum is not a common
+    quantity, so ``"none"`` and ``"sum"`` raise ``ValueError`` rather than return
+    something plausible but different.  The gradient at a zero error is 0 (the
+    subgradient), not NaN: the square root is evaluated through a double ``where``.
+
+    Matches ``sklearn.metrics.root_mean_squared_error`` without weights (with
+    ``sample_weight`` scikit-learn divides by the sum of the weights, we divide by
+    :math:`N` as everywhere else in the regression family).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> float(lx.rmse_loss(np.array([3.0, 0.0]), np.array([0.0, 4.0])))
+    3.5355339059327378
+    """
+    if reduction != "mean":
+        check_reduction(reduction)
+        raise ValueError(
+            f"`reduction` must be 'mean' for rmse_loss (the root of the mean squared "
+            f"error); got {reduction!r}. Use mse_loss or l1_loss for per-element values."
+        )
+    xp, e, w, out = _error(prediction, target, weight, reduction)
+    sq = e * e
+    mse = xp.mean(sq * w if w is not None else sq)
+    positive = mse > 0
+    # double where: sqrt is never evaluated at 0, so its infinite derivative never
+    # reaches the gradient (which is 0 there)
+    root = xp.where(positive, xp.sqrt(xp.where(positive, mse, 1.0)), 0.0)
+    return cast(xp, root, out)
+
+
+def l1_loss(prediction: Array, target: Array, *, weight: Array | None = None,
+            reduction: str = "mean") -> Array:
+    r"""Mean absolute error (L1 loss).
+
+    .. math:: \ell_i = w_i\,|\hat y_i - y_i|
+
+    Reductions as in :func:`mse_loss`.  Same as ``torch.nn.functional.l1_loss``.
+    The gradient at a zero error is the backend's subgradient of ``abs`` (0 in
+    PyTorch, 1 in JAX).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> float(lx.l1_loss(np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 1.0])))
+    1.3333333333333333
+    """
+    xp, e, w, out = _error(prediction, target, weight, reduction)
+    return _finish(xp, xp.abs(e), w, reduction, out)
+
+
+mae_loss = l1_loss
+
+
+def _huber(xp: Namespace, e: Array, delta: float) -> Array:
+    # 0.5 q^2 + delta (|e| - q) with q = min(|e|, delta): one branch-free formula whose
+    # both pieces are finite for every finite error
+    a = xp.abs(e)
+    q = xp.clip(a, max=delta)
+    return 0.5 * q * q + delta * (a - q)
+
+
+def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
+               weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Huber loss (PyTorch semantics).
+
+    .. math::
+        \ell_i = w_i \begin{cases} \tfrac12 e_i^2 & |e_i| < \delta \\
+                 \delta\,(|e_i| - \tfrac12\delta) & \text{otherwise}\end{cases}
+
+    computed branch-free as :math:`\tfrac12 q^2 + \delta(|e| - q)`, :math:`q = \min(|e|,
+    \delta)`.  ``delta`` must be a Python number > 0 (``ValueError`` otherwise).  Equals
+    ``torch.nn.functional.huber_loss`` and ``optax.huber_loss`` (elementwise), and
+    ``delta * smooth_l1_loss(beta=delta)``.  Reductions as in :func:`mse_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.huber_loss(np.array([0.5, 3.0]), np.array([0.0, 0.0]), reduction="none")
+    array([0.125, 2.5  ])
+    """
+    d = python_number(delta, "delta", minimum=0.0, strict=True)
+    xp, e, w, out = _error(prediction, target, weight, reduction)
+    return _finish(xp, _huber(xp, e, d), w, reduction, out)
+
+
+def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
+                   weight: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Smooth L1 loss (PyTorch semantics).
+
+    .. math::
+        \ell_i = w_i \begin{cases} \tfrac{1}{2\beta} e_i^2 & |e_i| < \beta \\
+                 |e_i| - \tfrac12\beta & \text{otherwise}\end{cases}
+
+    ``beta`` must be a Python number >= 0.  ``beta=0`` is exactly the L1 loss (PyTorch
+    does the same) and its gradient at 0 is finite; for ``beta > 0`` this is
+    ``huber_loss(delta=beta) / beta``.  Equals ``torch.nn.functional.smooth_l1_loss``.
+    Reductions as in :func:`mse_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.smooth_l1_loss(np.array([0.5, 3.0]), np.array([0.0, 0.0]), reduction="none")
+    array([0.125, 2.5  ])
+    """
+    b = python_number(beta, "beta", minimum=0.0)
+    xp, e, w, out = _error(prediction, target, weight, reduction)
+    loss = xp.abs(e) if b == 0.0 else _huber(xp, e, b) * (1.0 / b)
+    return _finish(xp, loss, w, reduction, out)
+
+
+def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = None,
+                  reduction: str = "mean") -> Array:
+    r"""Log-cosh loss.
+
+    .. math:: \ell_i = w_i \log\cosh(e_i) = w_i\,\big(|e_i| + \operatorname{softplus}(-2|e_i|) - \log 2\big)
+
+    The right-hand form never evaluates ``cosh`` (which overflows for :math:`|e| > 710`
+    in float64 and :math:`|e| > 89` in float32): ``log_cosh_loss`` of an error of 1e4
+    is 1e4 - log 2 with gradient ±1.  Equals ``optax.log_cosh`` and Keras's
+    ``log_cosh`` (element-wise, before Keras's mean over the last axis).
+    Reductions as in :func:`mse_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> round(float(lx.log_cosh_loss(np.array([1.0]), np.array([0.0]))), 6)
+    0.433781
+    """
+    xp, e, w, out = _error(prediction, target, weight, reduction)
+    a = xp.abs(e)
+    return _finish(xp, a + softplus(xp, -2.0 * a) - _LOG2, w, reduction, out)
