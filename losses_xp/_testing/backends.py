@@ -1,0 +1,196 @@
+"""Backends as the conformance suite and ``python -m losses_xp check`` see them.
+
+A :class:`Backend` turns NumPy reference inputs into arrays of one library (on one
+device, in one dtype), reads results back into NumPy, and knows the library's
+transformations: gradients (PyTorch autograd, ``jax.grad``), compilation
+(``jax.jit``, ``torch.compile(fullgraph=True)``) and laziness (Dask with computing
+forbidden).  Nothing here is used by the losses themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["BACKENDS", "Backend", "BackendUnavailable", "get_backend"]
+
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend's library cannot be imported or has no usable device here."""
+
+
+@dataclass
+class Backend:
+    """One array library (and optionally one of its devices) under test."""
+
+    name: str
+    module: str
+    dtypes: tuple[str, ...]
+    autodiff: bool = False
+    compiles: bool = False
+    lazy: bool = False
+    device_name: str | None = None
+    _xp: Any = field(default=None, repr=False)
+
+    # -- setup ---------------------------------------------------------------------
+    def load(self) -> Any:
+        """Import the library (``BackendUnavailable`` with the reason if impossible)."""
+        if self._xp is None:
+            try:
+                mod = importlib.import_module(self.module)
+            except Exception as exc:
+                raise BackendUnavailable(f"{self.name}: cannot import {self.module}: {exc}") from exc
+            if self.name == "cupy":
+                try:
+                    n = mod.cuda.runtime.getDeviceCount()
+                except Exception as exc:
+                    raise BackendUnavailable(f"cupy: no usable CUDA device ({exc})") from exc
+                if n < 1:
+                    raise BackendUnavailable("cupy: no CUDA device on this machine")
+            if self.name == "jax":
+                mod.config.update("jax_enable_x64", True)
+            self._xp = mod
+        return self._xp
+
+    @property
+    def label(self) -> str:
+        return self.name if self.device_name is None else f"{self.name}[{self.device_name}]"
+
+    # -- conversion ----------------------------------------------------------------
+    def asarray(self, a: Any, dtype: str | None = None) -> Any:
+        """``a`` (NumPy or scalar) as an array of this backend; floats take ``dtype``."""
+        a = np.asarray(a)
+        lib = self.load()
+        floating = a.dtype.kind == "f"
+        if floating and dtype is None:
+            dtype = str(a.dtype)
+        if self.name == "torch":
+            t = lib.from_numpy(np.ascontiguousarray(a.astype(np.float64) if floating else a))
+            if floating:
+                t = t.to(getattr(lib, dtype))  # type: ignore[arg-type]
+            return t.to(self.device_name or "cpu")
+        if self.name == "jax":
+            jnp = importlib.import_module("jax.numpy")
+            out = jnp.asarray(a, dtype=getattr(jnp, dtype) if floating else None)
+            return out
+        if self.name == "array_api_strict":
+            dev = lib.Device(self.device_name) if self.device_name else None
+            return lib.asarray(a.astype(dtype) if floating else a, device=dev)
+        if self.name == "dask":
+            da = importlib.import_module("dask.array")
+            arr = a.astype(dtype) if floating else a
+            chunks = tuple(max(1, (s + 1) // 2) for s in arr.shape)  # several chunks when possible
+            return da.from_array(arr, chunks=chunks if arr.ndim else ())
+        if self.name == "cupy":
+            return lib.asarray(a.astype(dtype) if floating else a)
+        # numpy
+        return a.astype(dtype) if floating else a.copy()
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        """Any result of this backend as a float64 (or original int/bool) NumPy array."""
+        if self.name == "torch":
+            x = x.detach().cpu()
+            if x.dtype.is_floating_point:
+                x = x.to(self.load().float64)
+            return np.asarray(x.numpy())
+        if self.name == "dask":
+            x = x.compute()
+        if self.name == "cupy":
+            x = x.get()
+        if self.name == "array_api_strict":
+            lib = self.load()
+            if self.device_name not in (None, "CPU_DEVICE"):
+                x = x.to_device(lib.Device("CPU_DEVICE"))
+        out = np.asarray(x)
+        if out.dtype.kind == "f" or str(out.dtype) == "bfloat16":  # ml_dtypes bfloat16 (JAX)
+            out = out.astype(np.float64)
+        return out
+
+    # -- introspection -------------------------------------------------------------
+    def dtype_name(self, x: Any) -> str:
+        return str(x.dtype).rsplit(".", 1)[-1]
+
+    def is_native(self, x: Any) -> bool:
+        """Whether ``x`` is an array of this backend (not NumPy, not another library)."""
+        root = type(x).__module__.split(".")[0]
+        expected = {"jax": ("jax", "jaxlib")}.get(self.name, (self.name,))
+        return root in expected
+
+    def device_of(self, x: Any) -> str:
+        aac = importlib.import_module("array_api_compat")
+        return str(aac.device(x))
+
+    # -- transformations -----------------------------------------------------------
+    def value_and_grad(self, fn: Callable[..., Any], args: Sequence[Any],
+                       argnums: Sequence[int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Value of ``fn(*args)`` (a scalar) and its gradients w.r.t. ``args[argnums]``."""
+        if self.name == "torch":
+            torch = self.load()
+            leaves = [a.detach().clone().requires_grad_(i in argnums) if i in argnums else a
+                      for i, a in enumerate(args)]
+            out = fn(*leaves)
+            grads = torch.autograd.grad(out, [leaves[i] for i in argnums])
+            return self.to_numpy(out), [self.to_numpy(g) for g in grads]
+        if self.name == "jax":
+            jax = importlib.import_module("jax")
+            val, grads = jax.value_and_grad(fn, argnums=tuple(argnums))(*args)
+            return self.to_numpy(val), [self.to_numpy(g) for g in grads]
+        raise NotImplementedError(f"{self.name} has no automatic differentiation")
+
+    def compile(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` compiled the way users compile it (``jax.jit``; ``torch.compile(fullgraph=True)``)."""
+        if self.name == "jax":
+            return importlib.import_module("jax").jit(fn)  # type: ignore[no-any-return]
+        if self.name == "torch":
+            torch = self.load()
+            backend = os.environ.get("LOSSES_XP_TORCH_COMPILE_BACKEND", "inductor")
+            return torch.compile(fn, fullgraph=True, dynamic=False, backend=backend)  # type: ignore[no-any-return]
+        raise NotImplementedError(f"{self.name} has no compiler")
+
+    @contextlib.contextmanager
+    def forbid_compute(self) -> Iterator[None]:
+        """Inside the block, any Dask compute raises (a loss must stay lazy)."""
+        if self.name != "dask":
+            yield
+            return
+        dask = importlib.import_module("dask")
+
+        def refuse(*_: Any, **__: Any) -> Any:
+            raise AssertionError("a Dask graph was computed inside the loss (it must stay lazy)")
+
+        with dask.config.set(scheduler=refuse):
+            yield
+
+
+BACKENDS: dict[str, Backend] = {
+    "numpy": Backend("numpy", "numpy", ("float16", "float32", "float64")),
+    "array_api_strict": Backend("array_api_strict", "array_api_strict", ("float32", "float64")),
+    "torch": Backend("torch", "torch", FLOAT_DTYPES, autodiff=True, compiles=True),
+    "jax": Backend("jax", "jax", FLOAT_DTYPES, autodiff=True, compiles=True),
+    "dask": Backend("dask", "dask.array", ("float16", "float32", "float64"), lazy=True),
+    "cupy": Backend("cupy", "cupy", ("float16", "float32", "float64")),
+}
+
+
+def get_backend(name: str, device: str | None = None) -> Backend:
+    """A fresh :class:`Backend` by name, optionally on a named device.
+
+    Devices: ``torch`` takes ``'cpu'``/``'cuda'``; ``array_api_strict`` takes its
+    ``'CPU_DEVICE'``, ``'device1'`` and ``'no_float64'`` (which drops float64).
+    """
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; expected one of {sorted(BACKENDS)}")
+    base = BACKENDS[name]
+    dtypes = base.dtypes
+    if name == "array_api_strict" and device == "no_float64":
+        dtypes = tuple(d for d in dtypes if d != "float64")
+    return Backend(base.name, base.module, dtypes, base.autodiff, base.compiles, base.lazy,
+                   device)
