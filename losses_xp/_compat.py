@@ -52,8 +52,12 @@ is_strict = _aac.is_array_api_strict_namespace
 
 
 def library_name(x: object) -> str:
-    """The top-level module of an array's type, e.g. ``'torch'`` or ``'numpy'``."""
-    return type(x).__module__.split(".")[0]
+    """The library of an array's type, e.g. ``'torch'`` or ``'numpy'``.
+
+    JAX arrays are ``jaxlib`` objects and JAX tracers ``jax`` objects: both are ``'jax'``.
+    """
+    root = type(x).__module__.split(".")[0]
+    return "jax" if root == "jaxlib" else root
 
 
 def namespace(arrays: dict[str, object], options: dict[str, object] | None = None) -> Namespace:
@@ -123,7 +127,7 @@ def _readable(x: object) -> bool:
         if functorch is not None and functorch.is_functorch_wrapped_tensor(x):
             return False
         return bool(x.device.type == "cpu")  # type: ignore[attr-defined]
-    if lib in ("jax", "jaxlib"):
+    if lib == "jax":
         jax = sys.modules["jax"]
         if isinstance(x, jax.core.Tracer):
             return False
