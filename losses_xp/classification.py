@@ -219,6 +219,31 @@ def _check_indices(xp: Namespace, target: Array, num_classes: int,
         )
 
 
+def pick_class(xp: Namespace, logp: Array, target: Array, axis: int,
+               ignore_index: int | None) -> tuple[Array, Array, Array, Array]:
+    """Validate class indices and pick ``logp`` at them.
+
+    Returns ``(picked, kept, invalid, safe)``: ``logp`` at the target class (at class 0
+    where the target is ignored or invalid), the mask of targets that are not
+    ``ignore_index`` (all True for ``ignore_index=None``), the mask of kept targets
+    outside ``[0, C)`` (callers turn those into NaN), and the indices with every
+    ignored/invalid entry replaced by 0.  Raises ``ValueError`` for invalid indices
+    when the target's values are readable.
+    """
+    num_classes = logp.shape[axis]
+    _check_indices(xp, target, num_classes, ignore_index)
+    in_range = (target >= 0) & (target < num_classes)
+    kept = xp.ones_like(in_range) if ignore_index is None else target != ignore_index
+    invalid = kept & xp.logical_not(in_range)
+    safe = xp.where(kept & in_range, target, 0)
+    return gather_at_class(xp, logp, safe, axis), kept, invalid, safe
+
+
+def take_class(xp: Namespace, values: Array, index: Array) -> Array:
+    """A per-class vector ``values`` (shape ``(C,)``) read at valid indices of any shape."""
+    return xp.reshape(xp.take(values, xp.reshape(index, (-1,))), tuple(index.shape))
+
+
 def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
          ignore_index: int | None, smoothing: float, reduction: str, dtype: Any,
          out_dtype: Any, like: Array) -> Array:
@@ -230,27 +255,21 @@ def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
     ``ignore_index=None`` keeps every target.
     """
     num_classes = logp.shape[axis]
-    _check_indices(xp, target, num_classes, ignore_index)
-    in_range = (target >= 0) & (target < num_classes)
-    kept = xp.ones_like(in_range) if ignore_index is None else target != ignore_index
-    valid = kept & in_range
-    safe = xp.where(valid, target, 0)
-    picked = gather_at_class(xp, logp, safe, axis)
+    picked, kept, invalid, safe = pick_class(xp, logp, target, axis, ignore_index)
+    nll = xp.where(kept, -picked, 0.0)
     if weight is None:
         w_t = xp.astype(kept, dtype)
-        nll = xp.where(kept, -picked, 0.0)
     else:
         w = _class_weight(xp, weight, num_classes, dtype, like)
-        w_t = xp.where(kept, xp.take(w, xp.reshape(safe, (-1,))), 0.0)
-        w_t = xp.reshape(w_t, tuple(target.shape))
-        nll = xp.where(kept, -picked, 0.0) * w_t
+        w_t = xp.where(kept, take_class(xp, w, safe), 0.0)
+        nll = nll * w_t
     loss = nll
     if smoothing > 0.0:
         terms = logp if weight is None else logp * _expand_at(xp, w, logp.ndim, axis)
         smooth = xp.where(kept, -xp.sum(terms, axis=axis), 0.0)
         loss = (1.0 - smoothing) * nll + (smoothing / num_classes) * smooth
     # an index outside [0, C) that is not ignore_index: NaN, never a plausible number
-    loss = xp.where(kept & xp.logical_not(valid), math.nan, loss)
+    loss = xp.where(invalid, math.nan, loss)
     return weighted_mean(xp, loss, w_t, reduction, out_dtype)
 
 
