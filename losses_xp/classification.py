@@ -219,23 +219,25 @@ def _check_indices(xp: Namespace, target: Array, num_classes: int,
         )
 
 
-def pick_class(xp: Namespace, logp: Array, target: Array, axis: int,
-               ignore_index: int | None) -> tuple[Array, Array, Array, Array]:
-    """Validate class indices and pick ``logp`` at them.
+def index_masks(xp: Namespace, target: Array, num_classes: int,
+                ignore_index: int | None) -> tuple[Array, Array, Array]:
+    """Validate class indices; return ``(kept, invalid, safe)``.
 
-    Returns ``(picked, kept, invalid, safe)``: ``logp`` at the target class (at class 0
-    where the target is ignored or invalid), the mask of targets that are not
-    ``ignore_index`` (all True for ``ignore_index=None``), the mask of kept targets
-    outside ``[0, C)`` (callers turn those into NaN), and the indices with every
-    ignored/invalid entry replaced by 0.  Raises ``ValueError`` for invalid indices
-    when the target's values are readable.
+    ``kept``: targets that are not ``ignore_index`` (all True for ``None``);
+    ``invalid``: kept targets outside ``[0, C)`` (callers turn those into NaN);
+    ``safe``: the indices with every ignored/invalid entry replaced by 0.  Raises
+    ``ValueError`` for invalid indices when the target's values are readable.
     """
-    num_classes = logp.shape[axis]
     _check_indices(xp, target, num_classes, ignore_index)
     in_range = (target >= 0) & (target < num_classes)
     kept = xp.ones_like(in_range) if ignore_index is None else target != ignore_index
-    invalid = kept & xp.logical_not(in_range)
-    safe = xp.where(kept & in_range, target, 0)
+    return kept, kept & xp.logical_not(in_range), xp.where(kept & in_range, target, 0)
+
+
+def pick_class(xp: Namespace, logp: Array, target: Array, axis: int,
+               ignore_index: int | None) -> tuple[Array, Array, Array, Array]:
+    """``index_masks`` plus ``logp`` picked at the safe indices: ``(picked, kept, invalid, safe)``."""
+    kept, invalid, safe = index_masks(xp, target, logp.shape[axis], ignore_index)
     return gather_at_class(xp, logp, safe, axis), kept, invalid, safe
 
 

@@ -1,0 +1,148 @@
+"""Metrics: Hamming loss and top-k accuracy (not differentiable; jit-safe, no sort)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._compat import Array, Namespace, device, namespace
+from ._primitives import gather_at_class
+from ._reduction import reduce
+from ._validation import (
+    check_reduction,
+    floating_input,
+    integer_input,
+    normalize_axis,
+    option_array,
+    python_number,
+    same_shape,
+)
+from .classification import _index_target_shape, index_masks
+
+__all__ = ["hamming_loss", "top_k_accuracy"]
+
+
+def _result_dtype(xp: Namespace, x: Array) -> Any:
+    """The input's floating dtype, or the library's default float for labels."""
+    if xp.isdtype(x.dtype, "real floating"):
+        return x.dtype
+    return xp.asarray(0.0, device=device(x)).dtype
+
+
+def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
+                 sample_weight: Array | None = None) -> Array:
+    r"""Fraction of wrong labels (``sklearn.metrics.hamming_loss``).
+
+    .. math::
+        \mathrm{HL} = \frac{\sum_i s_i \sum_l [\hat y_{il} \ne y_{il}]}{L \sum_i s_i}
+
+    over samples :math:`i` (the first axis) and labels :math:`l` (the remaining axes,
+    :math:`L` of them; 1-d inputs are multi-class labels, :math:`L = 1`).
+
+    Parameters
+    ----------
+    input : array
+        Hard labels (integer or bool), compared as they are, or scores (floating),
+        binarised as ``input > threshold`` (strictly greater, as Keras's binary
+        accuracy; a score equal to the threshold is a negative).  For logits pass
+        ``threshold=0.0``.
+    target : array
+        True labels (integer, bool, or floating 0/1) of exactly ``input``'s shape.
+    threshold : float
+        Default 0.5 (for probabilities).
+    sample_weight : array or sequence, optional
+        One weight per sample, shape ``(N,)``.
+
+    Returns
+    -------
+    array
+        0-d, in ``input``'s floating dtype (the library's default float for hard
+        labels).  An empty input gives NaN.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> s = np.array([[0.1, 0.9, 0.3], [0.8, 0.2, 0.6], [0.4, 0.5, 0.7]])
+    >>> y = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 1]])
+    >>> float(lx.hamming_loss(s, y, threshold=0.0)) == 4 / 9
+    True
+    """
+    t = python_number(threshold, "threshold")
+    xp = namespace({"input": input, "target": target}, {"sample_weight": sample_weight})
+    same_shape(input, target, ("input", "target"))
+    if input.ndim == 0:
+        raise ValueError("`input` must have at least 1 dimension (samples); got a 0-d array")
+    dtype = _result_dtype(xp, input)
+    if xp.isdtype(input.dtype, "real floating"):
+        pred = xp.astype(input, xp.float32 if xp.finfo(dtype).bits < 32 else dtype) > t
+        truth = target > 0.5 if xp.isdtype(target.dtype, "real floating") else target != 0
+        wrong = pred != truth
+    else:
+        wrong = input != target
+    compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+    per_sample = xp.astype(wrong, compute)
+    if per_sample.ndim > 1:
+        per_sample = xp.mean(per_sample, axis=tuple(range(1, per_sample.ndim)))
+    if sample_weight is None:
+        return reduce(xp, per_sample, "mean", dtype)
+    w = option_array(xp, sample_weight, "sample_weight", compute, input)
+    if tuple(w.shape) != (input.shape[0],):
+        raise ValueError(
+            f"`sample_weight` must have one weight per sample, shape ({input.shape[0]},); "
+            f"got shape {tuple(w.shape)}"
+        )
+    return reduce(xp, xp.sum(per_sample * w) / xp.sum(w), "none", dtype)
+
+
+def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
+                   reduction: str = "mean") -> Array:
+    r"""Whether the true class is among the ``k`` highest scores.
+
+    .. math::
+        a_i = \big[\,\#\{c : s_{i,c} > s_{i,y_i}\} < k\,\big]
+
+    i.e. the rank of the true class, counted as the number of classes with a strictly
+    higher score, is below ``k``.  No sort: one comparison against the true class's
+    score, so it is jit-safe and :math:`O(NC)`.
+
+    **Tie rule**: a class tied with the true class does not push it down, so ties are
+    resolved in favour of the true class (an optimistic count).
+    ``sklearn.metrics.top_k_accuracy_score`` agrees on tie-free inputs.
+
+    Parameters
+    ----------
+    scores : array
+        Real floating scores (logits or probabilities), classes along ``axis``.
+    target : array
+        Integer class indices of ``scores``' shape without ``axis``.  An index outside
+        ``[0, C)`` raises ``ValueError`` when readable and gives NaN under tracing.
+    k : int >= 1
+        ``k >= C`` counts every sample as correct.
+    axis : int
+        Class axis.
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: 1.0 or 0.0 per sample; ``mean``: the accuracy; ``sum``: the number of
+        hits.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> s = np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]])
+    >>> float(lx.top_k_accuracy(s, np.array([2, 1]), k=2))
+    0.5
+    """
+    check_reduction(reduction)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"`k` must be a Python int >= 1; got {k!r}")
+    xp = namespace({"scores": scores, "target": target})
+    out_dtype, dtype = floating_input(xp, scores, "scores")
+    ax = normalize_axis(scores.ndim, axis)
+    _index_target_shape(scores, target, ax, "scores")
+    integer_input(xp, target, "target")
+    _, invalid, safe = index_masks(xp, target, scores.shape[ax], None)
+    s = xp.astype(scores, dtype)
+    true_score = xp.expand_dims(gather_at_class(xp, s, safe, ax), axis=ax)
+    above = xp.sum(xp.astype(s > true_score, xp.int32), axis=ax)
+    hit = xp.astype(above < k, dtype)
+    return reduce(xp, xp.where(invalid, math.nan, hit), reduction, out_dtype)
+

@@ -1,0 +1,348 @@
+"""Imbalance and multi-label losses: ASL, ZLPR (multilabel categorical CE), class-balanced."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ._compat import Array, Namespace, device, is_array, namespace, stop_gradient
+from ._primitives import log_softmax, one_hot, relu, softplus_pair
+from ._reduction import reduce
+from ._validation import (
+    check_reduction,
+    floating_input,
+    integer_input,
+    normalize_axis,
+    numeric_target,
+    python_number,
+    same_shape,
+    values_in_range,
+)
+from .classification import _index_target_shape, index_masks, pick_class, take_class
+from .focal import sigmoid_focal_core
+
+__all__ = [
+    "asymmetric_loss",
+    "class_balanced_loss",
+    "class_balanced_weights",
+    "multilabel_categorical_crossentropy",
+]
+
+
+def _binary_target(logits: Array, target: Array) -> tuple[Namespace, Any, Any]:
+    xp = namespace({"logits": logits, "target": target})
+    out_dtype, dtype = floating_input(xp, logits, "logits")
+    numeric_target(xp, target, "target")
+    same_shape(logits, target, ("logits", "target"))
+    values_in_range(xp, target, 0.0, 1.0, "target")
+    return xp, out_dtype, dtype
+
+
+def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
+                    gamma_neg: float = 4.0, clip: float = 0.05, eps: float = 1e-8,
+                    detach_focusing: bool = False, reduction: str = "mean") -> Array:
+    r"""Asymmetric loss (ASL, Ridnik et al., ICCV 2021) for multi-label classification.
+
+    With :math:`p = \sigma(x)` and the shifted probability of a negative
+    :math:`p_m = \max(p - m, 0)` (:math:`m` = ``clip``):
+
+    .. math::
+        \ell = -y\,(1 - p)^{\gamma_+} \log(\max(p, \epsilon))
+               - (1 - y)\, p_m^{\gamma_-} \log(\max(1 - p_m, \epsilon))
+
+    the official implementation's formula (``AsymmetricLossOptimized`` /
+    ``AsymmetricLoss`` of the authors' repository), term by term.  ``reduction="sum"``
+    equals the official value (which returns ``-loss.sum()``); ``mean`` divides that
+    sum by the number of elements; ``none`` is element-wise.
+
+    Parameters
+    ----------
+    logits : array
+        Real floating dtype.
+    target : array
+        0/1 labels of ``logits``' shape (values in [0, 1] interpolate the two terms).
+    gamma_pos, gamma_neg : float >= 0
+        Focusing of positives and negatives (defaults 0 and 4, the paper's).
+    clip : float in [0, 1]
+        Probability margin :math:`m` of the negatives (0 disables shifting).
+    eps : float > 0
+        Lower clamp of the probabilities inside the logs (1e-8 as officially).  Half
+        precision inputs are computed in float32, so ``eps`` keeps its value there
+        (1e-8 would round to 0 in float16); the result is cast back.
+    detach_focusing : bool
+        Stop the gradient through the focusing weights (the official
+        ``disable_torch_grad_focal_loss``), done with a per-backend stop-gradient
+        (``Tensor.detach``, ``jax.lax.stop_gradient``), never by toggling a global grad
+        mode.
+    reduction : {'mean', 'sum', 'none'}
+
+    Notes
+    -----
+    Log-space throughout: :math:`\log\max(p, \epsilon) = \max(\log\sigma(x), \log
+    \epsilon)` and :math:`(1 - p)^{\gamma_+} = \exp(\gamma_+ \log\sigma(-x))`, so values
+    are finite and non-negative, and gradients finite, for logits of ±100 (and beyond)
+    with ``clip`` 0 or 0.05, in float16 too.  :math:`p_m^{\gamma_-}` is 0 where the
+    shift clips (where its gradient is 0 too, with no ``0^{γ-1}``).  Not to be confused
+    with a weighted BCE that some tutorials also call "ASL".
+
+    References
+    ----------
+    T. Ridnik, E. Ben-Baruch, N. Zamir, A. Noy, I. Friedman, M. Protter, L. Zelnik-Manor,
+    "Asymmetric Loss For Multi-Label Classification", ICCV 2021.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> x = np.array([[2.0, -1.0, 0.5]]); y = np.array([[1, 0, 0]])
+    >>> round(float(lx.asymmetric_loss(x, y, reduction="sum")), 6)
+    0.218749
+    """
+    check_reduction(reduction)
+    gp = python_number(gamma_pos, "gamma_pos", minimum=0.0)
+    gn = python_number(gamma_neg, "gamma_neg", minimum=0.0)
+    m = python_number(clip, "clip", minimum=0.0, maximum=1.0)
+    e = python_number(eps, "eps", minimum=0.0, strict=True)
+    if not isinstance(detach_focusing, bool):
+        raise TypeError(f"`detach_focusing` must be a bool; got {type(detach_focusing).__name__}")
+    xp, out_dtype, dtype = _binary_target(logits, target)
+    x = xp.astype(logits, dtype)
+    y = xp.astype(target, dtype)
+    sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
+    log_eps = math.log(e)
+    # positives: log max(p, eps) = max(log p, log eps); focusing (1 - p)^γ+ = exp(γ+ log σ(-x))
+    log_pos = xp.clip(-sp_neg, min=log_eps)
+    w_pos = xp.exp(gp * -sp_pos) if gp != 0.0 else None
+    if m > 0.0:
+        p_m = relu(xp, xp.exp(-sp_neg) - m)  # shifted probability, exact 0 below the margin
+        log_neg = xp.log(xp.clip(1.0 - p_m, min=e))
+        if gn != 0.0:
+            live = p_m > 0.0
+            w_neg = xp.where(live, xp.exp(gn * xp.log(xp.where(live, p_m, 1.0))), 0.0)
+        else:
+            w_neg = None
+    else:
+        log_neg = xp.clip(-sp_pos, min=log_eps)
+        w_neg = xp.exp(gn * -sp_neg) if gn != 0.0 else None
+    if detach_focusing:
+        w_pos = None if w_pos is None else stop_gradient(xp, w_pos)
+        w_neg = None if w_neg is None else stop_gradient(xp, w_neg)
+    pos = y * log_pos if w_pos is None else y * w_pos * log_pos
+    neg = (1.0 - y) * log_neg if w_neg is None else (1.0 - y) * w_neg * log_neg
+    return reduce(xp, -(pos + neg), reduction, out_dtype)
+
+
+def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: int = -1,
+                                        reduction: str = "mean") -> Array:
+    r"""Multi-label categorical cross-entropy (Su Jianlin's "softmax + CE for multi-label", ZLPR).
+
+    .. math::
+        \ell_i = \log\Big(1 + \sum_{c \in \Omega_{neg}} e^{s_{i,c}}\Big)
+               + \log\Big(1 + \sum_{c \in \Omega_{pos}} e^{-s_{i,c}}\Big)
+
+    over the class ``axis`` (the last by default); predict class :math:`c` iff
+    :math:`s_c > 0`.  ``none`` gives one value per sample, ``mean`` averages samples.
+
+    Each term is a log-sum-exp over the masked scores and a fixed 0 (the "1 +"),
+    shifted by :math:`\max(0, \max s)`, so no :math:`10^{12}` sentinel is needed: the
+    result is right in float16 (computed in float32) and under ``jax.jit``, and a
+    sample without negatives (or positives) has exactly 0 for that term, with finite
+    gradients.
+
+    Parameters
+    ----------
+    logits : array
+        Real floating dtype.
+    target : array
+        0/1 labels of ``logits``' shape (bool, integer or floating; 1 = positive).
+
+    References
+    ----------
+    J. Su, "将"softmax+交叉熵"推广到多标签分类问题" (2020); Su et al., "ZLPR: A Novel Loss
+    for Multi-label Classification" (arXiv:2208.02955).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> s = np.array([[0.9, 0.1, 0.8, 0.3], [0.3, 0.2, 0.5, 0.7], [0.7, 0.6, 0.1, 0.3]])
+    >>> y = np.array([[1, 0, 1, 0], [0, 0, 1, 1], [1, 0, 0, 0]])
+    >>> lx.multilabel_categorical_crossentropy(s, y, reduction="none").round(4)
+    array([1.8582, 2.0163, 2.0666])
+    """
+    check_reduction(reduction)
+    xp, out_dtype, dtype = _binary_target(logits, target)
+    ax = normalize_axis(logits.ndim, axis)
+    s = xp.astype(logits, dtype)
+    pos = xp.astype(target, dtype) > 0.5
+    neg_term = _log1p_sum_exp(xp, xp.where(pos, -math.inf, s), ax)
+    pos_term = _log1p_sum_exp(xp, xp.where(pos, -s, -math.inf), ax)
+    return reduce(xp, neg_term + pos_term, reduction, out_dtype)
+
+
+def _log1p_sum_exp(xp: Namespace, z: Array, axis: int) -> Array:
+    """log(1 + Σ exp(z)) along ``axis``; entries of -inf drop out (an all -inf row gives 0)."""
+    shift = stop_gradient(xp, xp.clip(xp.max(z, axis=axis, keepdims=True), min=0.0))
+    total = xp.exp(-shift) + xp.sum(xp.exp(z - shift), axis=axis, keepdims=True)
+    return xp.squeeze(xp.log(total) + shift, axis=axis)
+
+
+# -------------------------------------------------------------------- class-balanced
+
+
+def class_balanced_weights(samples_per_class: Array | Sequence[int], *, beta: float = 0.9999,
+                           like: Array | None = None) -> Array:
+    r"""Class-balanced weights from the effective number of samples (Cui et al., CVPR 2019).
+
+    .. math::
+        w_c \propto \frac{1 - \beta}{1 - \beta^{n_c}}, \qquad \sum_c w_c = C
+
+    :math:`1 - \beta^{n}` is evaluated as ``-expm1(n log β)`` (no cancellation for β
+    close to 1).  ``beta=0`` gives uniform weights (all 1).  A class with 0 samples is
+    given the weight of a class with one sample (its effective number is taken as 1,
+    the smallest a seen class can have), which keeps every weight finite.
+
+    Parameters
+    ----------
+    samples_per_class : array or sequence of non-negative numbers
+        :math:`n_c`, shape ``(C,)``.
+    beta : float in [0, 1)
+        Default 0.9999 (the paper's choice for long-tailed CIFAR/ImageNet).
+    like : array, optional
+        Create the result in this array's library, device and (floating) dtype.  By
+        default the result follows ``samples_per_class``: an array gives an array of
+        its library (its floating dtype, or the library's default float for integer
+        counts); a plain sequence gives a NumPy float64 array.
+
+    Examples
+    --------
+    >>> import losses_xp as lx
+    >>> lx.class_balanced_weights([10, 10], beta=0.9)
+    array([1., 1.])
+    """
+    b = _beta(beta)
+    if like is not None:
+        xp = namespace({"like": like})
+        n = _counts(xp, samples_per_class, like)
+        dtype = like.dtype if xp.isdtype(like.dtype, "real floating") else None
+    elif is_array(samples_per_class):
+        xp = namespace({"samples_per_class": samples_per_class})
+        n, dtype = samples_per_class, None
+    else:
+        import numpy as np
+
+        xp = namespace({"samples_per_class": np.zeros(0)})
+        n, dtype = _counts(xp, samples_per_class, np.zeros(0)), xp.float64
+    if dtype is None:
+        dtype = n.dtype if xp.isdtype(n.dtype, "real floating") else \
+            xp.asarray(0.0, device=device(n)).dtype
+    return _effective_number_weights(xp, n, b, dtype)
+
+
+def _beta(beta: object) -> float:
+    b = python_number(beta, "beta", minimum=0.0)
+    if b >= 1.0:
+        raise ValueError(f"`beta` must be in [0, 1); got {beta!r}")
+    return b
+
+
+def _effective_number_weights(xp: Namespace, n: Array, beta: float, dtype: Any) -> Array:
+    if n.ndim != 1:
+        raise ValueError(f"`samples_per_class` must be 1-d, shape (C,); got shape {tuple(n.shape)}")
+    n = xp.astype(n, dtype)
+    values_in_range(xp, n, 0.0, math.inf, "samples_per_class")
+    if beta == 0.0:
+        return xp.ones_like(n)
+    inv = 1.0 / -xp.expm1(xp.clip(n, min=1.0) * math.log(beta))  # 1 / (1 - β^n)
+    return inv * (n.shape[0] / xp.sum(inv))
+
+
+def _counts(xp: Namespace, values: object, like: Array) -> Array:
+    if is_array(values):
+        namespace({"samples_per_class": values, "like": like})
+        return values
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(
+            "`samples_per_class` must be an array or a sequence of counts; got "
+            f"{type(values).__name__}"
+        )
+    return xp.asarray(values, device=device(like))
+
+
+_LOSS_TYPES = ("sigmoid", "focal", "softmax")
+
+
+def class_balanced_loss(logits: Array, target: Array,
+                        samples_per_class: Array | Sequence[int], *, beta: float = 0.9999,
+                        gamma: float = 2.0, loss_type: str = "focal", axis: int = -1,
+                        reduction: str = "mean") -> Array:
+    r"""Class-balanced loss (Cui et al., CVPR 2019), as the official TensorFlow code.
+
+    Each sample is weighted by :math:`w_{y_i}` from :func:`class_balanced_weights` and:
+
+    * ``"sigmoid"``: :math:`\ell_i = w_{y_i} \sum_c \mathrm{BCE}(x_{i,c}, [c = y_i])`;
+    * ``"focal"``: :math:`\ell_i = w_{y_i} \sum_c (1 - p_t)^\gamma \mathrm{BCE}(x_{i,c},
+      [c = y_i])` (sigmoid focal loss without α, its modulator from log-sigmoids: a
+      hard positive at logit −12 in float16 has modulator 1, not 0 as in the popular
+      PyTorch port);
+    * ``"softmax"``: :math:`\ell_i = w_{y_i}\, \mathrm{CE}(x_i, y_i)`.
+
+    ``mean`` is :math:`\sum_i \ell_i / N`: for ``"sigmoid"``/``"focal"`` that is the
+    official division by the number of positive labels (one per sample), for
+    ``"softmax"`` the official mean over samples of :math:`w_{y_i}\,\mathrm{CE}` — not
+    PyTorch's weighted mean, which divides by :math:`\sum_i w_{y_i}`.  ``sum`` is
+    :math:`\sum_i \ell_i`, ``none`` is :math:`\ell_i` per sample.
+
+    Parameters
+    ----------
+    logits : array
+        Real floating dtype, classes along ``axis``.
+    target : array
+        Integer class indices of ``logits``' shape without ``axis``.
+    samples_per_class : array or sequence
+        Training-set counts :math:`n_c`, length :math:`C`.
+    beta, gamma : float
+        Defaults 0.9999 and 2 (as the reference code's examples).
+    loss_type : {'focal', 'sigmoid', 'softmax'}
+
+    References
+    ----------
+    Y. Cui, M. Jia, T.-Y. Lin, Y. Song, S. Belongie, "Class-Balanced Loss Based on
+    Effective Number of Samples", CVPR 2019.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> x = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    >>> round(float(lx.class_balanced_loss(x, np.array([0, 2]), [5, 1, 1],
+    ...                                    loss_type="softmax", beta=0.0)), 6)
+    0.175456
+    """
+    check_reduction(reduction)
+    if loss_type not in _LOSS_TYPES:
+        valid = ", ".join(repr(t) for t in _LOSS_TYPES)
+        raise ValueError(f"`loss_type` must be one of {valid}; got {loss_type!r}")
+    g = python_number(gamma, "gamma", minimum=0.0)
+    xp = namespace({"logits": logits, "target": target}, {"samples_per_class": samples_per_class})
+    out_dtype, dtype = floating_input(xp, logits, "logits")
+    ax = normalize_axis(logits.ndim, axis)
+    _index_target_shape(logits, target, ax, "logits")
+    integer_input(xp, target, "target")
+    num_classes = logits.shape[ax]
+    counts = _counts(xp, samples_per_class, logits)
+    if tuple(counts.shape) != (num_classes,):
+        raise ValueError(
+            f"`samples_per_class` must have one count per class, length {num_classes}; "
+            f"got shape {tuple(counts.shape)}"
+        )
+    w = _effective_number_weights(xp, counts, _beta(beta), dtype)
+    x = xp.astype(logits, dtype)
+    if loss_type == "softmax":
+        picked, _, invalid, safe = pick_class(xp, log_softmax(xp, x, ax), target, ax, None)
+        per_sample = -picked
+    else:
+        _, invalid, safe = index_masks(xp, target, num_classes, None)
+        y = xp.astype(one_hot(xp, safe, num_classes, ax), dtype)
+        focal_gamma = g if loss_type == "focal" else 0.0
+        per_sample = xp.sum(sigmoid_focal_core(xp, x, y, None, focal_gamma), axis=ax)
+    loss = xp.where(invalid, math.nan, per_sample * take_class(xp, w, safe))
+    return reduce(xp, loss, reduction, out_dtype)
