@@ -1,0 +1,257 @@
+"""AnyLoss: confusion-matrix metrics as differentiable losses (Han, Moniz & Chawla, 2024).
+
+Probabilities are pushed towards 0/1 by the approximation function
+
+.. math:: A(p) = \\frac{1}{1 + e^{-L (p - 1/2)}}
+
+(:math:`L = 73` recommended by the paper) and a *soft* confusion matrix is built from
+sums over the batch; any metric of (TP, FN, FP, TN) then becomes a loss
+:math:`1 - \\mathrm{metric}`.  Differences from the reference code, which is binary-only
+and written for Keras: :math:`N` is the number of elements actually reduced (the batch,
+never the training-set size, so TN, accuracy, G-mean and balanced accuracy are right
+under mini-batching); every denominator is guarded, so a batch in which one class is
+absent gives a finite value and finite gradients; multi-class one-vs-rest counts with
+macro or micro averaging; logits accepted with ``from_logits=True``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ._compat import Array, Namespace, namespace
+from ._primitives import log_softmax, one_hot
+from ._reduction import cast, reduce
+from ._validation import (
+    check_reduction,
+    floating_input,
+    integer_input,
+    normalize_axis,
+    numeric_target,
+    python_number,
+    same_shape,
+    values_in_range,
+)
+from .classification import _index_target_shape, index_masks
+
+__all__ = ["METRICS", "any_loss", "soft_confusion_matrix"]
+
+Counts = tuple[Array, Array, Array, Array]
+
+
+def _sigmoid(xp: Namespace, x: Array) -> Array:
+    # 0.5 (1 + tanh(x / 2)): one bounded transcendental, finite value and gradient everywhere
+    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+
+
+def _counts(probs: Array, target: Array, L: float, axis: int | None,
+            from_logits: bool) -> tuple[Namespace, Any, Any, Counts]:
+    """Validate and return ``(xp, out dtype, compute dtype, (tp, fn, fp, tn))``."""
+    L = python_number(L, "L", minimum=0.0, strict=True)
+    if not isinstance(from_logits, bool):
+        raise TypeError(f"`from_logits` must be a bool; got {type(from_logits).__name__}")
+    xp = namespace({"probs": probs, "target": target})
+    out_dtype, dtype = floating_input(xp, probs, "probs")
+    p = xp.astype(probs, dtype)
+    if axis is None:
+        numeric_target(xp, target, "target")
+        same_shape(probs, target, ("probs", "target"))
+        values_in_range(xp, target, 0.0, 1.0, "target")
+        if from_logits:
+            p = _sigmoid(xp, p)
+        else:
+            values_in_range(xp, probs, 0.0, 1.0, "probs")
+        y = xp.astype(target, dtype)
+        reduce_axes: tuple[int, ...] | None = None
+        n = float(math.prod(probs.shape))
+        invalid = None
+    else:
+        ax = normalize_axis(probs.ndim, axis)
+        _index_target_shape(probs, target, ax, "probs")
+        integer_input(xp, target, "target")
+        if from_logits:
+            p = xp.exp(log_softmax(xp, p, ax))
+        else:
+            values_in_range(xp, probs, 0.0, 1.0, "probs")
+        _, invalid, safe = index_masks(xp, target, probs.shape[ax], None)
+        y = xp.astype(one_hot(xp, safe, probs.shape[ax], ax), dtype)
+        reduce_axes = tuple(a for a in range(probs.ndim) if a != ax)
+        n = float(math.prod(target.shape))
+    a = _sigmoid(xp, L * (p - 0.5))
+    tp = xp.sum(y * a, axis=reduce_axes)
+    sy = xp.sum(y, axis=reduce_axes)
+    sa = xp.sum(a, axis=reduce_axes)
+    fn, fp = sy - tp, sa - tp
+    tn = (n - sy) - sa + tp
+    if invalid is not None:  # an out-of-range class index poisons every count (NaN)
+        bad = xp.any(invalid)
+        tp, fn, fp, tn = (xp.where(bad, math.nan, c) for c in (tp, fn, fp, tn))
+    return xp, out_dtype, dtype, (tp, fn, fp, tn)
+
+
+def soft_confusion_matrix(probs: Array, target: Array, *, L: float = 73.0,
+                          axis: int | None = None, from_logits: bool = False) -> Counts:
+    r"""Soft confusion-matrix counts ``(tp, fn, fp, tn)`` from approximated probabilities.
+
+    .. math::
+        \mathrm{TP} = \sum y A, \quad \mathrm{FN} = \sum y - \mathrm{TP}, \quad
+        \mathrm{FP} = \sum A - \mathrm{TP}, \quad
+        \mathrm{TN} = N - \sum y - \sum A + \mathrm{TP}
+
+    with :math:`A = A(p)` the approximation function (module docstring) and :math:`N`
+    the number of elements reduced.
+
+    Parameters
+    ----------
+    probs : array
+        Probabilities (or logits with ``from_logits=True``), real floating dtype.
+    target : array
+        ``axis=None`` (binary / multi-label): 0/1 labels of ``probs``' shape; every
+        element is pooled into one set of scalar counts, :math:`N` = ``probs.size``.
+        ``axis`` given (multi-class): integer class indices of ``probs``' shape without
+        ``axis``, one-hot encoded along it; the counts are one-vs-rest per class, shape
+        ``(C,)``, :math:`N` = ``target.size``.
+    L : float > 0
+        Steepness of :math:`A`; 73 as recommended by the paper.
+    axis : int or None
+        Class axis of ``probs`` for multi-class inputs.
+    from_logits : bool
+        Apply a sigmoid (``axis=None``) or a softmax over ``axis`` first.
+
+    Returns
+    -------
+    tuple of arrays
+        ``(tp, fn, fp, tn)`` in ``probs``' dtype.  A class index outside ``[0, C)``
+        raises ``ValueError`` when readable and makes every count NaN under tracing.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> tp, fn, fp, tn = lx.soft_confusion_matrix(np.array([0.9, 0.2, 0.8]),
+    ...                                           np.array([1, 0, 0]))
+    >>> [round(float(c), 4) for c in (tp, fn, fp, tn)]
+    [1.0, 0.0, 1.0, 1.0]
+    """
+    xp, out_dtype, _, counts = _counts(probs, target, L, axis, from_logits)
+    return tuple(cast(xp, c, out_dtype) for c in counts)  # type: ignore[return-value]
+
+
+def _div(xp: Namespace, num: Array, den: Array) -> Array:
+    """num / den, and 0 where den == 0 (double where: no 0/0 in value or gradient)."""
+    ok = den != 0.0
+    return xp.where(ok, num / xp.where(ok, den, 1.0), 0.0)
+
+
+def _sqrt(xp: Namespace, x: Array) -> Array:
+    """sqrt with a 0 (not infinite) derivative at 0."""
+    ok = x > 0.0
+    return xp.where(ok, xp.sqrt(xp.where(ok, x, 1.0)), 0.0)
+
+
+def _metric(name: str, beta: float) -> Callable[[Namespace, Array, Array, Array, Array], Array]:
+    b2 = beta * beta
+    table: dict[str, Callable[[Namespace, Array, Array, Array, Array], Array]] = {
+        "accuracy": lambda xp, tp, fn, fp, tn: _div(xp, tp + tn, tp + fn + fp + tn),
+        "f1": lambda xp, tp, fn, fp, tn: _div(xp, 2.0 * tp, 2.0 * tp + fn + fp),
+        "fbeta": lambda xp, tp, fn, fp, tn: _div(
+            xp, (1.0 + b2) * tp, (1.0 + b2) * tp + b2 * fn + fp),
+        "precision": lambda xp, tp, fn, fp, tn: _div(xp, tp, tp + fp),
+        "recall": lambda xp, tp, fn, fp, tn: _div(xp, tp, tp + fn),
+        "gmean": lambda xp, tp, fn, fp, tn: _sqrt(
+            xp, _div(xp, tp, tp + fn) * _div(xp, tn, tn + fp)),
+        "balanced_accuracy": lambda xp, tp, fn, fp, tn: 0.5 * (
+            _div(xp, tp, tp + fn) + _div(xp, tn, tn + fp)),
+        "mcc": lambda xp, tp, fn, fp, tn: _div(
+            xp, tp * tn - fp * fn, _sqrt(xp, (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))),
+        "jaccard": lambda xp, tp, fn, fp, tn: _div(xp, tp, tp + fn + fp),
+    }
+    return table[name]
+
+
+METRICS = ("accuracy", "f1", "fbeta", "precision", "recall", "gmean", "balanced_accuracy",
+           "mcc", "jaccard")
+
+
+def any_loss(probs: Array, target: Array, *,
+             metric: str | Callable[[Array, Array, Array, Array], Array] = "f1",
+             L: float = 73.0, beta: float = 1.0, axis: int | None = None,
+             average: str = "macro", from_logits: bool = False,
+             reduction: str = "mean") -> Array:
+    r"""AnyLoss: :math:`1 - \mathrm{metric}(\mathrm{TP}, \mathrm{FN}, \mathrm{FP}, \mathrm{TN})`
+    on the soft confusion matrix of :func:`soft_confusion_matrix`.
+
+    Built-in metrics (a zero denominator gives a score of 0, as scikit-learn's
+    ``zero_division=0``, with a finite gradient):
+
+    ============================  ====================================================
+    ``accuracy``                  :math:`(TP + TN) / N`
+    ``f1``                        :math:`2TP / (2TP + FN + FP)`
+    ``fbeta``                     :math:`(1+\beta^2) TP / ((1+\beta^2) TP + \beta^2 FN + FP)`
+    ``precision``                 :math:`TP / (TP + FP)`
+    ``recall``                    :math:`TP / (TP + FN)`
+    ``gmean``                     :math:`\sqrt{\mathrm{recall} \cdot \mathrm{specificity}}`,
+                                  specificity :math:`= TN / (TN + FP)`
+    ``balanced_accuracy``         :math:`(\mathrm{recall} + \mathrm{specificity}) / 2`
+    ``mcc``                       :math:`(TP\,TN - FP\,FN) / \sqrt{(TP+FP)(TP+FN)(TN+FP)(TN+FN)}`
+    ``jaccard``                   :math:`TP / (TP + FN + FP)`
+    ============================  ====================================================
+
+    ``metric`` may instead be a callable ``(tp, fn, fp, tn) -> score`` written with
+    array-API operations (on the counts' arrays), which is the point of "any".
+
+    Parameters
+    ----------
+    probs, target, L, axis, from_logits
+        As in :func:`soft_confusion_matrix`.
+    metric : str or callable
+        Default ``"f1"``.
+    beta : float > 0
+        For ``"fbeta"``.
+    average : {'macro', 'micro'}
+        Multi-class only: ``macro`` scores each class one-vs-rest, ``micro`` scores the
+        counts summed over classes.
+    reduction : {'mean', 'sum', 'none'}
+        Multi-class ``macro`` only: ``none`` returns the per-class losses (shape
+        ``(C,)``), ``mean`` their mean (the macro average), ``sum`` their sum.  Binary
+        and ``micro`` losses are one scalar for every reduction.
+
+    Notes
+    -----
+    With a large ``L`` (e.g. 1e4) and probabilities away from 0.5, :math:`A(p)` is the
+    0/1 prediction and the soft metric equals the hard one (e.g.
+    ``sklearn.metrics.f1_score``); for multi-class inputs that holds where each sample
+    has one class above 0.5 (one-vs-rest thresholding equals the argmax then).
+
+    References
+    ----------
+    D. Han, N. Moniz, N. V. Chawla, "AnyLoss: Transforming Classification Metrics into
+    Loss Functions", KDD 2024 (arXiv:2405.14745).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> p = np.array([0.9, 0.2, 0.8, 0.1]); y = np.array([1, 0, 0, 1])
+    >>> round(float(lx.any_loss(p, y, metric="f1")), 4)
+    0.5
+    """
+    check_reduction(reduction)
+    if average not in ("macro", "micro"):
+        raise ValueError(f"`average` must be one of 'macro', 'micro'; got {average!r}")
+    if callable(metric):
+        user = metric
+
+        def score_fn(xp: Namespace, tp: Array, fn: Array, fp: Array, tn: Array) -> Array:
+            return user(tp, fn, fp, tn)
+    elif isinstance(metric, str) and metric in METRICS:
+        score_fn = _metric(metric, python_number(beta, "beta", minimum=0.0, strict=True))
+    else:
+        valid = ", ".join(repr(m) for m in METRICS)
+        raise ValueError(f"`metric` must be a callable or one of {valid}; got {metric!r}")
+    xp, out_dtype, _, (tp, fn, fp, tn) = _counts(probs, target, L, axis, from_logits)
+    if axis is not None and average == "micro":
+        tp, fn, fp, tn = (xp.sum(c) for c in (tp, fn, fp, tn))
+    loss = 1.0 - score_fn(xp, tp, fn, fp, tn)
+    if loss.ndim == 0:
+        return cast(xp, loss, out_dtype)
+    return reduce(xp, loss, reduction, out_dtype)
