@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 try:  # a vendored copy beside the package wins
-    from ._vendor import array_api_compat as _aac  # type: ignore[attr-defined,unused-ignore]
+    from ._vendor import array_api_compat as _aac  # type: ignore[import-not-found,attr-defined,unused-ignore]
 except ImportError:
     import array_api_compat as _aac
 
@@ -115,6 +115,20 @@ def values_readable(*arrays: object) -> bool:
     return all(_readable(a) for a in arrays if a is not None)
 
 
+def _jax_tracing(jax: Any) -> bool:
+    """Whether a JAX transformation (``jit``, ``grad``, ``vmap``) is tracing right now.
+
+    Then even a concrete array (an option captured by the traced function) is not
+    readable: every operation on it is staged into the trace, so a value check on it
+    would convert a tracer to a bool.
+    """
+    try:
+        from jax._src.core import trace_state_clean
+    except ImportError:  # pragma: no cover - private API moved: probe with an operation
+        return isinstance(jax.numpy.zeros(()) + 0, jax.core.Tracer)
+    return not trace_state_clean()
+
+
 def _readable(x: object) -> bool:
     lib = library_name(x)
     if lib in ("numpy", "array_api_strict"):
@@ -129,7 +143,7 @@ def _readable(x: object) -> bool:
         return bool(x.device.type == "cpu")  # type: ignore[attr-defined]
     if lib == "jax":
         jax = sys.modules["jax"]
-        if isinstance(x, jax.core.Tracer):
+        if isinstance(x, jax.core.Tracer) or _jax_tracing(jax):
             return False
         try:
             return all(d.platform == "cpu" for d in x.devices())  # type: ignore[attr-defined]

@@ -13,13 +13,13 @@ from ._compat import Array, Namespace, device, is_dask, stop_gradient
 
 __all__ = [
     "gather_at_class",
-    "softplus_pair",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
     "one_hot",
     "relu",
     "softplus",
+    "softplus_pair",
 ]
 
 
@@ -60,10 +60,21 @@ def logsumexp(xp: Namespace, x: Array, axis: int, *, keepdims: bool = False) -> 
     whose maximum is not finite (all -inf, or +inf) is shifted by 0 instead, so an all
     -inf row gives -inf rather than NaN.
     """
-    m = xp.max(x, axis=axis, keepdims=True)
-    m = stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
+    if _has_no_elements(x):
+        # Dask's max of an empty chunk raises (NumPy's reduction has no identity); the
+        # shift is irrelevant for an empty input, so use zeros of the reduced shape
+        m = xp.zeros_like(xp.sum(x, axis=axis, keepdims=True))
+    else:
+        m = xp.max(x, axis=axis, keepdims=True)
+        m = stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else xp.squeeze(out, axis=axis)
+
+
+def _has_no_elements(x: Array) -> bool:
+    """Whether ``x`` is statically known to be empty (a 0 in its shape; static metadata
+    only, never array values: an unknown Dask dimension is ``None`` or NaN)."""
+    return any(d == 0 for d in x.shape)
 
 
 def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:

@@ -25,9 +25,16 @@ def reduce(xp: Namespace, loss: Array, reduction: str, out_dtype: Any) -> Array:
 
 def weighted_mean(xp: Namespace, loss: Array, weight: Array, reduction: str,
                   out_dtype: Any) -> Array:
-    """Like ``reduce`` but ``mean`` divides by ``sum(weight)`` (may be 0: then NaN or inf)."""
+    """Like ``reduce`` but ``mean`` divides by ``sum(weight)``.
+
+    A zero ``sum(weight)`` (every target ignored) gives NaN, as in PyTorch, through a
+    ``where`` rather than a 0/0 division (which NumPy reports as a RuntimeWarning).
+    """
     if reduction == "mean":
-        return cast(xp, xp.sum(loss) / xp.sum(weight), out_dtype)
+        den = xp.sum(weight)
+        empty = den == 0
+        mean = xp.where(empty, xp.nan, xp.sum(loss) / xp.where(empty, 1.0, den))
+        return cast(xp, mean, out_dtype)
     return reduce(xp, loss, reduction, out_dtype)
 
 

@@ -69,7 +69,8 @@ def normalize_axis(ndim: int, axis: object, name: str = "axis") -> int:
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise TypeError(f"`{name}` must be an int; got {type(axis).__name__}")
     if ndim == 0:
-        raise ValueError(f"the class axis needs an input with at least 1 dimension; got a 0-d {name} input")
+        raise ValueError(
+            f"the class axis needs an input with at least 1 dimension; got a 0-d {name} input")
     if not -ndim <= axis < ndim:
         raise ValueError(f"`{name}` must be in [{-ndim}, {ndim}) for a {ndim}-d input; got {axis}")
     return axis % ndim

@@ -209,8 +209,10 @@ def _check_indices(xp: Namespace, target: Array, num_classes: int,
     if ignore_index is not None:
         bad = bad & (target != ignore_index)
     if bool(xp.any(bad)):
-        lo = int(xp.min(xp.where(bad, target, num_classes)))
-        hi = int(xp.max(xp.where(bad, target, -1)))
+        # fill the good entries with an extreme of the whole target, so that the range
+        # shown is that of the bad indices alone
+        lo = int(xp.min(xp.where(bad, target, xp.max(target))))
+        hi = int(xp.max(xp.where(bad, target, xp.min(target))))
         shown = str(lo) if lo == hi else f"{lo} .. {hi}"
         raise ValueError(
             f"`target` class indices must be in [0, {num_classes})"
@@ -236,7 +238,10 @@ def index_masks(xp: Namespace, target: Array, num_classes: int,
 
 def pick_class(xp: Namespace, logp: Array, target: Array, axis: int,
                ignore_index: int | None) -> tuple[Array, Array, Array, Array]:
-    """``index_masks`` plus ``logp`` picked at the safe indices: ``(picked, kept, invalid, safe)``."""
+    """``index_masks`` plus ``logp`` picked at the safe indices.
+
+    Returns ``(picked, kept, invalid, safe)``.
+    """
     kept, invalid, safe = index_masks(xp, target, logp.shape[axis], ignore_index)
     return gather_at_class(xp, logp, safe, axis), kept, invalid, safe
 

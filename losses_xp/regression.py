@@ -14,7 +14,6 @@ import math
 from typing import Any
 
 from ._compat import Array, Namespace, namespace
-from ._primitives import softplus
 from ._reduction import cast, reduce
 from ._validation import (
     broadcastable_to,
@@ -132,10 +131,11 @@ def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     xp, e, w, out = _error(prediction, target, weight, reduction)
     sq = e * e
     mse = xp.mean(sq * w if w is not None else sq)
-    positive = mse > 0
+    zero = mse == 0
     # double where: sqrt is never evaluated at 0, so its infinite derivative never
-    # reaches the gradient (which is 0 there)
-    root = xp.where(positive, xp.sqrt(xp.where(positive, mse, 1.0)), 0.0)
+    # reaches the gradient (which is 0 there).  The test is "== 0", not "> 0": a NaN
+    # mean (empty batch, NaN input) must stay NaN, never become a plausible 0.
+    root = xp.where(zero, 0.0, xp.sqrt(xp.where(zero, 1.0, mse)))
     return cast(xp, root, out)
 
 
@@ -223,7 +223,10 @@ def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = No
                   reduction: str = "mean") -> Array:
     r"""Log-cosh loss.
 
-    .. math:: \ell_i = w_i \log\cosh(e_i) = w_i\,\big(|e_i| + \operatorname{softplus}(-2|e_i|) - \log 2\big)
+    .. math::
+
+        \ell_i = w_i \log\cosh(e_i)
+                = w_i\,\big(|e_i| + \log(1 + e^{-2|e_i|}) - \log 2\big)
 
     The right-hand form never evaluates ``cosh`` (which overflows for :math:`|e| > 710`
     in float64 and :math:`|e| > 89` in float32): ``log_cosh_loss`` of an error of 1e4
@@ -239,4 +242,7 @@ def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = No
     """
     xp, e, w, out = _error(prediction, target, weight, reduction)
     a = xp.abs(e)
-    return _finish(xp, a + softplus(xp, -2.0 * a) - _LOG2, w, reduction, out)
+    # softplus(-2a) = log1p(exp(-2a)) for a >= 0 (no max(., 0) term): one smooth
+    # expression, so the gradient at e = 0 is exactly 0 whatever subgradient the
+    # backend gives abs (a max(-2a, 0) kink there gave JAX a gradient of 1)
+    return _finish(xp, a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2, w, reduction, out)

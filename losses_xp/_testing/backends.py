@@ -10,21 +10,59 @@ forbidden).  Nothing here is used by the losses themselves.
 from __future__ import annotations
 
 import contextlib
+import glob
 import importlib
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["BACKENDS", "Backend", "BackendUnavailable", "get_backend"]
+from .. import _compat
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "BackendUnavailable",
+    "NoDevice",
+    "cuda_device_present",
+    "devices_under_test",
+    "get_backend",
+]
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 class BackendUnavailable(RuntimeError):
     """The backend's library cannot be imported or has no usable device here."""
+
+
+class NoDevice(BackendUnavailable):
+    """The backend needs an accelerator that this machine does not have (CuPy, no GPU).
+
+    A test run may skip such a backend with this reason; any other
+    ``BackendUnavailable`` (the library is missing or broken) is a hard error.
+    """
+
+
+def cuda_device_present() -> bool:
+    """Whether this machine has an NVIDIA GPU, judged without importing any GPU library.
+
+    Looks for the driver's device nodes and ``/proc`` entries, then asks ``nvidia-smi``.
+    """
+    if glob.glob("/dev/nvidia[0-9]*") or glob.glob("/proc/driver/nvidia/gpus/*"):
+        return True
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return False
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and "GPU" in out.stdout
 
 
 @dataclass
@@ -44,17 +82,21 @@ class Backend:
     def load(self) -> Any:
         """Import the library (``BackendUnavailable`` with the reason if impossible)."""
         if self._xp is None:
+            if self.name == "cupy" and not cuda_device_present():
+                raise NoDevice("cupy needs a CUDA device and this machine has none "
+                               "(no /dev/nvidia*, no nvidia-smi GPU)")
             try:
                 mod = importlib.import_module(self.module)
             except Exception as exc:
-                raise BackendUnavailable(f"{self.name}: cannot import {self.module}: {exc}") from exc
+                raise BackendUnavailable(
+                    f"{self.name}: cannot import {self.module}: {exc}") from exc
             if self.name == "cupy":
                 try:
                     n = mod.cuda.runtime.getDeviceCount()
                 except Exception as exc:
-                    raise BackendUnavailable(f"cupy: no usable CUDA device ({exc})") from exc
+                    raise NoDevice(f"cupy: no usable CUDA device ({exc})") from exc
                 if n < 1:
-                    raise BackendUnavailable("cupy: no CUDA device on this machine")
+                    raise NoDevice("cupy: no CUDA device on this machine")
             if self.name == "jax":
                 mod.config.update("jax_enable_x64", True)
             self._xp = mod
@@ -73,13 +115,14 @@ class Backend:
         if floating and dtype is None:
             dtype = str(a.dtype)
         if self.name == "torch":
-            t = lib.from_numpy(np.ascontiguousarray(a.astype(np.float64) if floating else a))
+            # np.array, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,)
+            t = lib.from_numpy(np.array(a, dtype=np.float64 if floating else a.dtype))
             if floating:
-                t = t.to(getattr(lib, dtype))  # type: ignore[arg-type]
+                t = t.to(getattr(lib, str(dtype)))
             return t.to(self.device_name or "cpu")
         if self.name == "jax":
             jnp = importlib.import_module("jax.numpy")
-            out = jnp.asarray(a, dtype=getattr(jnp, dtype) if floating else None)
+            out = jnp.asarray(a, dtype=getattr(jnp, str(dtype)) if floating else None)
             return out
         if self.name == "array_api_strict":
             dev = lib.Device(self.device_name) if self.device_name else None
@@ -125,8 +168,14 @@ class Backend:
         return root in expected
 
     def device_of(self, x: Any) -> str:
-        aac = importlib.import_module("array_api_compat")
-        return str(aac.device(x))
+        return str(_compat.device(x))
+
+    def namespace_of(self, x: Any) -> Any:
+        """The array-API namespace of ``x`` as array-api-compat resolves it."""
+        return _compat.namespace({"x": x})
+
+    def version(self) -> str:
+        return str(getattr(self.load(), "__version__", "?"))
 
     # -- transformations -----------------------------------------------------------
     def value_and_grad(self, fn: Callable[..., Any], args: Sequence[Any],
@@ -146,7 +195,10 @@ class Backend:
         raise NotImplementedError(f"{self.name} has no automatic differentiation")
 
     def compile(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """``fn`` compiled the way users compile it (``jax.jit``; ``torch.compile(fullgraph=True)``)."""
+        """``fn`` compiled the way users compile it.
+
+        ``jax.jit`` on JAX; ``torch.compile(fullgraph=True)`` on PyTorch.
+        """
         if self.name == "jax":
             return importlib.import_module("jax").jit(fn)  # type: ignore[no-any-return]
         if self.name == "torch":
@@ -178,6 +230,21 @@ BACKENDS: dict[str, Backend] = {
     "dask": Backend("dask", "dask.array", ("float16", "float32", "float64"), lazy=True),
     "cupy": Backend("cupy", "cupy", ("float16", "float32", "float64")),
 }
+
+
+def devices_under_test(name: str) -> list[str | None]:
+    """The devices a conformance run covers for backend ``name`` on this machine.
+
+    array-api-strict: its default ``CPU_DEVICE``, the non-default ``device1`` and
+    ``no_float64`` (a device without float64, which catches silent float64 promotion);
+    PyTorch: ``cpu`` and ``cuda`` when available; other backends: their default device.
+    """
+    if name == "array_api_strict":
+        return ["CPU_DEVICE", "device1", "no_float64"]
+    if name == "torch":
+        torch = importlib.import_module("torch")
+        return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+    return [None]
 
 
 def get_backend(name: str, device: str | None = None) -> Backend:

@@ -1,0 +1,177 @@
+"""The cross-backend conformance suite: choose one backend per run.
+
+    pytest conformance --backend=torch          # or LOSSES_XP_BACKEND=torch pytest conformance
+
+Backends: numpy (default), array_api_strict, torch, jax, dask, cupy.  An unknown backend,
+or one whose library cannot be imported, is a usage error (exit status 4), never a
+silent skip.  The only skip is CuPy on a machine without a CUDA device: every test is
+then skipped with that reason, printed in the header and in the ``-ra`` summary.
+
+array-api-strict runs in strict mode for the whole session (no boolean indexing, no
+data-dependent shapes) on three devices: ``CPU_DEVICE``, ``device1`` and
+``no_float64``.
+
+Tests are parametrized by :func:`pytest_generate_tests` from the registry:
+``@pytest.mark.matrix(cases="values"|"extreme", needs=None|"autodiff"|"compile"|"lazy"|
+"vmap", select=callable)`` gives the test a ``combo`` (backend × spec × case × dtype ×
+reduction); a test that asks for ``bk`` gets one backend object per device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from losses_xp._testing.backends import (
+    BACKENDS,
+    Backend,
+    BackendUnavailable,
+    NoDevice,
+    devices_under_test,
+    get_backend,
+)
+
+from .helpers import Combo, extreme_cases, value_cases
+from .registry import SPECS
+
+ENV_VAR = "LOSSES_XP_BACKEND"
+
+
+@dataclass
+class Session:
+    name: str
+    backends: list[Backend] = field(default_factory=list)
+    skip_reason: str | None = None
+
+
+SESSION_KEY = pytest.StashKey[Session]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("losses_xp conformance")
+    with contextlib.suppress(ValueError):  # already added by another conftest of the run
+        group.addoption(
+            "--backend", action="store", default=None,
+            help=f"array library under test: {', '.join(BACKENDS)} (default: ${ENV_VAR} "
+                 "or numpy)")
+
+
+def _resolve(config: pytest.Config) -> Session:
+    name = (config.getoption("--backend", default=None) or os.environ.get(ENV_VAR)
+            or "numpy").strip()
+    if name not in BACKENDS:
+        raise pytest.UsageError(
+            f"unknown backend {name!r} (from --backend or ${ENV_VAR}); expected one of "
+            f"{', '.join(BACKENDS)}")
+    session = Session(name)
+    try:
+        base = get_backend(name)
+        base.load()
+        session.backends = [get_backend(name, d) for d in devices_under_test(name)]
+        for bk in session.backends:
+            bk.load()
+    except NoDevice as exc:
+        session.skip_reason = f"{name}: {exc}"
+        return session
+    except BackendUnavailable as exc:
+        raise pytest.UsageError(
+            f"backend {name!r} was requested but is not usable: {exc}. Install it "
+            f"(pip install 'losses_xp[{name}]') or choose another --backend.") from exc
+    if name == "array_api_strict":
+        import array_api_strict
+
+        array_api_strict.set_array_api_strict_flags(boolean_indexing=False,
+                                                    data_dependent_shapes=False)
+    return session
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "matrix(cases, needs, select): parametrize `combo` over the conformance "
+        "matrix (backend x spec x case x dtype x reduction)")
+    config.stash[SESSION_KEY] = _resolve(config)
+
+
+def session_of(config: pytest.Config) -> Session:
+    return config.stash[SESSION_KEY]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    s = session_of(config)
+    if s.skip_reason:
+        return [f"losses_xp conformance: backend={s.name}: SKIPPED ({s.skip_reason})"]
+    bk = s.backends[0]
+    devices = ", ".join(str(b.device_name) for b in s.backends)
+    return [f"losses_xp conformance: backend={s.name} {bk.version()} devices=[{devices}] "
+            f"dtypes={list(bk.dtypes)}"]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    s = session_of(config)
+    if s.skip_reason:
+        terminalreporter.write_line(f"losses_xp conformance skipped entirely: {s.skip_reason}",
+                                    yellow=True)
+
+
+# --------------------------------------------------------------------------- parametrization
+
+NEEDS: dict[str, tuple[Callable[[Backend], bool], str]] = {
+    "autodiff": (lambda b: b.autodiff,
+                 "{name} has no autodiff: gradients are checked on torch and jax"),
+    "compile": (lambda b: b.compiles,
+                "{name} has no compiler: jax.jit and torch.compile(fullgraph=True) are "
+                "checked on jax and torch"),
+    "lazy": (lambda b: b.lazy,
+             "{name} is eager: laziness (no compute inside a loss) is checked on dask"),
+    "vmap": (lambda b: b.name == "jax", "{name} has no vmap: checked on jax"),
+}
+
+
+def _skipped(reason: str) -> list[Any]:
+    return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="skipped")]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    s = session_of(metafunc.config)
+    marker = metafunc.definition.get_closest_marker("matrix")
+    if "bk" in metafunc.fixturenames:
+        if s.skip_reason:
+            metafunc.parametrize("bk", _skipped(s.skip_reason))
+        else:
+            metafunc.parametrize("bk", s.backends, ids=[str(b.device_name) for b in s.backends])
+    if marker is None:
+        return
+    if s.skip_reason:
+        metafunc.parametrize("combo", _skipped(s.skip_reason))
+        return
+    needs = marker.kwargs.get("needs")
+    if needs is not None:
+        capable, reason = NEEDS[needs]
+        if not capable(s.backends[0]):
+            metafunc.parametrize("combo", _skipped(reason.format(name=s.name)))
+            return
+    kind = marker.kwargs.get("cases", "values")
+    select: Callable[[Combo], bool] | None = marker.kwargs.get("select")
+    combos: list[Combo] = []
+    for bk in s.backends:
+        for name in sorted(SPECS):
+            spec = SPECS[name]
+            cases = value_cases(name) if kind == "values" else extreme_cases(name)
+            for case in cases:
+                for dtype in bk.dtypes:
+                    if not case.applies_to(dtype):
+                        continue
+                    for reduction in spec.entry.reductions_for(case):
+                        c = Combo(bk, spec, case, dtype, reduction)
+                        if select is None or select(c):
+                            combos.append(c)
+    with_device = len(s.backends) > 1
+    if not combos:
+        metafunc.parametrize("combo", _skipped(f"nothing in the matrix applies to {s.name}"))
+        return
+    metafunc.parametrize("combo", combos, ids=[c.id(with_device) for c in combos])

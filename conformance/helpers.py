@@ -1,0 +1,194 @@
+"""Shared machinery of the conformance tests: the matrix, conversion, oracles, checks."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from losses_xp._testing.backends import Backend
+from losses_xp._testing.cases import Case
+
+from .registry import SPECS, Spec, Tol
+
+#: the reductions whose result is a scalar (differentiable directly)
+SCALAR = ("mean", "sum")
+
+
+@dataclass(frozen=True)
+class Combo:
+    """One test point: backend (on a device) × spec × case × dtype × reduction."""
+
+    bk: Backend
+    spec: Spec
+    case: Case
+    dtype: str
+    reduction: str
+
+    def id(self, with_device: bool) -> str:
+        parts = [self.spec.name, self.case.name, self.dtype, self.reduction]
+        if with_device:
+            parts.append(str(self.bk.device_name))
+        return "-".join(parts)
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def _rng(name: str, salt: str = "") -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(f"{name}:{salt}".encode()))
+
+
+@cache
+def value_cases(name: str) -> tuple[Case, ...]:
+    """The catalogue's value cases of a loss, from a seed derived from its name."""
+    return tuple(SPECS[name].entry.cases(_rng(name)))
+
+
+@cache
+def extreme_cases(name: str) -> tuple[Case, ...]:
+    return tuple(SPECS[name].entry.extreme_cases(_rng(name, "extreme")))
+
+
+def find_case(name: str, case_name: str) -> Case:
+    for c in value_cases(name) + extreme_cases(name):
+        if c.name == case_name:
+            return c
+    raise KeyError(f"{name} has no case {case_name!r}")
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _convert(bk: Backend, v: Any, dtype: str) -> Any:
+    if isinstance(v, np.ndarray):
+        return bk.asarray(v, dtype if v.dtype.kind == "f" else None)
+    return v
+
+
+def to_backend(bk: Backend, case: Case, dtype: str) -> tuple[list[Any], dict[str, Any]]:
+    """The case's arrays as ``bk`` arrays; floating ones (options too) in ``dtype``."""
+    args = [_convert(bk, a, dtype) for a in case.args]
+    kwargs = {k: _convert(bk, v, dtype) for k, v in case.kwargs.items()}
+    return args, kwargs
+
+
+# --------------------------------------------------------------------------- oracles
+
+_ORACLE_CACHE: dict[tuple[str, str, str, str], np.ndarray] = {}
+_GRAD_CACHE: dict[tuple[str, str, str, str], list[np.ndarray]] = {}
+
+
+def oracle_value(spec: Spec, case: Case, dtype: str, reduction: str) -> np.ndarray:
+    key = (spec.name, case.name, dtype, reduction)
+    if key not in _ORACLE_CACHE:
+        q = case.quantized(dtype)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _ORACLE_CACHE[key] = np.asarray(spec.oracle(q.args, q.kwargs, reduction),
+                                            dtype=np.float64)
+    return _ORACLE_CACHE[key]
+
+
+def cotangent(case: Case, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """A fixed random cotangent for ``reduction="none"`` gradients (a VJP)."""
+    from losses_xp._testing.cases import quantize
+
+    rng = _rng(case.name, "cotangent")
+    return quantize(rng.uniform(0.5, 1.5, size=shape), dtype)
+
+
+def oracle_grad(spec: Spec, case: Case, dtype: str, reduction: str) -> list[np.ndarray]:
+    key = (spec.name, case.name, dtype, reduction)
+    if key not in _GRAD_CACHE:
+        q = case.quantized(dtype)
+        ct = None
+        if reduction == "none":
+            ct = cotangent(case, oracle_value(spec, case, dtype, "none").shape, dtype)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _GRAD_CACHE[key] = spec.oracle_grad(q.args, q.kwargs, reduction, ct)
+    return _GRAD_CACHE[key]
+
+
+# --------------------------------------------------------------------------- calling
+
+
+@contextlib.contextmanager
+def expected_warnings(case: Case) -> Iterator[None]:
+    """NaN-by-definition cases (empty mean, every target ignored) compute 0/0, which
+    NumPy reports as a RuntimeWarning (an error under this project's pytest config);
+    every other case must run without any RuntimeWarning."""
+    if "nan-mean" in case.tags:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            yield
+    else:
+        yield
+
+
+def bind(fn: Callable[..., Any], kwargs: Mapping[str, Any], reduction: str) -> Callable[..., Any]:
+    """``fn`` with the case's options and the reduction fixed, positional args free."""
+    def call(*args: Any) -> Any:
+        return fn(*args, reduction=reduction, **kwargs)
+    return call
+
+
+def run(bk: Backend, spec: Spec, case: Case, dtype: str, reduction: str,
+        ) -> tuple[Any, list[Any], dict[str, Any]]:
+    """Call the loss on ``bk``; Dask must stay lazy (any compute inside raises)."""
+    args, kwargs = to_backend(bk, case, dtype)
+    with expected_warnings(case), bk.forbid_compute():
+        out = spec.entry.call(*args, reduction=reduction, **kwargs)
+    return out, args, kwargs
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def assert_close(got: np.ndarray, want: np.ndarray, tol: Tol, what: str, *,
+                 atol_scale: float = 1.0) -> None:
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
+    np.testing.assert_allclose(got, want, rtol=tol.rtol, atol=tol.atol * atol_scale,
+                               equal_nan=True, err_msg=what)
+
+
+def grad_scale(g: np.ndarray) -> float:
+    """The gradient's scale for its absolute tolerance (see ``registry.Tol``)."""
+    finite = np.abs(g[np.isfinite(g)])
+    return float(finite.max()) if finite.size else 1.0
+
+
+def first_floating(case: Case) -> int:
+    for i, a in enumerate(case.args):
+        if a.dtype.kind == "f":
+            return i
+    raise AssertionError(f"case {case.name} has no floating argument")
+
+
+def scalar_loss(bk: Backend, spec: Spec, case: Case, dtype: str, reduction: str,
+                kwargs: Mapping[str, Any]) -> Callable[..., Any]:
+    """The loss as a scalar function of its positional args, for ``value_and_grad``.
+
+    ``mean``/``sum`` are scalars already; ``none`` becomes ``sum(loss * v)`` with the
+    fixed cotangent ``v`` of :func:`cotangent` (so the gradient is a VJP), exactly as
+    :meth:`Spec.oracle_grad` scalarises the oracle.
+    """
+    loss = bind(spec.entry.call, kwargs, reduction)
+    if reduction != "none":
+        return loss
+    shape = oracle_value(spec, case, dtype, "none").shape
+    v = bk.asarray(cotangent(case, shape, dtype), dtype)
+
+    def scalar(*args: Any) -> Any:
+        out = loss(*args)
+        return bk.namespace_of(out).sum(out * v)
+    return scalar

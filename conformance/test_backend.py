@@ -1,0 +1,47 @@
+"""The run itself: the backend asked for is the one tested, on the devices promised."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import losses_xp as lx
+from losses_xp._testing.backends import Backend
+
+
+def test_backend_is_native_and_on_its_device(bk: Backend) -> None:
+    x = bk.asarray(np.array([1.0, 2.0]), "float32")
+    assert bk.is_native(x)
+    out = lx.mse_loss(x, x)
+    assert bk.is_native(out)
+    assert bk.device_of(out) == bk.device_of(x)
+    if bk.device_name is not None and bk.name != "torch":
+        assert bk.device_name in bk.device_of(out)
+
+
+def test_array_api_strict_mode(bk: Backend) -> None:
+    if bk.name != "array_api_strict":
+        pytest.skip(f"{bk.name}: strict-mode flags only exist on array_api_strict")
+    import array_api_strict
+
+    flags = array_api_strict.get_array_api_strict_flags()
+    assert flags["boolean_indexing"] is False
+    assert flags["data_dependent_shapes"] is False
+    assert bk.device_name in ("CPU_DEVICE", "device1", "no_float64")
+    if bk.device_name == "no_float64":
+        assert "float64" not in bk.dtypes
+        with pytest.raises(Exception):  # noqa: B017 - the device refuses float64
+            bk.asarray(np.array([1.0]), "float64")
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (0, 3), (2, 3, 4)])
+def test_conversion_keeps_shape_and_dtype(bk: Backend, shape: tuple[int, ...]) -> None:
+    a = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
+    for dtype in bk.dtypes:
+        x = bk.asarray(a, dtype)
+        assert tuple(x.shape) == shape, (dtype, x.shape)
+        assert bk.dtype_name(x) == dtype
+        assert bk.to_numpy(x).shape == shape
+    i = bk.asarray(a.astype(np.int64))
+    assert tuple(i.shape) == shape
+    assert bk.dtype_name(i) == "int64"

@@ -1,0 +1,82 @@
+"""Compiled equals eager: ``jax.jit`` and ``torch.compile(fullgraph=True)``; ``jax.vmap``.
+
+Compiling is slow (``torch.compile``'s inductor backend generates and builds C++ on the
+CPU), so only a few cases per loss are compiled: the first 2-D case and the case with
+the most options, in float32, with ``reduction`` ``mean`` and ``none`` (``mean`` only for
+``rmse_loss``).  JAX compiles quickly and runs every value case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from .helpers import Combo, assert_close, bind, expected_warnings, run, to_backend, value_cases
+
+
+def _compile_case_names(name: str) -> set[str]:
+    cases = value_cases(name)
+    # (the first case where there is no 2-D one: class_balanced_weights takes 1-d counts)
+    first_2d = next((c.name for c in cases if "2d" in c.tags and c.grad), cases[0].name)
+    richest = max(cases, key=lambda c: (len(c.kwargs), len(c.tags))).name
+    return {first_2d, richest}
+
+
+def _compiled_selection(c: Combo) -> bool:
+    if c.reduction not in ("mean", "none"):
+        return False
+    if c.bk.name == "jax":
+        return c.dtype in ("float32", "float64")
+    return c.dtype == "float32" and c.case.name in _compile_case_names(c.spec.name)
+
+
+# Dynamo warns that it traces through array-api-compat's lru_cache'd helpers: harmless
+@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
+@pytest.mark.matrix(cases="values", needs="compile", select=_compiled_selection)
+def test_compiled_matches_eager(combo: Combo) -> None:
+    bk, spec, case, dtype, reduction = (combo.bk, combo.spec, combo.case, combo.dtype,
+                                        combo.reduction)
+    eager = bk.to_numpy(run(bk, spec, case, dtype, reduction)[0])
+    args, kwargs = to_backend(bk, case, dtype)
+    if bk.name == "torch":
+        import torch._dynamo
+
+        torch._dynamo.reset()  # every test compiles a fresh function: no recompile limit
+    compiled = bk.compile(bind(spec.entry.call, kwargs, reduction))
+    with expected_warnings(case):
+        out = compiled(*args)
+    assert bk.is_native(out)
+    assert bk.dtype_name(out) == dtype
+    assert_close(bk.to_numpy(out), eager, spec.tol(dtype),
+                 f"{spec.name}[{case.name}] compiled vs eager ({dtype}, {reduction})")
+
+
+def _vmap_case(name: str) -> str | None:
+    """The first 2-D case without array-valued options: vmapped over its rows."""
+    for c in value_cases(name):
+        if "2d" in c.tags and c.grad and not any(isinstance(v, np.ndarray)
+                                                 for v in c.kwargs.values()):
+            return c.name
+    return None
+
+
+@pytest.mark.matrix(cases="values", needs="vmap",
+                    select=lambda c: (c.dtype == "float32"
+                                      and c.case.name == _vmap_case(c.spec.name)))
+def test_vmap_over_batch(combo: Combo) -> None:
+    """``jax.vmap`` over the leading axis equals a loop of eager calls on each row."""
+    import jax
+    import jax.numpy as jnp
+
+    bk, spec, case, dtype, reduction = (combo.bk, combo.spec, combo.case, combo.dtype,
+                                        combo.reduction)
+    args, kwargs = to_backend(bk, case, dtype)
+    fn = bind(spec.entry.call, kwargs, reduction)
+    batched = jax.vmap(fn)(*args)
+    rows: list[Any] = [fn(*(a[i] for a in args)) for i in range(args[0].shape[0])]
+    assert_close(bk.to_numpy(batched), bk.to_numpy(jnp.stack(rows)), spec.tol(dtype),
+                 f"{spec.name}[{case.name}] vmap vs loop ({reduction})")
+    jitted = jax.jit(jax.vmap(fn))(*args)
+    assert_close(bk.to_numpy(jitted), bk.to_numpy(batched), spec.tol(dtype), "jit(vmap)")

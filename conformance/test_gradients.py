@@ -1,0 +1,45 @@
+"""Gradients (PyTorch autograd, ``jax.grad``) against the oracle's gradient.
+
+The oracle's gradient is PyTorch autograd through the PyTorch oracle, or a fourth-order
+finite difference of the Keras / scikit-learn oracle (see ``Spec.grad_method``).  Cases
+whose gradient is not defined everywhere (``Case.grad`` False: NaN means, kinks) are
+value-only.  ``reduction="none"`` is differentiated as a VJP with a fixed cotangent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import (
+    Combo,
+    assert_close,
+    expected_warnings,
+    grad_scale,
+    oracle_grad,
+    oracle_value,
+    scalar_loss,
+    to_backend,
+)
+from .registry import Tol
+
+
+@pytest.mark.matrix(cases="values", needs="autodiff", select=lambda c: c.case.grad)
+def test_gradient_matches_oracle(combo: Combo) -> None:
+    bk, spec, case, dtype, reduction = (combo.bk, combo.spec, combo.case, combo.dtype,
+                                        combo.reduction)
+    if not spec.entry.differentiable:
+        pytest.skip(f"{spec.name} is not differentiable (a metric or class weights): "
+                    "values only")
+    args, kwargs = to_backend(bk, case, dtype)
+    fn = scalar_loss(bk, spec, case, dtype, reduction, kwargs)
+    with expected_warnings(case):
+        value, grads = bk.value_and_grad(fn, args, spec.entry.differentiable)
+    if reduction != "none":
+        assert_close(value, oracle_value(spec, case, dtype, reduction), spec.tol(dtype),
+                     "value from value_and_grad")
+    want = oracle_grad(spec, case, dtype, reduction)
+    tol = spec.tol(dtype)
+    for i, (g, w) in zip(spec.entry.differentiable, zip(grads, want, strict=True), strict=True):
+        assert_close(g, w, Tol(tol.rtol, tol.atol), f"d{spec.name}/d(arg {i}) "
+                     f"[{case.name}] {dtype} {reduction} vs {spec.grad_method}",
+                     atol_scale=grad_scale(w))

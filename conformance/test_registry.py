@@ -1,0 +1,91 @@
+"""The registry covers every public loss, and its oracles agree with each other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import losses_xp
+from losses_xp._testing.backends import Backend
+from losses_xp._testing.cases import CATALOG, quantize
+
+from .helpers import extreme_cases, oracle_value, value_cases
+from .registry import SPECS, TOLERANCES, public_names
+
+
+def test_every_public_loss_has_a_spec() -> None:
+    names = public_names()
+    assert names, "losses_xp.__all__ lists no loss"
+    missing = sorted(set(names) - set(SPECS))
+    assert not missing, f"public losses without a conformance Spec: {missing}"
+    assert sorted(SPECS) == names, f"specs for names that are not public: {set(SPECS) - set(names)}"
+    assert sorted(CATALOG) == names
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_spec_is_the_public_function(name: str) -> None:
+    assert SPECS[name].fn is getattr(losses_xp, name)
+    assert SPECS[name].reference
+    assert set(TOLERANCES) >= {"float16", "bfloat16", "float32", "float64"}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_catalogue_covers_shapes_and_extremes(name: str) -> None:
+    tags = set().union(*(c.tags for c in value_cases(name)))
+    assert SPECS[name].entry.shape_tags <= tags, f"{name}: missing shapes {tags}"
+    assert extreme_cases(name), f"{name}: no extreme cases"
+    for dtype in ("float16", "bfloat16", "float32", "float64"):
+        assert any(c.applies_to(dtype) for c in extreme_cases(name)), (name, dtype)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_cases_are_deterministic(name: str) -> None:
+    a = CATALOG[name].cases(np.random.default_rng(5))
+    b = CATALOG[name].cases(np.random.default_rng(5))
+    for x, y in zip(a, b, strict=True):
+        assert x.name == y.name
+        for u, v in zip(x.args, y.args, strict=True):
+            np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SPECS if SPECS[n].cross_checks))
+def test_oracles_agree(name: str) -> None:
+    """The main oracle and the cross-checks (independent libraries) agree in float64."""
+    spec = SPECS[name]
+    checked = 0
+    for case in value_cases(name):
+        for reduction in spec.entry.reductions_for(case):
+            want = oracle_value(spec, case, "float64", reduction)
+            for label, other, tol in spec.cross_checks:
+                with np.errstate(all="ignore"):
+                    got = other(case.args, case.kwargs, reduction)
+                if got is None:
+                    continue
+                checked += 1
+                np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=tol.rtol,
+                                           atol=tol.atol, equal_nan=True,
+                                           err_msg=f"{label} vs {spec.reference} on {case.name}")
+    assert checked, f"{name}: no cross-check applied to any case"
+
+
+def test_quantization_matches_the_backend(bk: Backend) -> None:
+    """The oracle's inputs (``Case.quantized``) are exactly what the backend received."""
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.normal(0, 3, 200), rng.uniform(0, 1, 200),
+                        np.array([1e4, -1e4, 1e2, 0.3, 7000.0, 2.0 ** -30])])
+    for dtype in bk.dtypes:
+        got = bk.to_numpy(bk.asarray(a, dtype))
+        np.testing.assert_array_equal(got, quantize(a, dtype), err_msg=dtype)
+
+
+def test_readme_support_matrix_is_current() -> None:
+    """The README's support matrix is generated from this registry, never edited by hand."""
+    from pathlib import Path
+
+    from .support_matrix import END, START, render
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split(START, 1)[1].split(END, 1)[0].strip()
+    assert block == render().strip(), (
+        "README.md's support matrix is stale: run "
+        "`python -m conformance.support_matrix --write README.md`")

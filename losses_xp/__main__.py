@@ -1,0 +1,102 @@
+"""Command line of losses_xp: ``python -m losses_xp <command>``.
+
+Commands:
+
+``check``
+    Run every loss on every installed array library (numpy, array_api_strict, torch, jax,
+    dask, cupy) against the NumPy float64 reference and print a loss × backend matrix
+    (max relative deviation, compiled path, time per call); exit 1 on any disagreement.
+    See ``losses_xp/_check.py``.
+``vendor DEST``
+    Copy the package into ``DEST/<name>`` with a copy of the array-api-compat it uses in
+    ``<name>/_vendor/array_api_compat``, so that a project can ship it inside its own tree
+    (the package uses relative imports only; ``_compat.py`` prefers the vendored copy).
+``version``
+    Print the version.
+
+Only relative imports: this module also works in a vendored copy under another name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._version import __version__
+
+_PACKAGE = __package__ or "losses_xp"
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+
+
+def _vendor(args: argparse.Namespace) -> int:
+    from . import _compat  # the one module that knows which array-api-compat is in use
+
+    source = Path(__file__).resolve().parent
+    name = args.name or source.name
+    if not name.isidentifier():
+        print(f"error: --name must be a Python identifier; got {name!r}", file=sys.stderr)
+        return 2
+    dest = Path(args.dest).resolve() / name
+    if dest.exists():
+        if not args.force:
+            print(f"error: {dest} exists (pass --force to replace it)", file=sys.stderr)
+            return 1
+        shutil.rmtree(dest)
+    if source == dest or source in dest.parents:
+        print(f"error: cannot vendor {source} into itself", file=sys.stderr)
+        return 2
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(
+        "__pycache__", "*.pyc", "*.pyo", "_vendor"))
+    if not args.without_compat:
+        compat_dir = Path(vars(_compat)["_aac"].__file__).resolve().parent
+        vendor_dir = dest / "_vendor"
+        vendor_dir.mkdir()
+        (vendor_dir / "__init__.py").write_text(
+            '"""Vendored dependencies of this copy of losses_xp."""\n', encoding="utf-8")
+        shutil.copytree(compat_dir, vendor_dir / "array_api_compat", ignore=shutil.ignore_patterns(
+            "__pycache__", "*.pyc", "*.pyo", "tests", "vendor_tests"))
+    print(f"vendored {_PACKAGE} {__version__} into {dest}"
+          + ("" if args.without_compat else f" with array-api-compat from {compat_dir}"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {_PACKAGE}",
+        description="losses_xp: loss functions for every array-API library.")
+    parser.add_argument("--version", action="version", version=f"{_PACKAGE} {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    sub.required = True
+
+    from . import _check
+
+    check = sub.add_parser(
+        "check", help="every loss on every installed backend vs the NumPy float64 reference",
+        description=(_check.__doc__ or "").split("\n\n")[1])
+    _check.add_arguments(check)
+    check.set_defaults(func=_check.run)
+
+    vendor = sub.add_parser("vendor", help="copy the package (and array-api-compat) into DEST")
+    vendor.add_argument("dest", help="the folder that receives the package")
+    vendor.add_argument("--name", help="the package's name there (default: losses_xp)")
+    vendor.add_argument("--without-compat", action="store_true",
+                        help="do not copy array-api-compat (the installed one is then used)")
+    vendor.add_argument("--force", action="store_true", help="replace an existing copy")
+    vendor.set_defaults(func=_vendor)
+
+    version = sub.add_parser("version", help="print the version")
+    version.set_defaults(func=lambda _args: print(f"{_PACKAGE} {__version__}") or 0)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""``python -m losses_xp check`` on the two backends of the unit tests (NumPy, array-api-strict).
+
+The other backends are exercised by the nox ``check`` session; here the command's own
+logic is tested: the matrix, the exit status, failures injected into one backend, a
+backend requested but missing, and the deviation measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import losses_xp as lx
+from losses_xp import _check
+from losses_xp.__main__ import build_parser, main
+
+ROOT = Path(lx.__file__).resolve().parent.parent
+FAST = ["--backends", "numpy,array_api_strict", "--jobs", "1", "--no-compile", "--repeat", "1"]
+
+
+def run_check(*argv: str) -> tuple[int, str, str]:
+    args = build_parser().parse_args(["check", *argv])
+    out, err = io.StringIO(), io.StringIO()
+    code = _check.run(args, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_check_passes_on_numpy_and_strict_for_every_loss() -> None:
+    code, out, err = run_check(*FAST)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].startswith(f"losses_xp {lx.__version__} check")
+    assert lines[1].startswith("machine: ")
+    assert f"numpy {np.__version__}" in lines[2]
+    assert "array_api_strict" in lines[2]
+    assert lines[3].startswith("tolerances: ")
+    header = next(line for line in lines if line.startswith("loss (cases)"))
+    assert "numpy" in header
+    assert "array_api_strict" in header
+    from losses_xp._testing.cases import CATALOG
+
+    for name in CATALOG:  # one row per loss, with its number of cases
+        row = next(line for line in lines if line.startswith(f"{name} ("))
+        assert row.count("µs") == 2, row
+    last = out.rstrip().splitlines()[-1]
+    assert last.startswith(f"OK: {len(CATALOG)} losses agree on 2 backend(s)")
+    assert "numpy: ok" in err
+
+
+def test_check_cells_show_deviation_and_time() -> None:
+    code, out, _ = run_check(*FAST, "--losses", "mse_loss,cross_entropy")
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("cross_entropy ("))
+    # numpy is the reference: deviation 0; no compiler: '-'
+    assert row.split()[2:4] == ["0", "-"]
+    calls = next(line for line in out.splitlines() if line.startswith("calls checked"))
+    assert int(calls.split()[2]) > 50
+
+
+def _perturbed(spec: _check.LossSpec, lib: str, factor: float) -> _check.LossSpec:
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        out = spec.fn(*args, **kwargs)
+        if type(args[0]).__module__.split(".")[0] == lib:
+            return out * factor
+        return out
+
+    return _check.LossSpec(spec.name, fn, spec.reductions_for, spec.cases, spec.extreme)
+
+
+@pytest.mark.parametrize(("factor", "fails"), [(1 + 1e-6, True), (1 + 1e-12, False)])
+def test_a_disagreement_fails_and_names_the_cell(factor: float, fails: bool) -> None:
+    specs = [_perturbed(s, "array_api_strict", factor)
+             for s in _check.load_catalog(["huber_loss"], extreme=False)]
+    opts = _check.Options(backends=["numpy", "array_api_strict"], explicit=True, compile=False,
+                          repeat=0)
+    out, err = io.StringIO(), io.StringIO()
+    code = _check.check(specs, opts, out, err)
+    text = out.getvalue()
+    if not fails:
+        assert code == 0, text
+        return
+    assert code == 1
+    assert "FAILED:" in text
+    assert "huber_loss on array_api_strict, case 2d, float64, reduction='sum': deviation 1.00e-06" \
+        in text
+    row = next(line for line in text.splitlines() if line.startswith("huber_loss ("))
+    assert "FAIL" in row
+    assert "numpy" not in text.split("FAILED:")[1]  # the reference column agrees
+
+
+def test_an_exception_fails_and_is_reported() -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        if type(args[0]).__module__.startswith("array_api_strict"):
+            raise RuntimeError("boom")
+        return lx.mse_loss(*args, **kwargs)
+
+    spec = _check.load_catalog(["mse_loss"], extreme=False)[0]
+    specs = [_check.LossSpec("mse_loss", broken, spec.reductions_for, spec.cases, set())]
+    opts = _check.Options(backends=["numpy", "array_api_strict"], explicit=False, repeat=0)
+    out = io.StringIO()
+    assert _check.check(specs, opts, out, io.StringIO()) == 1
+    assert "mse_loss on array_api_strict, case 0d, float64, reduction='none': RuntimeError: boom" \
+        in out.getvalue()
+
+
+def test_a_wrong_dtype_is_a_disagreement() -> None:
+    def upcast(*args: Any, **kwargs: Any) -> Any:
+        out = lx.l1_loss(*args, **kwargs)
+        return out.astype(np.float64) if isinstance(out, np.ndarray | np.generic) else out
+
+    spec = _check.load_catalog(["l1_loss"], extreme=False)[0]
+    specs = [_check.LossSpec("l1_loss", upcast, spec.reductions_for, spec.cases, set())]
+    opts = _check.Options(backends=["numpy"], explicit=True, repeat=0)
+    out = io.StringIO()
+    assert _check.check(specs, opts, out, io.StringIO()) == 1
+    assert "returned float64 for float32 inputs" in out.getvalue()
+
+
+def _hide(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any, **kwargs: Any) -> Any:
+        return None if name in names else real(name, *args, **kwargs)
+
+    monkeypatch.setattr(_check.importlib.util, "find_spec", find_spec)
+
+
+def test_a_missing_backend_requested_explicitly_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    _hide(monkeypatch, "cupy")
+    code, out, err = run_check("--backends", "numpy,cupy", "--jobs", "1", "--losses", "mse_loss")
+    assert code == 1
+    assert "cupy: requested with --backends but not installed" in out
+    assert "cupy: not installed" in err
+
+
+def test_missing_backends_are_listed_not_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default run: every backend; those not installed are columns saying so.
+
+    Also runs the worker-process path (--jobs 2) with the two backends that are left.
+    """
+    _hide(monkeypatch, "torch", "jax", "dask", "cupy")
+    code, out, _ = run_check("--jobs", "2", "--losses", "mse_loss,binary_cross_entropy",
+                             "--repeat", "1")
+    assert code == 0, out
+    header = next(line for line in out.splitlines() if line.startswith("loss (cases)"))
+    assert header.split()[2:] == ["numpy", "array_api_strict", "torch", "jax", "dask", "cupy"]
+    row = next(line for line in out.splitlines() if line.startswith("mse_loss ("))
+    assert row.count("not installed") == 4
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--backends", "numpy,tensorflow"], "unknown backend(s) ['tensorflow']"),
+    (["--backends", ","], "unknown backend(s)"),
+    (["--losses", "mse_loss,nope"], "unknown loss(es) ['nope']"),
+])
+def test_usage_errors_exit_2(argv: list[str], message: str) -> None:
+    code, _, err = run_check(*argv, "--jobs", "1")
+    assert code == 2
+    assert message in err
+
+
+def test_command_line_end_to_end() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "losses_xp", "check", "--backends", "numpy", "--losses",
+         "cross_entropy", "--no-compile"], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OK: 1 losses agree on 1 backend(s): numpy" in proc.stdout
+    version = subprocess.run([sys.executable, "-m", "losses_xp", "--version"],
+                             capture_output=True, text=True, env=env, check=False)
+    assert version.stdout.strip() == f"losses_xp {lx.__version__}"
+    bare = subprocess.run([sys.executable, "-m", "losses_xp"], capture_output=True, text=True,
+                          env=env, check=False)
+    assert bare.returncode == 2
+    assert "check" in bare.stderr
+
+
+def test_main_dispatches_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["version"]) == 0
+    assert capsys.readouterr().out.strip() == f"losses_xp {lx.__version__}"
+
+
+def test_parser_defaults() -> None:
+    args = build_parser().parse_args(["check"])
+    assert isinstance(args, argparse.Namespace)
+    assert args.backends is None
+    assert args.compile is True
+    assert args.extreme is True
+
+
+# --------------------------------------------------------------------------- deviation
+
+
+@pytest.mark.parametrize(("got", "ref", "expected"), [
+    ([1.0, 2.0], [1.0, 2.0], 0.0),
+    ([1.0 + 1e-6], [1.0], 1e-6),  # relative where |ref| >= floor * S
+    ([200.0], [100.0], 1.0),
+    ([1e-3], [0.0], 1e-3 / 0.1),  # absolute (scaled) where the reference is tiny
+    ([np.nan, 1.0], [np.nan, 1.0], 0.0),
+    ([np.inf], [np.inf], 0.0),
+    ([-np.inf], [np.inf], math.inf),
+    ([np.nan], [1.0], math.inf),
+    ([1.0], [np.nan], math.inf),
+    ([[1.0]], [1.0], math.inf),  # shape mismatch
+    ([], [], 0.0),
+])
+def test_deviation(got: list[float], ref: list[float], expected: float) -> None:
+    dev = _check.deviation(np.asarray(got), np.asarray(ref), scale=1.0, floor=0.1)
+    if math.isinf(expected):
+        assert dev == math.inf
+    else:
+        assert dev == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_input_scale_uses_the_largest_finite_float_input() -> None:
+    from losses_xp._testing.cases import Case
+
+    case = Case("x", (np.array([1e4, -np.inf, 3.0]), np.array([5, 6])),
+                {"weight": np.array([-2e4])})
+    assert _check.input_scale(case) == 2e4
+    assert _check.input_scale(Case("y", (np.array([0.5]),))) == 1.0
+
+
+def test_compile_case_prefers_2d() -> None:
+    for spec in _check.load_catalog():
+        i = _check.compile_case(spec)
+        assert i is not None
+        case = spec.cases[i]
+        assert case.name not in spec.extreme
+        assert not {"empty", "nan-mean"} & set(case.tags)
+        if any(c.name == "2d" for c in spec.cases):
+            assert case.name == "2d"
