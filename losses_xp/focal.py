@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._compat import Array, Namespace, namespace
-from ._primitives import log_softmax, logsumexp, one_hot, softplus_pair
-from ._reduction import reduce
+from ._compat import Array, Namespace, namespace, stop_gradient
+from ._primitives import _has_no_elements, log_softmax, one_hot, softplus_pair
+from ._reduction import reduce, weighted_mean
 from ._validation import (
     broadcastable_to,
     check_reduction,
@@ -30,6 +30,7 @@ from ._validation import (
     values_in_range,
 )
 from .classification import (
+    _class_weight,
     _ignore_index,
     _index_target_shape,
     pick_class,
@@ -54,6 +55,29 @@ def _log_one_minus_pt(xp: Namespace, y: Array, log_p: Array, log_q: Array) -> Ar
     hi = xp.where(a > b, a, b)
     lo = xp.where(a > b, b, a)
     return hi + xp.log1p(xp.exp(lo - hi))
+
+
+def _log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Array:
+    """log(1 - p_y) = log Σ_{c≠y} softmax(x)_c along ``axis`` (``hot``: one-hot of y).
+
+    Computed as ``(m_o - m) + log Σ_{c≠y} e^{x_c - m_o} - log Σ_c e^{x_c - m}`` with the
+    shifts ``m = max x`` and ``m_o = max_{c≠y} x_c`` (gradients stopped: the value does
+    not depend on them).  Unlike ``logsumexp(others of log_softmax(x))`` no rounded
+    ``x - logsumexp(x)`` enters (an error of ulp(1e4) ≈ 1e-3 in float32 for logits of
+    1e4): when ``m_o = m`` the shifts cancel exactly, otherwise ``m_o - m`` is the
+    leading term; and the sum over the other classes never underflows to 0 (a target
+    far above the others gives ``m_o - m`` ≈ -2e4, not log 0).
+    """
+    if _has_no_elements(x):  # Dask's max of an empty chunk raises; the result is empty
+        return xp.sum(x, axis=axis)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
+    others = xp.where(hot, -math.inf, x)
+    m_o = xp.max(others, axis=axis, keepdims=True)
+    m_o = stop_gradient(xp, xp.where(xp.isfinite(m_o), m_o, m))
+    log_s = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
+    log_s_o = xp.log(xp.sum(xp.exp(others - m_o), axis=axis, keepdims=True))
+    return xp.squeeze((m_o - m) + log_s_o - log_s, axis=axis)
 
 
 def sigmoid_focal_core(xp: Namespace, x: Array, y: Array, alpha: float | None,
@@ -84,41 +108,47 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
         \ell_i = w_i\, \alpha_t\, (1 - p_t)^\gamma\, \mathrm{BCE}(x_i, y_i), \quad
         p_t = y p + (1 - y)(1 - p), \quad \alpha_t = \alpha y + (1 - \alpha)(1 - y)
 
-    with :math:`p = \sigma(x)` and BCE the stable binary cross-entropy with logits.
-    Soft targets in [0, 1] are allowed (the formulas above, as in torchvision).
+    with :math:`p = \sigma(x)` and BCE the stable binary cross-entropy with logits
+    (:func:`binary_cross_entropy_with_logits`).  Soft targets in [0, 1] use the same
+    formulas (as torchvision and optax do).
 
     Parameters
     ----------
     logits : array
         Real floating dtype.
     target : array
-        Targets in [0, 1] of exactly ``logits``' shape.
+        Targets in [0, 1] (floating, integer or bool) of exactly ``logits``' shape.
     alpha : float in [0, 1] or None
         Weight of the positive class; ``None`` disables the balancing (torchvision's
-        ``alpha=-1``).  Default 0.25 as in the paper and torchvision.
+        ``alpha=-1``, optax's ``alpha=None``).  Default 0.25: the paper's best value
+        with γ = 2 (Table 1b), also torchvision's default.
     gamma : float >= 0
-        Focusing parameter, default 2.  ``gamma=0`` (int or float) gives the
-        α-balanced BCE with an exactly zero-free gradient.
+        Focusing parameter, default 2 (paper and torchvision).  ``gamma=0`` (int or
+        float) is the α-balanced BCE.
     weight : array or sequence, optional
-        Element weights broadcastable to ``logits.shape`` (e.g. an anchor mask).
+        Element weights broadcastable to ``logits.shape`` (e.g. a mask of the anchors
+        to keep); they multiply the loss and do not change the mean's denominator.
     reduction : {'mean', 'sum', 'none'}
-        ``mean`` divides by the number of elements, as torchvision.
+        ``mean`` divides the sum by the number of elements (as torchvision), ``sum``
+        is the plain sum (RetinaNet then divides by the number of positive anchors,
+        see below), ``none`` is element-wise.
 
     Notes
     -----
-    Equals ``torchvision.ops.sigmoid_focal_loss`` and ``optax.sigmoid_focal_loss``
-    wherever those are finite; :math:`\log(1 - p_t)` comes from log-sigmoids (see the
-    module notes), so logits of ±1e4 and any :math:`\gamma \ge 0` give finite values,
-    gradients and second derivatives, also in float16 (computed in float32).
+    Equals ``torchvision.ops.sigmoid_focal_loss`` and ``optax.losses.sigmoid_focal_loss``
+    (to 1e-12 in float64) wherever those are finite.  torchvision computes
+    ``(1 - p_t) ** gamma`` from ``p = sigmoid(x)``, which rounds to 1 for large logits:
+    an easy example's factor becomes exactly 0 and its gradient NaN for ``gamma < 1``
+    (``0 ** (gamma - 1) · 0``; the same power written in JAX is NaN even for
+    ``gamma=0.0`` given as a float).  Here :math:`\log(1 - p_t)` comes from
+    log-sigmoids (see the module notes), so for logits of ±100 and ±1e4 and any
+    :math:`\gamma \ge 0` the loss, gradient and second derivative are finite; half
+    precision is computed in float32 and returned in the input dtype.
 
     **RetinaNet / keras-retinanet recipe** (anchor states −1 ignore, 0 background,
-    1 object; one-hot class targets per anchor): ignore anchors through ``weight`` and
-    normalise the sum by the number of positive anchors::
-
-        keep = (state != -1)[..., None]                       # (A, 1) → broadcasts
-        n_pos = max(1, int((state == 1).sum()))               # or xp.clip(sum, min=1)
-        loss = lx.sigmoid_focal_loss(logits, onehot, weight=keep,
-                                     reduction="sum") / n_pos
+    1 object; one-hot class targets per anchor, all zeros for background): drop the
+    ignored anchors through ``weight`` and normalise the sum by the number of positive
+    anchors, at least 1 (see ``docs/recipes/retinanet_focal.md``).
 
     References
     ----------
@@ -132,6 +162,17 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     >>> y = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 1]])
     >>> round(float(lx.sigmoid_focal_loss(x, y, alpha=None, gamma=2)), 4)
     0.143
+
+    The RetinaNet normalisation, for 4 anchors and 2 classes:
+
+    >>> logits = np.array([[2.0, -1.0], [-3.0, 0.5], [0.2, 0.1], [-2.0, -4.0]])
+    >>> state = np.array([1, 0, -1, 1])  # object, background, ignored, object
+    >>> onehot = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
+    >>> keep = (state != -1).astype(float)[:, None]  # broadcasts to (4, 2)
+    >>> n_pos = np.maximum(np.sum(state == 1), 1)  # xp.clip(..., min=1)
+    >>> loss = lx.sigmoid_focal_loss(logits, onehot, weight=keep, reduction="sum") / n_pos
+    >>> round(float(loss), 6)
+    0.635332
     """
     check_reduction(reduction)
     a, g = _focal_options(alpha, gamma)
@@ -152,16 +193,29 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
                        alpha: float | Array | None = None, gamma: float = 2.0,
                        weight: Array | None = None, ignore_index: int = -100,
                        reduction: str = "mean") -> Array:
-    r"""Multi-class focal loss on the softmax, per sample.
+    r"""Multi-class focal loss on the softmax, per sample (Lin et al. 2017, Eq. 5).
 
     .. math::
-        \ell_i = -w_i\, \alpha_{y_i} (1 - p_{i,y_i})^\gamma \log p_{i,y_i}
+        \ell_i = -w_{y_i}\, \alpha_{y_i}\, (1 - p_{i,y_i})^\gamma \log p_{i,y_i},
+        \qquad
+        \text{mean} = \frac{\sum_{i \text{ kept}} \ell_i}{\sum_{i \text{ kept}} w_{y_i}}
 
     with :math:`\log p = \operatorname{log\_softmax}(x)` along ``axis`` and
-    :math:`\log(1 - p_{i,y_i}) = \operatorname{logsumexp}_{c \ne y_i} \log p_{i,c}`,
-    exact even when :math:`p_{i,y_i}` rounds to 1.  The factor is applied per sample
+    :math:`\log(1 - p_{i,y_i}) = \log \sum_{c \ne y_i} e^{x_{i,c}} - \log \sum_c
+    e^{x_{i,c}}` (two shifted sums, never ``1 - exp(log p)``), exact even when
+    :math:`p_{i,y_i}` rounds to 1 or when the target's logit lies far below the
+    others.  The modulating factor is applied per sample, before any reduction
     (applying it to the batch-mean cross-entropy, a common shortcut, is a different
     and wrong loss).
+
+    ``weight`` and the mean follow :func:`cross_entropy` and
+    ``torch.nn.functional.cross_entropy``: ``weight`` holds one rescaling factor per
+    class, and ``mean`` divides by the summed weights :math:`w_{y_i}` of the targets
+    that are not ``ignore_index`` (by their count without ``weight``; NaN when every
+    target is ignored).  ``alpha`` is the focal paper's balancing factor: it multiplies
+    each sample's loss and does **not** enter the denominator.  Hence ``gamma=0`` with
+    ``alpha=None`` is exactly :func:`cross_entropy` with the same ``weight`` and
+    ``ignore_index`` (value and gradient).
 
     Parameters
     ----------
@@ -172,32 +226,50 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     axis : int
         Class axis (``1`` for PyTorch's ``(N, C, ...)``).
     alpha : float, sequence, array or None
-        ``None``: no balancing; a float: one factor for every sample; a sequence or
-        array of shape ``(C,)``: the factor of each sample's true class.
+        ``None`` (default): no balancing; a float: one factor for every sample; a
+        sequence or array of shape ``(C,)``: the factor of each sample's true class.
+        The paper's α = 0.25 is for the sigmoid (binary) form, so there is no
+        multi-class default.
     gamma : float >= 0
-        ``gamma=0`` is exactly :func:`cross_entropy` (value and gradient) for
-        ``alpha=None``.
-    weight : array or sequence, optional
-        Per-sample weights broadcastable to ``target``'s shape.
+        Focusing parameter, default 2 (the paper's).  ``gamma=0`` (int or float) is
+        the (α-weighted) cross-entropy.
+    weight : array or sequence of shape ``(C,)``, optional
+        Per-class weights, as in :func:`cross_entropy` (they enter the mean's
+        denominator).  For per-sample weights use ``reduction="none"`` and reduce
+        yourself.
     ignore_index : int
-        Targets equal to it contribute 0 and are not counted.
+        Targets equal to it contribute 0 and are not counted.  Default -100
+        (PyTorch's).
     reduction : {'mean', 'sum', 'none'}
-        ``mean`` divides the sum by the number of targets that are not
-        ``ignore_index`` (NaN when all are ignored).  ``alpha`` and ``weight`` are
-        factors of each sample's loss and do not enter the denominator (unlike
-        ``cross_entropy(weight=...)``, whose mean divides by the summed class weights).
+        ``none`` has ``target``'s shape (0 at ignored targets); ``sum`` the plain sum.
+
+    Notes
+    -----
+    There is no torchvision multi-class focal loss.  Compared with common
+    implementations (kornia's ``focal_loss``, many RetinaNet forks): the factor is
+    :math:`\exp(\gamma \log(1 - p_t))` from the log-softmax, never
+    ``(1 - p_t) ** gamma`` with ``p_t = exp(log p_t)``, so a confident correct sample
+    has a small but exact loss, and gradients (also second derivatives) stay finite for
+    logits of ±1e4 and any :math:`\gamma \ge 0` (``gamma=0.5`` included, whose naive
+    power has an infinite derivative at :math:`p_t = 1`).  Half precision is computed
+    in float32 and returned in the input dtype.  An index outside ``[0, C)`` that is not
+    ``ignore_index`` raises when the values are readable eagerly and gives NaN
+    otherwise (under ``jit``/``compile``/Dask), as :func:`cross_entropy`.
 
     References
     ----------
-    Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017 (Eq. 5, multi-class
-    form).
+    T.-Y. Lin, P. Goyal, R. Girshick, K. He, P. Dollár, "Focal Loss for Dense Object
+    Detection", ICCV 2017 (multi-class form of Eq. 5).
 
     Examples
     --------
     >>> import numpy as np, losses_xp as lx
     >>> x = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
-    >>> round(float(lx.softmax_focal_loss(x, np.array([0, 2]), gamma=0.0)), 6)
+    >>> y = np.array([0, 2])
+    >>> round(float(lx.softmax_focal_loss(x, y, gamma=0.0)), 6)  # == cross_entropy
     0.175456
+    >>> round(float(lx.softmax_focal_loss(x, y)), 6)             # gamma=2
+    0.006137
     """
     check_reduction(reduction)
     g = python_number(gamma, "gamma", minimum=0.0)
@@ -210,19 +282,20 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     num_classes = logits.shape[ax]
     logp = log_softmax(xp, xp.astype(logits, dtype), ax)
     picked, kept, invalid, safe = pick_class(xp, logp, target, ax, ignore)
-    loss = -picked
+    loss = xp.where(kept, -picked, 0.0)
     if g != 0.0:
-        others = xp.where(one_hot(xp, safe, num_classes, ax), -math.inf, logp)
-        loss = xp.exp(g * logsumexp(xp, others, ax)) * loss
+        hot = one_hot(xp, safe, num_classes, ax)
+        loss = xp.exp(g * _log_one_minus_softmax(xp, xp.astype(logits, dtype), hot, ax)) * loss
     loss = _times_alpha(xp, loss, alpha, safe, num_classes, dtype, logits)
-    if weight is not None:
-        w = option_array(xp, weight, "weight", dtype, logits)
-        broadcastable_to(w, tuple(target.shape), "weight", "`target`")
-        loss = loss * w
-    loss = xp.where(invalid, math.nan, xp.where(kept, loss, 0.0))
-    if reduction == "mean":
-        return reduce(xp, xp.sum(loss) / xp.sum(xp.astype(kept, dtype)), "none", out_dtype)
-    return reduce(xp, loss, reduction, out_dtype)
+    if weight is None:
+        w_t = xp.astype(kept, dtype)
+    else:
+        w = _class_weight(xp, weight, num_classes, dtype, logits)
+        w_t = xp.where(kept, take_class(xp, w, safe), 0.0)
+        loss = loss * w_t
+    # an index outside [0, C) that is not ignore_index: NaN, never a plausible number
+    loss = xp.where(invalid, math.nan, loss)
+    return weighted_mean(xp, loss, w_t, reduction, out_dtype)
 
 
 def _times_alpha(xp: Namespace, loss: Array, alpha: object, safe: Array, num_classes: int,

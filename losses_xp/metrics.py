@@ -29,6 +29,15 @@ def _result_dtype(xp: Namespace, x: Array) -> Any:
     return xp.asarray(0.0, device=device(x)).dtype
 
 
+def _as_bool(xp: Namespace, labels: Array) -> Array:
+    """0/1 labels as bool: floating ones above 0.5, integer ones non-zero."""
+    if labels.dtype == xp.bool:
+        return labels
+    if xp.isdtype(labels.dtype, "real floating"):
+        return labels > 0.5
+    return labels != 0
+
+
 def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
                  sample_weight: Array | None = None) -> Array:
     r"""Fraction of wrong labels (``sklearn.metrics.hamming_loss``).
@@ -42,22 +51,26 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
     Parameters
     ----------
     input : array
-        Hard labels (integer or bool), compared as they are, or scores (floating),
+        Hard labels (integer or bool), compared as they are (a bool side against
+        0/1 labels: non-zero is true, floating above 0.5 is true), or scores (floating),
         binarised as ``input > threshold`` (strictly greater, as Keras's binary
         accuracy; a score equal to the threshold is a negative).  For logits pass
         ``threshold=0.0``.
     target : array
         True labels (integer, bool, or floating 0/1) of exactly ``input``'s shape.
     threshold : float
-        Default 0.5 (for probabilities).
+        Default 0.5 (for probabilities, as torchmetrics and Keras's binary accuracy;
+        scikit-learn takes hard labels only).  torchmetrics applies a sigmoid to
+        inputs outside [0, 1] automatically; here logits need ``threshold=0.0``.
     sample_weight : array or sequence, optional
         One weight per sample, shape ``(N,)``.
 
     Returns
     -------
     array
-        0-d, in ``input``'s floating dtype (the library's default float for hard
-        labels).  An empty input gives NaN.
+        0-d: the (sample-weighted) mean over every label; there is no ``reduction``
+        argument (as scikit-learn).  In ``input``'s floating dtype (the library's
+        default float for hard labels).  An empty input gives NaN.
 
     Examples
     --------
@@ -75,8 +88,11 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
     dtype = _result_dtype(xp, input)
     if xp.isdtype(input.dtype, "real floating"):
         pred = xp.astype(input, xp.float32 if xp.finfo(dtype).bits < 32 else dtype) > t
-        truth = target > 0.5 if xp.isdtype(target.dtype, "real floating") else target != 0
-        wrong = pred != truth
+        wrong = pred != _as_bool(xp, target)
+    elif input.dtype == xp.bool or target.dtype == xp.bool:
+        wrong = _as_bool(xp, input) != _as_bool(xp, target)
+    elif xp.isdtype(target.dtype, "real floating"):  # integer labels, floating 0/1 target
+        wrong = xp.astype(input, target.dtype) != target
     else:
         wrong = input != target
     compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
@@ -106,8 +122,11 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
     score, so it is jit-safe and :math:`O(NC)`.
 
     **Tie rule**: a class tied with the true class does not push it down, so ties are
-    resolved in favour of the true class (an optimistic count).
-    ``sklearn.metrics.top_k_accuracy_score`` agrees on tie-free inputs.
+    resolved in favour of the true class (an optimistic count, as TensorFlow's
+    ``in_top_k`` documents).  ``sklearn.metrics.top_k_accuracy_score`` agrees on
+    tie-free inputs; on ties it follows its ``argsort`` order and torchmetrics its
+    ``topk`` order, so they may count a tied true class as a miss.  Default ``k=1``
+    (plain accuracy), class axis last.
 
     Parameters
     ----------

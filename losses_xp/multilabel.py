@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._compat import Array, Namespace, device, is_array, namespace, stop_gradient
-from ._primitives import log_softmax, one_hot, relu, softplus_pair
+from ._primitives import _has_no_elements, log_softmax, one_hot, relu, softplus_pair
 from ._reduction import reduce
 from ._validation import (
     check_reduction,
@@ -51,40 +51,55 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
         \ell = -y\,(1 - p)^{\gamma_+} \log(\max(p, \epsilon))
                - (1 - y)\, p_m^{\gamma_-} \log(\max(1 - p_m, \epsilon))
 
-    the official implementation's formula (``AsymmetricLossOptimized`` /
-    ``AsymmetricLoss`` of the authors' repository), term by term.  ``reduction="sum"``
-    equals the official value (which returns ``-loss.sum()``); ``mean`` divides that
-    sum by the number of elements; ``none`` is element-wise.
+    element-wise: the official implementation's formula (``AsymmetricLoss`` of
+    github.com/Alibaba-MIIL/ASL, ``src/loss_functions/losses.py``) term by term.
+    ``reduction="sum"`` equals the official value (which returns ``-loss.sum()``);
+    ``mean`` divides that sum by the number of elements; ``none`` is element-wise.
 
     Parameters
     ----------
     logits : array
         Real floating dtype.
     target : array
-        0/1 labels of ``logits``' shape (values in [0, 1] interpolate the two terms).
+        0/1 labels (floating, integer or bool) of ``logits``' shape.
     gamma_pos, gamma_neg : float >= 0
-        Focusing of positives and negatives (defaults 0 and 4, the paper's).
+        Focusing of positives and negatives.  Defaults 0 and 4: the paper's
+        recommended setting (Sec. 4); the official ``AsymmetricLoss`` class defaults
+        to ``gamma_pos=1``.
     clip : float in [0, 1]
-        Probability margin :math:`m` of the negatives (0 disables shifting).
-    eps : float > 0
-        Lower clamp of the probabilities inside the logs (1e-8 as officially).  Half
-        precision inputs are computed in float32, so ``eps`` keeps its value there
-        (1e-8 would round to 0 in float16); the result is cast back.
+        Probability margin :math:`m` of the negatives; 0 disables the shifting.
+        Default 0.05 (paper and official code).
+    eps : float in (0, 1]
+        Lower clamp of the probabilities inside the logs; default 1e-8, the official
+        value.  Half-precision inputs are computed in float32, where 1e-8 is a normal
+        number, so ``eps`` keeps its value (in float16 itself it would round to 0 and
+        the clamp would let ``log 0 = -inf`` through); the result is cast back to the
+        input dtype.  An ``eps`` below the compute dtype's smallest normal number
+        (``finfo(float32).smallest_normal`` for half and single precision) is raised
+        to it.
     detach_focusing : bool
-        Stop the gradient through the focusing weights (the official
-        ``disable_torch_grad_focal_loss``), done with a per-backend stop-gradient
-        (``Tensor.detach``, ``jax.lax.stop_gradient``), never by toggling a global grad
-        mode.
+        Stop the gradient through the focusing weights :math:`(1 - p)^{\gamma_+}` and
+        :math:`p_m^{\gamma_-}`: the official ``disable_torch_grad_focal_loss=True``
+        (the default of the official ``AsymmetricLoss``; ``AsymmetricLossOptimized``
+        and some copies of the code default to ``False``).  Done with a per-backend
+        stop-gradient (``Tensor.detach``, ``jax.lax.stop_gradient``), never by toggling
+        a global grad mode.  Default False: the full gradient.
     reduction : {'mean', 'sum', 'none'}
 
     Notes
     -----
-    Log-space throughout: :math:`\log\max(p, \epsilon) = \max(\log\sigma(x), \log
-    \epsilon)` and :math:`(1 - p)^{\gamma_+} = \exp(\gamma_+ \log\sigma(-x))`, so values
-    are finite and non-negative, and gradients finite, for logits of ±100 (and beyond)
-    with ``clip`` 0 or 0.05, in float16 too.  :math:`p_m^{\gamma_-}` is 0 where the
-    shift clips (where its gradient is 0 too, with no ``0^{γ-1}``).  Not to be confused
-    with a weighted BCE that some tutorials also call "ASL".
+    Differences from the official code: it computes ``1 - sigmoid(x)`` and
+    ``(1 - p_t) ** gamma`` in probability space; here everything comes from
+    log-sigmoids: :math:`\log\max(p, \epsilon) = \max(\log\sigma(x), \log
+    \epsilon)`, :math:`(1 - p)^{\gamma_+} = \exp(\gamma_+ \log\sigma(-x))` and
+    :math:`1 - p_m = \min(\sigma(-x) + m, 1)` (no cancellation), so values are finite
+    and non-negative, and gradients finite, for logits of ±100 (and beyond) with
+    ``clip`` 0 or 0.05, in float16 too.  :math:`p_m^{\gamma_-}` is 0 where the shift
+    clips, with a zero gradient there (no :math:`0^{\gamma - 1}`).  For hard 0/1
+    targets the values are the official ones; a soft target :math:`y \in (0, 1)`
+    interpolates the two terms above, whereas the official code also interpolates the
+    exponent (``gamma_pos * y + gamma_neg * (1 - y)``) and :math:`p_t`.  Not to be
+    confused with a weighted BCE that some tutorials also call "ASL".
 
     References
     ----------
@@ -102,10 +117,11 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
     gp = python_number(gamma_pos, "gamma_pos", minimum=0.0)
     gn = python_number(gamma_neg, "gamma_neg", minimum=0.0)
     m = python_number(clip, "clip", minimum=0.0, maximum=1.0)
-    e = python_number(eps, "eps", minimum=0.0, strict=True)
+    e = python_number(eps, "eps", minimum=0.0, strict=True, maximum=1.0)
     if not isinstance(detach_focusing, bool):
         raise TypeError(f"`detach_focusing` must be a bool; got {type(detach_focusing).__name__}")
     xp, out_dtype, dtype = _binary_target(logits, target)
+    e = max(e, float(xp.finfo(dtype).smallest_normal))  # a smaller eps: log 0
     x = xp.astype(logits, dtype)
     y = xp.astype(target, dtype)
     sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
@@ -114,9 +130,10 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
     log_pos = xp.clip(-sp_neg, min=log_eps)
     w_pos = xp.exp(gp * -sp_pos) if gp != 0.0 else None
     if m > 0.0:
-        p_m = relu(xp, xp.exp(-sp_neg) - m)  # shifted probability, exact 0 below the margin
-        log_neg = xp.log(xp.clip(1.0 - p_m, min=e))
+        # 1 - p_m = min(σ(-x) + m, 1): a sum of positives, no cancellation near p = 1
+        log_neg = xp.log(xp.clip(xp.exp(-sp_pos) + m, min=e, max=1.0))
         if gn != 0.0:
+            p_m = relu(xp, xp.exp(-sp_neg) - m)  # shifted probability, exact 0 below the margin
             live = p_m > 0.0
             w_neg = xp.where(live, xp.exp(gn * xp.log(xp.where(live, p_m, 1.0))), 0.0)
         else:
@@ -149,12 +166,26 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
     sample without negatives (or positives) has exactly 0 for that term, with finite
     gradients.
 
+    Differences from the reference code (bert4keras ``multilabel_categorical_crossentropy``):
+    it masks with a :math:`10^{12}` sentinel (``s - y·1e12``), which overflows float16
+    (``inf - inf`` = NaN) and must be a float64 constant under ``jax.jit``; the values
+    agree otherwise.  A widely copied article prints ``[1.4417, 1.6109, 1.5661]`` for
+    the example below, which its own code does not reproduce (it gives these values).
+    Targets are hard labels: a floating target counts as positive above 0.5.  There is
+    no option to tune: the formula has no hyper-parameter (the "1 +" is the threshold
+    0 of the decision rule).
+
     Parameters
     ----------
     logits : array
         Real floating dtype.
     target : array
         0/1 labels of ``logits``' shape (bool, integer or floating; 1 = positive).
+    axis : int
+        The class axis (default -1, the last, as the reference).
+    reduction : {'mean', 'sum', 'none'}
+        Default ``"mean"`` over samples (the reference returns per-sample values, which
+        Keras then averages).
 
     References
     ----------
@@ -181,7 +212,10 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
 
 def _log1p_sum_exp(xp: Namespace, z: Array, axis: int) -> Array:
     """log(1 + Σ exp(z)) along ``axis``; entries of -inf drop out (an all -inf row gives 0)."""
-    shift = stop_gradient(xp, xp.clip(xp.max(z, axis=axis, keepdims=True), min=0.0))
+    if _has_no_elements(z):  # Dask's max of an empty chunk raises; no shift is needed
+        shift = xp.zeros_like(xp.sum(z, axis=axis, keepdims=True))
+    else:
+        shift = stop_gradient(xp, xp.clip(xp.max(z, axis=axis, keepdims=True), min=0.0))
     total = xp.exp(-shift) + xp.sum(xp.exp(z - shift), axis=axis, keepdims=True)
     return xp.squeeze(xp.log(total) + shift, axis=axis)
 
@@ -196,10 +230,18 @@ def class_balanced_weights(samples_per_class: Array | Sequence[int], *, beta: fl
     .. math::
         w_c \propto \frac{1 - \beta}{1 - \beta^{n_c}}, \qquad \sum_c w_c = C
 
-    :math:`1 - \beta^{n}` is evaluated as ``-expm1(n log β)`` (no cancellation for β
-    close to 1).  ``beta=0`` gives uniform weights (all 1).  A class with 0 samples is
-    given the weight of a class with one sample (its effective number is taken as 1,
-    the smallest a seen class can have), which keeps every weight finite.
+    (the official TensorFlow code's ``main``: ``(1 - beta) / (1 - beta**n)``, divided by
+    its sum and multiplied by :math:`C`).  :math:`1 - \beta^{n}` is evaluated as
+    :math:`-\tanh(x/2)(e^x + 1)` with :math:`x = n \log\beta`, i.e.
+    :math:`-\mathrm{expm1}(x)`: no cancellation for β close to 1 (the reference's
+    ``1 - np.power(beta, n)`` loses ~1e-12 relative in float64 at β = 0.9999, ~1e-3 in
+    float32), and accurate under ``torch.compile``, whose CPU ``expm1`` is not.
+    Half precision is computed in float32 and rounded once.
+
+    ``beta=0`` gives uniform weights (all 1).  **A class with 0 samples** is given the
+    weight of a class with one sample (its effective number is taken as 1, the smallest
+    a seen class can have), which keeps every weight finite; the official code (and
+    the popular PyTorch port) divides by :math:`1 - \beta^0 = 0` there.
 
     Parameters
     ----------
@@ -213,11 +255,19 @@ def class_balanced_weights(samples_per_class: Array | Sequence[int], *, beta: fl
         its library (its floating dtype, or the library's default float for integer
         counts); a plain sequence gives a NumPy float64 array.
 
+    Returns
+    -------
+    array
+        Shape ``(C,)``, one weight per class (not a loss: there is no ``reduction``;
+        :func:`class_balanced_loss` takes the weight of each sample's class).
+
     Examples
     --------
     >>> import losses_xp as lx
     >>> lx.class_balanced_weights([10, 10], beta=0.9)
     array([1., 1.])
+    >>> lx.class_balanced_weights([0, 1, 9], beta=0.5).round(4)
+    array([1.1995, 1.1995, 0.6009])
     """
     b = _beta(beta)
     if like is not None:
@@ -235,7 +285,9 @@ def class_balanced_weights(samples_per_class: Array | Sequence[int], *, beta: fl
     if dtype is None:
         dtype = n.dtype if xp.isdtype(n.dtype, "real floating") else \
             xp.asarray(0.0, device=device(n)).dtype
-    return _effective_number_weights(xp, n, b, dtype)
+    # half precision is computed in float32 and rounded once to the output dtype
+    compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+    return xp.astype(_effective_number_weights(xp, n, b, compute), dtype)
 
 
 def _beta(beta: object) -> float:
@@ -250,9 +302,13 @@ def _effective_number_weights(xp: Namespace, n: Array, beta: float, dtype: Any) 
         raise ValueError(f"`samples_per_class` must be 1-d, shape (C,); got shape {tuple(n.shape)}")
     n = xp.astype(n, dtype)
     values_in_range(xp, n, 0.0, math.inf, "samples_per_class")
-    if beta == 0.0:
+    if beta == 0.0 or n.shape[0] == 0:  # (static shape: no 0/0 for no classes)
         return xp.ones_like(n)
-    inv = 1.0 / -xp.expm1(xp.clip(n, min=1.0) * math.log(beta))  # 1 / (1 - β^n)
+    # 1 - β^n = -expm1(x) = -tanh(x/2) (e^x + 1) with x = n log β: no cancellation for β
+    # near 1; not expm1 itself, which torch.compile's CPU (inductor) kernels evaluate
+    # with ~1e-4 relative error in float32
+    x = xp.clip(n, min=1.0) * math.log(beta)
+    inv = 1.0 / (-xp.tanh(0.5 * x) * (xp.exp(x) + 1.0))  # 1 / (1 - β^n)
     return inv * (n.shape[0] / xp.sum(inv))
 
 
@@ -277,6 +333,12 @@ def class_balanced_loss(logits: Array, target: Array,
                         reduction: str = "mean") -> Array:
     r"""Class-balanced loss (Cui et al., CVPR 2019), as the official TensorFlow code.
 
+    .. math::
+        \ell_i = w_{y_i} \sum_c (1 - p_{t,ic})^{\gamma}\,
+                 \mathrm{BCE}(x_{ic}, [c = y_i])
+        \quad\text{("focal")}, \qquad
+        \ell_i = w_{y_i}\, \mathrm{CE}(x_i, y_i) \quad\text{("softmax")}
+
     Each sample is weighted by :math:`w_{y_i}` from :func:`class_balanced_weights` and:
 
     * ``"sigmoid"``: :math:`\ell_i = w_{y_i} \sum_c \mathrm{BCE}(x_{i,c}, [c = y_i])`;
@@ -292,6 +354,15 @@ def class_balanced_loss(logits: Array, target: Array,
     PyTorch's weighted mean, which divides by :math:`\sum_i w_{y_i}`.  ``sum`` is
     :math:`\sum_i \ell_i`, ``none`` is :math:`\ell_i` per sample.
 
+    The official code (richardaecn/class-balanced-loss, ``src/cifar_main.py``) writes
+    the focal modulator as ``exp(-γ·y·x - γ·log1p(exp(-x)))``, whose ``exp(-x)``
+    overflows for logits below -88 (float32) or -11 (float16); here it is
+    :math:`\exp(-\gamma\,\mathrm{softplus}(\pm x))`, finite for any logit.  The
+    popular PyTorch port (vandit15/Class-balanced-loss-pytorch) differs: its
+    ``"softmax"`` is a weighted binary cross-entropy of the softmax probabilities and
+    its modulator underflows to 0 for a hard positive in float16.  Counts of 0: see
+    :func:`class_balanced_weights`.
+
     Parameters
     ----------
     logits : array
@@ -301,8 +372,14 @@ def class_balanced_loss(logits: Array, target: Array,
     samples_per_class : array or sequence
         Training-set counts :math:`n_c`, length :math:`C`.
     beta, gamma : float
-        Defaults 0.9999 and 2 (as the reference code's examples).
+        Defaults 0.9999 and 2.0 (the paper's choice for its long-tailed CIFAR runs and
+        the focal loss paper's γ; the official scripts pass them as flags).
+        ``gamma`` only matters for ``"focal"`` (``gamma=0`` is ``"sigmoid"``).
     loss_type : {'focal', 'sigmoid', 'softmax'}
+        Default ``"focal"`` (the paper's best variant on long-tailed CIFAR).
+    axis : int
+        The class axis of ``logits``.
+    reduction : {'mean', 'sum', 'none'}
 
     References
     ----------
@@ -316,6 +393,8 @@ def class_balanced_loss(logits: Array, target: Array,
     >>> round(float(lx.class_balanced_loss(x, np.array([0, 2]), [5, 1, 1],
     ...                                    loss_type="softmax", beta=0.0)), 6)
     0.175456
+    >>> round(float(lx.class_balanced_loss(x, np.array([0, 2]), [5, 1, 1])), 4)
+    0.3593
     """
     check_reduction(reduction)
     if loss_type not in _LOSS_TYPES:
