@@ -10,12 +10,21 @@ library, on the same device, in the input's floating dtype.
 """
 
 from ._version import __version__
+from .anyloss import any_loss, soft_confusion_matrix
 from .classification import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     categorical_cross_entropy,
     cross_entropy,
     nll_loss,
+)
+from .focal import sigmoid_focal_loss, softmax_focal_loss
+from .metrics import hamming_loss, top_k_accuracy
+from .multilabel import (
+    asymmetric_loss,
+    class_balanced_loss,
+    class_balanced_weights,
+    multilabel_categorical_crossentropy,
 )
 from .regression import (
     huber_loss,
@@ -29,16 +38,26 @@ from .regression import (
 
 __all__ = [
     "__version__",
+    "any_loss",
+    "asymmetric_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "categorical_cross_entropy",
+    "class_balanced_loss",
+    "class_balanced_weights",
     "cross_entropy",
+    "hamming_loss",
     "huber_loss",
     "l1_loss",
     "log_cosh_loss",
     "mae_loss",
     "mse_loss",
+    "multilabel_categorical_crossentropy",
     "nll_loss",
     "rmse_loss",
+    "sigmoid_focal_loss",
     "smooth_l1_loss",
+    "soft_confusion_matrix",
+    "softmax_focal_loss",
+    "top_k_accuracy",
 ]

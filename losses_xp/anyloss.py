@@ -40,9 +40,25 @@ __all__ = ["METRICS", "any_loss", "soft_confusion_matrix"]
 Counts = tuple[Array, Array, Array, Array]
 
 
+def _sigmoid_pair(xp: Namespace, x: Array) -> tuple[Array, Array]:
+    """``(sigmoid(x), sigmoid(-x)) = (A, 1 - A)``, both to full relative precision (no
+    ``1 - A`` cancellation when A is close to 1); see :func:`_sigmoid`."""
+    pos = x >= 0.0
+    e = xp.exp(xp.where(pos, -x, x))
+    big, small = 1.0 / (1.0 + e), e / (1.0 + e)
+    return xp.where(pos, big, small), xp.where(pos, small, big)
+
+
 def _sigmoid(xp: Namespace, x: Array) -> Array:
-    # 0.5 (1 + tanh(x / 2)): one bounded transcendental, finite value and gradient everywhere
-    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+    """1 / (1 + e^{-x}) to full relative precision in both tails.
+
+    ``e = exp(-|x|)`` never overflows; ``e / (1 + e)`` keeps the relative precision of
+    small values (A(0.02) at L = 73 is 6e-16: ``0.5 (1 + tanh(x / 2))`` loses it all, and
+    its derivative ``1 - tanh²`` loses ~2 % at A ~ 1e-6 in float32).  ``|x|`` is written
+    as a ``where`` of the two signs so the derivative at 0 is the true 1/4 on every
+    backend (``abs``' subgradient at 0 differs between PyTorch and JAX).
+    """
+    return _sigmoid_pair(xp, x)[0]
 
 
 def _counts(probs: Array, target: Array, L: float, axis: int | None,
@@ -64,7 +80,6 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
             values_in_range(xp, probs, 0.0, 1.0, "probs")
         y = xp.astype(target, dtype)
         reduce_axes: tuple[int, ...] | None = None
-        n = float(math.prod(probs.shape))
         invalid = None
     else:
         ax = normalize_axis(probs.ndim, axis)
@@ -77,13 +92,16 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
         _, invalid, safe = index_masks(xp, target, probs.shape[ax], None)
         y = xp.astype(one_hot(xp, safe, probs.shape[ax], ax), dtype)
         reduce_axes = tuple(a for a in range(probs.ndim) if a != ax)
-        n = float(math.prod(target.shape))
-    a = _sigmoid(xp, L * (p - 0.5))
+    # Each count is its own sum of non-negative terms, with 1 - A computed as A(-x):
+    # TN = N - Σy - ΣA + TP (and FN = Σy - TP, FP = ΣA - TP) would cancel, e.g. a
+    # float32 FP of a class predicted nowhere is then noise of ~ulp(ΣA), and so is the
+    # sign of its precision's gradient.  The four counts still sum to N.
+    a, abar = _sigmoid_pair(xp, L * (p - 0.5))
+    ybar = 1.0 - y
     tp = xp.sum(y * a, axis=reduce_axes)
-    sy = xp.sum(y, axis=reduce_axes)
-    sa = xp.sum(a, axis=reduce_axes)
-    fn, fp = sy - tp, sa - tp
-    tn = (n - sy) - sa + tp
+    fn = xp.sum(y * abar, axis=reduce_axes)
+    fp = xp.sum(ybar * a, axis=reduce_axes)
+    tn = xp.sum(ybar * abar, axis=reduce_axes)
     if invalid is not None:  # an out-of-range class index poisons every count (NaN)
         bad = xp.any(invalid)
         tp, fn, fp, tn = (xp.where(bad, math.nan, c) for c in (tp, fn, fp, tn))
@@ -100,7 +118,10 @@ def soft_confusion_matrix(probs: Array, target: Array, *, L: float = 73.0,
         \mathrm{TN} = N - \sum y - \sum A + \mathrm{TP}
 
     with :math:`A = A(p)` the approximation function (module docstring) and :math:`N`
-    the number of elements reduced.
+    the number of elements reduced.  Each count is evaluated as its own sum,
+    :math:`\mathrm{FN} = \sum y (1 - A)`, :math:`\mathrm{FP} = \sum (1 - y) A`,
+    :math:`\mathrm{TN} = \sum (1 - y)(1 - A)` with :math:`1 - A = A` of the negated
+    argument (equal to the formulas above, without their cancellation in float32).
 
     Parameters
     ----------
@@ -122,7 +143,9 @@ def soft_confusion_matrix(probs: Array, target: Array, *, L: float = 73.0,
     Returns
     -------
     tuple of arrays
-        ``(tp, fn, fp, tn)`` in ``probs``' dtype.  A class index outside ``[0, C)``
+        ``(tp, fn, fp, tn)`` in ``probs``' dtype (half precision is computed in float32).
+        There is no ``reduction``: the counts are sums over every element (binary) or
+        over the samples of each class (multi-class).  A class index outside ``[0, C)``
         raises ``ValueError`` when readable and makes every count NaN under tracing.
 
     Examples
@@ -134,7 +157,8 @@ def soft_confusion_matrix(probs: Array, target: Array, *, L: float = 73.0,
     [1.0, 0.0, 1.0, 1.0]
     """
     xp, out_dtype, _, counts = _counts(probs, target, L, axis, from_logits)
-    return tuple(cast(xp, c, out_dtype) for c in counts)  # type: ignore[return-value]
+    tp, fn, fp, tn = (cast(xp, c, out_dtype) for c in counts)
+    return tp, fn, fp, tn
 
 
 def _div(xp: Namespace, num: Array, den: Array) -> Array:
@@ -178,8 +202,13 @@ def any_loss(probs: Array, target: Array, *,
              L: float = 73.0, beta: float = 1.0, axis: int | None = None,
              average: str = "macro", from_logits: bool = False,
              reduction: str = "mean") -> Array:
-    r"""AnyLoss: :math:`1 - \mathrm{metric}(\mathrm{TP}, \mathrm{FN}, \mathrm{FP}, \mathrm{TN})`
-    on the soft confusion matrix of :func:`soft_confusion_matrix`.
+    r"""AnyLoss: one minus a confusion-matrix metric of the soft confusion matrix.
+
+    .. math::
+        \ell = 1 - \mathrm{metric}(\mathrm{TP}, \mathrm{FN}, \mathrm{FP}, \mathrm{TN})
+
+    with the soft counts of :func:`soft_confusion_matrix` (one set for binary /
+    multi-label inputs; one per class, one-vs-rest, for multi-class inputs).
 
     Built-in metrics (a zero denominator gives a score of 0, as scikit-learn's
     ``zero_division=0``, with a finite gradient):
@@ -238,11 +267,13 @@ def any_loss(probs: Array, target: Array, *,
     check_reduction(reduction)
     if average not in ("macro", "micro"):
         raise ValueError(f"`average` must be one of 'macro', 'micro'; got {average!r}")
+    score_fn: Callable[[Namespace, Array, Array, Array, Array], Array]
     if callable(metric):
         user = metric
 
-        def score_fn(xp: Namespace, tp: Array, fn: Array, fp: Array, tn: Array) -> Array:
+        def user_score(xp: Namespace, tp: Array, fn: Array, fp: Array, tn: Array) -> Array:
             return user(tp, fn, fp, tn)
+        score_fn = user_score
     elif isinstance(metric, str) and metric in METRICS:
         score_fn = _metric(metric, python_number(beta, "beta", minimum=0.0, strict=True))
     else:
