@@ -56,9 +56,10 @@ BACKEND_EXTRAS: dict[str, str | None] = {
 CPU_BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask")
 # What every conformance run needs: the test runner and the reference ("oracle") libraries.
 # torch (CPU) is the oracle for every backend; keras runs with KERAS_BACKEND=numpy, and its
-# numpy backend imports jax (keras.src.backend.numpy.math), so jax is needed everywhere too.
-ORACLE_DEPS = ("pytest", "hypothesis", "torch", "scikit-learn", "keras", "jax")
-BACKEND_DEPS: dict[str, tuple[str, ...]] = {"jax": ("optax",)}
+# numpy backend imports jax (keras.src.backend.numpy.math), so jax is needed everywhere too;
+# optax (a cross-check of the focal loss) then costs one small wheel.
+ORACLE_DEPS = ("pytest", "hypothesis", "torch", "scikit-learn", "keras", "jax", "optax")
+BACKEND_DEPS: dict[str, tuple[str, ...]] = {}
 # The `cupy` extra names the source distribution; install a prebuilt wheel instead.
 # Override with e.g. LOSSES_XP_CUPY_WHEEL=cupy-cuda13x on a CUDA 13 machine.
 CUPY_WHEEL = os.environ.get("LOSSES_XP_CUPY_WHEEL", "cupy-cuda12x")
