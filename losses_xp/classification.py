@@ -251,6 +251,20 @@ def take_class(xp: Namespace, values: Array, index: Array) -> Array:
     return xp.reshape(xp.take(values, xp.reshape(index, (-1,))), tuple(index.shape))
 
 
+def target_weight(xp: Namespace, weight: object, kept: Array, safe: Array, num_classes: int,
+                  dtype: Any, like: Array) -> tuple[Array | None, Array]:
+    """``(w, w_t)``: the validated per-class ``weight`` (``None`` without one) and each
+    target's weight ``w[target]`` (1 without ``weight``), 0 where ignored.
+
+    ``sum(w_t)`` is the denominator of PyTorch's weighted mean (``cross_entropy``,
+    ``nll_loss``, ``softmax_focal_loss``).
+    """
+    if weight is None:
+        return None, xp.astype(kept, dtype)
+    w = _class_weight(xp, weight, num_classes, dtype, like)
+    return w, xp.where(kept, take_class(xp, w, safe), 0.0)
+
+
 def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
          ignore_index: int | None, smoothing: float, reduction: str, dtype: Any,
          out_dtype: Any, like: Array) -> Array:
@@ -264,15 +278,12 @@ def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
     num_classes = logp.shape[axis]
     picked, kept, invalid, safe = pick_class(xp, logp, target, axis, ignore_index)
     nll = xp.where(kept, -picked, 0.0)
-    if weight is None:
-        w_t = xp.astype(kept, dtype)
-    else:
-        w = _class_weight(xp, weight, num_classes, dtype, like)
-        w_t = xp.where(kept, take_class(xp, w, safe), 0.0)
+    w, w_t = target_weight(xp, weight, kept, safe, num_classes, dtype, like)
+    if w is not None:
         nll = nll * w_t
     loss = nll
     if smoothing > 0.0:
-        terms = logp if weight is None else logp * _expand_at(xp, w, logp.ndim, axis)
+        terms = logp if w is None else logp * _expand_at(xp, w, logp.ndim, axis)
         smooth = xp.where(kept, -xp.sum(terms, axis=axis), 0.0)
         loss = (1.0 - smoothing) * nll + (smoothing / num_classes) * smooth
     # an index outside [0, C) that is not ignore_index: NaN, never a plausible number

@@ -30,11 +30,11 @@ from ._validation import (
     values_in_range,
 )
 from .classification import (
-    _class_weight,
     _ignore_index,
     _index_target_shape,
     pick_class,
     take_class,
+    target_weight,
 )
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
@@ -287,11 +287,8 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
         hot = one_hot(xp, safe, num_classes, ax)
         loss = xp.exp(g * _log_one_minus_softmax(xp, xp.astype(logits, dtype), hot, ax)) * loss
     loss = _times_alpha(xp, loss, alpha, safe, num_classes, dtype, logits)
-    if weight is None:
-        w_t = xp.astype(kept, dtype)
-    else:
-        w = _class_weight(xp, weight, num_classes, dtype, logits)
-        w_t = xp.where(kept, take_class(xp, w, safe), 0.0)
+    w, w_t = target_weight(xp, weight, kept, safe, num_classes, dtype, logits)
+    if w is not None:
         loss = loss * w_t
     # an index outside [0, C) that is not ignore_index: NaN, never a plausible number
     loss = xp.where(invalid, math.nan, loss)
