@@ -51,6 +51,14 @@ def test_compiled_matches_eager(combo: Combo) -> None:
     assert bk.dtype_name(out) == dtype
     assert_close(bk.to_numpy(out), eager, spec.tol(dtype),
                  f"{spec.name}[{case.name}] compiled vs eager ({dtype}, {reduction})")
+    if bk.name == "torch":
+        # a second call on the same inputs must reuse the graph: a loss that mutates
+        # state while traced (a global counter, a cache) makes Dynamo recompile on
+        # every call (~150 ms each; an error once the recompile limit is hit)
+        import torch._dynamo
+
+        with torch._dynamo.config.patch(error_on_recompile=True), expected_warnings(case):
+            compiled(*args)
 
 
 def _vmap_case(name: str) -> str | None:

@@ -5,40 +5,125 @@ none reads array values in Python, indexes with a boolean mask or writes in plac
 all of them trace under ``jax.jit`` / ``torch.compile(fullgraph=True)`` and stay lazy
 on Dask.  Python scalars only appear in operators, ``where`` and ``clip`` (array-api-
 compat's two-argument wrappers such as ``maximum(x, 0)`` break ``torch.compile``).
+
+Fast paths
+----------
+This module is the one seam where a backend's own fused kernels replace the generic
+array-API formula: ``softplus`` / ``softplus_pair`` / ``log_sigmoid`` / ``logsumexp`` /
+``log_softmax`` and the element-wise regression losses of :func:`pointwise_loss` call
+``torch.nn.functional`` (PyTorch) and ``jax.nn`` (JAX) when the namespace is theirs,
+and the generic formula otherwise (NumPy, CuPy, Dask, array-api-strict).  A fused
+kernel is one pass over memory where the generic formula is several eager operations
+(each a full read and write of the array in PyTorch eager mode).  Every fast path
+computes the same function to rounding, including the tails (a fast path that loses a
+tail is not used: PyTorch's fused BCE-with-logits returns 0 for ``x = -20, y = 0`` in
+float32, where the exact value is 2.06e-9), and has a parity test against the generic
+formula on every backend, values and gradients, at ±1e4
+(``tests/test_primitives.py``, ``conformance/test_fast_paths.py``).
+``LOSSES_XP_GENERIC=1`` in the environment disables every fast path (for those parity
+tests and for benchmarking the generic formulas).
 """
 
 from __future__ import annotations
 
-from ._compat import Array, Namespace, device, is_dask, stop_gradient
+import math
+import os
+import sys
+from typing import Any
+
+from ._compat import Array, Namespace, device, is_dask, is_jax, is_torch, stop_gradient
 
 __all__ = [
+    "clip",
+    "fused_nll",
     "gather_at_class",
+    "hard_target_logit",
     "log_sigmoid",
     "log_softmax",
+    "logaddexp",
     "logsumexp",
+    "mix",
     "one_hot",
+    "pointwise_loss",
     "relu",
     "softplus",
     "softplus_pair",
 ]
 
+# softplus(x) = x exactly (to rounding) above this, in float32 and float64 alike:
+# log1p(exp(-40)) = 4.2e-18 is below half an ulp of 40 in float64, and exp(40) = 2.4e17
+# does not overflow float32.  (torch's default threshold of 20 would lose 2e-9 in float64.)
+_SOFTPLUS_THRESHOLD = 40.0
+
+FAST_PATHS = os.environ.get("LOSSES_XP_GENERIC", "") in ("", "0")
+"""Whether the fast paths are used (tests switch it off to compare with the generic formulas)."""
+
+def _kind(xp: Namespace) -> str:
+    """``'torch'``, ``'jax'`` or ``'generic'``: which fast paths apply to ``xp``.
+
+    Reads no mutable state but ``FAST_PATHS`` and writes none: this runs inside
+    ``torch.compile`` traces, where mutating a global makes Dynamo recompile every call.
+    """
+    if not FAST_PATHS:
+        return "generic"
+    if is_torch(xp):
+        return "torch"
+    return "jax" if is_jax(xp) else "generic"
+
+
+def _torch_functional() -> Any:
+    return sys.modules["torch"].nn.functional
+
+
+def _jax_nn() -> Any:
+    return sys.modules["jax"].nn
+
+
+def clip(xp: Namespace, x: Array, min: float | None = None,
+         max: float | None = None) -> Array:
+    """``xp.clip`` with Python-number bounds, in ``x``'s dtype.
+
+    Dask: ``dask.array.clip``.  array-api-compat's Dask ``clip`` turns a Python bound
+    into a float64 array of the input's *whole* shape in one chunk, which the scheduler
+    materialises up front: 8 bytes per element of the whole array, whatever the chunk
+    size (a 10^9-element loss would hold 8 GB).  Elsewhere the standard's ``clip``,
+    which keeps the dtype and compiles under ``torch.compile``.
+    """
+    if is_dask(xp):
+        return sys.modules["dask.array"].clip(x, min, max)
+    return xp.clip(x, min=min, max=max)
+
 
 def relu(xp: Namespace, x: Array) -> Array:
-    """max(x, 0); ``clip`` keeps the dtype and compiles under ``torch.compile``."""
-    return xp.clip(x, min=0.0)
+    """max(x, 0) (see :func:`clip`)."""
+    return clip(xp, x, min=0.0)
 
 
 def softplus(xp: Namespace, x: Array) -> Array:
     """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
 
     Exact in both tails: for x = -20 it is 2.06e-9 (not 0), for x = 1e4 it is 1e4
-    (exp never overflows because its argument is <= 0).
+    (exp never overflows because its argument is <= 0).  PyTorch: the fused
+    ``softplus`` with threshold 40 (exact to rounding in float32 and float64); JAX:
+    ``jax.nn.softplus``.  The generic formula's derivative at exactly x = 0 is the
+    backend's subgradient of max and |x| (1 on PyTorch instead of 1/2); it only runs on
+    libraries without autodiff, where that cannot show.
     """
+    kind = _kind(xp)
+    if kind == "torch":
+        return _torch_functional().softplus(x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD)
+    if kind == "jax":
+        return _jax_nn().softplus(x)
     return relu(xp, x) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
 def log_sigmoid(xp: Namespace, x: Array) -> Array:
     """log(sigmoid(x)) = -softplus(-x)."""
+    kind = _kind(xp)
+    if kind == "torch":
+        return _torch_functional().logsigmoid(x)
+    if kind == "jax":
+        return _jax_nn().log_sigmoid(x)
     return -softplus(xp, -x)
 
 
@@ -46,10 +131,49 @@ def softplus_pair(xp: Namespace, x: Array) -> tuple[Array, Array]:
     """``(softplus(-x), softplus(x))`` from a single exp and log1p.
 
     softplus(±x) = max(±x, 0) + log1p(exp(-|x|)): both tails stay exact and the
-    transcendental part is shared.
+    transcendental part is shared.  With a fused softplus (PyTorch, JAX) two softplus
+    calls are cheaper than the six operations of the shared form.
     """
+    if _kind(xp) != "generic":
+        return softplus(xp, -x), softplus(xp, x)
     tail = xp.log1p(xp.exp(-xp.abs(x)))
     return relu(xp, -x) + tail, relu(xp, x) + tail
+
+
+def logaddexp(xp: Namespace, a: Array, b: Array) -> Array:
+    """log(e^a + e^b) = hi + log1p(exp(lo - hi)), exact when one argument is -inf.
+
+    Deliberately not the libraries' own ``logaddexp``: NumPy's raises a RuntimeWarning
+    for a NaN input (a NaN logit must give a NaN loss silently, as every other
+    operation does), and PyTorch's has a NaN second derivative once ``|a - b|`` passes
+    ~88 in float32 (its backward computes ``exp(|a - b|)``, which overflows).
+    """
+    hi = xp.where(a > b, a, b)
+    lo = xp.where(a > b, b, a)
+    return hi + xp.log1p(xp.exp(lo - hi))
+
+
+def mix(xp: Namespace, a: Array, b: Array, t: Array) -> Array:
+    """``(1 - t) a + t b``, exactly ``a`` at ``t = 0`` and exactly ``b`` at ``t = 1``.
+
+    The binary losses' ``(1 - y) softplus(x) + y softplus(-x)``.  PyTorch: ``torch.lerp``
+    (one fused pass; it evaluates from the nearer end, so the endpoints are exact).
+    """
+    if _kind(xp) == "torch":
+        return sys.modules["torch"].lerp(a, b, t)
+    return (1.0 - t) * a + t * b
+
+
+def hard_target_logit(xp: Namespace, x: Array, target: Array) -> Array:
+    """``z = x`` where the target is 0 and ``-x`` where it is 1 (``target``: bool or integer).
+
+    With hard targets the binary cross-entropy is ``softplus(z)`` and ``log(1 - p_t)``
+    is ``-softplus(-z) = z - softplus(z)``: one transcendental pass instead of the two
+    softplus and the log-space mixture that soft targets need.  Chosen from the target's
+    *dtype* (static), never from its values.
+    """
+    hot = target if target.dtype == xp.bool else target != 0
+    return xp.where(hot, -x, x)
 
 
 def logsumexp(xp: Namespace, x: Array, axis: int, *, keepdims: bool = False) -> Array:
@@ -58,8 +182,14 @@ def logsumexp(xp: Namespace, x: Array, axis: int, *, keepdims: bool = False) -> 
     The shift is the row maximum, with its gradient stopped (the result does not depend
     on the shift mathematically, and a gradient through ``max`` only costs time); a row
     whose maximum is not finite (all -inf, or +inf) is shifted by 0 instead, so an all
-    -inf row gives -inf rather than NaN.
+    -inf row gives -inf rather than NaN.  PyTorch's ``torch.logsumexp`` and JAX's
+    ``jax.nn.logsumexp`` do the same in one call.
     """
+    kind = _kind(xp)
+    if kind == "torch":
+        return sys.modules["torch"].logsumexp(x, dim=axis, keepdim=keepdims)
+    if kind == "jax":
+        return _jax_nn().logsumexp(x, axis=axis, keepdims=keepdims)
     if _has_no_elements(x):
         # Dask's max of an empty chunk raises (NumPy's reduction has no identity); the
         # shift is irrelevant for an empty input, so use zeros of the reduced shape
@@ -78,7 +208,13 @@ def _has_no_elements(x: Array) -> bool:
 
 
 def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:
-    """x - logsumexp(x) along ``axis``."""
+    """x - logsumexp(x) along ``axis`` (``torch.nn.functional.log_softmax``,
+    ``jax.nn.log_softmax``: one fused pass)."""
+    kind = _kind(xp)
+    if kind == "torch":
+        return _torch_functional().log_softmax(x, dim=axis)
+    if kind == "jax":
+        return _jax_nn().log_softmax(x, axis=axis)
     return x - logsumexp(xp, x, axis, keepdims=True)
 
 
@@ -107,3 +243,93 @@ def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:
         return xp.squeeze(picked, axis=axis)
     mask = one_hot(xp, index, x.shape[axis], axis)
     return xp.sum(xp.where(mask, x, 0.0), axis=axis)
+
+
+# ----------------------------------------------------------- element-wise regression
+
+POINTWISE_KINDS = ("squared", "absolute", "huber", "smooth_l1", "log_cosh")
+_LOG2 = math.log(2.0)
+# PyTorch's fused kernels for the kinds it has, called with the reduction (one pass)
+_TORCH_POINTWISE = {"squared": "mse_loss", "absolute": "l1_loss", "huber": "huber_loss",
+                    "smooth_l1": "smooth_l1_loss"}
+
+
+def pointwise_loss(xp: Namespace, kind: str, prediction: Array, target: Array,
+                   param: float = 1.0, reduction: str = "none") -> Array:
+    """An element-wise regression loss of ``error = prediction - target``, reduced.
+
+    ``kind``: ``squared`` e², ``absolute`` |e|, ``huber`` ½q² + δ(|e| − q) with
+    q = min(|e|, δ = ``param``), ``smooth_l1`` huber(β = ``param``)/β (|e| for β = 0),
+    ``log_cosh`` |e| + log1p(exp(−2|e|)) − log 2.  ``reduction``: ``none``, ``sum`` or
+    ``mean`` (over all elements).  Both inputs have the same shape and floating dtype.
+    PyTorch: the fused ``torch.nn.functional`` loss with the reduction, one call.
+    """
+    if _kind(xp) == "torch" and kind in _TORCH_POINTWISE:
+        fn = getattr(_torch_functional(), _TORCH_POINTWISE[kind])
+        if kind == "huber":
+            return fn(prediction, target, reduction=reduction, delta=param)
+        if kind == "smooth_l1":
+            return fn(prediction, target, reduction=reduction, beta=param)
+        return fn(prediction, target, reduction=reduction)
+    e = prediction - target
+    if kind == "squared":
+        loss = e * e
+    elif kind == "absolute":
+        loss = xp.abs(e)
+    elif kind in ("huber", "smooth_l1"):
+        if kind == "smooth_l1" and param == 0.0:
+            loss = xp.abs(e)
+        else:
+            # one branch-free formula whose both pieces are finite for every finite error
+            a = xp.abs(e)
+            q = clip(xp, a, max=param)
+            loss = 0.5 * q * q + param * (a - q)
+            if kind == "smooth_l1":
+                loss = loss * (1.0 / param)
+    elif kind == "log_cosh":
+        a = xp.abs(e)
+        # softplus(-2a) = log1p(exp(-2a)) for a >= 0 (no max(., 0) term): one smooth
+        # expression, so the gradient at e = 0 is exactly 0 whatever subgradient the
+        # backend gives abs (a max(-2a, 0) kink there gave JAX a gradient of 1)
+        loss = a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2
+    else:  # pragma: no cover - internal misuse
+        raise ValueError(f"unknown pointwise loss kind {kind!r}")
+    if reduction == "sum":
+        return xp.sum(loss)
+    if reduction == "mean":
+        return xp.mean(loss)
+    return loss
+
+
+# ------------------------------------------------------------ class-index losses
+
+
+def fused_nll(xp: Namespace, kind: str, x: Array, target: Array, axis: int,
+              weight: Array | None, ignore_index: int, smoothing: float,
+              reduction: str) -> Array | None:
+    """PyTorch's fused ``cross_entropy`` (``kind='logits'``) or ``nll_loss``
+    (``kind='log_probs'``) of class indices, or ``None`` where there is none.
+
+    Only for indices that were validated (every one in ``[0, C)`` or ``ignore_index``):
+    PyTorch's kernels fail or read out of bounds on others, where the generic formula
+    gives NaN.  Same semantics as ours by construction (``weight``, ``ignore_index``,
+    label smoothing, the weighted mean's denominator, NaN when all are ignored).
+    """
+    if _kind(xp) != "torch":
+        return None
+    torch = sys.modules["torch"]
+    if x.ndim > 1 and axis != 1:
+        x = torch.movedim(x, axis, 1)  # a view: PyTorch wants the classes on dim 1
+    if target.dtype != torch.int64:
+        target = target.to(torch.int64)
+    F = _torch_functional()
+    if kind == "logits":
+        return F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
+                               reduction=reduction, label_smoothing=smoothing)
+    return F.nll_loss(x, target, weight=weight, ignore_index=ignore_index,
+                      reduction=reduction)
+
+
+def has_fused_nll(xp: Namespace) -> bool:
+    """Whether :func:`fused_nll` has a kernel for ``xp`` (checked before validating)."""
+    return _kind(xp) == "torch"

@@ -39,4 +39,9 @@ def weighted_mean(xp: Namespace, loss: Array, weight: Array, reduction: str,
 
 
 def cast(xp: Namespace, x: Array, dtype: Any) -> Array:
-    return x if x.dtype == dtype else xp.astype(x, dtype)
+    """``x`` in ``dtype``, never copied when it has that dtype already.
+
+    (``astype`` copies by default, as the standard says: one full pass over every input
+    of every loss for nothing, since no loss writes in place.)
+    """
+    return x if x.dtype == dtype else xp.astype(x, dtype, copy=False)

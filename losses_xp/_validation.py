@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._compat import Array, Namespace, device, is_array, values_readable
+from ._reduction import cast
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -100,7 +101,7 @@ def option_array(xp: Namespace, value: object, name: str, dtype: Any, like: Arra
     """
     if is_array(value):
         try:
-            return xp.astype(value, dtype)
+            return cast(xp, value, dtype)
         except Exception as exc:  # pragma: no cover - library-specific messages
             raise TypeError(f"`{name}` could not be converted to {dtype}: {exc}") from exc
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, int, float)):
@@ -128,7 +129,7 @@ def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str) ->
     """Eager check that every value of ``x`` lies in ``[lo, hi]`` (skipped when not readable)."""
     if not values_readable(x) or math.prod(x.shape) == 0:
         return
-    xf = x if xp.isdtype(x.dtype, "real floating") else xp.astype(x, xp.float32)
+    xf = x if xp.isdtype(x.dtype, "real floating") else cast(xp, x, xp.float32)
     bad = xp.logical_not((xf >= lo) & (xf <= hi))  # NaN counts as out of range
     if bool(xp.any(bad)):
         lo_seen = float(xp.min(xf))

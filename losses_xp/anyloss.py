@@ -69,7 +69,7 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
         raise TypeError(f"`from_logits` must be a bool; got {type(from_logits).__name__}")
     xp = namespace({"probs": probs, "target": target})
     out_dtype, dtype = floating_input(xp, probs, "probs")
-    p = xp.astype(probs, dtype)
+    p = cast(xp, probs, dtype)
     if axis is None:
         numeric_target(xp, target, "target")
         same_shape(probs, target, ("probs", "target"))
@@ -78,7 +78,7 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
             p = _sigmoid(xp, p)
         else:
             values_in_range(xp, probs, 0.0, 1.0, "probs")
-        y = xp.astype(target, dtype)
+        y = cast(xp, target, dtype)
         reduce_axes: tuple[int, ...] | None = None
         invalid = None
     else:
@@ -90,7 +90,7 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
         else:
             values_in_range(xp, probs, 0.0, 1.0, "probs")
         _, invalid, safe = index_masks(xp, target, probs.shape[ax], None)
-        y = xp.astype(one_hot(xp, safe, probs.shape[ax], ax), dtype)
+        y = cast(xp, one_hot(xp, safe, probs.shape[ax], ax), dtype)
         reduce_axes = tuple(a for a in range(probs.ndim) if a != ax)
     # Each count is its own sum of non-negative terms, with 1 - A computed as A(-x):
     # TN = N - Σy - ΣA + TP (and FN = Σy - TP, FP = ΣA - TP) would cancel, e.g. a

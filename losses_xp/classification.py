@@ -25,8 +25,19 @@ import math
 from typing import Any
 
 from ._compat import Array, Namespace, namespace, values_readable
-from ._primitives import gather_at_class, log_softmax, softplus_pair
-from ._reduction import reduce, weighted_mean
+from ._primitives import (
+    clip,
+    fused_nll,
+    gather_at_class,
+    hard_target_logit,
+    has_fused_nll,
+    log_softmax,
+    logsumexp,
+    mix,
+    softplus,
+    softplus_pair,
+)
+from ._reduction import cast, reduce, weighted_mean
 from ._validation import (
     broadcastable_to,
     check_reduction,
@@ -60,7 +71,12 @@ def _binary_inputs(pred: Array, target: Array, pred_name: str, options: dict[str
     numeric_target(xp, target, "target")
     same_shape(pred, target, (pred_name, "target"))
     values_in_range(xp, target, 0.0, 1.0, "target")
-    return xp, out_dtype, dtype, xp.astype(target, dtype)
+    return xp, out_dtype, dtype, cast(xp, target, dtype)
+
+
+def _is_hard(xp: Namespace, target: Array) -> bool:
+    """Whether ``target``'s dtype (static) makes it a hard 0/1 target: bool or integer."""
+    return bool(target.dtype == xp.bool or xp.isdtype(target.dtype, "integral"))
 
 
 def _element_weight(xp: Namespace, weight: object, name: str, dtype: Any, like: Array) -> Array:
@@ -103,7 +119,7 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
     xp, out, dtype, y = _binary_inputs(probs, target, "probs", {"weight": weight}, reduction)
     values_in_range(xp, probs, 0.0, 1.0, "probs")
     eps = float(xp.finfo(probs.dtype).eps)
-    p = xp.clip(xp.astype(probs, dtype), min=eps, max=1.0 - eps)
+    p = clip(xp, cast(xp, probs, dtype), min=eps, max=1.0 - eps)
     loss = -(y * xp.log(p) + (1.0 - y) * xp.log1p(-p))
     if weight is not None:
         loss = loss * _element_weight(xp, weight, "weight", dtype, probs)
@@ -120,7 +136,8 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
                        + (1 - y_i) \operatorname{softplus}(x_i)\big]
 
     which is :math:`-w_i[p_c y_i \log\sigma(x_i) + (1 - y_i)\log(1 - \sigma(x_i))]`.
-    Both softplus terms come from one ``exp`` and one ``log1p`` of :math:`-|x|`, so the
+    Each softplus is exact in its tails (on PyTorch and JAX it is their fused softplus,
+    elsewhere one ``exp`` and one ``log1p`` of :math:`-|x|` shared by both terms), so the
     result is exact in both tails: :math:`x = 10^4, y = 0.3` gives 7000, and
     :math:`x = -20, y = 0` gives 2.06e-9 (not 0, as ``max(x,0) - xy + log1p(e^{-|x|})``
     does in float32 at large :math:`|x|` when both terms cancel).
@@ -152,11 +169,18 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     """
     xp, out, dtype, y = _binary_inputs(
         logits, target, "logits", {"weight": weight, "pos_weight": pos_weight}, reduction)
-    sp_neg, sp_pos = softplus_pair(xp, xp.astype(logits, dtype))  # -log σ(x), -log(1-σ(x))
-    pos = y * sp_neg
+    x = cast(xp, logits, dtype)
+    pw = None
     if pos_weight is not None:
-        pos = pos * _element_weight(xp, pos_weight, "pos_weight", dtype, logits)
-    loss = pos + (1.0 - y) * sp_pos
+        pw = _element_weight(xp, pos_weight, "pos_weight", dtype, logits)
+    if _is_hard(xp, target):
+        # bool / integer targets are 0 or 1: the loss is softplus(±x), one pass
+        loss = softplus(xp, hard_target_logit(xp, x, target))
+        if pw is not None:
+            loss = loss * (y * (pw - 1.0) + 1.0)
+    else:
+        sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log(1-σ(x))
+        loss = mix(xp, sp_pos, sp_neg if pw is None else pw * sp_neg, y)
     if weight is not None:
         loss = loss * _element_weight(xp, weight, "weight", dtype, logits)
     return reduce(xp, loss, reduction, out)
@@ -205,6 +229,8 @@ def _check_indices(xp: Namespace, target: Array, num_classes: int,
                    ignore_index: int | None) -> None:
     if not values_readable(target) or math.prod(target.shape) == 0:
         return
+    if int(xp.min(target)) >= 0 and int(xp.max(target)) < num_classes:
+        return  # the common case, in two reductions
     bad = (target < 0) | (target >= num_classes)
     if ignore_index is not None:
         bad = bad & (target != ignore_index)
@@ -260,23 +286,29 @@ def target_weight(xp: Namespace, weight: object, kept: Array, safe: Array, num_c
     ``nll_loss``, ``softmax_focal_loss``).
     """
     if weight is None:
-        return None, xp.astype(kept, dtype)
+        return None, cast(xp, kept, dtype)
     w = _class_weight(xp, weight, num_classes, dtype, like)
     return w, xp.where(kept, take_class(xp, w, safe), 0.0)
 
 
 def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
          ignore_index: int | None, smoothing: float, reduction: str, dtype: Any,
-         out_dtype: Any, like: Array) -> Array:
+         out_dtype: Any, like: Array, log_norm: Array | None = None) -> Array:
     """Negative log-likelihood of class indices, with PyTorch's ignore/weight/smoothing.
 
     Per element: ``(1 - ε) · w[y] · (-logp[y]) + ε/C · Σ_c w_c · (-logp_c)`` for a kept
     target, 0 for an ignored one, NaN for an out-of-range one.  ``mean`` divides the
     sum by ``Σ w[y]`` over kept targets (NaN when every target is ignored).
     ``ignore_index=None`` keeps every target.
+
+    With ``log_norm`` (= logsumexp along ``axis``; only without smoothing) ``logp`` holds
+    the logits and ``logp[y] = x[y] - log_norm``: the (N, C) log-softmax is never
+    formed, only the picked logits (same arithmetic as picking from ``x - log_norm``).
     """
     num_classes = logp.shape[axis]
     picked, kept, invalid, safe = pick_class(xp, logp, target, axis, ignore_index)
+    if log_norm is not None:
+        picked = picked - log_norm
     nll = xp.where(kept, -picked, 0.0)
     w, w_t = target_weight(xp, weight, kept, safe, num_classes, dtype, like)
     if w is not None:
@@ -296,7 +328,7 @@ def _soft_ce(xp: Namespace, logp: Array, target: Array, axis: int, weight: objec
              like: Array) -> Array:
     """Cross-entropy against class probabilities: ``-Σ_c w_c t_c logp_c``; mean over samples."""
     num_classes = logp.shape[axis]
-    t = xp.astype(target, dtype)
+    t = cast(xp, target, dtype)
     if smoothing > 0.0:
         t = t * (1.0 - smoothing) + smoothing / num_classes
     # double where: a zero target times a -inf log-probability is 0, and neither the value
@@ -388,14 +420,37 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
     xp = namespace({"logits": logits, "target": target}, {"weight": weight})
     out_dtype, dtype = floating_input(xp, logits, "logits")
     ax = normalize_axis(logits.ndim, axis)
-    logp = log_softmax(xp, xp.astype(logits, dtype), ax)
+    x = cast(xp, logits, dtype)
     if target.ndim == logits.ndim and xp.isdtype(target.dtype, "real floating"):
         same_shape(logits, target, ("logits", "target"))
         values_in_range(xp, target, 0.0, 1.0, "target")
-        return _soft_ce(xp, logp, target, ax, weight, eps, reduction, dtype, out_dtype, logits)
+        return _soft_ce(xp, log_softmax(xp, x, ax), target, ax, weight, eps, reduction,
+                        dtype, out_dtype, logits)
     _index_target_shape(logits, target, ax, "logits")
     integer_input(xp, target, "target", _INDEX_HINT)
-    return _nll(xp, logp, target, ax, weight, ignore, eps, reduction, dtype, out_dtype, logits)
+    fused = _fused_index_loss(xp, "logits", x, target, ax, weight, ignore, eps, reduction,
+                              dtype, logits)
+    if fused is not None:
+        return cast(xp, fused, out_dtype)
+    if eps > 0.0:  # the smoothing term needs every log-probability
+        return _nll(xp, log_softmax(xp, x, ax), target, ax, weight, ignore, eps, reduction,
+                    dtype, out_dtype, logits)
+    # logp[y] = x[y] - logsumexp(x): no (N, C) temporary (optax does the same)
+    return _nll(xp, x, target, ax, weight, ignore, 0.0, reduction, dtype, out_dtype, logits,
+                log_norm=logsumexp(xp, x, ax))
+
+
+def _fused_index_loss(xp: Namespace, kind: str, x: Array, target: Array, axis: int,
+                      weight: object, ignore: int, smoothing: float, reduction: str,
+                      dtype: Any, like: Array) -> Array | None:
+    """The backend's fused class-index loss (``_primitives.fused_nll``) where it has one
+    and the indices can be validated eagerly first; ``None`` otherwise (then the generic
+    formula runs, which turns an unvalidated out-of-range index into NaN)."""
+    if not has_fused_nll(xp) or not values_readable(target):
+        return None
+    _check_indices(xp, target, x.shape[axis], ignore)
+    w = None if weight is None else _class_weight(xp, weight, x.shape[axis], dtype, like)
+    return fused_nll(xp, kind, x, target, axis, w, ignore, smoothing, reduction)
 
 
 _INDEX_HINT = (" (a target with the logits' shape without the class axis holds class "
@@ -435,7 +490,11 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
     ax = normalize_axis(log_probs.ndim, axis)
     _index_target_shape(log_probs, target, ax, "log_probs")
     integer_input(xp, target, "target")
-    return _nll(xp, xp.astype(log_probs, dtype), target, ax, weight, ignore, 0.0,
+    fused = _fused_index_loss(xp, "log_probs", cast(xp, log_probs, dtype), target, ax, weight,
+                              ignore, 0.0, reduction, dtype, log_probs)
+    if fused is not None:
+        return cast(xp, fused, out_dtype)
+    return _nll(xp, cast(xp, log_probs, dtype), target, ax, weight, ignore, 0.0,
                 reduction, dtype, out_dtype, log_probs)
 
 
@@ -473,9 +532,9 @@ def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
     ax = normalize_axis(probs.ndim, axis)
     values_in_range(xp, probs, 0.0, 1.0, "probs")
     eps = float(xp.finfo(probs.dtype).eps)
-    p = xp.astype(probs, dtype)
+    p = cast(xp, probs, dtype)
     p = p / xp.sum(p, axis=ax, keepdims=True)
-    logp = xp.log(xp.clip(p, min=eps, max=1.0 - eps))
+    logp = xp.log(clip(xp, p, min=eps, max=1.0 - eps))
     if target.ndim == probs.ndim and xp.isdtype(target.dtype, "real floating"):
         same_shape(probs, target, ("probs", "target"))
         values_in_range(xp, target, 0.0, 1.0, "target")

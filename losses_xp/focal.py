@@ -15,8 +15,17 @@ import math
 from typing import Any
 
 from ._compat import Array, Namespace, namespace, stop_gradient
-from ._primitives import _has_no_elements, log_softmax, one_hot, softplus_pair
-from ._reduction import reduce, weighted_mean
+from ._primitives import (
+    _has_no_elements,
+    hard_target_logit,
+    log_softmax,
+    logaddexp,
+    mix,
+    one_hot,
+    softplus,
+    softplus_pair,
+)
+from ._reduction import cast, reduce, weighted_mean
 from ._validation import (
     broadcastable_to,
     check_reduction,
@@ -50,11 +59,9 @@ def _log_one_minus_pt(xp: Namespace, y: Array, log_p: Array, log_q: Array) -> Ar
     """
     pos = y > 0.0
     neg = y < 1.0
-    a = xp.where(pos, xp.log(xp.where(pos, y, 1.0)) + log_q, -math.inf)
-    b = xp.where(neg, xp.log1p(-xp.where(neg, y, 0.0)) + log_p, -math.inf)
-    hi = xp.where(a > b, a, b)
-    lo = xp.where(a > b, b, a)
-    return hi + xp.log1p(xp.exp(lo - hi))
+    log_y = xp.where(pos, xp.log(xp.where(pos, y, 1.0)), -math.inf)
+    log_1my = xp.where(neg, xp.log1p(-xp.where(neg, y, 0.0)), -math.inf)
+    return logaddexp(xp, log_y + log_q, log_1my + log_p)
 
 
 def _log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Array:
@@ -81,13 +88,25 @@ def _log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Ar
 
 
 def sigmoid_focal_core(xp: Namespace, x: Array, y: Array, alpha: float | None,
-                       gamma: float) -> Array:
-    """Element-wise sigmoid focal loss on compute-dtype ``x`` and targets ``y``."""
-    sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
-    ce = y * sp_neg + (1.0 - y) * sp_pos
+                       gamma: float, hard: Array | None = None) -> Array:
+    """Element-wise sigmoid focal loss on compute-dtype ``x`` and targets ``y``.
+
+    ``hard``: the original target when its dtype is bool or integer (then the values
+    are 0 or 1 and a cheaper exact algebra applies), else ``None``.
+    """
+    if hard is not None:
+        # hard targets (bool / integer dtype): z = ±x, BCE = softplus(z) and
+        # log(1 - p_t) = -softplus(-z) = z - softplus(z); one transcendental pass
+        z = hard_target_logit(xp, x, hard)
+        ce = softplus(xp, z)
+        log_1m_pt = z - ce
+    else:
+        sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
+        ce = mix(xp, sp_pos, sp_neg, y)
+        log_1m_pt = _log_one_minus_pt(xp, y, -sp_neg, -sp_pos)
     loss = ce
     if gamma != 0.0:
-        loss = xp.exp(gamma * _log_one_minus_pt(xp, y, -sp_neg, -sp_pos)) * ce
+        loss = xp.exp(gamma * log_1m_pt) * ce
     if alpha is not None:
         loss = (alpha * y + (1.0 - alpha) * (1.0 - y)) * loss
     return loss
@@ -181,7 +200,8 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     numeric_target(xp, target, "target")
     same_shape(logits, target, ("logits", "target"))
     values_in_range(xp, target, 0.0, 1.0, "target")
-    loss = sigmoid_focal_core(xp, xp.astype(logits, dtype), xp.astype(target, dtype), a, g)
+    hard = target if target.dtype == xp.bool or xp.isdtype(target.dtype, "integral") else None
+    loss = sigmoid_focal_core(xp, cast(xp, logits, dtype), cast(xp, target, dtype), a, g, hard)
     if weight is not None:
         w = option_array(xp, weight, "weight", dtype, logits)
         broadcastable_to(w, tuple(logits.shape), "weight", "`logits`")
@@ -214,8 +234,9 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     that are not ``ignore_index`` (by their count without ``weight``; NaN when every
     target is ignored).  ``alpha`` is the focal paper's balancing factor: it multiplies
     each sample's loss and does **not** enter the denominator.  Hence ``gamma=0`` with
-    ``alpha=None`` is exactly :func:`cross_entropy` with the same ``weight`` and
-    ``ignore_index`` (value and gradient).
+    ``alpha=None`` is :func:`cross_entropy` with the same ``weight`` and
+    ``ignore_index`` (value and gradient; to the last bit element-wise, a sum may differ
+    in its last bit on PyTorch, whose fused ``cross_entropy`` adds in another order).
 
     Parameters
     ----------
@@ -280,12 +301,12 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     _index_target_shape(logits, target, ax, "logits")
     integer_input(xp, target, "target")
     num_classes = logits.shape[ax]
-    logp = log_softmax(xp, xp.astype(logits, dtype), ax)
+    logp = log_softmax(xp, cast(xp, logits, dtype), ax)
     picked, kept, invalid, safe = pick_class(xp, logp, target, ax, ignore)
     loss = xp.where(kept, -picked, 0.0)
     if g != 0.0:
         hot = one_hot(xp, safe, num_classes, ax)
-        loss = xp.exp(g * _log_one_minus_softmax(xp, xp.astype(logits, dtype), hot, ax)) * loss
+        loss = xp.exp(g * _log_one_minus_softmax(xp, cast(xp, logits, dtype), hot, ax)) * loss
     loss = _times_alpha(xp, loss, alpha, safe, num_classes, dtype, logits)
     w, w_t = target_weight(xp, weight, kept, safe, num_classes, dtype, logits)
     if w is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ._compat import Array, Namespace, device, namespace
 from ._primitives import gather_at_class
-from ._reduction import reduce
+from ._reduction import cast, reduce
 from ._validation import (
     check_reduction,
     floating_input,
@@ -87,16 +87,16 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
         raise ValueError("`input` must have at least 1 dimension (samples); got a 0-d array")
     dtype = _result_dtype(xp, input)
     if xp.isdtype(input.dtype, "real floating"):
-        pred = xp.astype(input, xp.float32 if xp.finfo(dtype).bits < 32 else dtype) > t
+        pred = cast(xp, input, xp.float32 if xp.finfo(dtype).bits < 32 else dtype) > t
         wrong = pred != _as_bool(xp, target)
     elif input.dtype == xp.bool or target.dtype == xp.bool:
         wrong = _as_bool(xp, input) != _as_bool(xp, target)
     elif xp.isdtype(target.dtype, "real floating"):  # integer labels, floating 0/1 target
-        wrong = xp.astype(input, target.dtype) != target
+        wrong = cast(xp, input, target.dtype) != target
     else:
         wrong = input != target
     compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
-    per_sample = xp.astype(wrong, compute)
+    per_sample = cast(xp, wrong, compute)
     if per_sample.ndim > 1:
         per_sample = xp.mean(per_sample, axis=tuple(range(1, per_sample.ndim)))
     if sample_weight is None:
@@ -159,9 +159,9 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
     _index_target_shape(scores, target, ax, "scores")
     integer_input(xp, target, "target")
     _, invalid, safe = index_masks(xp, target, scores.shape[ax], None)
-    s = xp.astype(scores, dtype)
+    s = cast(xp, scores, dtype)
     true_score = xp.expand_dims(gather_at_class(xp, s, safe, ax), axis=ax)
-    above = xp.sum(xp.astype(s > true_score, xp.int32), axis=ax)
-    hit = xp.astype(above < k, dtype)
+    above = xp.sum(cast(xp, s > true_score, xp.int32), axis=ax)
+    hit = cast(xp, above < k, dtype)
     return reduce(xp, xp.where(invalid, math.nan, hit), reduction, out_dtype)
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from ._compat import Array, Namespace, device, is_array, namespace, stop_gradient
 from ._primitives import _has_no_elements, log_softmax, one_hot, relu, softplus_pair
-from ._reduction import reduce
+from ._primitives import clip as clip_values  # `clip` is an option of asymmetric_loss
+from ._reduction import cast, reduce
 from ._validation import (
     check_reduction,
     floating_input,
@@ -122,16 +123,16 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
         raise TypeError(f"`detach_focusing` must be a bool; got {type(detach_focusing).__name__}")
     xp, out_dtype, dtype = _binary_target(logits, target)
     e = max(e, float(xp.finfo(dtype).smallest_normal))  # a smaller eps: log 0
-    x = xp.astype(logits, dtype)
-    y = xp.astype(target, dtype)
+    x = cast(xp, logits, dtype)
+    y = cast(xp, target, dtype)
     sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
     log_eps = math.log(e)
     # positives: log max(p, eps) = max(log p, log eps); focusing (1 - p)^γ+ = exp(γ+ log σ(-x))
-    log_pos = xp.clip(-sp_neg, min=log_eps)
+    log_pos = clip_values(xp, -sp_neg, min=log_eps)
     w_pos = xp.exp(gp * -sp_pos) if gp != 0.0 else None
     if m > 0.0:
         # 1 - p_m = min(σ(-x) + m, 1): a sum of positives, no cancellation near p = 1
-        log_neg = xp.log(xp.clip(xp.exp(-sp_pos) + m, min=e, max=1.0))
+        log_neg = xp.log(clip_values(xp, xp.exp(-sp_pos) + m, min=e, max=1.0))
         if gn != 0.0:
             p_m = relu(xp, xp.exp(-sp_neg) - m)  # shifted probability, exact 0 below the margin
             live = p_m > 0.0
@@ -139,7 +140,7 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
         else:
             w_neg = None
     else:
-        log_neg = xp.clip(-sp_pos, min=log_eps)
+        log_neg = clip_values(xp, -sp_pos, min=log_eps)
         w_neg = xp.exp(gn * -sp_neg) if gn != 0.0 else None
     if detach_focusing:
         w_pos = None if w_pos is None else stop_gradient(xp, w_pos)
@@ -203,8 +204,8 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
     check_reduction(reduction)
     xp, out_dtype, dtype = _binary_target(logits, target)
     ax = normalize_axis(logits.ndim, axis)
-    s = xp.astype(logits, dtype)
-    pos = xp.astype(target, dtype) > 0.5
+    s = cast(xp, logits, dtype)
+    pos = cast(xp, target, dtype) > 0.5
     neg_term = _log1p_sum_exp(xp, xp.where(pos, -math.inf, s), ax)
     pos_term = _log1p_sum_exp(xp, xp.where(pos, -s, -math.inf), ax)
     return reduce(xp, neg_term + pos_term, reduction, out_dtype)
@@ -215,7 +216,7 @@ def _log1p_sum_exp(xp: Namespace, z: Array, axis: int) -> Array:
     if _has_no_elements(z):  # Dask's max of an empty chunk raises; no shift is needed
         shift = xp.zeros_like(xp.sum(z, axis=axis, keepdims=True))
     else:
-        shift = stop_gradient(xp, xp.clip(xp.max(z, axis=axis, keepdims=True), min=0.0))
+        shift = stop_gradient(xp, clip_values(xp, xp.max(z, axis=axis, keepdims=True), min=0.0))
     total = xp.exp(-shift) + xp.sum(xp.exp(z - shift), axis=axis, keepdims=True)
     return xp.squeeze(xp.log(total) + shift, axis=axis)
 
@@ -287,7 +288,7 @@ def class_balanced_weights(samples_per_class: Array | Sequence[int], *, beta: fl
             xp.asarray(0.0, device=device(n)).dtype
     # half precision is computed in float32 and rounded once to the output dtype
     compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
-    return xp.astype(_effective_number_weights(xp, n, b, compute), dtype)
+    return cast(xp, _effective_number_weights(xp, n, b, compute), dtype)
 
 
 def _beta(beta: object) -> float:
@@ -300,14 +301,14 @@ def _beta(beta: object) -> float:
 def _effective_number_weights(xp: Namespace, n: Array, beta: float, dtype: Any) -> Array:
     if n.ndim != 1:
         raise ValueError(f"`samples_per_class` must be 1-d, shape (C,); got shape {tuple(n.shape)}")
-    n = xp.astype(n, dtype)
+    n = cast(xp, n, dtype)
     values_in_range(xp, n, 0.0, math.inf, "samples_per_class")
     if beta == 0.0 or n.shape[0] == 0:  # (static shape: no 0/0 for no classes)
         return xp.ones_like(n)
     # 1 - β^n = -expm1(x) = -tanh(x/2) (e^x + 1) with x = n log β: no cancellation for β
     # near 1; not expm1 itself, which torch.compile's CPU (inductor) kernels evaluate
     # with ~1e-4 relative error in float32
-    x = xp.clip(n, min=1.0) * math.log(beta)
+    x = clip_values(xp, n, min=1.0) * math.log(beta)
     inv = 1.0 / (-xp.tanh(0.5 * x) * (xp.exp(x) + 1.0))  # 1 / (1 - β^n)
     return inv * (n.shape[0] / xp.sum(inv))
 
@@ -414,13 +415,13 @@ def class_balanced_loss(logits: Array, target: Array,
             f"got shape {tuple(counts.shape)}"
         )
     w = _effective_number_weights(xp, counts, _beta(beta), dtype)
-    x = xp.astype(logits, dtype)
+    x = cast(xp, logits, dtype)
     if loss_type == "softmax":
         picked, _, invalid, safe = pick_class(xp, log_softmax(xp, x, ax), target, ax, None)
         per_sample = -picked
     else:
         _, invalid, safe = index_masks(xp, target, num_classes, None)
-        y = xp.astype(one_hot(xp, safe, num_classes, ax), dtype)
+        y = cast(xp, one_hot(xp, safe, num_classes, ax), dtype)
         focal_gamma = g if loss_type == "focal" else 0.0
         per_sample = xp.sum(sigmoid_focal_core(xp, x, y, None, focal_gamma), axis=ax)
     loss = xp.where(invalid, math.nan, per_sample * take_class(xp, w, safe))

@@ -10,10 +10,10 @@ like PyTorch's ``binary_cross_entropy(weight=...)`` and Keras's sample weights.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ._compat import Array, Namespace, namespace
+from ._primitives import pointwise_loss
 from ._reduction import cast, reduce
 from ._validation import (
     broadcastable_to,
@@ -35,30 +35,31 @@ __all__ = [
     "smooth_l1_loss",
 ]
 
-_LOG2 = math.log(2.0)
-
-
-def _error(prediction: Array, target: Array, weight: object, reduction: str,
-           allowed: tuple[str, ...] = ("none", "mean", "sum"),
-           ) -> tuple[Namespace, Array, Array | None, Any]:
-    """Validate the common arguments; return ``(xp, error, weight, output dtype)``."""
+def _inputs(prediction: Array, target: Array, weight: object, reduction: str,
+            allowed: tuple[str, ...] = ("none", "mean", "sum"),
+            ) -> tuple[Namespace, Array, Array, Array | None, Any]:
+    """Validate the common arguments; return ``(xp, prediction, target, weight, output
+    dtype)`` with both inputs in the compute dtype."""
     check_reduction(reduction, allowed)
     xp = namespace({"prediction": prediction, "target": target}, {"weight": weight})
     out_dtype, dtype = floating_input(xp, prediction, "prediction")
     numeric_target(xp, target, "target")
     same_shape(prediction, target, ("prediction", "target"))
-    error = xp.astype(prediction, dtype) - xp.astype(target, dtype)
     w = None
     if weight is not None:
         w = option_array(xp, weight, "weight", dtype, prediction)
         broadcastable_to(w, tuple(prediction.shape), "weight", "`prediction`")
-    return xp, error, w, out_dtype
+    return xp, cast(xp, prediction, dtype), cast(xp, target, dtype), w, out_dtype
 
 
-def _finish(xp: Namespace, loss: Array, w: Array | None, reduction: str, out_dtype: Any) -> Array:
-    if w is not None:
-        loss = loss * w
-    return reduce(xp, loss, reduction, out_dtype)
+def _pointwise(kind: str, param: float, prediction: Array, target: Array, weight: object,
+               reduction: str) -> Array:
+    """The element-wise ``kind`` loss (see ``_primitives.pointwise_loss``), weighted and
+    reduced; without a weight the reduction is fused into the backend's kernel."""
+    xp, p, t, w, out = _inputs(prediction, target, weight, reduction)
+    if w is None:
+        return cast(xp, pointwise_loss(xp, kind, p, t, param, reduction), out)
+    return reduce(xp, pointwise_loss(xp, kind, p, t, param) * w, reduction, out)
 
 
 def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
@@ -96,8 +97,7 @@ def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     >>> float(lx.mse_loss(np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 1.0])))
     3.3333333333333335
     """
-    xp, e, w, out = _error(prediction, target, weight, reduction)
-    return _finish(xp, e * e, w, reduction, out)
+    return _pointwise("squared", 0.0, prediction, target, weight, reduction)
 
 
 def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
@@ -128,9 +128,11 @@ def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
             f"`reduction` must be 'mean' for rmse_loss (the root of the mean squared "
             f"error); got {reduction!r}. Use mse_loss or l1_loss for per-element values."
         )
-    xp, e, w, out = _error(prediction, target, weight, reduction)
-    sq = e * e
-    mse = xp.mean(sq * w if w is not None else sq)
+    xp, p, t, w, out = _inputs(prediction, target, weight, reduction)
+    if w is None:
+        mse = pointwise_loss(xp, "squared", p, t, 0.0, "mean")
+    else:
+        mse = xp.mean(pointwise_loss(xp, "squared", p, t) * w)
     zero = mse == 0
     # double where: sqrt is never evaluated at 0, so its infinite derivative never
     # reaches the gradient (which is 0 there).  The test is "== 0", not "> 0": a NaN
@@ -155,19 +157,10 @@ def l1_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     >>> float(lx.l1_loss(np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 1.0])))
     1.3333333333333333
     """
-    xp, e, w, out = _error(prediction, target, weight, reduction)
-    return _finish(xp, xp.abs(e), w, reduction, out)
+    return _pointwise("absolute", 0.0, prediction, target, weight, reduction)
 
 
 mae_loss = l1_loss
-
-
-def _huber(xp: Namespace, e: Array, delta: float) -> Array:
-    # 0.5 q^2 + delta (|e| - q) with q = min(|e|, delta): one branch-free formula whose
-    # both pieces are finite for every finite error
-    a = xp.abs(e)
-    q = xp.clip(a, max=delta)
-    return 0.5 * q * q + delta * (a - q)
 
 
 def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
@@ -190,8 +183,7 @@ def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
     array([0.125, 2.5  ])
     """
     d = python_number(delta, "delta", minimum=0.0, strict=True)
-    xp, e, w, out = _error(prediction, target, weight, reduction)
-    return _finish(xp, _huber(xp, e, d), w, reduction, out)
+    return _pointwise("huber", d, prediction, target, weight, reduction)
 
 
 def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
@@ -214,9 +206,7 @@ def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
     array([0.125, 2.5  ])
     """
     b = python_number(beta, "beta", minimum=0.0)
-    xp, e, w, out = _error(prediction, target, weight, reduction)
-    loss = xp.abs(e) if b == 0.0 else _huber(xp, e, b) * (1.0 / b)
-    return _finish(xp, loss, w, reduction, out)
+    return _pointwise("smooth_l1", b, prediction, target, weight, reduction)
 
 
 def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = None,
@@ -240,9 +230,4 @@ def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = No
     >>> round(float(lx.log_cosh_loss(np.array([1.0]), np.array([0.0]))), 6)
     0.433781
     """
-    xp, e, w, out = _error(prediction, target, weight, reduction)
-    a = xp.abs(e)
-    # softplus(-2a) = log1p(exp(-2a)) for a >= 0 (no max(., 0) term): one smooth
-    # expression, so the gradient at e = 0 is exactly 0 whatever subgradient the
-    # backend gives abs (a max(-2a, 0) kink there gave JAX a gradient of 1)
-    return _finish(xp, a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2, w, reduction, out)
+    return _pointwise("log_cosh", 0.0, prediction, target, weight, reduction)

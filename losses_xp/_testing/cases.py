@@ -456,6 +456,12 @@ def _bce_logits_extreme(rng: np.random.Generator) -> list[Case]:
             Case(f"logits-pm{tag}", (x, y), dtypes=dtypes, tags=frozenset({"2d"})),
             Case(f"logits-pm{tag}-pos-weight", (x, y), {"pos_weight": weights(rng, (4,)) * 3},
                  dtypes=dtypes, tags=frozenset({"2d", "pos-weight"})),
+            # integer targets take the hard-target path softplus(±x) (chosen from the dtype)
+            Case(f"logits-pm{tag}-int-target", (x, (y > 0.5).astype(np.int64)),
+                 dtypes=dtypes, tags=frozenset({"2d", "int-target"})),
+            Case(f"logits-pm{tag}-bool-target-pos-weight", (x, y > 0.5),
+                 {"pos_weight": weights(rng, (4,)) * 3}, dtypes=dtypes,
+                 tags=frozenset({"2d", "pos-weight", "bool-target"})),
         ]
     return out
 

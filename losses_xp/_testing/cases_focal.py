@@ -91,6 +91,9 @@ def _binary_extreme(magnitudes: Sequence[tuple[str, tuple[str, ...], float]], ga
             gname = f"{g!r}"
             out.append(Case(f"logits-pm{tag}-{gamma_key}-{gname}", (x, hard),
                             {gamma_key: g}, dtypes=dtypes, tags=_t("2d")))
+            # bool targets take the hard-target algebra (chosen from the dtype)
+            out.append(Case(f"logits-pm{tag}-{gamma_key}-{gname}-bool", (x, hard > 0),
+                            {gamma_key: g}, dtypes=dtypes, tags=_t("2d", "bool-target")))
         for i, kw in enumerate(extra):
             out.append(Case(f"logits-pm{tag}-opts{i}", (x, y if "soft" in kw else hard),
                             {k: v for k, v in kw.items() if k != "soft"}, dtypes=dtypes,

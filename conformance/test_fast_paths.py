@@ -1,0 +1,155 @@
+"""The backends' fused kernels (``losses_xp/_primitives.py``) against the generic formulas.
+
+PyTorch and JAX replace the generic array-API formulas of softplus, log-sigmoid,
+logsumexp, log-softmax, the element-wise regression losses and the class-index
+cross-entropy / NLL with their own fused kernels.  Here every loss of the catalogue is
+computed on the same backend twice — fast paths on, and off (``_primitives.FAST_PATHS``)
+— on its value cases and its extreme cases (logits of ±1e4, errors of 1e4), and the
+values and the gradients must agree to rounding.  On backends without fast paths
+(NumPy, array-api-strict, Dask, CuPy) both runs are the same code: skipped with that
+reason.
+
+The hard-target algebra (bool / integer targets of the binary losses take
+``softplus(±x)``, chosen from the dtype) is a different formula on every backend: it
+is checked against the soft-target formula on the same 0/1 values, at ±1e4 too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+import losses_xp as lx
+from losses_xp import _primitives
+from losses_xp._testing.backends import Backend
+from losses_xp._testing.cases import CATALOG, Case
+
+from .helpers import _rng, to_backend
+
+FULL = ("float32", "float64")
+# fast vs generic: the same function, rounded differently (a few ulp of the inputs' scale)
+RTOL = {"float32": 2e-5, "float64": 1e-12}
+
+
+@contextlib.contextmanager
+def _generic_only() -> Iterator[None]:
+    saved = _primitives.FAST_PATHS
+    _primitives.FAST_PATHS = False
+    try:
+        yield
+    finally:
+        _primitives.FAST_PATHS = saved
+
+
+def _scale(case: Case) -> float:
+    mags = [float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for a in case.args
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    return max([1.0, *mags])
+
+
+def _close(got: np.ndarray, want: np.ndarray, dtype: str, scale: float, what: str) -> None:
+    rtol = RTOL[dtype]
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, equal_nan=True,
+                               err_msg=what)
+
+
+def _run(bk: Backend, name: str, case: Case, dtype: str) -> tuple[Any, list[Any] | None]:
+    entry = CATALOG[name]
+    args, kwargs = to_backend(bk, case, dtype)
+    reduction = "sum" if "sum" in entry.reductions else entry.reductions[0]
+    value = entry.call(*args, reduction=reduction, **kwargs)
+    grads = None
+    if entry.differentiable and case.grad and reduction != "none":
+        def fn(*a: Any) -> Any:
+            return entry.call(*a, reduction=reduction, **kwargs)
+        _, grads = bk.value_and_grad(fn, args, entry.differentiable)
+    return bk.to_numpy(value), grads
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_fast_paths_equal_generic_formulas(bk: Backend, name: str) -> None:
+    if bk.name not in ("torch", "jax"):
+        pytest.skip(f"{bk.name} has no fast paths: the generic formula is the only one")
+    entry = CATALOG[name]
+    cases = entry.extreme_cases(_rng(name, "extreme"))
+    dtypes = FULL
+    if bk.name == "jax":
+        # JAX compiles every eager operation for every new shape, and both runs are
+        # eager: the extreme cases in float32 keep this module under a minute there
+        dtypes = ("float32",)
+    else:
+        cases = [*entry.cases(_rng(name)), *cases]
+    checked = 0
+    for case in cases:
+        for dtype in dtypes:
+            if dtype not in bk.dtypes or (case.dtypes and dtype not in case.dtypes):
+                continue
+            with np.errstate(all="ignore"):
+                fast, fast_g = _run(bk, name, case, dtype)
+                with _generic_only():
+                    slow, slow_g = _run(bk, name, case, dtype)
+            where = f"{name} [{case.name}] {dtype} on {bk.name}"
+            scale = _scale(case)
+            finite = np.abs(slow[np.isfinite(slow)])
+            _close(fast, slow, dtype, scale * max(1.0, float(np.max(finite, initial=0.0))),
+                   f"value, {where}")
+            for i, g, h in zip(CATALOG[name].differentiable, fast_g or [], slow_g or [],
+                               strict=False):
+                # at an input of exactly 0 the generic softplus (max(x, 0) + log1p(e^-|x|))
+                # has the backend's subgradients of max and |x| (1 instead of 1/2 on
+                # PyTorch); the fused softplus is exact there: compare elsewhere
+                kink = np.asarray(case.args[i]) == 0
+                if kink.shape == np.shape(g):
+                    g, h = np.where(kink, 0.0, g), np.where(kink, 0.0, h)
+                _close(g, h, dtype, scale, f"gradient, {where}")
+            checked += 1
+    assert checked, f"no case of {name} ran on {bk.name}"
+
+
+# ------------------------------------------------------------ hard-target algebra
+
+_HARD = ("binary_cross_entropy_with_logits", "sigmoid_focal_loss")
+
+
+@pytest.mark.parametrize("target_kind", ["bool", "int"])
+@pytest.mark.parametrize("name", _HARD)
+def test_hard_targets_equal_soft_formula(bk: Backend, name: str, target_kind: str) -> None:
+    """bool / integer targets (softplus(±x)) give what the same 0/1 as floats give."""
+    fn = getattr(lx, name)
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(0, 4, 40), [1e4, -1e4, 1e4, -1e4, 30.0, -30.0, 0.0, 0.0]])
+    y = np.concatenate([rng.integers(0, 2, 40), [1, 1, 0, 0, 1, 0, 1, 0]])
+    hard = y.astype(bool) if target_kind == "bool" else y.astype(np.int32)
+    opts: list[dict[str, Any]] = [{}]
+    if name == "sigmoid_focal_loss":
+        opts = [{"gamma": g, "alpha": a} for g in (0, 0.5, 2.0) for a in (0.25, None)]
+    else:
+        opts = [{}, {"pos_weight": np.full(48, 3.0)}]
+    for dtype in [d for d in FULL if d in bk.dtypes]:
+        xb = bk.asarray(x, dtype)
+        for kw in opts:
+            kw = {k: (bk.asarray(v, dtype) if k == "pos_weight" else v)
+                  for k, v in kw.items()}
+            got = bk.to_numpy(fn(xb, bk.asarray(hard), reduction="none", **kw))
+            want = bk.to_numpy(fn(xb, bk.asarray(y.astype(float), dtype), reduction="none",
+                                  **kw))
+            assert np.all(np.isfinite(got)), (name, dtype, kw, got)
+            np.testing.assert_allclose(got, want, rtol=RTOL[dtype] * 10,
+                                       atol=RTOL[dtype] * 1e4 * 1e-6,
+                                       err_msg=f"{name} {target_kind} {dtype} {kw}")
+            if bk.autodiff:
+                yb = bk.asarray(hard)
+                yf = bk.asarray(y.astype(float), dtype)
+                _, (g_hard,) = bk.value_and_grad(
+                    lambda z, yb=yb, kw=kw: fn(z, yb, reduction="sum", **kw), [xb], [0])
+                _, (g_soft,) = bk.value_and_grad(
+                    lambda z, yf=yf, kw=kw: fn(z, yf, reduction="sum", **kw), [xb], [0])
+                assert np.all(np.isfinite(g_hard)), (name, dtype, kw, g_hard)
+                # at x = 0 exactly the two formulas' subgradients agree too (sigmoid(0))
+                np.testing.assert_allclose(g_hard, g_soft, rtol=RTOL[dtype] * 10,
+                                           atol=RTOL[dtype],
+                                           err_msg=f"gradient {name} {target_kind} {dtype}")
