@@ -8,6 +8,8 @@
     nox -s tests-3.12                    # unit tests on one interpreter
     nox -s "conformance(cupy)"           # needs a CUDA device; skips without one
     nox -s check                         # python -m losses_xp check, all CPU backends
+    nox -s bench                         # python -m losses_xp bench -> benchmarks/results/
+    nox -s bench -- --quick              # arguments after -- go to the bench command
 
 Every install goes through `install()` and is pinned by constraints/ci.txt, which is
 where the test dependencies' versions live (pyproject.toml keeps the package's own
@@ -193,3 +195,19 @@ def check(session: nox.Session) -> None:
     # Run from outside the checkout so that the installed package is the one imported.
     session.chdir(session.create_tmp())
     session.run("python", "-m", "losses_xp", "check", *session.posargs)
+
+
+# glibc: keep freed blocks up to 32 MiB on the heap (no munmap + page faults on the next call
+# of the same size) and never trim the heap. Each 4M-element float32 temporary is 15.6 MiB.
+BENCH_ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "17179869184"}
+
+
+@nox.session(python=MAIN_PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """`python -m losses_xp bench`: losses_xp vs PyTorch, optax, NumPy, scikit-learn."""
+    install(session, "optax", "scikit-learn", "matplotlib", extras=["torch", "jax"])
+    out = ROOT / "benchmarks" / "results"
+    # Run from outside the checkout so that the installed package is the one imported.
+    session.chdir(session.create_tmp())
+    session.run("python", "-m", "losses_xp", "bench", "--out", str(out), *session.posargs,
+                env=BENCH_ENV)

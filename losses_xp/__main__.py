@@ -7,6 +7,12 @@ Commands:
     dask, cupy) against the NumPy float64 reference and print a loss × backend matrix
     (max relative deviation, compiled path, time per call); exit 1 on any disagreement.
     See ``losses_xp/_check.py``.
+``bench``
+    Time every loss that has a native counterpart (PyTorch eager and torch.compile, optax
+    under jax.jit, NumPy formulas, scikit-learn metrics) against it, interleaved in one
+    process, from 1e2 to 1e7 elements, forward and forward+backward; write
+    ``results.md``, ``results.json`` and ``ratios.png`` with the ratio ours/native per case
+    and the targets of issue 5.  See ``losses_xp/_bench.py`` and ``benchmarks/README.md``.
 ``vendor DEST``
     Copy the package into ``DEST/<name>`` with a copy of the array-api-compat it uses in
     ``<name>/_vendor/array_api_compat``, so that a project can ship it inside its own tree
@@ -79,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
         description=(_check.__doc__ or "").split("\n\n")[1])
     _check.add_arguments(check)
     check.set_defaults(func=_check.run)
+
+    from . import _bench
+
+    bench = sub.add_parser(
+        "bench", help="time every loss against its native counterpart (PyTorch, JAX/optax, "
+                      "NumPy, scikit-learn)",
+        description=(_bench.__doc__ or "").split("\n\n")[1])
+    _bench.add_arguments(bench)
+    bench.set_defaults(func=_bench.run)
 
     vendor = sub.add_parser("vendor", help="copy the package (and array-api-compat) into DEST")
     vendor.add_argument("dest", help="the folder that receives the package")

@@ -1,0 +1,312 @@
+"""``python -m losses_xp bench`` on NumPy only (the unit tests have no torch, JAX, sklearn).
+
+The PyTorch, JAX and scikit-learn modes run in the nox ``bench`` session; here the harness
+itself is tested: the reports it writes, the agreement check that refuses to time a wrong
+number, the interleaving of the two sides, the targets and the usage errors.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import losses_xp as lx
+from losses_xp import _bench
+from losses_xp.__main__ import build_parser
+
+ROOT = Path(lx.__file__).resolve().parent.parent
+# the quickest form: one size, two rounds of >= 0.5 ms, no plot
+QUICK = ["--backends", "numpy", "--sizes", "1e2", "--quick", "--rounds", "2",
+         "--min-time", "0.5", "--no-plot"]
+
+
+def run_bench(out_dir: Path, *argv: str) -> tuple[int, str, str]:
+    args = build_parser().parse_args(["bench", *argv, "--out", str(out_dir)])
+    out, err = io.StringIO(), io.StringIO()
+    code = _bench.run(args, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _options(out_dir: Path, **kw: Any) -> _bench.Options:
+    base: dict[str, Any] = {"backends": ["numpy"], "sizes": [100], "rounds": 1,
+                            "min_time": 0.0, "plot": False, "out": out_dir, "command": "test"}
+    return _bench.Options(**{**base, **kw})
+
+
+def _results(out_dir: Path) -> list[dict[str, Any]]:
+    data = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    results: list[dict[str, Any]] = data["results"]
+    return results
+
+
+def test_quick_numpy_run_writes_a_ratio_per_case(tmp_path: Path) -> None:
+    (tmp_path / "ratios.png").write_bytes(b"a plot of an earlier run")
+    code, out, err = run_bench(tmp_path, *QUICK)
+    assert code == 0, out + err
+    pairs = _bench.numpy_mode().pairs
+    md = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert md == out[: len(md)]  # the report is also printed
+    assert not (tmp_path / "ratios.png").exists()  # --no-plot: no stale plot either
+    assert "(no plot: --no-plot)" in out
+
+    results = _results(tmp_path)
+    assert sorted(r["loss"] for r in results) == sorted(p.loss for p in pairs)
+    for r in results:
+        assert r["status"] == "ok", r
+        assert (r["mode"], r["n"], r["shape"], r["pass"]) == ("numpy", 100, [10, 10], "fwd")
+        assert r["ours_s"] > 0
+        assert r["native_s"] > 0
+        assert math.isclose(r["ratio"], r["ours_s"] / r["native_s"])
+        assert len(r["ours_rounds"]) == len(r["native_rounds"]) == 2
+        assert r["deviation"] <= _bench.RTOL
+        assert r["target"] == 1.2
+        assert r["met"] == (r["ratio"] <= 1.2)
+        assert r["ours_bytes"] > 0
+        assert r["native_bytes"] > 0
+        row = next(line for line in md.splitlines() if line.startswith(f"| `{r['loss']}` vs"))
+        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        assert cells[1:3] == ["10×10 (1e2)", "fwd"], row
+        assert cells[5] == f"{r['ratio']:.2f}" + (" †" if r["noisy"] else ""), row
+        assert cells[6] == "≤ 1.2", row
+        assert cells[7] in ("yes", "**no**"), row
+
+    for field in ("- date: ", "- machine: ", f"os.cpu_count() = {os.cpu_count()}",
+                  "- Python ", f"numpy {np.__version__}", "- command: `", "MALLOC_MMAP_THRESHOLD_",
+                  "MALLOC_TRIM_THRESHOLD_", "## numpy: NumPy", "| loss | shape | pass | ours | "
+                  "native | ratio | target | met? |", "## Peak memory at the largest size",
+                  "## Summary", "every case agrees"):
+        assert field in md, field
+    assert f"OK: {len(pairs)} cases agree" in out
+    assert "numpy: 10 losses × sizes 1e2" in err
+
+
+def test_wrong_native_number_is_a_mismatch_and_not_timed(tmp_path: Path) -> None:
+    """A benchmark of a wrong number is meaningless: the case fails, exit status 1."""
+    mode = _bench.with_wrong_native(_bench.numpy_mode(), "mse_loss", factor=1.001)
+    opts = _options(tmp_path, losses=["mse_loss", "l1_loss"])
+    out, err = io.StringIO(), io.StringIO()
+    assert _bench.bench(opts, out, err, modes=[mode]) == 1
+    by_loss = {r["loss"]: r for r in _results(tmp_path)}
+    assert by_loss["mse_loss"]["status"] == "mismatch"
+    assert by_loss["mse_loss"]["deviation"] == pytest.approx(1e-3, rel=1e-2)
+    assert by_loss["mse_loss"]["ratio"] is None  # not timed
+    assert by_loss["l1_loss"]["status"] == "ok"
+    md = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert "**MISMATCH**" in md
+    assert "1 mismatch(es) or error(s)" in md
+    assert "FAILED: 1 mismatch(es) or error(s)" in out.getvalue()
+    assert "MISMATCH" in err.getvalue()
+
+
+def test_a_difference_within_the_tolerance_is_not_a_mismatch(tmp_path: Path) -> None:
+    mode = _bench.with_wrong_native(_bench.numpy_mode(), "mse_loss", factor=1 + 1e-6)
+    opts = _options(tmp_path, losses=["mse_loss"])
+    assert _bench.bench(opts, io.StringIO(), io.StringIO(), modes=[mode]) == 0
+
+
+def test_an_exception_is_reported_and_fails(tmp_path: Path) -> None:
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    mode = _bench.numpy_mode()
+    mode.pairs = [_bench.Pair("mse_loss", "broken", "regression", lx.mse_loss, broken)]
+    out = io.StringIO()
+    assert _bench.bench(_options(tmp_path), out, io.StringIO(), modes=[mode]) == 1
+    (r,) = _results(tmp_path)
+    assert r["status"] == "error"
+    assert "RuntimeError: boom" in r["detail"]
+    assert "**ERROR**" in (tmp_path / "results.md").read_text(encoding="utf-8")
+
+
+class FakeClock:
+    """``time.perf_counter`` that advances only when a benchmarked function says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def spend(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_sides_are_interleaved_alternating_which_goes_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(time, "perf_counter", clock)
+    log: list[str] = []
+
+    def ours() -> None:
+        log.append("o")
+        clock.spend(4e-4)
+
+    def native() -> None:
+        log.append("n")
+        clock.spend(1e-4)
+
+    rounds = 5
+    t = _bench.time_interleaved(ours, native, rounds=rounds, min_time=1e-3)
+    n_o, n_n = t.calls
+    assert n_o * 4e-4 >= 1e-3
+    assert n_n * 1e-4 >= 1e-3
+    timed = log[len(log) - rounds * (n_o + n_n):]
+    expected: list[str] = []
+    for r in range(rounds):
+        batches = ["o" * n_o, "n" * n_n]
+        expected.extend("".join(batches if r % 2 == 0 else batches[::-1]))
+    assert timed == expected
+    assert t.ours == pytest.approx([4e-4] * rounds)
+    assert t.native == pytest.approx([1e-4] * rounds)
+    assert t.ratio == pytest.approx(4.0)
+    assert t.round_ratios == pytest.approx([4.0] * rounds)
+
+
+def test_calls_per_round_reaches_the_minimum_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(time, "perf_counter", clock)
+    assert _bench.calls_per_round(lambda: clock.spend(2e-3), min_time=1e-3) == 1
+    n = _bench.calls_per_round(lambda: clock.spend(1e-5), min_time=2e-3)
+    assert 200 <= n <= 300  # one step up from the first call, with 20% to spare
+    assert _bench.calls_per_round(lambda: None, min_time=1.0, max_calls=50) == 50
+
+
+def test_noisy_cases_and_a_busy_machine_are_flagged() -> None:
+    r = _bench.Result("numpy", "mse_loss", "x", 100, (10, 10), "fwd",
+                      ours_rounds=[2.0, 2.0, 2.0], native_rounds=[1.0, 1.0, 1.0])
+    assert not r.noisy
+    r.ours_rounds = [2.0, 2.0, 4.0]
+    assert r.noisy
+    assert r.as_json()["noisy"] is True
+    assert r.as_json()["ratio_max"] == 4.0
+    cpus = os.cpu_count() or 1
+    assert _bench._busy([0.0, 0.0, 0.0]) is None
+    assert _bench._busy(None) is None
+    assert "load average" in (_bench._busy([cpus * 1.0, 0.0, 0.0]) or "")
+
+
+def test_deviation() -> None:
+    assert _bench.deviation([np.float32(2.0)], [np.float32(2.0)]) == 0.0
+    assert _bench.deviation([np.array(1.01)], [np.array(1.0)]) == pytest.approx(0.01)
+    # gradients: relative to the largest |native| element
+    assert _bench.deviation([1.0, np.array([1e-3, 2.0])], [1.0, np.array([0.0, 2.0])]) == \
+        pytest.approx(5e-4)
+    assert _bench.deviation([np.zeros(3)], [np.zeros(2)]) == math.inf
+    assert _bench.deviation([1.0], [1.0, 2.0]) == math.inf
+    assert _bench.deviation([np.array(np.nan)], [np.array(np.nan)]) == 0.0
+    assert _bench.deviation([np.array(np.nan)], [np.array(1.0)]) == math.inf
+
+
+def test_shapes_inputs_and_targets() -> None:
+    assert _bench.shape_for(100) == (10, 10)
+    assert _bench.shape_for(10**4) == (1000, 10)
+    assert _bench.shape_for(10**5) == (1000, 100)
+    assert _bench.shape_for(10**7) == (10000, 1000)
+    assert _bench.shape_for(3) == (1, 3)
+    for kind in ("regression", "logits", "probs", "classes", "log_probs", "labels"):
+        arrays = _bench.make_inputs(kind, 100)
+        assert arrays[0].shape == (10, 10)
+        again = _bench.make_inputs(kind, 100)
+        assert all(np.array_equal(a, b) for a, b in zip(arrays, again, strict=True))
+    x, t = _bench.make_inputs("classes", 100)
+    assert x.dtype == np.float32
+    assert t.dtype == np.int64
+    assert t.shape == (10,)
+    # issue 5's targets
+    assert _bench.target_for("torch", "cross_entropy", 10**6) == 1.0
+    assert _bench.target_for("torch", "l1_loss", 10**6) is None
+    assert _bench.target_for("torch", "l1_loss", 100) == 1.3
+    assert _bench.target_for("torch", "mse_loss", 10**4) is None
+    assert _bench.target_for("jax", "huber_loss", 10**4) == 1.0
+    assert _bench.target_for("numpy", "nll_loss", 10**7) == 1.2
+    assert _bench.target_for("torch.compile", "mse_loss", 100) is None
+
+
+@pytest.mark.parametrize("argv", [
+    ["--backends", "numpy,cupy"],
+    ["--backends", ","],
+    ["--sizes", "1e2,abc"],
+    ["--sizes", "0"],
+    ["--sizes", "1.5"],
+    ["--losses", "not_a_loss"],
+    ["--rounds", "0"],
+    ["--torch-threads", "0"],
+])
+def test_usage_errors_exit_2(tmp_path: Path, argv: list[str]) -> None:
+    code, _, err = run_bench(tmp_path, *argv)
+    assert code == 2
+    assert err.startswith("error: ")
+    assert not (tmp_path / "results.md").exists()
+
+
+def test_a_requested_backend_that_cannot_run_is_a_failure(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        return None if name.split(".")[0] == "sklearn" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    code, out, _err = run_bench(tmp_path, *QUICK[:1], "numpy,sklearn", *QUICK[2:])
+    assert code == 1
+    assert "sklearn: requested with --backends but not installed" in out
+    assert "Not run: sklearn (not installed)" in (tmp_path / "results.md").read_text("utf-8")
+
+
+def test_command_line_records_the_malloc_environment(tmp_path: Path) -> None:
+    """The real CLI: the header records the command and the malloc variables."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **_bench.MALLOC_ENV}
+    proc = subprocess.run(
+        [sys.executable, "-m", "losses_xp", "bench", *QUICK, "--losses", "mse_loss",
+         "--out", str(tmp_path)], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    md = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert "`MALLOC_MMAP_THRESHOLD_=33554432`, `MALLOC_TRIM_THRESHOLD_=17179869184`" in md
+    assert "-m losses_xp bench --backends numpy" in md
+    assert "note: MALLOC" not in proc.stderr
+    env = {k: v for k, v in env.items() if not k.startswith("MALLOC_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "losses_xp", "bench", *QUICK, "--losses", "mse_loss",
+         "--out", str(tmp_path)], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "note: MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ not set" in proc.stderr
+    assert "`MALLOC_MMAP_THRESHOLD_` unset" in (tmp_path / "results.md").read_text("utf-8")
+
+
+def test_vendored_copy_runs_its_bench(tmp_path: Path) -> None:
+    """Relative imports only: the bench of a copy under another name runs that copy."""
+    dest = tmp_path / "thirdparty"
+    subprocess.run([sys.executable, "-m", "losses_xp", "vendor", str(dest), "--name", "mylosses"],
+                   capture_output=True, text=True, check=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    (dest / "__init__.py").write_text("")
+    code = textwrap.dedent(f"""
+        import sys, importlib.abc, runpy
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("array_api_compat", "losses_xp"):
+                    raise ImportError("blocked: " + name)
+        sys.meta_path.insert(0, Block())
+        sys.argv = ["mylosses", "bench", *{QUICK!r}, "--losses", "mse_loss",
+                    "--out", {str(tmp_path / "out")!r}]
+        runpy.run_module("thirdparty.mylosses", run_name="__main__")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    md = (tmp_path / "out" / "results.md").read_text(encoding="utf-8")
+    assert md.startswith(f"# thirdparty.mylosses {lx.__version__} benchmark")
+    assert "| `mse_loss` vs " in md
