@@ -26,6 +26,7 @@ from typing import Any
 
 from ._compat import Array, Namespace, namespace, values_readable
 from ._primitives import (
+    binary_logit_loss,
     clip,
     fused_nll,
     gather_at_class,
@@ -175,12 +176,14 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
         pw = _element_weight(xp, pos_weight, "pos_weight", dtype, logits)
     if _is_hard(xp, target):
         # bool / integer targets are 0 or 1: the loss is softplus(±x), one pass
-        loss = softplus(xp, hard_target_logit(xp, x, target))
+        loss = softplus(xp, hard_target_logit(xp, x, target, y))
         if pw is not None:
             loss = loss * (y * (pw - 1.0) + 1.0)
+    elif pw is None:
+        loss = binary_logit_loss(xp, x, y)
     else:
         sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log(1-σ(x))
-        loss = mix(xp, sp_pos, sp_neg if pw is None else pw * sp_neg, y)
+        loss = mix(xp, sp_pos, pw * sp_neg, y)
     if weight is not None:
         loss = loss * _element_weight(xp, weight, "weight", dtype, logits)
     return reduce(xp, loss, reduction, out)

@@ -1,12 +1,15 @@
 """Focal losses: sigmoid (binary / multi-label) and softmax (multi-class).
 
 The modulating factor :math:`(1 - p_t)^\\gamma` is always computed as
-:math:`\\exp(\\gamma \\log(1 - p_t))` with :math:`\\log(1 - p_t)` taken from
-log-probabilities, never as a power of a probability: the naive power has a NaN
-gradient at :math:`1 - p_t = 0` for :math:`\\gamma < 1` (and for ``gamma=0.0`` given as a
-float in JAX), underflows to 0 in float16 for a hard example, and loses all precision
-when :math:`p_t` rounds to 1.  Here loss, gradient and second derivative are finite for
-every finite logit (±1e4 included) and every :math:`\\gamma \\ge 0`.
+:math:`\\exp(\\gamma \\log(1 - p_t))`, never as a power of ``1 - p_t``: the naive power
+has a NaN gradient at :math:`1 - p_t = 0` for :math:`\\gamma < 1` (and for
+``gamma=0.0`` given as a float in JAX), and ``1 - p_t`` itself loses all precision when
+:math:`p_t` rounds to 1.  Here :math:`\\log(1 - p_t)` is exactly :math:`-\\mathrm{softplus}
+(\\mp x)` for hard (bool / integer) targets, and for floating targets the log of the
+mixture :math:`y\\,\\sigma(-x) + (1 - y)\\,\\sigma(x)` of two exact sigmoids (never a
+difference from 1), floored at the dtype's smallest normal number where the example is
+so easy that the factor is 0 anyway.  Loss, gradient and second derivative are finite
+for every finite logit (±1e4 included) and every :math:`\\gamma \\ge 0`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any
 from ._compat import Array, Namespace, namespace, stop_gradient
 from ._primitives import (
     _has_no_elements,
+    clip,
     hard_target_logit,
     log_softmax,
-    logaddexp,
     mix,
     one_hot,
     softplus,
@@ -49,19 +52,19 @@ from .classification import (
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
 
-def _log_one_minus_pt(xp: Namespace, y: Array, log_p: Array, log_q: Array) -> Array:
-    """log(1 - p_t) for p_t = y p + (1 - y)(1 - p), i.e. log(y q + (1 - y) p).
-
-    ``log_p = log σ(x)`` and ``log_q = log σ(-x)``.  For hard targets this is exactly
-    ``log_q`` (y = 1) or ``log_p`` (y = 0); for soft targets a two-term logaddexp in
-    which a zero coefficient drops its term (double ``where``: no log(0) reaches the
-    value or the gradient).
+def _log_one_minus_pt(xp: Namespace, y: Array, sp_neg: Array, sp_pos: Array) -> Array:
+    """log(1 - p_t) for soft targets: 1 - p_t = y q + (1 - y) p with p = σ(x) = e^{-sp_neg}
+    and q = σ(-x) = e^{-sp_pos}, a mixture of two non-negative terms (no cancellation;
+    each endpoint exact, see ``mix``), floored at the smallest normal number before
+    the log.  Below that floor (an example so easy that 1 - p_t < 1.2e-38 in float32,
+    2.2e-308 in float64) the factor (1 - p_t)^γ and the loss are 0 to the dtype's
+    precision either way, and the floor keeps log 0 (and its infinite derivative) out
+    of the gradient.  No ``where``: NumPy's is ~10x slower than arithmetic on a random
+    mask.
     """
-    pos = y > 0.0
-    neg = y < 1.0
-    log_y = xp.where(pos, xp.log(xp.where(pos, y, 1.0)), -math.inf)
-    log_1my = xp.where(neg, xp.log1p(-xp.where(neg, y, 0.0)), -math.inf)
-    return logaddexp(xp, log_y + log_q, log_1my + log_p)
+    tiny = float(xp.finfo(sp_neg.dtype).smallest_normal)
+    one_minus_pt = mix(xp, xp.exp(-sp_neg), xp.exp(-sp_pos), y)
+    return xp.log(clip(xp, one_minus_pt, min=tiny))
 
 
 def _log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Array:
@@ -97,13 +100,13 @@ def sigmoid_focal_core(xp: Namespace, x: Array, y: Array, alpha: float | None,
     if hard is not None:
         # hard targets (bool / integer dtype): z = ±x, BCE = softplus(z) and
         # log(1 - p_t) = -softplus(-z) = z - softplus(z); one transcendental pass
-        z = hard_target_logit(xp, x, hard)
+        z = hard_target_logit(xp, x, hard, y)
         ce = softplus(xp, z)
         log_1m_pt = z - ce
     else:
         sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
         ce = mix(xp, sp_pos, sp_neg, y)
-        log_1m_pt = _log_one_minus_pt(xp, y, -sp_neg, -sp_pos)
+        log_1m_pt = _log_one_minus_pt(xp, y, sp_neg, sp_pos)
     loss = ce
     if gamma != 0.0:
         loss = xp.exp(gamma * log_1m_pt) * ce
@@ -160,7 +163,7 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     an easy example's factor becomes exactly 0 and its gradient NaN for ``gamma < 1``
     (``0 ** (gamma - 1) · 0``; the same power written in JAX is NaN even for
     ``gamma=0.0`` given as a float).  Here :math:`\log(1 - p_t)` comes from
-    log-sigmoids (see the module notes), so for logits of ±100 and ±1e4 and any
+    exact sigmoids (see the module notes), so for logits of ±100 and ±1e4 and any
     :math:`\gamma \ge 0` the loss, gradient and second derivative are finite; half
     precision is computed in float32 and returned in the input dtype.
 
