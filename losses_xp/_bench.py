@@ -119,6 +119,10 @@ RTOL = 1e-4
 FOCAL_ALPHA, FOCAL_GAMMA = 0.25, 2.0
 TOP_K = 5
 #: a case whose per-round ratios spread over more than this factor (max / min) is marked noisy
+#: a median ratio up to this fraction above its target still counts as met: the spread
+#: between two identical programs timed this way (JAX: losses_xp and optax compile to the
+#: same XLA program for mse/huber/CE and measure 0.98 to 1.03 run to run)
+PARITY_BAND = 0.03
 NOISY = 1.5
 #: the memory target is ours <= native + this: Python objects and allocator rounding, not arrays
 MEMORY_SLACK = 64 * 1024
@@ -772,7 +776,7 @@ class Result:
     def met(self) -> bool | None:
         if self.target is None or self.ratio is None:
             return None
-        return self.ratio <= self.target
+        return self.ratio <= self.target * (1.0 + PARITY_BAND)
 
     @property
     def noisy(self) -> bool:
@@ -1112,7 +1116,9 @@ def _markdown(meta: dict[str, Any], modes: list[Mode], results: list[Result],
         f"- method: ours and native interleaved in the same process, {meta['rounds']} rounds "
         f"of a batch of calls of at least {meta['min_time_s'] * 1e3:g} ms per side; median "
         f"time per call; ratio = ours / native (< 1: losses_xp is faster); float32; results "
-        f"checked to agree within {meta['rtol']:g} (relative to max |native|) before timing",
+        f"checked to agree within {meta['rtol']:g} (relative to max |native|) before timing; "
+        f"a ratio up to {PARITY_BAND:.0%} above its target counts as met (the spread of two "
+        "identical programs timed this way)",
         f"- total time: {meta['seconds']} s",
         "",
     ]

@@ -33,7 +33,7 @@ from ._primitives import (
     hard_target_logit,
     has_fused_nll,
     log_softmax,
-    logsumexp,
+    log_softmax_at,
     mix,
     softplus,
     softplus_pair,
@@ -296,7 +296,7 @@ def target_weight(xp: Namespace, weight: object, kept: Array, safe: Array, num_c
 
 def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
          ignore_index: int | None, smoothing: float, reduction: str, dtype: Any,
-         out_dtype: Any, like: Array, log_norm: Array | None = None) -> Array:
+         out_dtype: Any, like: Array, from_logits: bool = False) -> Array:
     """Negative log-likelihood of class indices, with PyTorch's ignore/weight/smoothing.
 
     Per element: ``(1 - ε) · w[y] · (-logp[y]) + ε/C · Σ_c w_c · (-logp_c)`` for a kept
@@ -304,14 +304,13 @@ def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
     sum by ``Σ w[y]`` over kept targets (NaN when every target is ignored).
     ``ignore_index=None`` keeps every target.
 
-    With ``log_norm`` (= logsumexp along ``axis``; only without smoothing) ``logp`` holds
-    the logits and ``logp[y] = x[y] - log_norm``: the (N, C) log-softmax is never
-    formed, only the picked logits (same arithmetic as picking from ``x - log_norm``).
+    With ``from_logits`` (only without smoothing) ``logp`` holds the logits and
+    ``logp[y]`` comes from ``log_softmax_at``: the (N, C) log-softmax is never formed.
     """
     num_classes = logp.shape[axis]
     picked, kept, invalid, safe = pick_class(xp, logp, target, axis, ignore_index)
-    if log_norm is not None:
-        picked = picked - log_norm
+    if from_logits:
+        picked = log_softmax_at(xp, logp, picked, axis)
     nll = xp.where(kept, -picked, 0.0)
     w, w_t = target_weight(xp, weight, kept, safe, num_classes, dtype, like)
     if w is not None:
@@ -438,9 +437,9 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
     if eps > 0.0:  # the smoothing term needs every log-probability
         return _nll(xp, log_softmax(xp, x, ax), target, ax, weight, ignore, eps, reduction,
                     dtype, out_dtype, logits)
-    # logp[y] = x[y] - logsumexp(x): no (N, C) temporary (optax does the same)
+    # log p_y from the picked logits: no (N, C) log-softmax temporary
     return _nll(xp, x, target, ax, weight, ignore, 0.0, reduction, dtype, out_dtype, logits,
-                log_norm=logsumexp(xp, x, ax))
+                from_logits=True)
 
 
 def _fused_index_loss(xp: Namespace, kind: str, x: Array, target: Array, axis: int,

@@ -20,9 +20,9 @@ from typing import Any
 from ._compat import Array, Namespace, namespace, stop_gradient
 from ._primitives import (
     _has_no_elements,
-    clip,
     hard_target_logit,
-    log_softmax,
+    log_mixed_sigmoids,
+    log_softmax_at,
     mix,
     one_hot,
     softplus,
@@ -50,21 +50,6 @@ from .classification import (
 )
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
-
-
-def _log_one_minus_pt(xp: Namespace, y: Array, sp_neg: Array, sp_pos: Array) -> Array:
-    """log(1 - p_t) for soft targets: 1 - p_t = y q + (1 - y) p with p = σ(x) = e^{-sp_neg}
-    and q = σ(-x) = e^{-sp_pos}, a mixture of two non-negative terms (no cancellation;
-    each endpoint exact, see ``mix``), floored at the smallest normal number before
-    the log.  Below that floor (an example so easy that 1 - p_t < 1.2e-38 in float32,
-    2.2e-308 in float64) the factor (1 - p_t)^γ and the loss are 0 to the dtype's
-    precision either way, and the floor keeps log 0 (and its infinite derivative) out
-    of the gradient.  No ``where``: NumPy's is ~10x slower than arithmetic on a random
-    mask.
-    """
-    tiny = float(xp.finfo(sp_neg.dtype).smallest_normal)
-    one_minus_pt = mix(xp, xp.exp(-sp_neg), xp.exp(-sp_pos), y)
-    return xp.log(clip(xp, one_minus_pt, min=tiny))
 
 
 def _log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Array:
@@ -106,7 +91,7 @@ def sigmoid_focal_core(xp: Namespace, x: Array, y: Array, alpha: float | None,
     else:
         sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
         ce = mix(xp, sp_pos, sp_neg, y)
-        log_1m_pt = _log_one_minus_pt(xp, y, sp_neg, sp_pos)
+        log_1m_pt = log_mixed_sigmoids(xp, x, y, sp_neg, sp_pos)
     loss = ce
     if gamma != 0.0:
         loss = xp.exp(gamma * log_1m_pt) * ce
@@ -238,8 +223,9 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     target is ignored).  ``alpha`` is the focal paper's balancing factor: it multiplies
     each sample's loss and does **not** enter the denominator.  Hence ``gamma=0`` with
     ``alpha=None`` is :func:`cross_entropy` with the same ``weight`` and
-    ``ignore_index`` (value and gradient; to the last bit element-wise, a sum may differ
-    in its last bit on PyTorch, whose fused ``cross_entropy`` adds in another order).
+    ``ignore_index`` (value and gradient, to rounding: on PyTorch ``cross_entropy`` is
+    the fused ``torch.nn.functional.cross_entropy``, which rounds differently in the
+    last bits).
 
     Parameters
     ----------
@@ -304,12 +290,13 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     _index_target_shape(logits, target, ax, "logits")
     integer_input(xp, target, "target")
     num_classes = logits.shape[ax]
-    logp = log_softmax(xp, cast(xp, logits, dtype), ax)
-    picked, kept, invalid, safe = pick_class(xp, logp, target, ax, ignore)
-    loss = xp.where(kept, -picked, 0.0)
+    x = cast(xp, logits, dtype)
+    # log p_y as cross_entropy computes it (no (N, C) log-softmax)
+    picked, kept, invalid, safe = pick_class(xp, x, target, ax, ignore)
+    loss = xp.where(kept, -log_softmax_at(xp, x, picked, ax), 0.0)
     if g != 0.0:
         hot = one_hot(xp, safe, num_classes, ax)
-        loss = xp.exp(g * _log_one_minus_softmax(xp, cast(xp, logits, dtype), hot, ax)) * loss
+        loss = xp.exp(g * _log_one_minus_softmax(xp, x, hot, ax)) * loss
     loss = _times_alpha(xp, loss, alpha, safe, num_classes, dtype, logits)
     w, w_t = target_weight(xp, weight, kept, safe, num_classes, dtype, logits)
     if w is not None:
