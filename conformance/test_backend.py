@@ -45,3 +45,21 @@ def test_conversion_keeps_shape_and_dtype(bk: Backend, shape: tuple[int, ...]) -
     i = bk.asarray(a.astype(np.int64))
     assert tuple(i.shape) == shape
     assert bk.dtype_name(i) == "int64"
+
+
+def test_value_checks_on_tensors_that_require_grad_do_not_warn(bk: Backend) -> None:
+    """The eager range checks read min/max of inputs that may require grad: PyTorch warns
+    when such a tensor is converted to a Python number (the checks read a detached view)."""
+    if not bk.autodiff:
+        pytest.skip(f"{bk.name} has no autodiff: nothing requires grad")
+    p = bk.asarray(np.array([0.2, 0.7, 0.9]), "float32")
+    t = bk.asarray(np.array([0.0, 1.0, 0.5]), "float32")
+    if bk.name == "torch":
+        p = p.requires_grad_(True)
+        t = t.requires_grad_(True)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lx.binary_cross_entropy(p, t)
+        lx.any_loss(p, t)

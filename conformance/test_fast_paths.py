@@ -153,3 +153,50 @@ def test_hard_targets_equal_soft_formula(bk: Backend, name: str, target_kind: st
                 np.testing.assert_allclose(g_hard, g_soft, rtol=RTOL[dtype] * 10,
                                            atol=RTOL[dtype],
                                            err_msg=f"gradient {name} {target_kind} {dtype}")
+
+
+# ------------------------------------------- PyTorch's fused BCE-with-logits backward
+
+
+def test_torch_fused_backward_bce_equals_generic(bk: Backend) -> None:
+    """From 65536 elements on, eager PyTorch's BCE-with-logits runs a custom autograd
+    Function (analytic backward sigmoid(x) - y): values, first and second derivatives
+    equal the generic formula's, at ±1e4 too, and torch.func transforms it."""
+    if bk.name != "torch":
+        pytest.skip(f"{bk.name}: the fused backward is a PyTorch autograd.Function")
+    torch = bk.load()
+    rng = np.random.default_rng(3)
+    n = _primitives._FUSED_BACKWARD_MIN + 4
+    x = rng.normal(0.0, 5.0, n)
+    x[:6] = [1e4, -1e4, 30.0, -30.0, 0.0, 0.0]
+    y = rng.uniform(0.0, 1.0, n)
+    y[:6] = [1.0, 0.0, 0.0, 1.0, 1.0, 0.3]
+    for dtype in FULL:
+        yt = bk.asarray(y, dtype)
+
+        def loss(z: Any, yt: Any = yt) -> Any:
+            return lx.binary_cross_entropy_with_logits(z, yt, reduction="sum")
+
+        def derivatives(dtype: str = dtype) -> tuple[np.ndarray, ...]:
+            z = bk.asarray(x, dtype).requires_grad_(True)
+            value = loss(z)
+            (g,) = torch.autograd.grad(value, z, create_graph=True)
+            (h,) = torch.autograd.grad(g.sum(), z)
+            return bk.to_numpy(value), bk.to_numpy(g), bk.to_numpy(h)
+
+        fast = derivatives()
+        with _generic_only():
+            slow = derivatives()
+        kink = x == 0  # the generic formula's subgradient there (documented); see below
+        for what, f, s in zip(("value", "gradient", "second derivative"), fast, slow,
+                              strict=True):
+            assert np.all(np.isfinite(f)), (dtype, what)
+            if what != "value":
+                f, s = np.where(kink, 0.0, f), np.where(kink, 0.0, s)
+            np.testing.assert_allclose(f, s, rtol=RTOL[dtype] * 10, atol=RTOL[dtype],
+                                       err_msg=f"{what} {dtype}")
+        # torch.func: grad of the summed loss = sigmoid(x) - y, at x = 0 exactly too
+        g = torch.func.grad(loss)(bk.asarray(x, dtype))
+        want = 1.0 / (1.0 + np.exp(-np.clip(x, -700, 700))) - y
+        np.testing.assert_allclose(bk.to_numpy(g), want, rtol=RTOL[dtype] * 10,
+                                   atol=RTOL[dtype], err_msg=f"torch.func.grad {dtype}")

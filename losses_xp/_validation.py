@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._compat import Array, Namespace, device, is_array, values_readable
+from ._compat import Array, Namespace, device, is_array, stop_gradient, values_readable
 from ._reduction import cast
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -131,7 +131,7 @@ def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str) ->
         return
     if x.dtype == xp.bool:
         return  # 0 and 1: always in a range that holds [0, 1] (every caller's)
-    xf = x
+    xf = stop_gradient(xp, x)  # (reading a tensor that requires grad warns on PyTorch)
     # two reductions, no temporaries; a NaN makes min and max NaN, and NaN fails both tests
     lo_seen = float(xp.min(xf))
     hi_seen = float(xp.max(xf))
