@@ -69,7 +69,6 @@ import tempfile
 import time
 import traceback
 import tracemalloc
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -92,6 +91,7 @@ from . import (
     smooth_l1_loss,
     top_k_accuracy,
 )
+from ._check import _parse_list, _quiet, _short, _version
 from ._version import __version__
 
 __all__ = ["BACKENDS", "DEFAULT_SIZES", "QUICK_SIZES", "RTOL", "Mode", "Options", "Pair",
@@ -129,16 +129,10 @@ MEMORY_SLACK = 64 * 1024
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "17179869184"}
 
 # distributions whose version goes into the header, by the name they are imported as
-DISTRIBUTIONS = {
-    "numpy": "numpy",
-    "array_api_compat": "array-api-compat",
-    "torch": "torch",
-    "jax": "jax",
-    "jaxlib": "jaxlib",
-    "optax": "optax",
-    "sklearn": "scikit-learn",
-    "matplotlib": "matplotlib",
-}
+#: the libraries whose versions the report's header lists (``_check._version`` maps a
+#: module to its distribution name)
+REPORTED = ("numpy", "array_api_compat", "torch", "jax", "jaxlib", "optax", "sklearn",
+            "matplotlib")
 
 
 class Unavailable(Exception):
@@ -815,20 +809,6 @@ class Result:
                 for k, v in d.items()}
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """torch.compile's and JAX's chatter (lru_cache notes, int64 truncation) are not results."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first[:300]}"
-
-
 def _run_case(mode: Mode, pair: Pair, pass_: str, n: int, arrays: tuple[Any, ...],
               opts: Options, measure_memory: bool) -> Result:
     res = Result(mode.name, pair.loss, pair.native_name, n, shape_for(n), pass_,
@@ -980,15 +960,6 @@ def _malloc_note(err: TextIO) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def _version(module: str) -> str | None:
-    dist = DISTRIBUTIONS.get(module, module)
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        mod = sys.modules.get(module)
-        return getattr(mod, "__version__", None) if mod else None
-
-
 def _busy(load: list[float] | None) -> str | None:
     """Why the machine looks too busy for stable numbers, or None."""
     cpus = os.cpu_count() or 1
@@ -1028,7 +999,7 @@ def _meta(opts: Options, modes: list[Mode], status: dict[str, str],
         "cpus_usable": affinity,
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "python": f"{platform.python_version()} ({platform.python_implementation()})",
-        "versions": {m: _version(m) for m in DISTRIBUTIONS},
+        "versions": {m: _version(m) for m in REPORTED},
         "command": opts.command,
         "malloc_env": {k: os.environ.get(k) for k in MALLOC_ENV},
         "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -1277,12 +1248,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the header; 1 avoids OpenMP stalls on a busy machine)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the inputs")
     parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks of errors")
-
-
-def _parse_list(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    return [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _parse_sizes(value: str) -> list[int]:

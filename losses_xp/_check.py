@@ -99,6 +99,7 @@ DISTRIBUTIONS = {
     "jaxlib": "jaxlib",
     "dask": "dask",
     "cupy": "cupy",
+    "sklearn": "scikit-learn",  # (the bench's oracle; other modules are their own name)
 }
 
 
@@ -294,7 +295,7 @@ def _synchronize(backend: Any, out: Any) -> Any:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """NumPy's 'mean of empty slice' and torch.compile's chatter are not results."""
+    """NumPy's 'mean of empty slice', torch.compile's and JAX's chatter are not results."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield

@@ -44,6 +44,7 @@ from ._validation import (
 from .classification import (
     _ignore_index,
     _index_target_shape,
+    _is_hard,
     pick_class,
     take_class,
     target_weight,
@@ -188,7 +189,7 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     numeric_target(xp, target, "target")
     same_shape(logits, target, ("logits", "target"))
     values_in_range(xp, target, 0.0, 1.0, "target")
-    hard = target if target.dtype == xp.bool or xp.isdtype(target.dtype, "integral") else None
+    hard = target if _is_hard(xp, target) else None
     loss = sigmoid_focal_core(xp, cast(xp, logits, dtype), cast(xp, target, dtype), a, g, hard)
     if weight is not None:
         w = option_array(xp, weight, "weight", dtype, logits)
