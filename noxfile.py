@@ -10,6 +10,9 @@
     nox -s check                         # python -m losses_xp check, all CPU backends
     nox -s bench                         # python -m losses_xp bench -> benchmarks/results/
     nox -s bench -- --quick              # arguments after -- go to the bench command
+    nox -s docs                          # the documentation site -> docs/_build/html/
+    nox -s vendor                        # vendored copy, fresh NumPy + PyTorch env, smoke suite
+    nox -s package                       # sdist + wheel, twine check, wheel in a clean venv
 
 Every install goes through `install()` and is pinned by constraints/ci.txt, which is
 where the test dependencies' versions live (pyproject.toml keeps the package's own
@@ -36,7 +39,7 @@ nox.options.reuse_venv = "no"  # CI starts clean; use -R / --reuse-venv=yes loca
 nox.options.error_on_external_run = True  # pytest, ruff, mypy must come from the session venv
 # uv when it is installed (10x faster installs: seconds instead of ~1 min per torch session),
 # else virtualenv + pip. uv does not read pip's configuration (pip.conf, PIP_*): .ci/run
-# hands it the same package sources through UV_* variables; see docs/_ci_notes.md.
+# hands it the same package sources through UV_* variables (see .ci/run).
 nox.options.default_venv_backend = "uv|virtualenv"
 
 ROOT = Path(__file__).resolve().parent
@@ -71,6 +74,8 @@ nox.options.sessions = [
     "tests",
     "lint",
     "typecheck",
+    "vendor",
+    "package",
 ]
 
 
@@ -211,3 +216,100 @@ def bench(session: nox.Session) -> None:
     session.chdir(session.create_tmp())
     session.run("python", "-m", "losses_xp", "bench", "--out", str(out), *session.posargs,
                 env=BENCH_ENV)
+
+
+DOCS_DEPS = ("sphinx", "furo", "myst-parser", "numpydoc", "sphinx-copybutton")
+
+
+@nox.session(python=MAIN_PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (warnings are errors), then run the pages' examples."""
+    install(session, *DOCS_DEPS, "pytest", extras=["all"])
+    out = ROOT / "docs" / "_build" / "html"
+    # -W: a warning fails the build; -n: every cross-reference must resolve; -E: no cache.
+    session.run("sphinx-build", "-W", "--keep-going", "-n", "-E", "-q", "-b", "html",
+                "docs", str(out), *session.posargs)
+    session.log(f"site: {out / 'index.html'}")
+    # The `>>>` examples of the Markdown pages (the docstrings' run in the tests session).
+    pages = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md")
+                   if "_build" not in p.parts and ">>> " in p.read_text())
+    if not pages:
+        session.error("no page under docs/ has a `>>>` example; expected getting_started.md")
+    session.run("pytest", "-p", "no:cacheprovider", "--doctest-glob=*.md",
+                "-o", "doctest_optionflags=ELLIPSIS NORMALIZE_WHITESPACE", *pages,
+                env={"KERAS_BACKEND": "numpy"})
+
+
+# The vendored copy runs a smoke subset of the conformance suite on PyTorch, which is also
+# the oracle; these three losses' oracle is scikit-learn, which the fresh environment
+# does not have (they run in conformance(torch)).
+VENDOR_SMOKE_TESTS = ("test_values.py", "test_gradients.py", "test_extreme.py",
+                      "test_backend.py")
+VENDOR_SMOKE_DESELECT = ("rmse_loss", "hamming_loss", "top_k_accuracy")
+
+
+@nox.session(python=MAIN_PYTHON)
+def vendor(session: nox.Session) -> None:
+    """Vendor into a temporary project; test the copy in a fresh NumPy + PyTorch env."""
+    install(session, "uv")
+    project = Path(session.create_tmp()) / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    (project / "myproject" / "_vendor").mkdir(parents=True)
+    for init in ("myproject", "myproject/_vendor"):
+        (project / init / "__init__.py").write_text("")
+    session.run("python", "-m", "losses_xp", "vendor", str(project / "myproject" / "_vendor"))
+    shutil.copytree(ROOT / "conformance", project / "conformance",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+    # A fresh environment with nothing but NumPy, PyTorch and the test runner: no
+    # array-api-compat (the copy brings its own) and no losses_xp installed.
+    venv = project / ".venv"
+    python = str(venv / "bin" / "python")
+    session.run("uv", "venv", "--quiet", "--python", session.virtualenv.interpreter or "3.11",
+                str(venv))
+    session.run("uv", "pip", "install", "--quiet", "--python", python, "-c", CONSTRAINTS,
+                "numpy", "torch", "pytest")
+    session.chdir(project)
+    session.run(python, "-c", "import importlib.util as u, sys; "
+                "bad = [m for m in ('array_api_compat', 'losses_xp') if u.find_spec(m)]; "
+                "sys.exit(f'not a fresh environment: {bad} importable' if bad else 0)",
+                external=True)
+    session.log("deselected: " + ", ".join(VENDOR_SMOKE_DESELECT)
+                + " (their oracle, scikit-learn, is not installed here)")
+    session.run(python, "-m", "pytest", "-p", "no:cacheprovider", "-ra", "--backend=torch",
+                *(f"conformance/{t}" for t in VENDOR_SMOKE_TESTS),
+                "-k", " and ".join(f"not {n}" for n in VENDOR_SMOKE_DESELECT), *session.posargs,
+                env={"LOSSES_XP_IMPORT": "myproject._vendor.losses_xp"}, external=True)
+
+
+@nox.session(python=MAIN_PYTHON)
+def package(session: nox.Session) -> None:
+    """Build the sdist and wheel, check them, install the wheel into a clean venv, run it."""
+    install(session, "build", "twine", "uv", package=False)
+    tmp = Path(session.create_tmp())
+    dist = tmp / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    # python -m build: the sdist, then the wheel built from the unpacked sdist (so a file
+    # missing from the sdist fails here); hatchling pinned through PIP_CONSTRAINT.
+    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT),
+                env={"PIP_CONSTRAINT": CONSTRAINTS})
+    wheels, sdists = sorted(dist.glob("*.whl")), sorted(dist.glob("*.tar.gz"))
+    if len(wheels) != 1 or len(sdists) != 1:
+        session.error(f"expected one wheel and one sdist in {dist}; got {wheels + sdists}")
+    session.run("twine", "check", "--strict", str(wheels[0]), str(sdists[0]))
+    session.run("python", str(ROOT / ".ci" / "check_dist.py"), str(wheels[0]), str(sdists[0]))
+
+    venv = tmp / "clean"
+    shutil.rmtree(venv, ignore_errors=True)
+    python = str(venv / "bin" / "python")
+    session.run("uv", "venv", "--quiet", "--python", session.virtualenv.interpreter or "3.11",
+                str(venv))
+    # The wheel with its dependencies and the lightest backend extra: `check` then covers
+    # NumPy and array-api-strict in seconds (`nox -s check` runs it on every CPU backend).
+    session.run("uv", "pip", "install", "--quiet", "--python", python, "-c", CONSTRAINTS,
+                f"{wheels[0]}[strict]")
+    session.chdir(tmp)  # not the checkout: the installed wheel is what gets imported
+    session.run(python, "-c", "import losses_xp, sys; f = losses_xp.__file__; "
+                f"sys.exit(0 if f.startswith({str(venv)!r}) else f'imported {{f}}')",
+                external=True)
+    session.run(python, "-m", "losses_xp", "check", external=True)

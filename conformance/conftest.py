@@ -27,7 +27,11 @@ from typing import Any
 
 import pytest
 
-from losses_xp._testing.backends import (
+from . import _vendored
+
+VENDORED = _vendored.alias()  # before the first `import losses_xp` (see _vendored.py)
+
+from losses_xp._testing.backends import (  # noqa: E402
     BACKENDS,
     Backend,
     BackendUnavailable,
@@ -36,8 +40,8 @@ from losses_xp._testing.backends import (
     get_backend,
 )
 
-from .helpers import Combo, extreme_cases, value_cases
-from .registry import SPECS
+from .helpers import Combo, extreme_cases, value_cases  # noqa: E402
+from .registry import SPECS  # noqa: E402
 
 ENV_VAR = "LOSSES_XP_BACKEND"
 
@@ -107,8 +111,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return [f"losses_xp conformance: backend={s.name}: SKIPPED ({s.skip_reason})"]
     bk = s.backends[0]
     devices = ", ".join(str(b.device_name) for b in s.backends)
+    import losses_xp
+
+    source = f"vendored copy {VENDORED}" if VENDORED else "losses_xp"
     return [f"losses_xp conformance: backend={s.name} {bk.version()} devices=[{devices}] "
-            f"dtypes={list(bk.dtypes)}"]
+            f"dtypes={list(bk.dtypes)}",
+            f"package under test: {source} {losses_xp.__version__} from "
+            f"{os.path.dirname(losses_xp.__file__)}; array-api-compat from "
+            f"{os.path.dirname(losses_xp._compat._aac.__file__)}"]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
