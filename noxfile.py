@@ -74,6 +74,7 @@ nox.options.sessions = [
     "tests",
     "lint",
     "typecheck",
+    "docs",
     "vendor",
     "package",
 ]

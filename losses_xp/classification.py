@@ -95,7 +95,8 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
 
     with :math:`\epsilon` = ``finfo(probs.dtype).eps``, so the loss is finite at
     :math:`\hat p \in \{0, 1\}` in every dtype (PyTorch instead clamps each log at
-    -100, Keras clips with a fixed 1e-7 that is 0 in float16).  At a clamped
+    -100, Keras clips with a fixed 1e-7, and in float16 ``1 - 1e-7`` rounds to 1, so
+    Keras's loss at :math:`\hat p = 1, y = 0` is inf there).  At a clamped
     probability the gradient is 0, as for Keras.  Prefer
     :func:`binary_cross_entropy_with_logits` when logits are available: it is exact.
 
@@ -140,8 +141,8 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     Each softplus is exact in its tails (on PyTorch and JAX it is their fused softplus,
     elsewhere one ``exp`` and one ``log1p`` of :math:`-|x|` shared by both terms), so the
     result is exact in both tails: :math:`x = 10^4, y = 0.3` gives 7000, and
-    :math:`x = -20, y = 0` gives 2.06e-9 (not 0, as ``max(x,0) - xy + log1p(e^{-|x|})``
-    does in float32 at large :math:`|x|` when both terms cancel).
+    :math:`x = -20, y = 0` gives 2.06e-9 in float32 (PyTorch's fused
+    ``binary_cross_entropy_with_logits`` kernel returns 0 there).
 
     Parameters
     ----------
@@ -513,7 +514,8 @@ def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
 
     Like Keras, the probabilities are renormalised to sum to 1 along ``axis`` and
     clipped; unlike Keras, :math:`\epsilon` = ``finfo(probs.dtype).eps`` instead of a
-    fixed 1e-7 (which is 0 next to 1 in float16).  ``target`` is either one-hot/soft
+    fixed 1e-7 (``1 - 1e-7`` rounds to 1 in float16, so Keras's clip does not keep the
+    log finite there).  ``target`` is either one-hot/soft
     probabilities of ``probs``' shape (Keras ``categorical_crossentropy``) or integer
     class indices of ``probs``' shape without ``axis`` (Keras
     ``sparse_categorical_crossentropy``).  Label smoothing is :math:`\varepsilon / C`.

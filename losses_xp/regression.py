@@ -70,8 +70,9 @@ def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
 
     ``mean`` is :math:`\frac1N\sum_i \ell_i` over all :math:`N` elements, ``sum`` is
     :math:`\sum_i \ell_i`, ``none`` returns :math:`\ell` with the inputs' shape.
-    Same as ``torch.nn.functional.mse_loss`` (which has no ``weight``) and
-    ``optax.squared_error`` followed by the reduction.
+    Same as ``torch.nn.functional.mse_loss`` and ``optax.squared_error`` followed by
+    the reduction, without weights.  With ``weight``, PyTorch (checked on 2.13) divides the
+    weighted sum by the sum of the weights; we divide by :math:`N`.
 
     Parameters
     ----------
@@ -112,9 +113,11 @@ def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     something plausible but different.  The gradient at a zero error is 0 (the
     subgradient), not NaN: the square root is evaluated through a double ``where``.
 
-    Matches ``sklearn.metrics.root_mean_squared_error`` without weights (with
+    Matches ``sklearn.metrics.root_mean_squared_error`` on 1-D inputs without weights.
+    On 2-D inputs scikit-learn averages the per-column RMSEs (``multioutput=
+    "uniform_average"``); we take one root of the mean over all elements.  With
     ``sample_weight`` scikit-learn divides by the sum of the weights, we divide by
-    :math:`N` as everywhere else in the regression family).
+    :math:`N` as everywhere else in the regression family.
 
     Examples
     --------
@@ -147,7 +150,8 @@ def l1_loss(prediction: Array, target: Array, *, weight: Array | None = None,
 
     .. math:: \ell_i = w_i\,|\hat y_i - y_i|
 
-    Reductions as in :func:`mse_loss`.  Same as ``torch.nn.functional.l1_loss``.
+    Reductions as in :func:`mse_loss`.  Same as ``torch.nn.functional.l1_loss`` without
+    weights (with ``weight`` PyTorch divides by the sum of the weights, we by :math:`N`).
     The gradient at a zero error is the backend's subgradient of ``abs`` (0 in
     PyTorch, 1 in JAX).
 
