@@ -17,6 +17,8 @@ Commands:
     Copy the package into ``DEST/<name>`` with a copy of the array-api-compat it uses in
     ``<name>/_vendor/array_api_compat``, so that a project can ship it inside its own tree
     (the package uses relative imports only; ``_compat.py`` prefers the vendored copy).
+    ``<name>/VENDORED.txt`` records the versions and the licenses, and the license texts
+    that are available are copied beside the code.
 ``version``
     Print the version.
 
@@ -26,6 +28,7 @@ Only relative imports: this module also works in a vendored copy under another n
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import shutil
 import sys
 from collections.abc import Sequence
@@ -34,7 +37,6 @@ from pathlib import Path
 from ._version import __version__
 
 _PACKAGE = __package__ or "losses_xp"
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
 
 def _vendor(args: argparse.Namespace) -> int:
@@ -46,28 +48,74 @@ def _vendor(args: argparse.Namespace) -> int:
         print(f"error: --name must be a Python identifier; got {name!r}", file=sys.stderr)
         return 2
     dest = Path(args.dest).resolve() / name
+    # before anything is deleted: --force must never remove the source being copied
+    if source == dest or source in dest.parents or dest in source.parents:
+        print(f"error: cannot vendor {source} into itself ({dest})", file=sys.stderr)
+        return 2
     if dest.exists():
         if not args.force:
             print(f"error: {dest} exists (pass --force to replace it)", file=sys.stderr)
             return 1
         shutil.rmtree(dest)
-    if source == dest or source in dest.parents:
-        print(f"error: cannot vendor {source} into itself", file=sys.stderr)
-        return 2
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns(
         "__pycache__", "*.pyc", "*.pyo", "_vendor"))
+    notes = [f"{name}: a vendored copy of losses_xp {__version__} "
+             f"(`python -m losses_xp vendor`), license BSD-3-Clause: "
+             + _copy_license(_own_license(source), dest / "LICENSE")]
     if not args.without_compat:
-        compat_dir = Path(vars(_compat)["_aac"].__file__).resolve().parent
+        aac = vars(_compat)["_aac"]
+        compat_dir = Path(aac.__file__).resolve().parent
         vendor_dir = dest / "_vendor"
         vendor_dir.mkdir()
         (vendor_dir / "__init__.py").write_text(
             '"""Vendored dependencies of this copy of losses_xp."""\n', encoding="utf-8")
         shutil.copytree(compat_dir, vendor_dir / "array_api_compat", ignore=shutil.ignore_patterns(
             "__pycache__", "*.pyc", "*.pyo", "tests", "vendor_tests"))
+        license_name, license_file = _dist_license("array-api-compat")
+        notes.append(f"_vendor/array_api_compat: array-api-compat {aac.__version__}, license "
+                     f"{license_name}: " + _copy_license(
+                         license_file, vendor_dir / "array_api_compat" / "LICENSE"))
+    else:
+        notes.append("array-api-compat: not vendored; the installed one is used.")
+    (dest / "VENDORED.txt").write_text("\n".join(notes) + "\n", encoding="utf-8")
     print(f"vendored {_PACKAGE} {__version__} into {dest}"
           + ("" if args.without_compat else f" with array-api-compat from {compat_dir}"))
+    for note in notes:
+        if "NOT FOUND" in note:
+            print(f"warning: {note}", file=sys.stderr)
     return 0
+
+
+def _own_license(source: Path) -> Path | None:
+    """losses_xp's license text: in a vendored copy, a source checkout or the install."""
+    for candidate in (source / "LICENSE", source.parent / "LICENSE"):
+        if candidate.is_file() and "BSD" in candidate.read_text(encoding="utf-8")[:200]:
+            return candidate
+    return _dist_license("losses_xp")[1]
+
+
+def _dist_license(dist: str) -> tuple[str, Path | None]:
+    """The license expression and license file of an installed distribution."""
+    try:
+        meta = importlib.metadata.distribution(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown", None
+    fields = meta.metadata  # get_all: a missing field is None (no KeyError, no warning)
+    name = next(iter(fields.get_all("License-Expression") or fields.get_all("License")
+                      or ["unknown"]))
+    for f in meta.files or ():
+        if Path(str(f)).name.upper().startswith(("LICENSE", "LICENCE", "COPYING")):
+            return name, Path(str(meta.locate_file(f)))
+    return name, None
+
+
+def _copy_license(found: Path | None, target: Path) -> str:
+    if found is None:
+        return ("license text NOT FOUND where this command looked (the distribution ships "
+                "none): add it beside the code before redistributing.")
+    shutil.copyfile(found, target)
+    return f"text in {target.name}."
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,11 @@ from typing import Any
 
 try:  # a vendored copy beside the package wins
     from ._vendor import array_api_compat as _aac  # type: ignore[import-not-found,attr-defined,unused-ignore]
-except ImportError:
+except ModuleNotFoundError as _exc:
+    # only "there is no _vendor folder" falls back to the installed array-api-compat; a
+    # vendored copy that fails to import is an error, never silently replaced
+    if _exc.name != f"{__package__}._vendor":
+        raise
     import array_api_compat as _aac
 
 __all__ = [

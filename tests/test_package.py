@@ -176,6 +176,44 @@ def test_vendor_refuses_to_overwrite(tmp_path: Path) -> None:
     assert "exists" in proc.stderr
 
 
+def test_vendor_force_never_deletes_its_own_source(tmp_path: Path) -> None:
+    """Re-vendoring a copy from itself with --force is refused before anything is removed."""
+    dest = _vendor_copy(tmp_path)
+    before = sorted(p.name for p in (dest / "mylosses").iterdir())
+    code = _BLOCK + textwrap.dedent(f"""
+        import runpy
+        sys.argv = ["mylosses", "vendor", {str(dest)!r}, "--name", "mylosses", "--force"]
+        runpy.run_module("thirdparty.mylosses", run_name="__main__")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=False)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "into itself" in out.stderr
+    assert sorted(p.name for p in (dest / "mylosses").iterdir()) == before
+
+
+def test_vendored_copy_records_versions_and_licenses(tmp_path: Path) -> None:
+    dest = _vendor_copy(tmp_path) / "mylosses"
+    assert (dest / "LICENSE").read_text().startswith("BSD 3-Clause License")
+    record = (dest / "VENDORED.txt").read_text()
+    assert f"losses_xp {lx.__version__}" in record
+    assert "array-api-compat" in record
+    assert "license MIT" in record
+
+
+def test_broken_vendored_compat_is_an_error_not_a_fallback(tmp_path: Path) -> None:
+    """An import error inside the bundled array-api-compat must not switch silently to the
+    installed one."""
+    dest = _vendor_copy(tmp_path)
+    init = dest / "mylosses" / "_vendor" / "array_api_compat" / "__init__.py"
+    init.write_text("import no_such_module_in_this_environment\n" + init.read_text())
+    out = subprocess.run([sys.executable, "-c", "import thirdparty.mylosses"],
+                         capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=False)
+    assert out.returncode != 0
+    assert "no_such_module_in_this_environment" in out.stderr
+
+
 # --------------------------------------------------------------------------- docstrings
 
 
