@@ -85,15 +85,17 @@ def install(
     *requirements: str,
     extras: Sequence[str] = (),
     package: bool = True,
+    constraints: str = CONSTRAINTS,
 ) -> None:
-    """pip-install the package (with `extras`) and `requirements`, pinned by constraints/ci.txt."""
+    """pip-install the package (with `extras`) and `requirements`, pinned by `constraints`
+    (constraints/ci.txt; the build backend is always pinned by constraints/ci.txt)."""
     args = list(requirements)
     if package:
         args.insert(0, f".[{','.join(extras)}]" if extras else ".")
     start = time.perf_counter()
     session.install(
         "-c",
-        CONSTRAINTS,
+        constraints,
         *args,
         # Pin the build backend (hatchling) too. Environment variables rather than
         # --build-constraint, so that a pip older than 25.3 ignores it instead of failing.
@@ -201,6 +203,90 @@ def check(session: nox.Session) -> None:
     # Run from outside the checkout so that the installed package is the one imported.
     session.chdir(session.create_tmp())
     session.run("python", "-m", "losses_xp", "check", *session.posargs)
+
+
+# --- minimums: the lowest versions that pyproject.toml claims ---------------------------------
+MINIMUMS = str(ROOT / "constraints" / "minimums.txt")
+# pyproject.toml's `>=` bounds that constraints/minimums.txt must pin exactly (and jaxlib == jax)
+FLOORS = ("numpy", "array-api-compat", "torch", "jax")
+MINIMUMS_BACKENDS = ("numpy", "torch", "jax")
+# JAX eager runs the suite ~10x slower than NumPy (the full conformance(jax) takes ~13 min
+# on 2 cores), so at the floors it runs a subset that still calls every loss on every value
+# case under jax.jit and jax.grad (about 2.5 min).
+MINIMUMS_JAX_ARGS = (
+    "--ignore=conformance/test_extreme.py",
+    "-k",
+    # ("float16" also matches bfloat16)
+    "not (test_values and float16) and not test_reductions_are_consistent"
+    " and not (test_gradients and not float64) and not (test_compile and float64)",
+)
+MINIMUMS_JAX_WHY = (
+    "jax at the floors: a subset of the suite (the whole of it takes ~13 min in JAX eager "
+    "on 2 cores): every loss on every value case under jax.jit and jax.vmap in float32 "
+    "(test_compile.py) and jax.grad against the oracles in float64 (test_gradients.py); "
+    "values against the oracles in float32 and float64 (test_value_matches_oracle; no "
+    "float16/bfloat16 cases); every other file in full except test_extreme.py (extreme "
+    "inputs) and test_reductions_are_consistent (sum/mean vs none), which numpy and torch "
+    "run in full here and conformance(jax) runs in full on the pinned JAX. Deselected "
+    "tests are counted as 'deselected', not skipped."
+)
+MINIMUMS_VERSIONS = (
+    "from importlib.metadata import version as v; print('minimums: ' + ', '.join("
+    "f'{p} {v(p)}' for p in ('numpy', 'array-api-compat', 'torch', 'jax', 'jaxlib')))"
+)
+nox.options.sessions.append("minimums")
+
+
+def floor_mismatches() -> list[str]:
+    """Each of FLOORS whose pin in constraints/minimums.txt is not pyproject.toml's bound."""
+    import re
+
+    from packaging.version import Version
+
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;#]+)", Path(MINIMUMS).read_text(),
+                           re.MULTILINE))
+    bad = []
+    for name in FLOORS:
+        bounds = set(re.findall(rf'"{re.escape(name)}(?:\[[^\]]*\])?>=([^",;\s]+)"', pyproject))
+        pin = pins.get(name)
+        if len(bounds) != 1 or pin is None or Version(pin) != Version(next(iter(bounds))):
+            bad.append(f"{name}: pyproject.toml >={'/'.join(sorted(bounds)) or '?'}, "
+                       f"minimums.txt =={pin}")
+    if pins.get("jaxlib") != pins.get("jax"):
+        bad.append(f"jaxlib =={pins.get('jaxlib')} is not jax =={pins.get('jax')}")
+    return bad
+
+
+@nox.session(python="3.10", tags=["minimums"])
+def minimums(session: nox.Session) -> None:
+    """Conformance (numpy, torch, jax) on the lowest versions pyproject.toml claims.
+
+    NumPy, array-api-compat, PyTorch and JAX at their floors on Python 3.10, with the
+    newest oracles that install beside them (constraints/minimums.txt)."""
+    bad = floor_mismatches()
+    if bad:
+        session.error("constraints/minimums.txt must pin pyproject.toml's floors: "
+                      + "; ".join(bad))
+    # setuptools: torch 2.3's torch.compile (inductor) imports it without declaring it
+    install(session, *ORACLE_DEPS, "setuptools", extras=["torch", "jax"],
+            constraints=MINIMUMS)
+    session.run("python", "-c", MINIMUMS_VERSIONS)
+    for backend in MINIMUMS_BACKENDS:
+        subset: tuple[str, ...] = ()
+        if backend == "jax":
+            session.log(MINIMUMS_JAX_WHY)
+            subset = MINIMUMS_JAX_ARGS
+        session.run(
+            "pytest",
+            "conformance",
+            "-p",
+            "no:cacheprovider",
+            f"--backend={backend}",
+            *subset,
+            *session.posargs,
+            env={"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy"},
+        )
 
 
 # glibc: keep freed blocks up to 32 MiB on the heap (no munmap + page faults on the next call

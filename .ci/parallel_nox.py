@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 OUT = Path(".ci/.out")
-LONGEST_FIRST = ["conformance(jax)", "conformance(dask)", "conformance(torch)"]
+LONGEST_FIRST = ["conformance(jax)", "minimums", "conformance(dask)", "conformance(torch)"]
 
 
 def main() -> int:

@@ -135,6 +135,17 @@ def expected_warnings(case: Case) -> Iterator[None]:
 
 def bind(fn: Callable[..., Any], kwargs: Mapping[str, Any], reduction: str) -> Callable[..., Any]:
     """``fn`` with the case's options and the reduction fixed, positional args free."""
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:
+        # a bound method (``spec.entry.call``) as the function and its instance: Dynamo
+        # before PyTorch 2.4 cannot call a bound method held in a closure cell
+        # ("call_function UserDefinedObjectVariable(call)"), under torch.compile(fullgraph)
+        func = fn.__func__  # type: ignore[attr-defined]
+
+        def call_method(*args: Any) -> Any:
+            return func(owner, *args, reduction=reduction, **kwargs)
+        return call_method
+
     def call(*args: Any) -> Any:
         return fn(*args, reduction=reduction, **kwargs)
     return call

@@ -45,8 +45,6 @@ __all__ = [
 Array = Any
 Namespace = Any
 
-device = _aac.device
-is_array = _aac.is_array_api_obj
 is_numpy = _aac.is_numpy_namespace
 is_torch = _aac.is_torch_namespace
 is_jax = _aac.is_jax_namespace
@@ -64,6 +62,31 @@ def library_name(x: object) -> str:
     return "jax" if root == "jaxlib" else root
 
 
+# Python values that are never arrays (exact types: a NumPy scalar subclasses float).
+_PYTHON_VALUES = (type(None), bool, int, float, complex, str, bytes, list, tuple)
+
+# PyTorch tensors and Python values are recognised here, before array-api-compat's
+# helpers: under torch.compile, the Dynamo of PyTorch 2.3 and 2.4 cannot trace them
+# (``hasattr(tensor, "__array_namespace__")``; a ``sys.modules[...]`` lookup of a library
+# that is not imported, whose KeyError Dynamo does not catch).
+
+
+def is_array(x: object) -> bool:
+    """Whether ``x`` is an array of an array-API library (``is_array_api_obj``)."""
+    if type(x) in _PYTHON_VALUES:
+        return False
+    if _aac.is_torch_array(x):
+        return True
+    return bool(_aac.is_array_api_obj(x))
+
+
+def device(x: Array) -> Any:
+    """The device of an array (array-api-compat's ``device``; ``x.device`` for PyTorch)."""
+    if _aac.is_torch_array(x):
+        return x.device
+    return _aac.device(x)
+
+
 def namespace(arrays: dict[str, object], options: dict[str, object] | None = None) -> Namespace:
     """The array namespace shared by the named input ``arrays`` and array-valued ``options``.
 
@@ -72,11 +95,17 @@ def namespace(arrays: dict[str, object], options: dict[str, object] | None = Non
     Raises ``TypeError`` naming the arguments and libraries when an input is not an
     array or when the arrays come from different libraries.
     """
-    # fast path (most calls): every input of one plain array type, no array options
+    # fast path (most calls): every input and array option of one plain array type
+    # (options that are None or Python values take no part, as below)
     first = next(iter(arrays.values()))
     cached = _NAMESPACE_OF_TYPE.get(type(first))
+    if cached is None and _aac.is_torch_array(first):
+        cached = _torch_namespace()  # (first call, maybe under torch.compile)
+        if not sys.modules["torch"].compiler.is_compiling():  # (no global writes in a trace)
+            _NAMESPACE_OF_TYPE[type(first)] = cached
     if cached is not None and all(type(v) is type(first) for v in arrays.values()) and (
-            options is None or all(v is None for v in options.values())):
+            options is None or all(type(v) is type(first) or type(v) in _PYTHON_VALUES
+                                   for v in options.values())):
         return cached
     present = dict(arrays)
     present.update({k: v for k, v in (options or {}).items() if is_array(v)})
@@ -106,6 +135,20 @@ def namespace(arrays: dict[str, object], options: dict[str, object] | None = Non
 # CuPy are not worth it): saves the ~2 µs of array_namespace on every small call.
 _CACHEABLE = ("numpy", "torch")
 _NAMESPACE_OF_TYPE: dict[type, Namespace] = {}
+
+
+def _torch_namespace() -> Namespace:
+    """array-api-compat's PyTorch namespace (what ``array_namespace`` returns for tensors).
+
+    Imported with an import statement, which Dynamo traces: the first call of a loss may
+    come under ``torch.compile``, where the Dynamo of PyTorch 2.3 and 2.4 cannot trace
+    ``array_namespace`` (nor the checks below it: ``dict.setdefault``, ``hasattr``).
+    """
+    if _aac.__name__ == "array_api_compat":
+        from array_api_compat import torch as xp
+    else:  # the vendored copy
+        from ._vendor.array_api_compat import torch as xp  # type: ignore[import-not-found,no-redef,unused-ignore]
+    return xp
 
 
 def stop_gradient(xp: Namespace, x: Array) -> Array:
@@ -150,7 +193,8 @@ def _jax_tracing(jax: Any) -> bool:
 
 
 def _readable(x: object) -> bool:
-    lib = library_name(x)
+    # (torch first: the Dynamo of PyTorch 2.3 cannot trace type(x).__module__.split)
+    lib = "torch" if _aac.is_torch_array(x) else library_name(x)
     if lib in ("numpy", "array_api_strict"):
         return True
     if lib == "torch":

@@ -89,10 +89,15 @@ def clip(xp: Namespace, x: Array, min: float | None = None,
     into a float64 array of the input's *whole* shape in one chunk, which the scheduler
     materialises up front: 8 bytes per element of the whole array, whatever the chunk
     size (a 10^9-element loss would hold 8 GB).  Elsewhere the standard's ``clip``,
-    which keeps the dtype and compiles under ``torch.compile``.
+    which keeps the dtype and compiles under ``torch.compile``.  PyTorch: ``torch.clamp``
+    (older array-api-compat releases build the PyTorch ``clip`` from a copy and boolean
+    mask assignments, which the Dynamo of PyTorch 2.3 cannot trace, and which before
+    array-api-compat 1.12 dropped the gradient).
     """
     if is_dask(xp):
         return sys.modules["dask.array"].clip(x, min, max)
+    if is_torch(xp):
+        return sys.modules["torch"].clamp(x, min=min, max=max)
     return xp.clip(x, min=min, max=max)
 
 
@@ -362,8 +367,14 @@ def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:
 
     ``index`` has ``x``'s shape without ``axis`` and must hold valid class indices
     (callers replace ignored or invalid ones first).  Uses ``take_along_axis`` where
-    the namespace has it and a one-hot ``where``-sum otherwise (Dask).
+    the namespace has it and a one-hot ``where``-sum otherwise (Dask).  PyTorch:
+    ``torch.take_along_dim`` directly (the Dynamo of PyTorch 2.3 and 2.4 cannot trace
+    ``hasattr`` on a module).
     """
+    if is_torch(xp):
+        picked = sys.modules["torch"].take_along_dim(x, xp.expand_dims(index, axis=axis),
+                                                     dim=axis)
+        return xp.squeeze(picked, axis=axis)
     if hasattr(xp, "take_along_axis") and not is_dask(xp):
         picked = xp.take_along_axis(x, xp.expand_dims(index, axis=axis), axis=axis)
         return xp.squeeze(picked, axis=axis)

@@ -115,8 +115,10 @@ def option_array(xp: Namespace, value: object, name: str, dtype: Any, like: Arra
 def broadcastable_to(opt: Array, shape: tuple[int, ...], name: str, what: str) -> None:
     """``opt`` must broadcast to ``shape`` without changing it."""
     oshape = tuple(opt.shape)
+    # trailing axes aligned by slicing: the Dynamo of PyTorch 2.3 and 2.4 treats
+    # zip(..., strict=False) as strict
     ok = len(oshape) <= len(shape) and all(
-        o in (1, s) for o, s in zip(oshape[::-1], shape[::-1], strict=False)
+        o in (1, s) for o, s in zip(oshape, shape[len(shape) - len(oshape):], strict=True)
     )
     if not ok:
         raise ValueError(

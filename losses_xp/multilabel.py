@@ -421,8 +421,10 @@ def class_balanced_loss(logits: Array, target: Array,
         per_sample = -picked
     else:
         _, invalid, safe = index_masks(xp, target, num_classes, None)
-        y = cast(xp, one_hot(xp, safe, num_classes, ax), dtype)
+        hot = one_hot(xp, safe, num_classes, ax)
+        y = cast(xp, hot, dtype)
         focal_gamma = g if loss_type == "focal" else 0.0
-        per_sample = xp.sum(sigmoid_focal_core(xp, x, y, None, focal_gamma), axis=ax)
+        # one-hot targets are hard: sigmoid_focal_core's exact 0/1 algebra
+        per_sample = xp.sum(sigmoid_focal_core(xp, x, y, None, focal_gamma, hot), axis=ax)
     loss = xp.where(invalid, math.nan, per_sample * take_class(xp, w, safe))
     return reduce(xp, loss, reduction, out_dtype)

@@ -305,7 +305,11 @@ def quantize(a: np.ndarray, dtype: str) -> np.ndarray:
     if dtype == "bfloat16":
         f = a.astype(np.float32)
         bits = f.view(np.uint32).astype(np.uint64)
-        rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000).astype(np.uint32)
+        # NumPy uint64 constants: NumPy 1.x promotes a 0-d uint64 with a Python int to
+        # float64 (value-based casting), where `>>` is undefined
+        u = np.uint64
+        rounded = (bits + u(0x7FFF) + ((bits >> u(16)) & u(1))) & u(0xFFFF0000)
+        rounded = rounded.astype(np.uint32)
         out = rounded.view(np.float32).astype(np.float64)
         return np.where(np.isfinite(f), out, f.astype(np.float64))
     raise ValueError(f"unknown floating dtype {dtype!r}")
