@@ -339,7 +339,7 @@ VENDOR_SMOKE_DESELECT = ("rmse_loss", "hamming_loss", "top_k_accuracy")
 def vendor(session: nox.Session) -> None:
     """Vendor into a temporary project; test the copy in a fresh NumPy + PyTorch env."""
     install(session, "uv")
-    project = Path(session.create_tmp()) / "project"
+    project = Path(session.create_tmp()).resolve() / "project"  # absolute: we chdir below
     shutil.rmtree(project, ignore_errors=True)
     (project / "myproject" / "_vendor").mkdir(parents=True)
     for init in ("myproject", "myproject/_vendor"):
@@ -373,7 +373,7 @@ def vendor(session: nox.Session) -> None:
 def package(session: nox.Session) -> None:
     """Build the sdist and wheel, check them, install the wheel into a clean venv, run it."""
     install(session, "build", "twine", "uv", package=False)
-    tmp = Path(session.create_tmp())
+    tmp = Path(session.create_tmp()).resolve()  # absolute: we chdir below
     dist = tmp / "dist"
     shutil.rmtree(dist, ignore_errors=True)
     # python -m build: the sdist, then the wheel built from the unpacked sdist (so a file
