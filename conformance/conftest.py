@@ -20,11 +20,15 @@ reduction); a test that asks for ``bk`` gets one backend object per device.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pytest
 
 from . import _vendored
@@ -51,6 +55,7 @@ class Session:
     name: str
     backends: list[Backend] = field(default_factory=list)
     skip_reason: str | None = None
+    jax_cache_dir: str | None = None  # this run's compilation cache (removed at exit)
 
 
 SESSION_KEY = pytest.StashKey[Session]()
@@ -91,7 +96,49 @@ def _resolve(config: pytest.Config) -> Session:
 
         array_api_strict.set_array_api_strict_flags(boolean_indexing=False,
                                                     data_dependent_shapes=False)
+    if name == "jax":
+        session.jax_cache_dir = _jax_compilation_cache()
+    _single_threaded_torch_oracles(name)
     return session
+
+
+def _jax_compilation_cache() -> str | None:
+    """Turn on JAX's persistent compilation cache, in a directory of this run only.
+
+    Eager JAX compiles every operation for each new shape and dtype, and keeps only the
+    latest ~2000 compilations in memory (fewer: see :func:`pytest_runtest_teardown`): a
+    program needed again after that is read back from this cache instead of compiled
+    (the same executable: no numerical change).  A cache directory of the user's own
+    (``JAX_COMPILATION_CACHE_DIR``) is left alone.
+    """
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return None
+    path = tempfile.mkdtemp(prefix="losses_xp-jax-cache-")
+    jax.config.update("jax_compilation_cache_dir", path)
+    for option, value in (("jax_persistent_cache_min_compile_time_secs", 0.0),
+                          ("jax_persistent_cache_min_entry_size_bytes", -1)):
+        with contextlib.suppress(AttributeError):  # an option older JAX versions lack
+            jax.config.update(option, value)
+    return path
+
+
+def _single_threaded_torch_oracles(name: str) -> None:
+    """The PyTorch oracles work on tiny float64 tensors: one intra-op thread.
+
+    With two (the default on a 2-core machine), an operation that enters a parallel
+    region waits for the second thread at its barrier, and on a loaded machine (CI runs
+    two sessions at a time) that thread is often descheduled: ~5 ms per oracle call
+    instead of microseconds (every oracle value and gradient of the matrix: 26 s with
+    two threads, 3 s with one, the same bit for bit).  Not when PyTorch is the library
+    under test: its session runs PyTorch as a user would.
+    """
+    if name == "torch" or importlib.util.find_spec("torch") is None:
+        return
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -99,6 +146,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "matrix(cases, needs, select): parametrize `combo` over the conformance "
         "matrix (backend x spec x case x dtype x reduction)")
     config.stash[SESSION_KEY] = _resolve(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None and session.jax_cache_dir:
+        shutil.rmtree(session.jax_cache_dir, ignore_errors=True)
 
 
 def session_of(config: pytest.Config) -> Session:
@@ -185,3 +238,56 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("combo", _skipped(f"nothing in the matrix applies to {s.name}"))
         return
     metafunc.parametrize("combo", combos, ids=[c.id(with_device) for c in combos])
+
+
+def _matrix_group(item: pytest.Item) -> tuple[Any, ...] | None:
+    callspec = getattr(item, "callspec", None)
+    combo = callspec.params.get("combo") if callspec is not None else None
+    if not isinstance(combo, Combo):
+        return None
+    shapes = tuple(tuple(np.shape(a)) for a in combo.case.args)
+    return (str(combo.bk.device_name), shapes, combo.dtype, combo.spec.name, combo.case.name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the matrix tests of one input shape × dtype back to back, case by case.
+
+    The matrix's files (values, reductions, gradients, compile, extreme) call the losses
+    on the same inputs, and the ~560 cases of all losses share ~40 input shapes.  JAX
+    compiles every eager operation for each new shape and dtype and keeps only the latest
+    ~2000 compilations in memory: in file and loss order, the suite's ~7800 distinct
+    programs were evicted before their next use and ~3700 compiled (lowered, at least)
+    again.  Ordered by shape and dtype, they are reused while they are cached.  Tests
+    outside the matrix keep their order and run first; the tests of one case run one
+    after the other, in file order.
+    """
+    keyed = [(_matrix_group(item), i, item) for i, item in enumerate(items)]
+    plain = [item for group, _, item in keyed if group is None]
+    matrix = sorted(((g, i, item) for g, i, item in keyed if g is not None),
+                    key=lambda t: (t[0], t[1]))
+    items[:] = plain + [item for _, _, item in matrix]
+
+
+def _jax_cache_group(item: pytest.Item) -> tuple[Any, ...]:
+    group = _matrix_group(item)
+    return (item.path,) if group is None else group[:3]  # (device, shapes, dtype)
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """JAX: drop the compiled programs when the next test starts another shape × dtype.
+
+    Every program JAX keeps loaded makes the next compilation slower (measured: ~37 ms
+    for a one-operation program in a fresh process, ~60 ms with 2000 loaded), so the
+    in-memory caches are cleared between the groups of
+    :func:`pytest_collection_modifyitems` (a program needed again is read back from this
+    run's compilation cache).  Clearing changes no result: the same program compiles to
+    the same executable.
+    """
+    session = session_of(item.config)
+    if session.name != "jax" or session.skip_reason:
+        return
+    if nextitem is not None and _jax_cache_group(nextitem) == _jax_cache_group(item):
+        return
+    import jax
+
+    jax.clear_caches()
