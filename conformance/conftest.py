@@ -7,9 +7,9 @@ or one whose library cannot be imported, is a usage error (exit status 4), never
 silent skip.  The only skip is CuPy on a machine without a CUDA device: every test is
 then skipped with that reason, printed in the header and in the ``-ra`` summary.
 
-array-api-strict runs in strict mode for the whole session (no boolean indexing, no
-data-dependent shapes) on three devices: ``CPU_DEVICE``, ``device1`` and
-``no_float64``.
+array-api-strict runs in its strictest mode for the whole session (the newest released
+standard, no extensions, no boolean indexing, no data-dependent shapes) on three
+devices: ``CPU_DEVICE``, ``device1`` and ``no_float64``.
 
 Tests are parametrized by :func:`pytest_generate_tests` from the registry:
 ``@pytest.mark.matrix(cases="values"|"extreme", needs=None|"autodiff"|"compile"|"lazy"|
@@ -48,6 +48,36 @@ from .helpers import Combo, extreme_cases, value_cases  # noqa: E402
 from .registry import SPECS  # noqa: E402
 
 ENV_VAR = "LOSSES_XP_BACKEND"
+
+# Hypothesis profiles of test_properties.py (property-based fuzzing of every loss).
+# "ci", loaded unless --hypothesis-profile names another: derandomized (every run draws
+# the same examples), few examples, no example database, no deadline (a first call may
+# compile).  "long" (pytest --hypothesis-profile=long; `nox -s fuzz`): many examples from
+# a random seed, failures kept in .hypothesis/ and replayed first.  hypothesis is not
+# installed where only other files of the suite run (the vendored smoke test).
+HYPOTHESIS_PROFILE = "ci"
+with contextlib.suppress(ImportError):
+    from hypothesis import HealthCheck
+    from hypothesis import settings as _hypothesis_settings
+
+    _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    _hypothesis_settings.register_profile(
+        "ci", max_examples=10, derandomize=True, deadline=None, database=None,
+        suppress_health_check=_SLOW_OK)
+    _hypothesis_settings.register_profile(
+        "long", max_examples=200, deadline=None, suppress_health_check=_SLOW_OK)
+
+
+def _load_hypothesis_profile(config: pytest.Config) -> str | None:
+    """Load the ``ci`` profile unless ``--hypothesis-profile`` chose one; return the
+    active profile's name (``None`` without hypothesis)."""
+    if importlib.util.find_spec("hypothesis") is None:
+        return None
+    from hypothesis import settings
+
+    if not config.getoption("--hypothesis-profile", default=None):
+        settings.load_profile(HYPOTHESIS_PROFILE)
+    return str(settings.get_current_profile_name())
 
 
 @dataclass
@@ -94,12 +124,22 @@ def _resolve(config: pytest.Config) -> Session:
     if name == "array_api_strict":
         import array_api_strict
 
-        array_api_strict.set_array_api_strict_flags(boolean_indexing=False,
-                                                    data_dependent_shapes=False)
+        # its strictest mode: the newest released standard, no optional extensions
+        # (linalg, fft: unused), no boolean indexing, no data-dependent shapes
+        array_api_strict.set_array_api_strict_flags(
+            api_version=newest_released_standard(array_api_strict), boolean_indexing=False,
+            data_dependent_shapes=False, enabled_extensions=())
     if name == "jax":
         session.jax_cache_dir = _jax_compilation_cache()
     _single_threaded_torch_oracles(name)
     return session
+
+
+def newest_released_standard(array_api_strict: Any) -> str:
+    """The newest version of the standard that array-api-strict implements, its draft
+    excluded (a draft warns and may still change).  The versions are listed only in its
+    ``_flags`` module (and the docstring of ``set_array_api_strict_flags``)."""
+    return str(max(array_api_strict._flags.supported_versions))
 
 
 def _jax_compilation_cache() -> str | None:
@@ -146,6 +186,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "matrix(cases, needs, select): parametrize `combo` over the conformance "
         "matrix (backend x spec x case x dtype x reduction)")
     config.stash[SESSION_KEY] = _resolve(config)
+    _load_hypothesis_profile(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -171,7 +212,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"dtypes={list(bk.dtypes)}",
             f"package under test: {source} {losses_xp.__version__} from "
             f"{os.path.dirname(losses_xp.__file__)}; array-api-compat from "
-            f"{os.path.dirname(losses_xp._compat._aac.__file__)}"]
+            f"{os.path.dirname(losses_xp._compat._aac.__file__)}",
+            *_hypothesis_header()]
+
+
+def _hypothesis_header() -> list[str]:
+    if importlib.util.find_spec("hypothesis") is None:
+        return []
+    from hypothesis import settings
+
+    d = settings.default
+    return [f"hypothesis profile {settings.get_current_profile_name()!r} (test_properties.py):"
+            f" max_examples={d.max_examples} per loss and property, derandomize="
+            f"{d.derandomize}; --hypothesis-profile=long for the long run"]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -560,7 +560,7 @@ def _torch_mode(device: str, compiled: bool, quick: bool, num_threads: int | Non
     cuda = device == "cuda"
 
     def sync() -> None:
-        if cuda:
+        if cuda:  # pragma: no cover - needs a CUDA device
             torch.cuda.synchronize()
 
     def convert(a: np.ndarray) -> Any:
@@ -588,7 +588,7 @@ def _torch_mode(device: str, compiled: bool, quick: bool, num_threads: int | Non
         return call_bwd
 
     def memory(call: Callable[[], Any]) -> int | None:
-        if cuda:
+        if cuda:  # pragma: no cover - needs a CUDA device
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
             base = torch.cuda.memory_allocated()
@@ -681,7 +681,7 @@ def _jax_mode(device: str) -> Mode:
 
         def memory(s: str) -> int | None:
             stats = (jo if s == "ours" else jn).lower(*arrays).compile().memory_analysis()
-            if stats is None:
+            if stats is None:  # pragma: no cover - XLA's CPU client always has the analysis
                 return None
             return int(stats.temp_size_in_bytes) + int(stats.output_size_in_bytes)
 

@@ -21,7 +21,7 @@ try:  # a vendored copy beside the package wins
 except ModuleNotFoundError as _exc:
     # only "there is no _vendor folder" falls back to the installed array-api-compat; a
     # vendored copy that fails to import is an error, never silently replaced
-    if _exc.name != f"{__package__}._vendor":
+    if _exc.name != f"{__package__}._vendor":  # pragma: no cover - a broken vendored copy
         raise
     import array_api_compat as _aac
 
@@ -29,6 +29,7 @@ __all__ = [
     "Array",
     "Namespace",
     "device",
+    "device_name",
     "is_array",
     "is_cupy",
     "is_dask",
@@ -87,13 +88,69 @@ def device(x: Array) -> Any:
     return _aac.device(x)
 
 
+def device_name(d: object) -> str:
+    """A device as error messages print it, the same way whatever the library.
+
+    PyTorch and Dask devices are printed as they are (``cpu``, ``meta``, ``cuda:0``),
+    JAX devices as ``platform:id`` (``cpu:0``), CuPy devices as ``cuda:id``, and
+    array-api-strict devices by their name (``device1``, not
+    ``array_api_strict.Device('device1')``).
+    """
+    platform, index = getattr(d, "platform", None), getattr(d, "id", None)
+    if isinstance(platform, str) and isinstance(index, int):
+        return f"{platform}:{index}"
+    if type(d).__module__.split(".")[0] == "cupy":
+        return f"cuda:{index}"
+    text = str(d)
+    named = text.endswith("')") and "('" in text  # array-api-strict's Device('name')
+    return text[text.index("('") + 2:-2] if named else text
+
+
+def _device_or_none(x: object) -> Any:
+    """The device of ``x``, or ``None`` where it is unknown (a JAX tracer under ``jit``)."""
+    try:
+        return device(x)
+    except Exception:
+        return None
+
+
+def _same_device(present: dict[str, object]) -> None:
+    """``ValueError`` naming the arguments and devices when the arrays live on several.
+
+    Checked here, on metadata, so that the error is the same on every backend (PyTorch
+    raises a ``RuntimeError`` from inside the first operation that mixes devices,
+    array-api-strict a ``ValueError`` of its own).  Unknown devices are not compared.
+    """
+    devices: list[tuple[Any, str]] = []
+    for name, value in present.items():
+        d = _device_or_none(value)
+        if d is not None and all(d != seen for seen, _ in devices):
+            devices.append((d, name))
+    if len(devices) > 1:
+        described = ", ".join(f"`{name}` is on {device_name(d)}" for d, name in devices)
+        raise ValueError(
+            f"all arrays must be on the same device; {described}. "
+            "Move them to one device first."
+        )
+
+
+def _tensor_elsewhere(first: Any, arrays: dict[str, Any], options: dict[str, Any] | None
+                      ) -> bool:
+    """Whether a tensor of ``arrays`` or ``options`` is not on ``first``'s device (the fast
+    path's check: attribute reads only, static under ``torch.compile``)."""
+    where = first.device
+    return any(v.device != where for v in arrays.values()) or any(
+        type(v) is type(first) and v.device != where for v in (options or {}).values())
+
+
 def namespace(arrays: dict[str, object], options: dict[str, object] | None = None) -> Namespace:
     """The array namespace shared by the named input ``arrays`` and array-valued ``options``.
 
     Every value of ``arrays`` must be an array; ``options`` (``weight``, ``pos_weight``
     ...) take part only when they are arrays (``None`` and Python sequences are skipped).
     Raises ``TypeError`` naming the arguments and libraries when an input is not an
-    array or when the arrays come from different libraries.
+    array or when the arrays come from different libraries, and ``ValueError`` naming
+    the arguments and devices when they live on different devices.
     """
     # fast path (most calls): every input and array option of one plain array type
     # (options that are None or Python values take no part, as below)
@@ -106,6 +163,10 @@ def namespace(arrays: dict[str, object], options: dict[str, object] | None = Non
     if cached is not None and all(type(v) is type(first) for v in arrays.values()) and (
             options is None or all(type(v) is type(first) or type(v) in _PYTHON_VALUES
                                    for v in options.values())):
+        # (NumPy arrays all live on the one CPU; PyTorch tensors may not)
+        if _aac.is_torch_array(first) and _tensor_elsewhere(first, arrays, options):
+            _same_device({**arrays, **{k: v for k, v in (options or {}).items()
+                                       if type(v) is type(first)}})
         return cached
     present = dict(arrays)
     present.update({k: v for k, v in (options or {}).items() if is_array(v)})
@@ -124,6 +185,7 @@ def namespace(arrays: dict[str, object], options: dict[str, object] | None = Non
             f"all array arguments must come from the same array library; {described}. "
             "Convert them to one library first."
         )
+    _same_device(present)
     xp = _aac.array_namespace(*present.values())
     if library_name(first) in _CACHEABLE and len(libs) == 1:
         _NAMESPACE_OF_TYPE[type(first)] = xp
@@ -146,7 +208,7 @@ def _torch_namespace() -> Namespace:
     """
     if _aac.__name__ == "array_api_compat":
         from array_api_compat import torch as xp
-    else:  # the vendored copy
+    else:  # pragma: no cover - the vendored copy (tested under its own package name)
         from ._vendor.array_api_compat import torch as xp  # type: ignore[import-not-found,no-redef,unused-ignore]
     return xp
 
@@ -200,7 +262,7 @@ def _readable(x: object) -> bool:
     if lib == "torch":
         torch = sys.modules["torch"]
         if torch.compiler.is_compiling():
-            return False
+            return False  # pragma: no cover - only in a torch.compile trace, unseen by coverage
         functorch = getattr(torch._C, "_functorch", None)
         if functorch is not None and functorch.is_functorch_wrapped_tensor(x):
             return False

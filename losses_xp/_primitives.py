@@ -9,7 +9,7 @@ compat's two-argument wrappers such as ``maximum(x, 0)`` break ``torch.compile``
 Fast paths
 ----------
 This module is the one seam where a backend's own fused kernels replace the generic
-array-API formula: ``softplus`` / ``softplus_pair`` / ``log_sigmoid`` / ``logsumexp`` /
+array-API formula: ``softplus`` / ``softplus_pair`` /
 ``log_softmax`` and the element-wise regression losses of :func:`pointwise_loss` call
 ``torch.nn.functional`` (PyTorch) and ``jax.nn`` (JAX) when the namespace is theirs,
 and the generic formula otherwise (NumPy, CuPy, Dask, array-api-strict).  A fused
@@ -32,6 +32,7 @@ import sys
 from typing import Any
 
 from ._compat import Array, Namespace, device, is_dask, is_jax, is_torch, stop_gradient
+from ._reduction import mean
 
 __all__ = [
     "binary_logit_loss",
@@ -40,11 +41,9 @@ __all__ = [
     "gather_at_class",
     "hard_target_logit",
     "log_mixed_sigmoids",
-    "log_sigmoid",
     "log_softmax",
-    "log_softmax_at",
-    "logsumexp",
     "mix",
+    "neg_log_softmax_at",
     "one_hot",
     "pointwise_loss",
     "relu",
@@ -124,25 +123,13 @@ def softplus(xp: Namespace, x: Array) -> Array:
     return relu(xp, x) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-def log_sigmoid(xp: Namespace, x: Array) -> Array:
-    """log(sigmoid(x)) = -softplus(-x)."""
-    kind = _kind(xp)
-    if kind == "torch":
-        return _torch_functional().logsigmoid(x)
-    if kind == "jax":
-        return _jax_nn().log_sigmoid(x)
-    return -softplus(xp, -x)
-
-
 def _staged(xp: Namespace) -> bool:
-    """Whether the operations are staged into one compiled program (JAX; PyTorch under
-    ``torch.compile``), where the compiler fuses every element-wise operation into one
+    """Whether PyTorch's operations are being staged into one compiled program
+    (``torch.compile``), where the compiler fuses every element-wise operation into one
     loop and the count of transcendental functions, not of operations, sets the speed.
-    Decided from the tracing state, never from array values."""
-    kind = _kind(xp)
-    if kind == "jax":
-        return True
-    return kind == "torch" and bool(sys.modules["torch"].compiler.is_compiling())
+    Decided from the tracing state, never from array values.  (JAX is always staged;
+    its callers never ask.)"""
+    return bool(sys.modules["torch"].compiler.is_compiling())
 
 
 def softplus_pair(xp: Namespace, x: Array) -> tuple[Array, Array]:
@@ -288,34 +275,14 @@ def _torch_bce_with_logits() -> Any:
     return BinaryLogitLoss
 
 
-def logsumexp(xp: Namespace, x: Array, axis: int, *, keepdims: bool = False) -> Array:
-    """log(sum(exp(x), axis)) with the maximum subtracted first.
-
-    The shift is the row maximum, with its gradient stopped (the result does not depend
-    on the shift mathematically, and a gradient through ``max`` only costs time); a row
-    whose maximum is not finite (all -inf, or +inf) is shifted by 0 instead, so an all
-    -inf row gives -inf rather than NaN.  PyTorch's ``torch.logsumexp`` and JAX's
-    ``jax.nn.logsumexp`` do the same in one call.
-    """
-    kind = _kind(xp)
-    if kind == "torch":
-        return sys.modules["torch"].logsumexp(x, dim=axis, keepdim=keepdims)
-    if kind == "jax":
-        return _jax_nn().logsumexp(x, axis=axis, keepdims=keepdims)
-    if _has_no_elements(x):
-        # Dask's max of an empty chunk raises (NumPy's reduction has no identity); the
-        # shift is irrelevant for an empty input, so use zeros of the reduced shape
-        m = xp.zeros_like(xp.sum(x, axis=axis, keepdims=True))
-    else:
-        m = xp.max(x, axis=axis, keepdims=True)
-        m = stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else xp.squeeze(out, axis=axis)
-
-
-def log_softmax_at(xp: Namespace, x: Array, picked: Array, axis: int) -> Array:
-    """log_softmax(x)[picked] = (x_picked - m) - log Σ exp(x - m), without the (N, C)
+def neg_log_softmax_at(xp: Namespace, x: Array, picked: Array, axis: int) -> Array:
+    """-log_softmax(x)[picked] = log Σ exp(x - m) - (x_picked - m), without the (N, C)
     log-softmax (``picked``: the values of ``x`` at one class per row, ``axis`` removed).
+
+    The negative log-likelihood itself, never a negation of the log-probability: a
+    fully confident row (or a single class) has log p = 0 and -(0) would be ``-0.0``,
+    a negative zero loss; ``log s - (x_y - m)`` is ``+0`` there (the same value, to the
+    bit, everywhere else, and one operation less).
 
     Same arithmetic as a log-softmax read at the target: subtracting the row maximum
     ``m`` first keeps a confident prediction's small loss accurate to about one ulp of
@@ -325,11 +292,11 @@ def log_softmax_at(xp: Namespace, x: Array, picked: Array, axis: int) -> Array:
     ``torch.compile`` the exponentials fuse into the sum: no temporary of the input's size.
     """
     if _has_no_elements(x):
-        return picked - xp.sum(x, axis=axis)  # empty: the shape is all that matters
+        return xp.sum(x, axis=axis) - picked  # empty: the shape is all that matters
     m = xp.max(x, axis=axis, keepdims=True)
     m = stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
     log_s = xp.log(xp.sum(xp.exp(x - m), axis=axis))
-    return (picked - xp.squeeze(m, axis=axis)) - log_s
+    return log_s - (picked - xp.squeeze(m, axis=axis))
 
 
 def _has_no_elements(x: Array) -> bool:
@@ -340,13 +307,24 @@ def _has_no_elements(x: Array) -> bool:
 
 def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:
     """x - logsumexp(x) along ``axis`` (``torch.nn.functional.log_softmax``,
-    ``jax.nn.log_softmax``: one fused pass)."""
+    ``jax.nn.log_softmax``: one fused pass).
+
+    Generic: ``(x - m) - log Σ exp(x - m)`` with the row maximum ``m`` (gradient
+    stopped), as PyTorch and JAX compute it; never ``x - logsumexp(x)``, whose
+    ``m + log s`` is rounded at the magnitude of ``m``: two float16 logits of 65504 in
+    a column came out with probabilities 0.5009 instead of 1/2 (computed in float32;
+    found by conformance/test_properties.py against PyTorch).  One operation fewer, too.
+    """
     kind = _kind(xp)
     if kind == "torch":
         return _torch_functional().log_softmax(x, dim=axis)
     if kind == "jax":
         return _jax_nn().log_softmax(x, axis=axis)
-    return x - logsumexp(xp, x, axis, keepdims=True)
+    if _has_no_elements(x):  # (Dask's max of an empty chunk raises; only the shape matters)
+        return x - xp.sum(x, axis=axis, keepdims=True)
+    m = xp.max(x, axis=axis, keepdims=True)
+    shifted = x - stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 def one_hot(xp: Namespace, index: Array, num_classes: int, axis: int) -> Array:
@@ -369,11 +347,15 @@ def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:
     (callers replace ignored or invalid ones first).  Uses ``take_along_axis`` where
     the namespace has it and a one-hot ``where``-sum otherwise (Dask).  PyTorch:
     ``torch.take_along_dim`` directly (the Dynamo of PyTorch 2.3 and 2.4 cannot trace
-    ``hasattr`` on a module).
+    ``hasattr`` on a module), with the indices as int64, the only dtype it takes (class
+    indices of any integer dtype are accepted: an int32 target raised a RuntimeError;
+    chosen from the static dtype, and int64 indices are not copied).
     """
     if is_torch(xp):
-        picked = sys.modules["torch"].take_along_dim(x, xp.expand_dims(index, axis=axis),
-                                                     dim=axis)
+        torch = sys.modules["torch"]
+        if index.dtype != torch.int64:
+            index = index.to(torch.int64)
+        picked = torch.take_along_dim(x, xp.expand_dims(index, axis=axis), dim=axis)
         return xp.squeeze(picked, axis=axis)
     if hasattr(xp, "take_along_axis") and not is_dask(xp):
         picked = xp.take_along_axis(x, xp.expand_dims(index, axis=axis), axis=axis)
@@ -385,7 +367,6 @@ def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:
 # ----------------------------------------------------------- element-wise regression
 
 POINTWISE_KINDS = ("squared", "absolute", "huber", "smooth_l1", "log_cosh")
-_LOG2 = math.log(2.0)
 # PyTorch's fused kernels for the kinds it has, called with the reduction (one pass)
 _TORCH_POINTWISE = {"squared": "mse_loss", "absolute": "l1_loss", "huber": "huber_loss",
                     "smooth_l1": "smooth_l1_loss"}
@@ -399,9 +380,14 @@ def pointwise_loss(xp: Namespace, kind: str, prediction: Array, target: Array,
     q = min(|e|, δ = ``param``), ``smooth_l1`` huber(β = ``param``)/β (|e| for β = 0),
     ``log_cosh`` |e| + log1p(exp(−2|e|)) − log 2.  ``reduction``: ``none``, ``sum`` or
     ``mean`` (over all elements).  Both inputs have the same shape and floating dtype.
-    PyTorch: the fused ``torch.nn.functional`` loss with the reduction, one call.
+    PyTorch: the fused ``torch.nn.functional`` loss with the reduction, one call; except
+    the ``mean`` of an empty input (static shape), whose fused backward divides by the
+    element count in Python in PyTorch's decompositions (a ``ZeroDivisionError`` under
+    ``torch.compile`` and on the ``meta`` device, PyTorch 2.13): the generic formula's
+    ``mean`` gives the same NaN.
     """
-    if _kind(xp) == "torch" and kind in _TORCH_POINTWISE:
+    if _kind(xp) == "torch" and kind in _TORCH_POINTWISE and not (
+            reduction == "mean" and _has_no_elements(prediction)):
         fn = getattr(_torch_functional(), _TORCH_POINTWISE[kind])
         if kind == "huber":
             return fn(prediction, target, reduction=reduction, delta=param)
@@ -414,27 +400,39 @@ def pointwise_loss(xp: Namespace, kind: str, prediction: Array, target: Array,
     elif kind == "absolute":
         loss = xp.abs(e)
     elif kind in ("huber", "smooth_l1"):
-        if kind == "smooth_l1" and param == 0.0:
+        if kind == "smooth_l1" and param < float(xp.finfo(e.dtype).smallest_normal):
+            # β = 0 is exactly L1; so is, to within that smallest normal number, a β
+            # whose 1/β overflows the compute dtype (β = 1e-250 on float32 gave 0 · inf
+            # = NaN; found by test_properties.py)
             loss = xp.abs(e)
         else:
             # one branch-free formula whose both pieces are finite for every finite error
             a = xp.abs(e)
             q = clip(xp, a, max=param)
-            loss = 0.5 * q * q + param * (a - q)
-            if kind == "smooth_l1":
-                loss = loss * (1.0 / param)
+            if kind == "huber":
+                loss = 0.5 * q * q + param * (a - q)
+            else:
+                # huber(β) / β written out, 0.5 q (q / β) + (a - q): the Huber value
+                # divided by β overflowed (inf) for β > 1 and an error near the dtype's
+                # maximum, whose loss ~|e| is finite (found by test_properties.py)
+                loss = (0.5 * q) * (q * (1.0 / param)) + (a - q)
     elif kind == "log_cosh":
         a = xp.abs(e)
-        # softplus(-2a) = log1p(exp(-2a)) for a >= 0 (no max(., 0) term): one smooth
-        # expression, so the gradient at e = 0 is exactly 0 whatever subgradient the
-        # backend gives abs (a max(-2a, 0) kink there gave JAX a gradient of 1)
-        loss = a + xp.log1p(xp.exp(-2.0 * a)) - _LOG2
+        # log cosh(a) = a + log1p(e^{-2a}) - log 2 = a + log1p(expm1(-2a) / 2): the same
+        # operation count as the first form, whose "- log 2" cancels for small errors to
+        # an absolute error of ulp(log 2) (a loss of -6e-8 in float32 for an error of
+        # 1e-4, whose log-cosh is 5e-9; found by conformance/test_properties.py); here
+        # the error is ~ulp(a).  One smooth expression, so the gradient at e = 0 is
+        # exactly 0 whatever subgradient the backend gives abs (a max(-2a, 0) kink there
+        # gave JAX a gradient of 1).  (torch.compile's CPU expm1 is exp(x) - 1, which
+        # gives back the first form's accuracy, no worse.)
+        loss = a + xp.log1p(xp.expm1(-2.0 * a) * 0.5)
     else:  # pragma: no cover - internal misuse
         raise ValueError(f"unknown pointwise loss kind {kind!r}")
     if reduction == "sum":
         return xp.sum(loss)
     if reduction == "mean":
-        return xp.mean(loss)
+        return mean(xp, loss)  # (NaN for an empty input, without NumPy's warnings)
     return loss
 
 
@@ -452,7 +450,7 @@ def fused_nll(xp: Namespace, kind: str, x: Array, target: Array, axis: int,
     gives NaN.  Same semantics as ours by construction (``weight``, ``ignore_index``,
     label smoothing, the weighted mean's denominator, NaN when all are ignored).
     """
-    if _kind(xp) != "torch":
+    if _kind(xp) != "torch":  # pragma: no cover - callers ask has_fused_nll first
         return None
     torch = sys.modules["torch"]
     if x.ndim > 1 and axis != 1:
@@ -463,6 +461,12 @@ def fused_nll(xp: Namespace, kind: str, x: Array, target: Array, axis: int,
     if kind == "logits":
         return F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
                                reduction=reduction, label_smoothing=smoothing)
+    if x.ndim == 4 and x.requires_grad and not x.is_contiguous():
+        # PyTorch's 4-d nll_loss (nll_loss2d) backward raises "grad_input must be
+        # contiguous" for a non-contiguous input, e.g. the view above of (C, N, H, W)
+        # log-probabilities with axis=0 (PyTorch 2.13; found by test_properties.py).
+        # Its forward and every other rank are fine: only this case pays for a copy.
+        x = x.contiguous()
     return F.nll_loss(x, target, weight=weight, ignore_index=ignore_index,
                       reduction=reduction)
 

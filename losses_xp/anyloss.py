@@ -25,8 +25,10 @@ from ._primitives import log_softmax, one_hot
 from ._reduction import cast, reduce
 from ._validation import (
     check_reduction,
+    either,
     floating_input,
     integer_input,
+    nan_where,
     normalize_axis,
     numeric_target,
     python_number,
@@ -70,14 +72,16 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
     xp = namespace({"probs": probs, "target": target})
     out_dtype, dtype = floating_input(xp, probs, "probs")
     p = cast(xp, probs, dtype)
+    # values outside [0, 1] that could not be checked eagerly: 0-d flag, NaN counts
+    out_of_range: Array | None = None
     if axis is None:
         numeric_target(xp, target, "target")
         same_shape(probs, target, ("probs", "target"))
-        values_in_range(xp, target, 0.0, 1.0, "target")
+        out_of_range = values_in_range(xp, target, 0.0, 1.0, "target")
         if from_logits:
             p = _sigmoid(xp, p)
         else:
-            values_in_range(xp, probs, 0.0, 1.0, "probs")
+            out_of_range = either(out_of_range, values_in_range(xp, probs, 0.0, 1.0, "probs"))
         y = cast(xp, target, dtype)
         reduce_axes: tuple[int, ...] | None = None
         invalid = None
@@ -88,7 +92,7 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
         if from_logits:
             p = xp.exp(log_softmax(xp, p, ax))
         else:
-            values_in_range(xp, probs, 0.0, 1.0, "probs")
+            out_of_range = values_in_range(xp, probs, 0.0, 1.0, "probs")
         _, invalid, safe = index_masks(xp, target, probs.shape[ax], None)
         y = cast(xp, one_hot(xp, safe, probs.shape[ax], ax), dtype)
         reduce_axes = tuple(a for a in range(probs.ndim) if a != ax)
@@ -105,6 +109,7 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
     if invalid is not None:  # an out-of-range class index poisons every count (NaN)
         bad = xp.any(invalid)
         tp, fn, fp, tn = (xp.where(bad, math.nan, c) for c in (tp, fn, fp, tn))
+    tp, fn, fp, tn = (nan_where(xp, out_of_range, c) for c in (tp, fn, fp, tn))
     return xp, out_dtype, dtype, (tp, fn, fp, tn)
 
 
@@ -127,6 +132,9 @@ def soft_confusion_matrix(probs: Array, target: Array, *, L: float = 73.0,
     ----------
     probs : array
         Probabilities (or logits with ``from_logits=True``), real floating dtype.
+        Probabilities or 0/1 targets outside [0, 1] (or NaN): ``ValueError`` where the
+        values can be read eagerly, every count NaN where they cannot (``jax.jit``,
+        ``torch.compile``, Dask, an accelerator).
     target : array
         ``axis=None`` (binary / multi-label): 0/1 labels of ``probs``' shape; every
         element is pooled into one set of scalar counts, :math:`N` = ``probs.size``.

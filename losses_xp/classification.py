@@ -15,8 +15,8 @@ Conventions shared by this module:
   on the host (NumPy, array-api-strict, PyTorch CPU outside ``torch.compile``, concrete
   JAX CPU arrays).  Under ``jax.jit``, ``torch.compile``, Dask or on an accelerator
   nothing is read: an out-of-range class index then gives NaN for that element (and so
-  for the mean and sum), never a plausible number; an out-of-range probability gives
-  whatever the formula yields.
+  for the mean and sum), and a probability or target outside [0, 1] (NaN included) a
+  NaN result (every element), never a plausible number.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._compat import Array, Namespace, namespace, values_readable
+from ._compat import Array, Namespace, device, namespace, values_readable
 from ._primitives import (
+    _has_no_elements,
     binary_logit_loss,
     clip,
     fused_nll,
@@ -33,8 +34,8 @@ from ._primitives import (
     hard_target_logit,
     has_fused_nll,
     log_softmax,
-    log_softmax_at,
     mix,
+    neg_log_softmax_at,
     softplus,
     softplus_pair,
 )
@@ -42,8 +43,10 @@ from ._reduction import cast, reduce, weighted_mean
 from ._validation import (
     broadcastable_to,
     check_reduction,
+    either,
     floating_input,
     integer_input,
+    nan_where,
     normalize_axis,
     numeric_target,
     option_array,
@@ -65,14 +68,21 @@ __all__ = [
 
 
 def _binary_inputs(pred: Array, target: Array, pred_name: str, options: dict[str, object],
-                   reduction: str) -> tuple[Namespace, Any, Any, Array]:
+                   reduction: str, pred_range: bool = False,
+                   ) -> tuple[Namespace, Any, Any, Array, Array, Array | None]:
+    """Validate; return ``(xp, out dtype, compute dtype, prediction, target, invalid)``,
+    both arrays in the compute dtype; ``invalid``: the 0-d flag of a target (or, with
+    ``pred_range``, a prediction) outside [0, 1] that could not be checked eagerly
+    (``values_in_range``), for ``nan_where`` on the loss."""
     check_reduction(reduction)
     xp = namespace({pred_name: pred, "target": target}, options)
     out_dtype, dtype = floating_input(xp, pred, pred_name)
     numeric_target(xp, target, "target")
     same_shape(pred, target, (pred_name, "target"))
-    values_in_range(xp, target, 0.0, 1.0, "target")
-    return xp, out_dtype, dtype, cast(xp, target, dtype)
+    invalid = values_in_range(xp, target, 0.0, 1.0, "target")
+    if pred_range:
+        invalid = either(invalid, values_in_range(xp, pred, 0.0, 1.0, pred_name))
+    return xp, out_dtype, dtype, cast(xp, pred, dtype), cast(xp, target, dtype), invalid
 
 
 def _is_hard(xp: Namespace, target: Array) -> bool:
@@ -80,9 +90,10 @@ def _is_hard(xp: Namespace, target: Array) -> bool:
     return bool(target.dtype == xp.bool or xp.isdtype(target.dtype, "integral"))
 
 
-def _element_weight(xp: Namespace, weight: object, name: str, dtype: Any, like: Array) -> Array:
+def _element_weight(xp: Namespace, weight: object, name: str, dtype: Any, like: Array,
+                    like_name: str) -> Array:
     w = option_array(xp, weight, name, dtype, like)
-    broadcastable_to(w, tuple(like.shape), name, "the input")
+    broadcastable_to(w, tuple(like.shape), name, f"`{like_name}`")
     return w
 
 
@@ -104,8 +115,12 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
     ----------
     probs : array
         Probabilities in [0, 1], real floating dtype.
+        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
+        a NaN result (every element) where they cannot (``jax.jit``,
+        ``torch.compile``, Dask, an accelerator): never a plausible number.
     target : array
-        Targets in [0, 1] (soft targets allowed) of exactly ``probs``' shape.
+        Targets in [0, 1] (soft targets allowed) of exactly ``probs``' shape; invalid
+        values as for ``probs``.
     weight : array or sequence, optional
         Element weights broadcastable to ``probs.shape``.
     reduction : {'mean', 'sum', 'none'}
@@ -118,14 +133,14 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
     >>> round(float(lx.binary_cross_entropy(np.array([0.9, 0.2]), np.array([1.0, 0.0]))), 6)
     0.164252
     """
-    xp, out, dtype, y = _binary_inputs(probs, target, "probs", {"weight": weight}, reduction)
-    values_in_range(xp, probs, 0.0, 1.0, "probs")
+    xp, out, dtype, p, y, invalid = _binary_inputs(probs, target, "probs", {"weight": weight},
+                                                   reduction, pred_range=True)
     eps = float(xp.finfo(probs.dtype).eps)
-    p = clip(xp, cast(xp, probs, dtype), min=eps, max=1.0 - eps)
+    p = clip(xp, p, min=eps, max=1.0 - eps)
     loss = -(y * xp.log(p) + (1.0 - y) * xp.log1p(-p))
     if weight is not None:
-        loss = loss * _element_weight(xp, weight, "weight", dtype, probs)
-    return reduce(xp, loss, reduction, out)
+        loss = loss * _element_weight(xp, weight, "weight", dtype, probs, "probs")
+    return nan_where(xp, invalid, reduce(xp, loss, reduction, out))
 
 
 def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
@@ -150,6 +165,9 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
         Real floating dtype.
     target : array
         Targets in [0, 1] (soft targets allowed) of exactly ``logits``' shape.
+        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
+        a NaN result (every element) where they cannot (``jax.jit``,
+        ``torch.compile``, Dask, an accelerator): never a plausible number.
     weight : array or sequence, optional
         Element weights broadcastable to ``logits.shape``.
     pos_weight : array or sequence, optional
@@ -169,12 +187,11 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     >>> float(lx.binary_cross_entropy_with_logits(np.array([1e4]), np.array([0.3])))
     7000.0
     """
-    xp, out, dtype, y = _binary_inputs(
+    xp, out, dtype, x, y, invalid = _binary_inputs(
         logits, target, "logits", {"weight": weight, "pos_weight": pos_weight}, reduction)
-    x = cast(xp, logits, dtype)
     pw = None
     if pos_weight is not None:
-        pw = _element_weight(xp, pos_weight, "pos_weight", dtype, logits)
+        pw = _element_weight(xp, pos_weight, "pos_weight", dtype, logits, "logits")
     if _is_hard(xp, target):
         # bool / integer targets are 0 or 1: the loss is softplus(±x), one pass
         loss = softplus(xp, hard_target_logit(xp, x, target, y))
@@ -186,8 +203,8 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
         sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log(1-σ(x))
         loss = mix(xp, sp_pos, pw * sp_neg, y)
     if weight is not None:
-        loss = loss * _element_weight(xp, weight, "weight", dtype, logits)
-    return reduce(xp, loss, reduction, out)
+        loss = loss * _element_weight(xp, weight, "weight", dtype, logits, "logits")
+    return nan_where(xp, invalid, reduce(xp, loss, reduction, out))
 
 
 # ---------------------------------------------------------------------- multi-class
@@ -277,7 +294,14 @@ def pick_class(xp: Namespace, logp: Array, target: Array, axis: int,
 
 
 def take_class(xp: Namespace, values: Array, index: Array) -> Array:
-    """A per-class vector ``values`` (shape ``(C,)``) read at valid indices of any shape."""
+    """A per-class vector ``values`` (shape ``(C,)``) read at valid indices of any shape.
+
+    An index that is empty by its static shape gives an empty result without the
+    reshapes: Dask cannot reshape an empty array of two or more dimensions (a
+    ``TypeError`` from inside dask.array.reshape; found by test_properties.py).
+    """
+    if _has_no_elements(index):
+        return xp.zeros(tuple(index.shape), dtype=values.dtype, device=device(values))
     return xp.reshape(xp.take(values, xp.reshape(index, (-1,))), tuple(index.shape))
 
 
@@ -297,7 +321,8 @@ def target_weight(xp: Namespace, weight: object, kept: Array, safe: Array, num_c
 
 def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
          ignore_index: int | None, smoothing: float, reduction: str, dtype: Any,
-         out_dtype: Any, like: Array, from_logits: bool = False) -> Array:
+         out_dtype: Any, like: Array, from_logits: bool = False,
+         poison: Array | None = None) -> Array:
     """Negative log-likelihood of class indices, with PyTorch's ignore/weight/smoothing.
 
     Per element: ``(1 - ε) · w[y] · (-logp[y]) + ε/C · Σ_c w_c · (-logp_c)`` for a kept
@@ -306,30 +331,32 @@ def _nll(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
     ``ignore_index=None`` keeps every target.
 
     With ``from_logits`` (only without smoothing) ``logp`` holds the logits and
-    ``logp[y]`` comes from ``log_softmax_at``: the (N, C) log-softmax is never formed.
+    ``-logp[y]`` comes from ``neg_log_softmax_at``: the (N, C) log-softmax is never
+    formed.  Negative log-probabilities are ``0 - logp``, never ``-logp``: a
+    log-probability of exactly 0 gives a loss of ``+0``, not ``-0.0``.
     """
     num_classes = logp.shape[axis]
     picked, kept, invalid, safe = pick_class(xp, logp, target, axis, ignore_index)
-    if from_logits:
-        picked = log_softmax_at(xp, logp, picked, axis)
-    nll = xp.where(kept, -picked, 0.0)
+    nll = neg_log_softmax_at(xp, logp, picked, axis) if from_logits else 0.0 - picked
+    nll = xp.where(kept, nll, 0.0)
     w, w_t = target_weight(xp, weight, kept, safe, num_classes, dtype, like)
     if w is not None:
         nll = nll * w_t
     loss = nll
     if smoothing > 0.0:
         terms = logp if w is None else logp * _expand_at(xp, w, logp.ndim, axis)
-        smooth = xp.where(kept, -xp.sum(terms, axis=axis), 0.0)
+        smooth = xp.where(kept, 0.0 - xp.sum(terms, axis=axis), 0.0)
         loss = (1.0 - smoothing) * nll + (smoothing / num_classes) * smooth
     # an index outside [0, C) that is not ignore_index: NaN, never a plausible number
     loss = xp.where(invalid, math.nan, loss)
-    return weighted_mean(xp, loss, w_t, reduction, out_dtype)
+    return nan_where(xp, poison, weighted_mean(xp, loss, w_t, reduction, out_dtype))
 
 
 def _soft_ce(xp: Namespace, logp: Array, target: Array, axis: int, weight: object,
              smoothing: float, reduction: str, dtype: Any, out_dtype: Any,
-             like: Array) -> Array:
-    """Cross-entropy against class probabilities: ``-Σ_c w_c t_c logp_c``; mean over samples."""
+             like: Array, invalid: Array | None) -> Array:
+    """Cross-entropy against class probabilities: ``-Σ_c w_c t_c logp_c``; mean over
+    samples; NaN where the 0-d ``invalid`` (``values_in_range``) is True."""
     num_classes = logp.shape[axis]
     t = cast(xp, target, dtype)
     if smoothing > 0.0:
@@ -341,7 +368,8 @@ def _soft_ce(xp: Namespace, logp: Array, target: Array, axis: int, weight: objec
     if weight is not None:
         terms = terms * _expand_at(xp, _class_weight(xp, weight, num_classes, dtype, like),
                                    logp.ndim, axis)
-    return reduce(xp, -xp.sum(terms, axis=axis), reduction, out_dtype)
+    loss = 0.0 - xp.sum(terms, axis=axis)  # (+0, not -0.0)
+    return nan_where(xp, invalid, reduce(xp, loss, reduction, out_dtype))
 
 
 def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
@@ -381,7 +409,10 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
     target : array
         Integer class indices with ``logits``' shape without ``axis`` or class
         probabilities with ``logits``' shape (floating).  Floating targets of the index
-        shape are a ``TypeError`` (class indices must be integers).
+        shape are a ``TypeError`` (class indices must be integers).  A probability
+        outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly, a
+        NaN result (every sample) where they cannot (``jax.jit``, ``torch.compile``,
+        Dask, an accelerator).
     axis : int
         The class axis; ``-1`` by default, ``1`` for PyTorch's ``(N, C, d1, ...)``.
     weight : array or sequence, optional
@@ -426,11 +457,11 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
     x = cast(xp, logits, dtype)
     if target.ndim == logits.ndim and xp.isdtype(target.dtype, "real floating"):
         same_shape(logits, target, ("logits", "target"))
-        values_in_range(xp, target, 0.0, 1.0, "target")
+        invalid = values_in_range(xp, target, 0.0, 1.0, "target")
         return _soft_ce(xp, log_softmax(xp, x, ax), target, ax, weight, eps, reduction,
-                        dtype, out_dtype, logits)
+                        dtype, out_dtype, logits, invalid)
     _index_target_shape(logits, target, ax, "logits")
-    integer_input(xp, target, "target", _INDEX_HINT)
+    integer_input(xp, target, "target", _INDEX_HINT.format(pred="logits"))
     fused = _fused_index_loss(xp, "logits", x, target, ax, weight, ignore, eps, reduction,
                               dtype, logits)
     if fused is not None:
@@ -456,8 +487,8 @@ def _fused_index_loss(xp: Namespace, kind: str, x: Array, target: Array, axis: i
     return fused_nll(xp, kind, x, target, axis, w, ignore, smoothing, reduction)
 
 
-_INDEX_HINT = (" (a target with the logits' shape without the class axis holds class "
-               "indices; pass class probabilities with the logits' full shape instead)")
+_INDEX_HINT = (" (a target with the {pred}' shape without the class axis holds class "
+               "indices; pass class probabilities with the {pred}' full shape instead)")
 
 
 def _ignore_index(value: object) -> int:
@@ -519,7 +550,11 @@ def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
     probabilities of ``probs``' shape (Keras ``categorical_crossentropy``) or integer
     class indices of ``probs``' shape without ``axis`` (Keras
     ``sparse_categorical_crossentropy``).  Label smoothing is :math:`\varepsilon / C`.
-    ``mean`` averages over samples.  When logits are available, :func:`cross_entropy`
+    ``mean`` averages over samples.  A probability or target outside [0, 1] (or NaN),
+    or a class index outside ``[0, C)``, raises ``ValueError`` where the values can be
+    read eagerly; where they cannot (``jax.jit``, ``torch.compile``, Dask, an
+    accelerator) the first gives a NaN result (every sample), the second NaN for that
+    sample.  When logits are available, :func:`cross_entropy`
     is exact and should be preferred.
 
     Examples
@@ -534,18 +569,21 @@ def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
     xp = namespace({"probs": probs, "target": target})
     out_dtype, dtype = floating_input(xp, probs, "probs")
     ax = normalize_axis(probs.ndim, axis)
-    values_in_range(xp, probs, 0.0, 1.0, "probs")
+    invalid = values_in_range(xp, probs, 0.0, 1.0, "probs")
+    soft = target.ndim == probs.ndim and xp.isdtype(target.dtype, "real floating")
+    if soft:
+        same_shape(probs, target, ("probs", "target"))
+        invalid = either(invalid, values_in_range(xp, target, 0.0, 1.0, "target"))
     eps = float(xp.finfo(probs.dtype).eps)
     p = cast(xp, probs, dtype)
     p = p / xp.sum(p, axis=ax, keepdims=True)
     logp = xp.log(clip(xp, p, min=eps, max=1.0 - eps))
-    if target.ndim == probs.ndim and xp.isdtype(target.dtype, "real floating"):
-        same_shape(probs, target, ("probs", "target"))
-        values_in_range(xp, target, 0.0, 1.0, "target")
-        return _soft_ce(xp, logp, target, ax, None, eps_s, reduction, dtype, out_dtype, probs)
+    if soft:
+        return _soft_ce(xp, logp, target, ax, None, eps_s, reduction, dtype, out_dtype, probs,
+                        invalid)
     _index_target_shape(probs, target, ax, "probs")
-    integer_input(xp, target, "target", _INDEX_HINT)
+    integer_input(xp, target, "target", _INDEX_HINT.format(pred="probs"))
     # sparse targets: every sample counts, so the mean is the plain mean over samples
     return _nll(xp, logp, target, ax, None, None, eps_s, reduction, dtype,
-                out_dtype, probs)
+                out_dtype, probs, poison=invalid)
 

@@ -22,8 +22,8 @@ from ._primitives import (
     _has_no_elements,
     hard_target_logit,
     log_mixed_sigmoids,
-    log_softmax_at,
     mix,
+    neg_log_softmax_at,
     one_hot,
     softplus,
     softplus_pair,
@@ -34,6 +34,7 @@ from ._validation import (
     check_reduction,
     floating_input,
     integer_input,
+    nan_where,
     normalize_axis,
     numeric_target,
     option_array,
@@ -62,7 +63,8 @@ def _log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Ar
     ``x - logsumexp(x)`` enters (an error of ulp(1e4) ≈ 1e-3 in float32 for logits of
     1e4): when ``m_o = m`` the shifts cancel exactly, otherwise ``m_o - m`` is the
     leading term; and the sum over the other classes never underflows to 0 (a target
-    far above the others gives ``m_o - m`` ≈ -2e4, not log 0).
+    far above the others gives ``m_o - m`` ≈ -2e4, not log 0).  Needs two classes or
+    more (with one, 1 - p_y = 0 and the log of the empty sum is -inf).
     """
     if _has_no_elements(x):  # Dask's max of an empty chunk raises; the result is empty
         return xp.sum(x, axis=axis)
@@ -126,6 +128,9 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
         Real floating dtype.
     target : array
         Targets in [0, 1] (floating, integer or bool) of exactly ``logits``' shape.
+        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
+        a NaN result (every element) where they cannot (``jax.jit``,
+        ``torch.compile``, Dask, an accelerator): never a plausible number.
     alpha : float in [0, 1] or None
         Weight of the positive class; ``None`` disables the balancing (torchvision's
         ``alpha=-1``, optax's ``alpha=None``).  Default 0.25: the paper's best value
@@ -188,14 +193,15 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     out_dtype, dtype = floating_input(xp, logits, "logits")
     numeric_target(xp, target, "target")
     same_shape(logits, target, ("logits", "target"))
-    values_in_range(xp, target, 0.0, 1.0, "target")
+    invalid = values_in_range(xp, target, 0.0, 1.0, "target")
     hard = target if _is_hard(xp, target) else None
     loss = sigmoid_focal_core(xp, cast(xp, logits, dtype), cast(xp, target, dtype), a, g, hard)
     if weight is not None:
         w = option_array(xp, weight, "weight", dtype, logits)
         broadcastable_to(w, tuple(logits.shape), "weight", "`logits`")
         loss = loss * w
-    return reduce(xp, loss, reduction, out_dtype)
+    # a target outside [0, 1] that could not be checked eagerly: a NaN result
+    return nan_where(xp, invalid, reduce(xp, loss, reduction, out_dtype))
 
 
 def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
@@ -297,8 +303,12 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     x = cast(xp, logits, dtype)
     # log p_y as cross_entropy computes it (no (N, C) log-softmax)
     picked, kept, invalid, safe = pick_class(xp, x, target, ax, ignore)
-    loss = xp.where(kept, -log_softmax_at(xp, x, picked, ax), 0.0)
-    if g != 0.0:
+    loss = xp.where(kept, neg_log_softmax_at(xp, x, picked, ax), 0.0)
+    if g != 0.0 and num_classes > 1:
+        # (one class, a static shape: p_y = 1 and the cross-entropy is exactly 0, so is
+        # the loss; the factor's log(1 - p_y) = log 0 (a NumPy warning) times a γ that
+        # rounds to 0 in the compute dtype was 0 · -inf = NaN: found by
+        # test_properties.py)
         hot = one_hot(xp, safe, num_classes, ax)
         loss = xp.exp(g * _log_one_minus_softmax(xp, x, hot, ax)) * loss
     loss = _times_alpha(xp, loss, alpha, safe, num_classes, dtype, logits)

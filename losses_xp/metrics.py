@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from ._compat import Array, Namespace, device, namespace
 from ._primitives import gather_at_class
-from ._reduction import cast, reduce
+from ._reduction import cast, mean, reduce, weighted_mean
 from ._validation import (
     check_reduction,
     floating_input,
@@ -98,7 +99,7 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
     compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
     per_sample = cast(xp, wrong, compute)
     if per_sample.ndim > 1:
-        per_sample = xp.mean(per_sample, axis=tuple(range(1, per_sample.ndim)))
+        per_sample = mean(xp, per_sample, axis=tuple(range(1, per_sample.ndim)))
     if sample_weight is None:
         return reduce(xp, per_sample, "mean", dtype)
     w = option_array(xp, sample_weight, "sample_weight", compute, input)
@@ -107,7 +108,8 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
             f"`sample_weight` must have one weight per sample, shape ({input.shape[0]},); "
             f"got shape {tuple(w.shape)}"
         )
-    return reduce(xp, xp.sum(per_sample * w) / xp.sum(w), "none", dtype)
+    # Σ s_i HL_i / Σ s_i; NaN for a zero Σ s_i (no samples) without a 0/0
+    return weighted_mean(xp, per_sample * w, w, "mean", dtype)
 
 
 def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
@@ -136,7 +138,8 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
         Integer class indices of ``scores``' shape without ``axis``.  An index outside
         ``[0, C)`` raises ``ValueError`` when readable and gives NaN under tracing.
     k : int >= 1
-        ``k >= C`` counts every sample as correct.
+        A Python or NumPy integer (not a bool).  ``k >= C`` counts every sample as
+        correct.
     axis : int
         Class axis.
     reduction : {'mean', 'sum', 'none'}
@@ -151,8 +154,7 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
     0.5
     """
     check_reduction(reduction)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"`k` must be a Python int >= 1; got {k!r}")
+    k = _top_k(k)
     xp = namespace({"scores": scores, "target": target})
     out_dtype, dtype = floating_input(xp, scores, "scores")
     ax = normalize_axis(scores.ndim, axis)
@@ -165,3 +167,14 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
     hit = cast(xp, above < k, dtype)
     return reduce(xp, xp.where(invalid, math.nan, hit), reduction, out_dtype)
 
+
+def _top_k(k: object) -> int:
+    """``k`` as a Python int: any integer type (``numbers.Integral``, e.g. a NumPy
+    ``int64`` taken from an array's shape or a config), never a bool or a float."""
+    if type(k) is int and k >= 1:  # the common case, without an ABC check under tracing
+        return k
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"`k` must be an int (Python or NumPy integer); got {type(k).__name__}")
+    if k < 1:
+        raise ValueError(f"`k` must be >= 1; got {int(k)}")
+    return int(k)

@@ -14,6 +14,7 @@ from ._validation import (
     check_reduction,
     floating_input,
     integer_input,
+    nan_where,
     normalize_axis,
     numeric_target,
     python_number,
@@ -31,13 +32,17 @@ __all__ = [
 ]
 
 
-def _binary_target(logits: Array, target: Array) -> tuple[Namespace, Any, Any]:
+def _binary_target(logits: Array, target: Array
+                   ) -> tuple[Namespace, Any, Any, Array, Array | None]:
+    """Validate; return ``(xp, out dtype, compute dtype, logits in the compute dtype,
+    invalid)``: ``invalid`` the 0-d flag of a target outside [0, 1] that could not be
+    checked eagerly (``values_in_range``), for ``nan_where`` on the loss."""
     xp = namespace({"logits": logits, "target": target})
     out_dtype, dtype = floating_input(xp, logits, "logits")
     numeric_target(xp, target, "target")
     same_shape(logits, target, ("logits", "target"))
-    values_in_range(xp, target, 0.0, 1.0, "target")
-    return xp, out_dtype, dtype
+    invalid = values_in_range(xp, target, 0.0, 1.0, "target")
+    return xp, out_dtype, dtype, cast(xp, logits, dtype), invalid
 
 
 def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
@@ -63,6 +68,9 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
         Real floating dtype.
     target : array
         0/1 labels (floating, integer or bool) of ``logits``' shape.
+        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
+        a NaN result (every element) where they cannot (``jax.jit``,
+        ``torch.compile``, Dask, an accelerator): never a plausible number.
     gamma_pos, gamma_neg : float >= 0
         Focusing of positives and negatives.  Defaults 0 and 4: the paper's
         recommended setting (Sec. 4); the official ``AsymmetricLoss`` class defaults
@@ -121,9 +129,8 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
     e = python_number(eps, "eps", minimum=0.0, strict=True, maximum=1.0)
     if not isinstance(detach_focusing, bool):
         raise TypeError(f"`detach_focusing` must be a bool; got {type(detach_focusing).__name__}")
-    xp, out_dtype, dtype = _binary_target(logits, target)
+    xp, out_dtype, dtype, x, invalid = _binary_target(logits, target)
     e = max(e, float(xp.finfo(dtype).smallest_normal))  # a smaller eps: log 0
-    x = cast(xp, logits, dtype)
     y = cast(xp, target, dtype)
     sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
     log_eps = math.log(e)
@@ -147,7 +154,8 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
         w_neg = None if w_neg is None else stop_gradient(xp, w_neg)
     pos = y * log_pos if w_pos is None else y * w_pos * log_pos
     neg = (1.0 - y) * log_neg if w_neg is None else (1.0 - y) * w_neg * log_neg
-    return reduce(xp, -(pos + neg), reduction, out_dtype)
+    # 0 - (pos + neg), not -(pos + neg): a loss of exactly 0 is +0, never -0.0
+    return nan_where(xp, invalid, reduce(xp, 0.0 - (pos + neg), reduction, out_dtype))
 
 
 def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: int = -1,
@@ -182,6 +190,9 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
         Real floating dtype.
     target : array
         0/1 labels of ``logits``' shape (bool, integer or floating; 1 = positive).
+        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
+        a NaN result (every sample) where they cannot (``jax.jit``,
+        ``torch.compile``, Dask, an accelerator): never a plausible number.
     axis : int
         The class axis (default -1, the last, as the reference).
     reduction : {'mean', 'sum', 'none'}
@@ -202,13 +213,12 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
     array([1.8582, 2.0163, 2.0666])
     """
     check_reduction(reduction)
-    xp, out_dtype, dtype = _binary_target(logits, target)
+    xp, out_dtype, dtype, s, invalid = _binary_target(logits, target)
     ax = normalize_axis(logits.ndim, axis)
-    s = cast(xp, logits, dtype)
     pos = cast(xp, target, dtype) > 0.5
     neg_term = _log1p_sum_exp(xp, xp.where(pos, -math.inf, s), ax)
     pos_term = _log1p_sum_exp(xp, xp.where(pos, -s, -math.inf), ax)
-    return reduce(xp, neg_term + pos_term, reduction, out_dtype)
+    return nan_where(xp, invalid, reduce(xp, neg_term + pos_term, reduction, out_dtype))
 
 
 def _log1p_sum_exp(xp: Namespace, z: Array, axis: int) -> Array:
@@ -247,7 +257,9 @@ def class_balanced_weights(samples_per_class: Array | Sequence[int], *, beta: fl
     Parameters
     ----------
     samples_per_class : array or sequence of non-negative numbers
-        :math:`n_c`, shape ``(C,)``.
+        :math:`n_c`, shape ``(C,)``.  A negative or NaN count: ``ValueError`` where the
+        values can be read eagerly, every weight NaN where they cannot (``jax.jit``,
+        ``torch.compile``, Dask, an accelerator).
     beta : float in [0, 1)
         Default 0.9999 (the paper's choice for long-tailed CIFAR/ImageNet).
     like : array, optional
@@ -302,15 +314,16 @@ def _effective_number_weights(xp: Namespace, n: Array, beta: float, dtype: Any) 
     if n.ndim != 1:
         raise ValueError(f"`samples_per_class` must be 1-d, shape (C,); got shape {tuple(n.shape)}")
     n = cast(xp, n, dtype)
-    values_in_range(xp, n, 0.0, math.inf, "samples_per_class")
+    # a negative (or NaN) count that could not be checked eagerly makes every weight NaN
+    invalid = values_in_range(xp, n, 0.0, math.inf, "samples_per_class")
     if beta == 0.0 or n.shape[0] == 0:  # (static shape: no 0/0 for no classes)
-        return xp.ones_like(n)
+        return nan_where(xp, invalid, xp.ones_like(n))
     # 1 - β^n = -expm1(x) = -tanh(x/2) (e^x + 1) with x = n log β: no cancellation for β
     # near 1; not expm1 itself, which torch.compile's CPU (inductor) kernels evaluate
     # with ~1e-4 relative error in float32
     x = clip_values(xp, n, min=1.0) * math.log(beta)
     inv = 1.0 / (-xp.tanh(0.5 * x) * (xp.exp(x) + 1.0))  # 1 / (1 - β^n)
-    return inv * (n.shape[0] / xp.sum(inv))
+    return nan_where(xp, invalid, inv * (n.shape[0] / xp.sum(inv)))
 
 
 def _counts(xp: Namespace, values: object, like: Array) -> Array:
@@ -325,7 +338,7 @@ def _counts(xp: Namespace, values: object, like: Array) -> Array:
     return xp.asarray(values, device=device(like))
 
 
-_LOSS_TYPES = ("sigmoid", "focal", "softmax")
+_LOSS_TYPES = ("focal", "sigmoid", "softmax")  # (the default first)
 
 
 def class_balanced_loss(logits: Array, target: Array,
@@ -371,7 +384,10 @@ def class_balanced_loss(logits: Array, target: Array,
     target : array
         Integer class indices of ``logits``' shape without ``axis``.
     samples_per_class : array or sequence
-        Training-set counts :math:`n_c`, length :math:`C`.
+        Training-set counts :math:`n_c`, length :math:`C`.  A negative or NaN count,
+        or a class index outside ``[0, C)``: ``ValueError`` where the values can be read
+        eagerly, NaN where they cannot (every sample for a bad count, that sample for
+        a bad index).
     beta, gamma : float
         Defaults 0.9999 and 2.0 (the paper's choice for its long-tailed CIFAR runs and
         the focal loss paper's γ; the official scripts pass them as flags).
@@ -418,7 +434,7 @@ def class_balanced_loss(logits: Array, target: Array,
     x = cast(xp, logits, dtype)
     if loss_type == "softmax":
         picked, _, invalid, safe = pick_class(xp, log_softmax(xp, x, ax), target, ax, None)
-        per_sample = -picked
+        per_sample = 0.0 - picked  # (+0 at log p = 0, not -0.0)
     else:
         _, invalid, safe = index_masks(xp, target, num_classes, None)
         hot = one_hot(xp, safe, num_classes, ax)

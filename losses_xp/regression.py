@@ -14,7 +14,7 @@ from typing import Any
 
 from ._compat import Array, Namespace, namespace
 from ._primitives import pointwise_loss
-from ._reduction import cast, reduce
+from ._reduction import cast, mean, reduce
 from ._validation import (
     broadcastable_to,
     check_reduction,
@@ -135,7 +135,7 @@ def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     if w is None:
         mse = pointwise_loss(xp, "squared", p, t, 0.0, "mean")
     else:
-        mse = xp.mean(pointwise_loss(xp, "squared", p, t) * w)
+        mse = mean(xp, pointwise_loss(xp, "squared", p, t) * w)
     zero = mse == 0
     # double where: sqrt is never evaluated at 0, so its infinite derivative never
     # reaches the gradient (which is 0 there).  The test is "== 0", not "> 0": a NaN

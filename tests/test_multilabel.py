@@ -148,10 +148,20 @@ def test_hamming_values(xpb: XP) -> None:
     assert float(lx.hamming_loss(labels, xpb.asarray(np.array([0, 1, 1, 2])))) == 0.5
 
 
-@pytest.mark.parametrize("k", [0, -1, 1.0, True, "2"])
-def test_top_k_bad_k(k: object) -> None:
-    with pytest.raises(ValueError, match="`k`"):
+@pytest.mark.parametrize(("k", "exc"), [(0, ValueError), (-1, ValueError),
+                                        (np.int64(0), ValueError), (1.0, TypeError),
+                                        (True, TypeError), ("2", TypeError)])
+def test_top_k_bad_k(k: object, exc: type[Exception]) -> None:
+    with pytest.raises(exc, match="`k`"):
         lx.top_k_accuracy(X, Y_IDX, k=k)  # type: ignore[arg-type]
+
+
+def test_top_k_accepts_a_numpy_integer() -> None:
+    """``k`` from an array's shape or a config is often a NumPy integer."""
+    want = lx.top_k_accuracy(X, Y_IDX, k=2, reduction="none")
+    got = lx.top_k_accuracy(X, Y_IDX, k=np.int64(2), reduction="none")
+    np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(want, lx.top_k_accuracy(X, Y_IDX, k=1, reduction="none"))
 
 
 def test_top_k_errors(xpb: XP) -> None:

@@ -90,7 +90,7 @@ class Backend:
             except Exception as exc:
                 raise BackendUnavailable(
                     f"{self.name}: cannot import {self.module}: {exc}") from exc
-            if self.name == "cupy":
+            if self.name == "cupy":  # pragma: no cover - CuPy needs a CUDA device
                 try:
                     n = mod.cuda.runtime.getDeviceCount()
                 except Exception as exc:
@@ -132,7 +132,7 @@ class Backend:
             arr = a.astype(dtype) if floating else a
             chunks = tuple(max(1, (s + 1) // 2) for s in arr.shape)  # several chunks when possible
             return da.from_array(arr, chunks=chunks if arr.ndim else ())
-        if self.name == "cupy":
+        if self.name == "cupy":  # pragma: no cover - CuPy needs a CUDA device
             return lib.asarray(a.astype(dtype) if floating else a)
         # numpy
         return a.astype(dtype) if floating else a.copy()
@@ -146,7 +146,7 @@ class Backend:
             return np.asarray(x.numpy())
         if self.name == "dask":
             x = x.compute()
-        if self.name == "cupy":
+        if self.name == "cupy":  # pragma: no cover - CuPy needs a CUDA device
             x = x.get()
         if self.name == "array_api_strict":
             lib = self.load()

@@ -15,6 +15,10 @@ imported here.
   2-D, N-d with ``axis=1``, and the option combinations) and
   ``LossCases.extreme_cases(rng)`` (logits of ±1e4 — ±1e2 in half precision —,
   probabilities of exactly 0 and 1, regression errors of 700 to 1e4).
+* Every entry also carries an :class:`ArgKinds`: what kind each argument and option is
+  (logits, class indices, a per-class weight ...), how fast the loss grows with its
+  inputs and what its mean divides by, from which ``conformance/test_properties.py``
+  draws random inputs of any shape, dtype and option (hypothesis).
 
 Every floating array of a case (arguments and array-valued options alike) is meant to
 be converted to the dtype under test; integer and bool arrays keep their dtype.  A
@@ -51,8 +55,14 @@ __all__ = [
     "CATALOG",
     "FLOAT_DTYPES",
     "FULL",
+    "GROWTHS",
     "HALF",
+    "OPTION_KINDS",
+    "PREDICTION_KINDS",
     "REDUCTIONS",
+    "TARGET_KINDS",
+    "UNITS",
+    "ArgKinds",
     "Case",
     "LossCases",
     "binary_targets",
@@ -167,6 +177,7 @@ class LossCases:
     takes_reduction: bool = True
     tuple_output: bool = False
     shape_tags: frozenset[str] = frozenset({"0d", "empty", "2d", "nd"})
+    kinds: ArgKinds | None = None
 
     # takes_reduction: False for functions without a ``reduction`` parameter (their
     #   entry lists the one reduction their output corresponds to, e.g. ``("none",)``);
@@ -175,6 +186,9 @@ class LossCases:
     # shape_tags: the shape tags the value cases must cover (fewer for functions whose
     #   inputs cannot take some shapes, e.g. the 1-d counts of class_balanced_weights).
     # differentiable may be () (metrics, class weights): no gradient is checked.
+    # kinds: what each argument and option is (:class:`ArgKinds`), from which the
+    #   property-based tests (conformance/test_properties.py) draw random inputs; every
+    #   entry must have one, so that a new loss is fuzzed as soon as it is catalogued.
 
     def call(self, *args: Any, reduction: str, **kwargs: Any) -> Any:
         """``fn(*args, reduction=reduction, **kwargs)`` as ONE array: what every
@@ -213,6 +227,127 @@ def _checked(cases: list[Case]) -> list[Case]:
     if dup:
         raise AssertionError(f"duplicate case names: {sorted(dup)}")
     return cases
+
+
+# ---------------------------------------------------------------------- argument kinds
+
+#: the kinds of prediction (the first positional argument) that :class:`ArgKinds` knows
+PREDICTION_KINDS: dict[str, str] = {
+    "regression": "real values (with the target: the error grows with them)",
+    "logits": "real scores, any finite value",
+    "scores": "real scores that are only compared (thresholded or ranked)",
+    "probs": "independent probabilities in [0, 1], exactly 0 and 1 included",
+    "class_probs": "rows of class probabilities along the class axis (each sums to 1)",
+    "log_probs": "log-probabilities along the class axis (finite, <= 0)",
+    "counts": "non-negative counts, one per class (1-d)",
+    "probs_or_logits": "probabilities, or logits with the option from_logits=True",
+}
+
+#: the kinds of target (the second positional argument)
+TARGET_KINDS: dict[str, str] = {
+    "real": "real values of the prediction's shape (floating, integer or bool)",
+    "binary": "values in [0, 1] of the prediction's shape: hard 0/1 (floating, integer or "
+              "bool) or soft (floating)",
+    "index": "integer class indices of the prediction's shape without the class axis",
+    "index_or_probs": "class indices, or class-probability rows of the prediction's shape",
+    "binary_or_index": "binary with axis=None, class indices with an axis",
+}
+
+#: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
+OPTION_KINDS: dict[str, str] = {
+    "axis": "the class axis (an int in [-ndim, ndim))",
+    "axis_or_none": "None (binary / multi-label inputs) or the class axis",
+    "element_weight": "weights >= 0 broadcastable to the prediction (array, list or number)",
+    "pos_weight": "weights >= 0 broadcast against the prediction from the right",
+    "class_weight": "one weight >= 0 per class, shape (C,) (array or list)",
+    "sample_weight": "one weight >= 0 per sample (the first axis), shape (N,)",
+    "class_alpha": "None, a float in [0, 1] or one factor per class (array or list)",
+    "alpha": "None or a float in [0, 1]",
+    "gamma": "a focusing exponent >= 0 (int 0, float 0.0, below and above 1)",
+    "smoothing": "a label-smoothing float in [0, 1]",
+    "positive": "a float > 0",
+    "steepness": "a float L > 0 that scales an input before a sigmoid: a relative error "
+                 "of the input grows up to L / 4 times in the result (its condition number)",
+    "non_negative": "a float >= 0",
+    "unit": "a float in [0, 1]",
+    "eps": "a float in (0, 1]",
+    "beta_cb": "a float in [0, 1) (class-balanced beta)",
+    "ignore_index": "an int: the default -100, a class index or another negative value",
+    "counts": "one non-negative count per class (array or list)",
+    "flag": "a bool",
+    "threshold": "a float in the range of the scores",
+    "k": "an int >= 1",
+    "like": "None or an array whose library and floating dtype the result takes",
+}
+
+#: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator
+UNITS: dict[str, str] = {
+    "element": "one value per element of the prediction; mean = sum / number of elements",
+    "sample": "one value per sample (the class axis reduced); mean = sum / number of samples",
+    "kept": "one value per sample; with class indices mean = sum / (summed class weights "
+            "of the targets that are not ignore_index), with class probabilities as "
+            "'sample'",
+    "class": "one value per class (multi-class 'macro'), else one scalar; mean = sum / C",
+    "batch": "one value for the whole batch (no reduction argument)",
+}
+
+#: how fast the exact loss can grow with the inputs' magnitude (property tests keep the
+#: exact value representable in the dtype: beyond it inf is the right answer)
+GROWTHS = ("quadratic", "linear", "bounded")
+
+
+@dataclass(frozen=True)
+class ArgKinds:
+    """What each argument of a loss is: enough for a property-based test to draw valid
+    inputs of any shape, dtype and option, and to know the loss's reduction semantics.
+
+    Attributes
+    ----------
+    prediction, target : str
+        Keys of :data:`PREDICTION_KINDS` and :data:`TARGET_KINDS` (``target`` ``None``:
+        no second argument).
+    class_axis : {'none', 'axis', 'optional'}
+        Element-wise (no class axis), a class axis given by the ``axis`` option, or a
+        class axis only when ``axis`` is not ``None``.
+    options : mapping
+        Every keyword option but ``reduction``: its kind (a key of
+        :data:`OPTION_KINDS`) or a tuple of the values to choose from.
+    growth : str
+        One of :data:`GROWTHS`.
+    unit : str
+        One of :data:`UNITS`.
+    zero_at_target : bool
+        The loss is exactly 0 where the prediction equals the target (regression).
+    min_ndim, max_ndim : int
+        The prediction's number of dimensions.
+    """
+
+    prediction: str
+    target: str | None = None
+    class_axis: str = "none"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    growth: str = "linear"
+    unit: str = "element"
+    zero_at_target: bool = False
+    min_ndim: int = 0
+    max_ndim: int = 4
+
+    def problems(self) -> list[str]:
+        """What in this description is not in the vocabulary above (empty: fine)."""
+        out = []
+        if self.prediction not in PREDICTION_KINDS:
+            out.append(f"unknown prediction kind {self.prediction!r}")
+        if self.target is not None and self.target not in TARGET_KINDS:
+            out.append(f"unknown target kind {self.target!r}")
+        if self.class_axis not in ("none", "axis", "optional"):
+            out.append(f"unknown class_axis {self.class_axis!r}")
+        out += [f"option {k!r}: unknown kind {v!r}" for k, v in self.options.items()
+                if not isinstance(v, tuple) and v not in OPTION_KINDS]
+        if self.growth not in GROWTHS:
+            out.append(f"unknown growth {self.growth!r}")
+        if self.unit not in UNITS:
+            out.append(f"unknown unit {self.unit!r}")
+        return out
 
 
 # ---------------------------------------------------------------------- generators
@@ -652,32 +787,62 @@ def _categorical_extreme(rng: np.random.Generator) -> list[Case]:
 
 def _entry(name: str, make_cases: Callable[[np.random.Generator], list[Case]],
            make_extreme: Callable[[np.random.Generator], list[Case]], *,
-           reductions: tuple[str, ...] = REDUCTIONS, plain_mean: bool = True) -> LossCases:
+           reductions: tuple[str, ...] = REDUCTIONS, plain_mean: bool = True,
+           kinds: ArgKinds | None = None) -> LossCases:
     return LossCases(name, getattr(_PACKAGE, name), (0,), reductions, plain_mean,
-                     make_cases, make_extreme)
+                     make_cases, make_extreme, kinds=kinds)
+
+
+def _regression_kinds(growth: str, **options: Any) -> ArgKinds:
+    return ArgKinds("regression", "real", options={**options, "weight": "element_weight"},
+                    growth=growth, zero_at_target=True)
+
+
+_CLASS_INDEX_OPTIONS = {"axis": "axis", "weight": "class_weight",
+                        "ignore_index": "ignore_index"}
 
 
 CATALOG: dict[str, LossCases] = {
-    "mse_loss": _entry("mse_loss", _regression_cases(), _regression_extreme(half_max=120.0)),
+    "mse_loss": _entry("mse_loss", _regression_cases(), _regression_extreme(half_max=120.0),
+                       kinds=_regression_kinds("quadratic")),
     "rmse_loss": _entry("rmse_loss", _regression_cases(kink_ok=False),
-                        _regression_extreme(half_max=120.0), reductions=("mean",)),
-    "l1_loss": _entry("l1_loss", _regression_cases(), _regression_extreme()),
-    "mae_loss": _entry("mae_loss", _regression_cases(), _regression_extreme()),
+                        _regression_extreme(half_max=120.0), reductions=("mean",),
+                        kinds=_regression_kinds("quadratic")),
+    "l1_loss": _entry("l1_loss", _regression_cases(), _regression_extreme(),
+                      kinds=_regression_kinds("linear")),
+    "mae_loss": _entry("mae_loss", _regression_cases(), _regression_extreme(),
+                       kinds=_regression_kinds("linear")),
     "huber_loss": _entry("huber_loss", _regression_cases(extra=_huber_extra),
-                         _regression_extreme()),
+                         _regression_extreme(),
+                         kinds=_regression_kinds("quadratic", delta="positive")),
     "smooth_l1_loss": _entry("smooth_l1_loss", _regression_cases(extra=_smooth_l1_extra),
-                             _regression_extreme()),
-    "log_cosh_loss": _entry("log_cosh_loss", _regression_cases(), _regression_extreme()),
+                             _regression_extreme(),
+                             kinds=_regression_kinds("linear", beta="non_negative")),
+    "log_cosh_loss": _entry("log_cosh_loss", _regression_cases(), _regression_extreme(),
+                            kinds=_regression_kinds("linear")),
     "binary_cross_entropy": _entry(
         "binary_cross_entropy", _binary_cases(probabilities, with_pos_weight=False),
-        _bce_extreme),
+        _bce_extreme,
+        kinds=ArgKinds("probs", "binary", options={"weight": "element_weight"},
+                       growth="bounded")),
     "binary_cross_entropy_with_logits": _entry(
         "binary_cross_entropy_with_logits", _binary_cases(logits, with_pos_weight=True),
-        _bce_logits_extreme),
-    "cross_entropy": _entry("cross_entropy", _cross_entropy_cases, _cross_entropy_extreme),
-    "nll_loss": _entry("nll_loss", _nll_cases, _nll_extreme),
-    "categorical_cross_entropy": _entry("categorical_cross_entropy", _categorical_cases,
-                                        _categorical_extreme),
+        _bce_logits_extreme,
+        kinds=ArgKinds("logits", "binary",
+                       options={"weight": "element_weight", "pos_weight": "pos_weight"})),
+    "cross_entropy": _entry(
+        "cross_entropy", _cross_entropy_cases, _cross_entropy_extreme,
+        kinds=ArgKinds("logits", "index_or_probs", "axis",
+                       {**_CLASS_INDEX_OPTIONS, "label_smoothing": "smoothing"},
+                       unit="kept", min_ndim=1)),
+    "nll_loss": _entry("nll_loss", _nll_cases, _nll_extreme,
+                       kinds=ArgKinds("log_probs", "index", "axis", _CLASS_INDEX_OPTIONS,
+                                      unit="kept", min_ndim=1)),
+    "categorical_cross_entropy": _entry(
+        "categorical_cross_entropy", _categorical_cases, _categorical_extreme,
+        kinds=ArgKinds("class_probs", "index_or_probs", "axis",
+                       {"axis": "axis", "label_smoothing": "smoothing"}, growth="bounded",
+                       unit="sample", min_ndim=1)),
 }
 
 

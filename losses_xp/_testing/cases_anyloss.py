@@ -21,6 +21,7 @@ from .cases import (
     FULL,
     HALF,
     REDUCTIONS,
+    ArgKinds,
     Case,
     LossCases,
     binary_targets,
@@ -165,10 +166,18 @@ def _any_extreme(rng: np.random.Generator) -> list[Case]:
     return out
 
 
+_COUNT_OPTIONS = {"L": "steepness", "axis": "axis_or_none", "from_logits": "flag"}
+
 ENTRIES: dict[str, LossCases] = {
     "soft_confusion_matrix": LossCases(
         "soft_confusion_matrix", soft_confusion_matrix, (0,), ("none",), False,
-        _scm_cases, _extreme, takes_reduction=False, tuple_output=True),
-    "any_loss": LossCases("any_loss", any_loss, (0,), REDUCTIONS, True,
-                          _any_cases, _any_extreme),
+        _scm_cases, _extreme, takes_reduction=False, tuple_output=True,
+        kinds=ArgKinds("probs_or_logits", "binary_or_index", "optional", _COUNT_OPTIONS,
+                       growth="bounded", unit="class")),
+    "any_loss": LossCases(
+        "any_loss", any_loss, (0,), REDUCTIONS, True, _any_cases, _any_extreme,
+        kinds=ArgKinds("probs_or_logits", "binary_or_index", "optional",
+                       {**_COUNT_OPTIONS, "metric": METRICS, "beta": "positive",
+                        "average": ("macro", "micro")},
+                       growth="bounded", unit="class")),
 }

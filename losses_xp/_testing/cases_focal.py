@@ -18,6 +18,7 @@ from .cases import (
     EXTREME_LOGIT,
     FULL,
     HALF,
+    ArgKinds,
     Case,
     LossCases,
     _entry,
@@ -232,9 +233,21 @@ def _asymmetric_extreme(rng: np.random.Generator) -> list[Case]:
 
 
 ENTRIES: dict[str, LossCases] = {
-    "sigmoid_focal_loss": _entry("sigmoid_focal_loss", _sigmoid_focal_cases,
-                                 _sigmoid_focal_extreme),
-    "softmax_focal_loss": _entry("softmax_focal_loss", _softmax_focal_cases,
-                                 _softmax_focal_extreme),
-    "asymmetric_loss": _entry("asymmetric_loss", _asymmetric_cases, _asymmetric_extreme),
+    "sigmoid_focal_loss": _entry(
+        "sigmoid_focal_loss", _sigmoid_focal_cases, _sigmoid_focal_extreme,
+        kinds=ArgKinds("logits", "binary", options={"alpha": "alpha", "gamma": "gamma",
+                                                    "weight": "element_weight"})),
+    "softmax_focal_loss": _entry(
+        "softmax_focal_loss", _softmax_focal_cases, _softmax_focal_extreme,
+        kinds=ArgKinds("logits", "index", "axis",
+                       {"axis": "axis", "alpha": "class_alpha", "gamma": "gamma",
+                        "weight": "class_weight", "ignore_index": "ignore_index"},
+                       unit="kept", min_ndim=1)),
+    # bounded: -log max(p, eps) <= -log(eps) with eps >= the smallest normal number
+    "asymmetric_loss": _entry(
+        "asymmetric_loss", _asymmetric_cases, _asymmetric_extreme,
+        kinds=ArgKinds("logits", "binary",
+                       options={"gamma_pos": "gamma", "gamma_neg": "gamma", "clip": "unit",
+                                "eps": "eps", "detach_focusing": "flag"},
+                       growth="bounded")),
 }

@@ -25,6 +25,7 @@ from .cases import (
     FULL,
     HALF,
     REDUCTIONS,
+    ArgKinds,
     Case,
     LossCases,
     binary_targets,
@@ -272,24 +273,39 @@ _PACKAGE = sys.modules[__name__.rsplit(".", 2)[0]]
 def _make(name: str, make_cases: _Make, make_extreme: _Make, *,
           differentiable: tuple[int, ...] = (0,), reductions: tuple[str, ...] = REDUCTIONS,
           takes_reduction: bool = True,
-          shape_tags: frozenset[str] = frozenset({"0d", "empty", "2d", "nd"})) -> LossCases:
+          shape_tags: frozenset[str] = frozenset({"0d", "empty", "2d", "nd"}),
+          kinds: ArgKinds | None = None) -> LossCases:
     return LossCases(name, getattr(_PACKAGE, name), differentiable, reductions, True,
                      make_cases, make_extreme, takes_reduction=takes_reduction,
-                     shape_tags=shape_tags)
+                     shape_tags=shape_tags, kinds=kinds)
 
 
 ENTRIES: dict[str, LossCases] = {
     "multilabel_categorical_crossentropy": _make(
-        "multilabel_categorical_crossentropy", _zlpr_cases, _zlpr_extreme),
-    "class_balanced_loss": _make("class_balanced_loss", _cb_loss_cases, _cb_loss_extreme),
+        "multilabel_categorical_crossentropy", _zlpr_cases, _zlpr_extreme,
+        kinds=ArgKinds("logits", "binary", "axis", {"axis": "axis"}, unit="sample",
+                       min_ndim=1)),
+    "class_balanced_loss": _make(
+        "class_balanced_loss", _cb_loss_cases, _cb_loss_extreme,
+        kinds=ArgKinds("logits", "index", "axis",
+                       {"samples_per_class": "counts", "beta": "beta_cb", "gamma": "gamma",
+                        "loss_type": ("focal", "sigmoid", "softmax"), "axis": "axis"},
+                       unit="sample", min_ndim=1)),
     "class_balanced_weights": _make(
         "class_balanced_weights", _cb_weights_cases, _cb_weights_extreme, differentiable=(),
         reductions=("none",), takes_reduction=False,
-        shape_tags=frozenset({"empty", "1d"})),
+        shape_tags=frozenset({"empty", "1d"}),
+        kinds=ArgKinds("counts", None, options={"beta": "beta_cb", "like": "like"},
+                       growth="bounded", min_ndim=1, max_ndim=1)),
     "hamming_loss": _make(
         "hamming_loss", _hamming_cases, _hamming_extreme, differentiable=(),
         reductions=("mean",), takes_reduction=False,
-        shape_tags=frozenset({"empty", "1d", "2d", "nd"})),
-    "top_k_accuracy": _make("top_k_accuracy", _top_k_cases, _top_k_extreme,
-                            differentiable=()),
+        shape_tags=frozenset({"empty", "1d", "2d", "nd"}),
+        kinds=ArgKinds("scores", "binary",
+                       options={"threshold": "threshold", "sample_weight": "sample_weight"},
+                       growth="bounded", unit="batch", min_ndim=1)),
+    "top_k_accuracy": _make(
+        "top_k_accuracy", _top_k_cases, _top_k_extreme, differentiable=(),
+        kinds=ArgKinds("scores", "index", "axis", {"k": "k", "axis": "axis"},
+                       growth="bounded", unit="sample", min_ndim=1)),
 }

@@ -1,0 +1,578 @@
+"""Hypothesis strategies for ``test_properties.py``, driven by the case catalogue.
+
+Every catalogue entry (``losses_xp._testing.cases.CATALOG``) carries an
+:class:`~losses_xp._testing.cases.ArgKinds`: what its prediction, target and options
+are, how fast the loss grows with its inputs and what one unreduced value covers.
+:func:`examples` turns that description into random valid calls of the loss, so a loss
+added to the catalogue is fuzzed without any code here.
+
+What is drawn, and why:
+
+* **shapes**: 0-d where the loss takes it, an empty batch, one element, odd sizes, up
+  to 4-d with the class axis anywhere (``axis=`` positive or negative);
+* **dtypes**: every floating dtype of the backend (``Backend.dtypes``);
+* **values**: the bulk from the catalogue's own generator of the argument's kind
+  (``logits``, ``probabilities``, ``class_indices`` ...) at a drawn scale and seed, with
+  special values written over drawn positions: exactly 0 and 1 for probabilities and
+  targets; 0, ±1, ±20, the smallest subnormal and ±(a large fraction of) the dtype's
+  largest finite value for real inputs.  The magnitude bound keeps the *exact* loss (and
+  its sum) representable in the dtype: a regression loss whose exact value is beyond
+  ``finfo.max`` is correctly ``inf`` and is not what these properties are about.  Losses
+  whose value is bounded whatever the inputs (probabilities, metrics, ASL) get the whole
+  finite range;
+* **options**: each one present or left at its default, drawn from its kind (weights as
+  arrays, Python lists or numbers; ``gamma`` below and above 1, as int 0 and float 0.0;
+  ``ignore_index`` as the default -100, a class index or another negative value ...).
+
+Values are generated as float64 arrays already rounded to the dtype under test, so every
+backend (and the reference backend of the cross-backend property) sees exactly the same
+numbers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from losses_xp._testing import cases as catalogue
+from losses_xp._testing.backends import Backend
+from losses_xp._testing.cases import ArgKinds, Case, LossCases, quantize
+
+__all__ = ["FINFO_MAX", "WEIGHT_KINDS", "Example", "Pools", "examples", "pools_for"]
+
+#: the largest finite value of each floating dtype (bfloat16's without ml_dtypes)
+FINFO_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+             "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
+#: machine epsilon and smallest positive subnormal of each floating dtype
+EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
+TINY = {"float16": 2.0**-24, "bfloat16": 2.0**-133, "float32": 2.0**-149,
+        "float64": 5e-324}
+#: half precision is computed in float32 (see losses_xp._validation.floating_input)
+COMPUTE = {"float16": "float32", "bfloat16": "float32", "float32": "float32",
+           "float64": "float64"}
+
+#: option kinds that multiply the loss: a value of ones must equal no option at all
+WEIGHT_KINDS = ("element_weight", "pos_weight", "class_weight", "sample_weight",
+                "class_alpha")
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+@dataclass(frozen=True)
+class Pools:
+    """The sizes shapes are drawn from.
+
+    ``batch``: sizes of the axes that are not the class axis; ``classes``: sizes of the
+    class axis; ``empty_one_in``: one example in this many has an empty batch axis.
+    """
+
+    batch: tuple[int, ...]
+    classes: tuple[int, ...]
+    max_ndim: int
+    max_size: int
+    empty_one_in: int = 8
+
+
+#: odd sizes, one element, up to 4-d
+DEFAULT_POOLS = Pools(batch=(1, 2, 3, 5, 7), classes=(1, 2, 3, 5), max_ndim=4, max_size=140)
+#: JAX eager compiles every operation for each new shape and dtype (~30-60 ms): a few
+#: sizes, so that the compiled operations are reused across examples and losses
+JAX_POOLS = Pools(batch=(3,), classes=(1, 3), max_ndim=3, max_size=27)
+
+
+def pools_for(bk: Backend) -> Pools:
+    return JAX_POOLS if bk.name == "jax" else DEFAULT_POOLS
+
+
+# --------------------------------------------------------------------------- the example
+
+
+@dataclass(frozen=True)
+class Example:
+    """One drawn call of a loss, with what the properties need to know about it.
+
+    ``args``/``kwargs`` are NumPy float64 arrays already rounded to ``dtype`` (integer
+    and bool arrays as they are), Python lists and numbers.  ``axis`` is the
+    prediction's class axis (non-negative; ``None`` without one).  ``unit`` is the
+    resolved :data:`~losses_xp._testing.cases.UNITS` entry: ``element``, ``sample``,
+    ``kept``, ``class`` or ``scalar``.  ``ignore`` is the ``ignore_index`` in effect
+    for class-index targets (``None``: the loss has none).
+    """
+
+    name: str
+    dtype: str
+    args: tuple[np.ndarray, ...]
+    kwargs: dict[str, Any]
+    axis: int | None
+    unit: str
+    ignore: int | None
+    option_kinds: dict[str, Any]
+
+    def __repr__(self) -> str:
+        args = ", ".join(_show(a) for a in self.args)
+        kw = ", ".join(f"{k}={_show(v)}" for k, v in self.kwargs.items())
+        return f"{self.name}[{self.dtype}]({args}{', ' if kw else ''}{kw})"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        """(hypothesis prints a failing example with this: the call, not the fields)"""
+        p.text(repr(self))
+
+    @property
+    def case(self) -> Case:
+        return Case("fuzz", self.args, self.kwargs)
+
+    @property
+    def prediction(self) -> np.ndarray:
+        return self.args[0]
+
+    @property
+    def num_classes(self) -> int:
+        return 1 if self.axis is None else int(self.prediction.shape[self.axis])
+
+    def sample_shape(self) -> tuple[int, ...]:
+        shape = self.prediction.shape
+        return shape if self.axis is None else shape[:self.axis] + shape[self.axis + 1:]
+
+    def none_shape(self) -> tuple[int, ...]:
+        """The documented shape of ``reduction="none"``."""
+        if self.unit == "element":
+            return tuple(self.prediction.shape)
+        if self.unit in ("sample", "kept"):
+            return self.sample_shape()
+        if self.unit == "class":
+            return (self.num_classes,)
+        return ()
+
+    def count(self) -> float:
+        """The documented denominator of ``reduction="mean"`` (0: the mean is NaN)."""
+        if self.unit == "element":
+            return float(self.prediction.size)
+        if self.unit == "sample":
+            return float(math.prod(self.sample_shape()))
+        if self.unit == "class":
+            return float(self.num_classes)
+        if self.unit == "kept":
+            target = self.args[1]
+            kept = np.ones(target.shape, bool) if self.ignore is None else target != self.ignore
+            weight = self.kwargs.get("weight")
+            if weight is None:
+                return float(np.sum(kept))
+            w = quantize(np.asarray(weight, np.float64), COMPUTE[self.dtype])
+            return float(np.sum(np.where(kept, w[np.where(kept, target, 0)], 0.0)))
+        return 1.0  # scalar
+
+    def any_kept(self) -> bool:
+        """Whether any element counts at all (class-index targets: any not ignored)."""
+        if self.unit == "kept":
+            target = self.args[1]
+            return bool(target.size) and (self.ignore is None
+                                          or bool(np.any(target != self.ignore)))
+        return self.prediction.size > 0
+
+    def nan_mean(self) -> bool:
+        """Whether the mean is NaN by definition (an empty batch, every target ignored,
+        a zero weight sum): the documented 0/0 of every loss but ``any_loss``."""
+        if self.unit == "scalar":  # hamming_loss: NaN for an empty input
+            return self.name == "hamming_loss" and self.prediction.size == 0
+        return self.count() == 0.0
+
+    def batch_axes(self) -> dict[str, int] | None:
+        """Where the batch axis (the first axis that is not the class axis) lies in each
+        argument and array option that has it (keys ``"arg0"``, ``"arg1"``, option
+        names); ``None`` when the prediction has no batch axis."""
+        pred = self.prediction
+        b = 1 if self.axis == 0 else 0
+        if pred.ndim <= b or (self.axis is not None and pred.ndim < 2):
+            return None
+        out = {"arg0": b}
+        for i, a in enumerate(self.args[1:], start=1):
+            if a.ndim == pred.ndim:
+                out[f"arg{i}"] = b
+            elif a.ndim == pred.ndim - 1 and self.axis is not None:
+                out[f"arg{i}"] = 0  # class indices: the class axis removed
+        for k, v in self.kwargs.items():
+            kind = self.option_kinds.get(k)
+            if kind == "sample_weight":
+                out[k] = 0
+            elif kind in ("element_weight", "pos_weight") and not isinstance(v, (int, float)):
+                n = np.ndim(v)
+                j = b - (pred.ndim - n)  # aligned with the prediction from the right
+                if 0 <= j < n and np.shape(v)[j] == pred.shape[b]:
+                    out[k] = j
+        return out
+
+    def permuted(self, perm: Sequence[int]) -> Example:
+        """The same call with the batch permuted by ``perm`` (arguments and options)."""
+        axes = self.batch_axes()
+        assert axes is not None
+        idx = np.asarray(perm, dtype=np.int64)
+
+        def take(v: Any, ax: int) -> Any:
+            out = np.take(np.asarray(v), idx, axis=ax)
+            return out.tolist() if isinstance(v, list) else out
+        args = tuple(take(a, axes[f"arg{i}"]) if f"arg{i}" in axes else a
+                     for i, a in enumerate(self.args))
+        kwargs = {k: take(v, axes[k]) if k in axes else v for k, v in self.kwargs.items()}
+        return replace(self, args=args, kwargs=kwargs)
+
+    def input_scale(self) -> float:
+        """max(1, the largest magnitude of a floating input)."""
+        m = [float(np.max(np.abs(a))) for a in self.args if a.dtype.kind == "f" and a.size]
+        return max([1.0, *m])
+
+
+def _show(v: Any) -> str:
+    """An array as code that rebuilds it exactly (floats by repr: every digit)."""
+    if isinstance(v, np.ndarray):
+        dtype = "" if v.dtype.kind == "f" else f", dtype=np.{v.dtype}"
+        return f"np.array({v.tolist()!r}{dtype})"
+    return repr(v)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def magnitude(kinds: ArgKinds, dtype: str, size: int, num_classes: int) -> float:
+    """The largest input magnitude for which the exact loss (and its sum) stays well
+    inside the dtype's range (see :data:`~losses_xp._testing.cases.GROWTHS`)."""
+    top = FINFO_MAX[dtype]
+    if kinds.growth == "bounded":
+        return top
+    # (``size`` counts the classes once; the factor C more is the class-balanced loss's
+    # class weight, up to C; weights and pos_weight up to 2 and differences of two
+    # inputs are inside the factor 64)
+    budget = top / (64.0 * max(1, size) * max(1, num_classes))
+    return budget if kinds.growth == "linear" else math.sqrt(budget)
+
+
+def _special_reals(bound: float, dtype: str) -> list[float]:
+    vals = [0.0, 1.0, 20.0, 1e4, TINY[dtype], bound, 0.5 * bound, 0.9 * bound]
+    vals = [v for v in vals if v <= bound]
+    return vals + [-v for v in vals if v != 0.0]
+
+
+def _overlay(draw: Callable[..., Any], a: np.ndarray, specials: Sequence[float],
+             max_count: int = 6) -> np.ndarray:
+    """``a`` with special values written over a few drawn positions."""
+    if a.size == 0 or not specials:
+        return a
+    picks = draw(st.lists(st.tuples(st.integers(0, a.size - 1), st.sampled_from(specials)),
+                          max_size=min(a.size, max_count)))
+    if not picks:
+        return a
+    flat = np.array(a, dtype=np.float64).reshape(-1)
+    for i, v in picks:
+        flat[i] = v
+    return flat.reshape(a.shape)
+
+
+def _scale(draw: Callable[..., Any], bound: float, typical: Sequence[float]) -> float:
+    return float(draw(st.sampled_from([s for s in (*typical, 1e4, bound) if s <= bound])))
+
+
+def _real(draw: Callable[..., Any], rng: np.random.Generator, shape: tuple[int, ...],
+          bound: float, dtype: str, gen: Callable[..., np.ndarray]) -> np.ndarray:
+    scale = _scale(draw, bound, (1.0, 3.0, 1e-3, 30.0))
+    a = np.clip(gen(rng, shape, scale), -bound, bound)
+    return quantize(_overlay(draw, a, _special_reals(bound, dtype)), dtype)
+
+
+def _probs(draw: Callable[..., Any], rng: np.random.Generator, shape: tuple[int, ...],
+           dtype: str) -> np.ndarray:
+    a = catalogue.probabilities(rng, shape, 0.0, 1.0)
+    specials = [0.0, 1.0, 0.5, EPS[dtype], 1.0 - EPS[dtype], TINY[dtype]]
+    return quantize(_overlay(draw, a, specials), dtype)
+
+
+def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
+                shape: tuple[int, ...], axis: int | None, dtype: str, bound: float,
+                ) -> np.ndarray:
+    if kind == "regression":
+        return _real(draw, rng, shape, bound, dtype, catalogue.regression_values)
+    if kind in ("logits", "scores"):
+        return _real(draw, rng, shape, bound, dtype, catalogue.logits)
+    if kind == "probs":
+        return _probs(draw, rng, shape, dtype)
+    if kind == "class_probs":
+        # a large scale makes rows one-hot with exact 0s and 1s; overlays of 1 and 1/2
+        # keep every row's sum positive (a row of zeros is no distribution)
+        scale = float(draw(st.sampled_from([1.0, 0.1, 10.0, 1000.0])))
+        a = catalogue.class_probabilities(rng, shape, -1 if axis is None else axis, scale)
+        return quantize(_overlay(draw, a, [1.0, 0.5]), dtype)
+    if kind == "log_probs":
+        scale = float(draw(st.sampled_from([2.0, 0.1, 30.0, 1e3])))
+        with np.errstate(divide="ignore"):  # probabilities that underflow to 0
+            a = catalogue.log_probabilities(rng, shape, -1 if axis is None else axis, scale)
+        a = np.maximum(a, -bound)  # log 0 = -inf is not a finite input
+        specials = [0.0, -1.0, -TINY[dtype], -bound, -0.5 * bound]
+        return quantize(_overlay(draw, a, [s for s in specials if s >= -bound]), dtype)
+    if kind == "counts":
+        a = rng.integers(0, 1000, size=shape).astype(np.float64)
+        specials = [0.0, 1.0, 0.5, 1e6, 1e9, FINFO_MAX[dtype], 0.5 * FINFO_MAX[dtype]]
+        a = _overlay(draw, a, [s for s in specials if s <= FINFO_MAX[dtype]])
+        return quantize(a, dtype)
+    raise AssertionError(f"{kind!r}: a prediction kind without a generator here")
+
+
+def _binary_target(draw: Callable[..., Any], rng: np.random.Generator,
+                   shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    form = draw(st.sampled_from(["hard", "soft", "int", "bool"]))
+    if form == "int":
+        return rng.integers(0, 2, size=shape, dtype=np.int64)
+    if form == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if form == "hard":
+        return catalogue.binary_targets(rng, shape)
+    a = catalogue.soft_targets(rng, shape)
+    return quantize(_overlay(draw, a, [0.0, 1.0, 0.5]), dtype)
+
+
+def _real_target(draw: Callable[..., Any], rng: np.random.Generator, shape: tuple[int, ...],
+                 bound: float, dtype: str) -> np.ndarray:
+    form = draw(st.sampled_from(["float", "int", "bool"]))
+    if form == "int":
+        hi = int(min(bound, 2.0**31))
+        return rng.integers(-hi, hi + 1, size=shape, dtype=np.int64)
+    if form == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    return _real(draw, rng, shape, bound, dtype, catalogue.regression_values)
+
+
+def _index_target(draw: Callable[..., Any], rng: np.random.Generator, shape: tuple[int, ...],
+                  num_classes: int, ignore: int | None) -> np.ndarray:
+    dtype = draw(st.sampled_from([np.int64, np.int32]))
+    t = catalogue.class_indices(rng, shape, num_classes)
+    if ignore is not None and t.size and not 0 <= ignore < num_classes:
+        # some, none or all targets ignored (all: the mean is NaN by definition)
+        frac = draw(st.sampled_from([0.0, 0.3, 1.0]))
+        t = np.where(rng.uniform(size=shape) < frac, ignore, t)
+    return t.astype(dtype)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _weights(rng: np.random.Generator, shape: tuple[int, ...],
+             draw: Callable[..., Any]) -> np.ndarray:
+    return _overlay(draw, catalogue.weights(rng, shape), [0.0, 1.0], max_count=2)
+
+
+def _weight_option(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
+                   pred: np.ndarray, num_classes: int, dtype: str) -> Any:
+    """A weight-like option in one of its accepted forms (array, list or number)."""
+    if kind == "class_weight":
+        w = _weights(rng, (num_classes,), draw)
+        return w.tolist() if draw(st.booleans()) else quantize(w, dtype)
+    if kind == "sample_weight":
+        w = catalogue.weights(rng, (pred.shape[0],))
+        return w.tolist() if draw(st.booleans()) else quantize(w, dtype)
+    if kind == "class_alpha":
+        form = draw(st.sampled_from(["float", "array", "list"]))
+        if form == "float":
+            return draw(st.sampled_from([0.0, 0.25, 1.0]) | st.floats(0.0, 1.0))
+        a = rng.uniform(0.0, 1.0, size=(num_classes,))
+        return a.tolist() if form == "list" else quantize(a, dtype)
+    forms = ["full", "trailing", "number"]
+    if pred.ndim:
+        forms.append("list")
+    form = draw(st.sampled_from(forms))
+    if kind == "pos_weight" and form in ("full", "trailing"):
+        form = "last" if pred.ndim else "full"
+    if form == "number":
+        return float(draw(st.sampled_from([1.0, 0.5, 2.0, 0.0])))
+    if form == "list":
+        return [float(v) for v in catalogue.weights(rng, (pred.shape[-1],))]
+    if form == "last":
+        return quantize(_weights(rng, (pred.shape[-1],), draw), dtype)
+    shape = tuple(pred.shape)
+    if form == "trailing" and shape:
+        start = draw(st.integers(0, len(shape)))
+        ones = draw(st.lists(st.booleans(), min_size=len(shape) - start,
+                             max_size=len(shape) - start))
+        shape = tuple(1 if one else s for s, one in zip(shape[start:], ones, strict=True))
+    return quantize(_weights(rng, shape, draw), dtype)
+
+
+def _float_option(draw: Callable[..., Any], kind: str, bound: float) -> Any:
+    if kind == "gamma":
+        return draw(st.sampled_from([0, 0.0, 0.5, 1, 2.0, 0.1]) | st.floats(0.0, 6.0))
+    if kind == "alpha":
+        return draw(st.sampled_from([None, 0.25, 0.0, 1.0]) | st.floats(0.0, 1.0))
+    if kind in ("smoothing", "unit"):
+        return draw(st.sampled_from([0.0, 0.1, 1.0, 0.05]) | st.floats(0.0, 1.0))
+    if kind == "positive":
+        return draw(st.sampled_from([1.0, 0.5, 73.0, 1e4]) | st.floats(1e-3, 1e4))
+    if kind == "steepness":
+        return draw(st.sampled_from([73.0, 1.0, 10.0, 1e4]) | st.floats(0.1, 1e4))
+    if kind == "non_negative":
+        return draw(st.sampled_from([0.0, 1.0, 0.5]) | st.floats(0.0, 1e3))
+    if kind == "eps":
+        return draw(st.sampled_from([1e-8, 1.0, 1e-3, 1e-300]) |
+                    st.floats(0.0, 1.0, exclude_min=True))
+    if kind == "beta_cb":
+        return draw(st.sampled_from([0.0, 0.9, 0.9999, 0.999999]) |
+                    st.floats(0.0, 1.0, exclude_max=True))
+    if kind == "threshold":
+        return draw(st.sampled_from([0.5, 0.0]) | st.floats(-bound, bound))
+    if kind == "flag":
+        return draw(st.booleans())
+    raise AssertionError(f"{kind!r}: an option kind without a strategy here")
+
+
+# --------------------------------------------------------------------------- the strategy
+
+
+def _required(fn: Callable[..., Any]) -> set[str]:
+    return {n for n, p in inspect.signature(fn).parameters.items()
+            if p.default is inspect.Parameter.empty}
+
+
+def condition(entry: LossCases, ex: Example) -> float:
+    """How much the loss may magnify a relative rounding error of its inputs, from its
+    ``steepness`` options (their value, or their default when absent): max(1, L / 4)."""
+    assert entry.kinds is not None
+    out = 1.0
+    params = inspect.signature(entry.fn).parameters
+    for name, kind in entry.kinds.options.items():
+        if kind == "steepness":
+            out *= max(1.0, float(ex.kwargs.get(name, params[name].default)) / 4.0)
+    return out
+
+
+@st.composite
+def examples(draw: Callable[..., Any], entry: LossCases, bk: Backend, *,
+             dtypes: Sequence[str] | None = None, batched: bool = False,
+             equal: bool = False, with_options: Sequence[str] = ()) -> Example:
+    """Random valid calls of ``entry``'s loss on ``bk``.
+
+    ``dtypes``: draw from these (default ``bk.dtypes``); ``batched``: the prediction has
+    a batch axis of at least 2 (to permute); ``equal``: the target is the prediction
+    itself; ``with_options``: these options are always present.
+    """
+    kinds = entry.kinds
+    assert kinds is not None, f"{entry.name} has no ArgKinds"
+    pools = pools_for(bk)
+    dtype = draw(st.sampled_from(list(dtypes or bk.dtypes)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    opts = dict(kinds.options)
+
+    # -- the class axis and the shape
+    classes = kinds.class_axis == "axis" or (
+        kinds.class_axis == "optional" and draw(st.booleans()))
+    lo = max(kinds.min_ndim, 2 if batched and classes else (1 if batched or classes else 0))
+    hi = min(kinds.max_ndim, pools.max_ndim)
+    ndim = draw(st.integers(lo, hi))
+    axis = draw(st.integers(0, ndim - 1)) if classes else None
+    batch_axis = (1 if axis == 0 else 0) if ndim else None
+    dims = []
+    for d in range(ndim):
+        sizes = pools.classes if d == axis else pools.batch
+        if batched and d == batch_axis:
+            sizes = tuple(s for s in sizes if s >= 2) or (2,)
+        dims.append(draw(st.sampled_from(sizes)))
+    while math.prod(dims) > pools.max_size:  # keep examples small: shrink the largest batch axis
+        j = max((d for d in range(ndim) if d != axis), key=lambda d: dims[d])
+        dims[j] = max(1, dims[j] // 2)
+    if (not batched and not equal and ndim > (1 if classes else 0)
+            and draw(st.integers(0, pools.empty_one_in - 1)) == 0):
+        dims[draw(st.sampled_from([d for d in range(ndim) if d != axis]))] = 0  # empty batch
+    shape = tuple(dims)
+    num_classes = 1 if axis is None else shape[axis]
+    bound = magnitude(kinds, dtype, max(1, math.prod(shape)), num_classes)
+
+    # -- options that change what the inputs are
+    kwargs: dict[str, Any] = {}
+    required = _required(entry.fn)
+
+    def present(name: str) -> bool:
+        return name in required or name in with_options or bool(draw(st.booleans()))
+
+    if "axis" in opts:
+        optional = opts.pop("axis") == "axis_or_none"  # (its default is None)
+        if axis is not None:
+            if optional or axis != ndim - 1 or draw(st.booleans()):  # else the default -1
+                kwargs["axis"] = axis - ndim if draw(st.booleans()) else axis
+        elif draw(st.booleans()):
+            kwargs["axis"] = None
+    from_logits = False
+    if "from_logits" in opts:
+        opts.pop("from_logits")
+        from_logits = bool(draw(st.booleans()))
+        if from_logits or draw(st.booleans()):
+            kwargs["from_logits"] = from_logits
+    ignore: int | None = None
+    if "ignore_index" in opts:
+        opts.pop("ignore_index")
+        ignore = -100
+        if present("ignore_index"):
+            # the default -100, another negative value, or a class (whose targets are
+            # then ignored)
+            ignore = draw(st.sampled_from([-100, -1]) | st.integers(0, num_classes - 1))
+            kwargs["ignore_index"] = ignore
+
+    # -- the arguments
+    pkind = kinds.prediction
+    if pkind == "probs_or_logits":
+        pkind = "logits" if from_logits else "probs"
+    pred = _prediction(draw, pkind, rng, shape, axis, dtype, bound)
+    args: list[np.ndarray] = [pred]
+    unit = kinds.unit
+    tkind = kinds.target
+    if tkind == "binary_or_index":
+        tkind = "binary" if axis is None else "index"
+    if tkind == "index_or_probs":
+        tkind = "class_probs" if draw(st.booleans()) else "index"
+    if equal:
+        args.append(pred.copy())
+    elif tkind == "real":
+        args.append(_real_target(draw, rng, shape, bound, dtype))
+    elif tkind == "binary":
+        args.append(_binary_target(draw, rng, shape, dtype))
+    elif tkind == "index":
+        assert axis is not None
+        sample_shape = shape[:axis] + shape[axis + 1:]
+        args.append(_index_target(draw, rng, sample_shape, num_classes, ignore))
+    elif tkind == "class_probs":
+        assert axis is not None
+        t = catalogue.soft_class_targets(rng, shape, axis, zeros=bool(draw(st.booleans())))
+        args.append(quantize(t, dtype))
+        ignore = None  # ignore_index does not apply to class probabilities
+        if unit == "kept":
+            unit = "sample"
+    elif tkind is not None:
+        raise AssertionError(f"{tkind!r}: a target kind without a generator here")
+
+    # -- the remaining options
+    for name, kind in opts.items():
+        if not present(name):
+            continue
+        if isinstance(kind, tuple):
+            kwargs[name] = draw(st.sampled_from(kind))
+        elif kind in WEIGHT_KINDS:
+            kwargs[name] = _weight_option(draw, kind, rng, pred, num_classes, dtype)
+        elif kind == "counts":
+            n = rng.integers(0, 500, size=(num_classes,))
+            n = _overlay(draw, n.astype(np.float64), [0.0, 1.0, 1e6], max_count=2)
+            form = draw(st.sampled_from(["list", "int", "float"]))
+            kwargs[name] = ([int(v) for v in n] if form == "list" else
+                            n.astype(np.int64) if form == "int" else
+                            quantize(np.minimum(n, FINFO_MAX[dtype]), dtype))
+        elif kind == "k":
+            kwargs[name] = draw(st.integers(1, num_classes + 2))
+        elif kind == "like":
+            kwargs[name] = np.zeros(())  # converted to the dtype under test
+        else:
+            kwargs[name] = _float_option(draw, kind, bound)
+    if kinds.class_axis == "optional" and (axis is None or kwargs.get("average") == "micro"):
+        unit = "scalar"
+    if unit == "batch":
+        unit = "scalar"
+    return Example(entry.name, dtype, tuple(args), kwargs, axis, unit,
+                   ignore if unit == "kept" else None, dict(kinds.options))
