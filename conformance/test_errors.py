@@ -13,6 +13,7 @@ compiling is slow).
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -83,9 +84,21 @@ def _numpy_dtype(dtype: str) -> str:
     return "float32" if dtype == "bfloat16" else dtype  # (NumPy has no bfloat16)
 
 
+def _foreign_lib(bk: Backend) -> str:
+    """The other library of the mixed-library rows: NumPy, or for the NumPy backend
+    array-api-strict (PyTorch where it is not installed: the minimums session)."""
+    if bk.name != "numpy":
+        return "numpy"
+    return "array_api_strict" if importlib.util.find_spec("array_api_strict") else "torch"
+
+
 def _foreign(a: np.ndarray, bk: Backend, dtype: str) -> Any:
-    """``a`` in another library than the backend's: NumPy, or array-api-strict on NumPy
-    (which has no float16: float32 there; the messages print no dtype)."""
+    """``a`` in another library than the backend's (see :func:`_foreign_lib`);
+    array-api-strict has no float16: float32 there (the messages print no dtype)."""
+    if _foreign_lib(bk) == "torch":
+        import torch
+
+        return torch.from_numpy(a.astype(_numpy_dtype(dtype)) if a.dtype.kind == "f" else a)
     if bk.name == "numpy":
         import array_api_strict
 
@@ -130,7 +143,7 @@ def _backend_fields(bk: Backend, dtype: str) -> dict[str, str]:
     device = bk.device_name or "cpu"
     if bk.name == "torch":  # as PyTorch prints the device of a tensor made there
         device = str(bk.asarray(np.zeros(1)).device)
-    return {"lib": bk.name, "foreign": "array_api_strict" if bk.name == "numpy" else "numpy",
+    return {"lib": bk.name, "foreign": _foreign_lib(bk),
             "device": device, "other_device": str(_other_device(bk.name, bk.device_name)),
             "dtype": dtype,
             "complex_dtype": ec.complex_dtype(dtype) if dtype in ("float32", "float64") else "-"}
