@@ -454,8 +454,9 @@ def test_harness_catches_a_faulty_loss(bk: Backend, fault: str) -> None:
 _FAULT_ERRORS = {
     "jax": (("ConcretizationTypeError", "TracerBoolConversionError",
              "NonConcreteBooleanIndexError"), ("tracer", "traced array", "must be concrete")),
-    # Tensor.item() on meta; no meta kernel for nonzero (which boolean masks use)
-    "torch": (("RuntimeError", "NotImplementedError"), ("meta",)),
+    # Tensor.item() on meta; no meta kernel for nonzero (which boolean masks use); PyTorch
+    # 2.3 says "... with Meta tensors"
+    "torch": (("RuntimeError", "NotImplementedError"), ("meta", "Meta")),
     # the refused compute, or the NaN shape of a lazy mask / nonzero
     "dask": (("AssertionError",), ("computed inside the loss", "data-dependent shape")),
     # the strict flags: boolean indexing and data-dependent shapes are switched off
