@@ -157,9 +157,14 @@ def skip_without_cuda(session: nox.Session, reason: str) -> None:
 def conformance(session: nox.Session, backend: str) -> None:
     """Cross-backend conformance suite for one backend, checked against the oracles."""
     install_conformance(session, backend)
+    run_conformance(session, backend, "conformance")
+
+
+def run_conformance(session: nox.Session, backend: str, *args: str) -> None:
+    """pytest on the conformance suite (``args``: paths and options) for one backend."""
     session.run(
         "pytest",
-        "conformance",
+        *args,
         "-p",
         "no:cacheprovider",
         f"--backend={backend}",
@@ -198,16 +203,8 @@ def fuzz(session: nox.Session, backend: str) -> None:
     for a counterexample, with the same install as `conformance(<backend>)`. Not a
     default session: it is a search, not a gate with a fixed cost."""
     install_conformance(session, backend)
-    session.run(
-        "pytest",
-        "conformance/test_properties.py",
-        "--hypothesis-profile=long",
-        "-p",
-        "no:cacheprovider",
-        f"--backend={backend}",
-        *session.posargs,
-        env={"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy"},
-    )
+    run_conformance(session, backend, "conformance/test_properties.py",
+                    "--hypothesis-profile=long")
 
 
 @nox.session(python=PYTHONS)
@@ -382,19 +379,10 @@ def minimums(session: nox.Session) -> None:
         if backend == "jax":
             session.log(MINIMUMS_JAX_WHY)
             subset = MINIMUMS_JAX_ARGS
-        session.run(
-            "pytest",
-            "conformance",
-            "-p",
-            "no:cacheprovider",
-            f"--backend={backend}",
-            # the fuzzing runs on the pinned versions in every conformance(<backend>)
-            # session (and at length in `fuzz`); the floors run the deterministic suite
-            "--ignore=conformance/test_properties.py",
-            *subset,
-            *session.posargs,
-            env={"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy"},
-        )
+        # the fuzzing runs on the pinned versions in every conformance(<backend>)
+        # session (and at length in `fuzz`); the floors run the deterministic suite
+        run_conformance(session, backend, "conformance",
+                        "--ignore=conformance/test_properties.py", *subset)
 
 
 # glibc: keep freed blocks up to 32 MiB on the heap (no munmap + page faults on the next call

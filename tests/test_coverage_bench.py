@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import json
 import math
 import sys
 from pathlib import Path
@@ -19,29 +18,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_bench import _options, _results, run_bench  # the same helpers, one copy
 
 import losses_xp as lx
 from losses_xp import _bench
-from losses_xp.__main__ import build_parser
-
-
-def run_bench(out_dir: Path, *argv: str) -> tuple[int, str, str]:
-    args = build_parser().parse_args(["bench", *argv, "--out", str(out_dir)])
-    out, err = io.StringIO(), io.StringIO()
-    code = _bench.run(args, out, err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def _options(out_dir: Path, **kw: Any) -> _bench.Options:
-    base: dict[str, Any] = {"backends": ["numpy"], "sizes": [100], "rounds": 1,
-                            "min_time": 0.0, "plot": False, "out": out_dir, "command": "test"}
-    return _bench.Options(**{**base, **kw})
-
-
-def _results(out_dir: Path) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = json.loads(
-        (out_dir / "results.json").read_text(encoding="utf-8"))["results"]
-    return results
 
 
 def _mse_mode(**changes: Any) -> _bench.Mode:
