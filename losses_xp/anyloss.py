@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._compat import Array, Namespace, namespace
+from ._declare import declare
 from ._primitives import log_softmax, one_hot
 from ._reduction import cast, reduce
 from ._validation import (
@@ -37,7 +38,7 @@ from ._validation import (
 )
 from .classification import _index_target_shape, index_masks
 
-__all__ = ["METRICS", "any_loss", "soft_confusion_matrix"]
+__all__ = ["any_loss", "soft_confusion_matrix"]
 
 Counts = tuple[Array, Array, Array, Array]
 
@@ -113,6 +114,12 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None,
     return xp, out_dtype, dtype, (tp, fn, fp, tn)
 
 
+@declare(prediction="probs_or_logits", target="binary_or_index", class_axis="optional",
+         options={"L": "steepness", "axis": "axis_or_none", "from_logits": "flag"},
+         reductions=("none",), growth="bounded", unit="class", tuple_output=True,
+         peers={"keras": ("keras.metrics.TruePositives", "keras.metrics.FalseNegatives",
+                          "keras.metrics.FalsePositives", "keras.metrics.TrueNegatives"),
+                "sklearn": ("metrics.confusion_matrix", "metrics.multilabel_confusion_matrix")})
 def soft_confusion_matrix(probs: Array, target: Array, *, L: float = 73.0,
                           axis: int | None = None, from_logits: bool = False) -> Counts:
     r"""Soft confusion-matrix counts ``(tp, fn, fp, tn)`` from approximated probabilities.
@@ -205,6 +212,16 @@ METRICS = ("accuracy", "f1", "fbeta", "precision", "recall", "gmean", "balanced_
            "mcc", "jaccard")
 
 
+@declare(prediction="probs_or_logits", target="binary_or_index", class_axis="optional",
+         options={"metric": METRICS, "L": "steepness", "beta": "positive",
+                  "axis": "axis_or_none", "average": ("macro", "micro"),
+                  "from_logits": "flag"},
+         growth="bounded", unit="class",
+         peers={"keras": ("keras.metrics.F1Score", "keras.metrics.FBetaScore",
+                          "keras.metrics.Precision", "keras.metrics.Recall"),
+                "sklearn": ("metrics.f1_score", "metrics.fbeta_score", "metrics.precision_score",
+                            "recall_score", "balanced_accuracy_score", "matthews_corrcoef",
+                            "jaccard_score")})
 def any_loss(probs: Array, target: Array, *,
              metric: str | Callable[[Array, Array, Array, Array], Array] = "f1",
              L: float = 73.0, beta: float = 1.0, axis: int | None = None,

@@ -25,6 +25,7 @@ import math
 from typing import Any
 
 from ._compat import Array, Namespace, device, namespace, values_readable
+from ._declare import declare
 from ._primitives import (
     _has_no_elements,
     binary_logit_loss,
@@ -97,6 +98,11 @@ def _element_weight(xp: Namespace, weight: object, name: str, dtype: Any, like: 
     return w
 
 
+@declare(prediction="probs", target="binary", options={"weight": "element_weight"},
+         growth="bounded",
+         peers={"pytorch": ("F.binary_cross_entropy",),
+                "keras": ("keras.losses.BinaryCrossentropy", "keras.losses.binary_crossentropy"),
+                "sklearn": ("metrics.log_loss",)})
 def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = None,
                          reduction: str = "mean") -> Array:
     r"""Binary cross-entropy on probabilities.
@@ -143,6 +149,11 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
     return nan_where(xp, invalid, reduce(xp, loss, reduction, out))
 
 
+@declare(prediction="logits", target="binary",
+         options={"weight": "element_weight", "pos_weight": "pos_weight"},
+         peers={"pytorch": ("F.binary_cross_entropy_with_logits",),
+                "optax": ("optax.losses.sigmoid_binary_cross_entropy",),
+                "keras": ("keras.losses.binary_crossentropy",)})
 def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
                                      weight: Array | None = None,
                                      pos_weight: Array | None = None,
@@ -372,6 +383,17 @@ def _soft_ce(xp: Namespace, logp: Array, target: Array, axis: int, weight: objec
     return nan_where(xp, invalid, reduce(xp, loss, reduction, out_dtype))
 
 
+@declare(prediction="logits", target="index_or_probs", class_axis="axis",
+         options={"axis": "axis", "weight": "class_weight", "ignore_index": "ignore_index",
+                  "label_smoothing": "smoothing"},
+         unit="kept", min_ndim=1,
+         peers={"pytorch": ("F.cross_entropy",),
+                "optax": ("optax.losses.softmax_cross_entropy",
+                          "optax.losses.softmax_cross_entropy_with_integer_labels",
+                          "optax.losses.safe_softmax_cross_entropy", "optax.smooth_labels"),
+                "keras": ("keras.losses.categorical_crossentropy",
+                          "keras.losses.sparse_categorical_crossentropy",
+                          "keras.losses.SparseCategoricalCrossentropy")})
 def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
                   weight: Array | None = None, ignore_index: int = -100,
                   label_smoothing: float = 0.0, reduction: str = "mean") -> Array:
@@ -497,6 +519,9 @@ def _ignore_index(value: object) -> int:
     return value
 
 
+@declare(prediction="log_probs", target="index", class_axis="axis",
+         options={"axis": "axis", "weight": "class_weight", "ignore_index": "ignore_index"},
+         unit="kept", min_ndim=1, peers={"pytorch": ("F.nll_loss",)})
 def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
              weight: Array | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Array:
@@ -532,6 +557,12 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
                 reduction, dtype, out_dtype, log_probs)
 
 
+@declare(prediction="class_probs", target="index_or_probs", class_axis="axis",
+         options={"axis": "axis", "label_smoothing": "smoothing"}, growth="bounded",
+         unit="sample", min_ndim=1,
+         peers={"keras": ("keras.losses.categorical_crossentropy",
+                          "keras.losses.sparse_categorical_crossentropy"),
+                "sklearn": ("metrics.log_loss",)})
 def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
                               label_smoothing: float = 0.0,
                               reduction: str = "mean") -> Array:

@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 from ._compat import Array, Namespace, namespace, stop_gradient
+from ._declare import declare
 from ._primitives import (
     _has_no_elements,
     hard_target_logit,
@@ -109,6 +110,12 @@ def _focal_options(alpha: object, gamma: object) -> tuple[float | None, float]:
     return a, g
 
 
+@declare(prediction="logits", target="binary",
+         options={"alpha": "alpha", "gamma": "gamma", "weight": "element_weight"},
+         peers={"pytorch": ("torchvision.ops.sigmoid_focal_loss",),
+                "optax": ("optax.losses.sigmoid_focal_loss",),
+                "keras": ("keras.losses.BinaryFocalCrossentropy",
+                          "keras.losses.binary_focal_crossentropy")})
 def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.25,
                        gamma: float = 2.0, weight: Array | None = None,
                        reduction: str = "mean") -> Array:
@@ -204,6 +211,11 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     return nan_where(xp, invalid, reduce(xp, loss, reduction, out_dtype))
 
 
+@declare(prediction="logits", target="index", class_axis="axis",
+         options={"axis": "axis", "alpha": "class_alpha", "gamma": "gamma",
+                  "weight": "class_weight", "ignore_index": "ignore_index"},
+         unit="kept", min_ndim=1,
+         peers={"keras": ("keras.losses.CategoricalFocalCrossentropy",)})
 def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
                        alpha: float | Array | None = None, gamma: float = 2.0,
                        weight: Array | None = None, ignore_index: int = -100,

@@ -7,6 +7,7 @@ import numbers
 from typing import Any
 
 from ._compat import Array, Namespace, device, namespace
+from ._declare import declare
 from ._primitives import gather_at_class
 from ._reduction import cast, mean, reduce, weighted_mean
 from ._validation import (
@@ -39,6 +40,11 @@ def _as_bool(xp: Namespace, labels: Array) -> Array:
     return labels != 0
 
 
+@declare(prediction="scores", target="binary",
+         options={"threshold": "threshold", "sample_weight": "sample_weight"},
+         reductions=("mean",), differentiable=(), growth="bounded", unit="batch", min_ndim=1,
+         peers={"keras": ("keras.metrics.BinaryAccuracy",),
+                "sklearn": ("metrics.hamming_loss",)})
 def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
                  sample_weight: Array | None = None) -> Array:
     r"""Fraction of wrong labels (``sklearn.metrics.hamming_loss``).
@@ -112,6 +118,12 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
     return weighted_mean(xp, per_sample * w, w, "mean", dtype)
 
 
+@declare(prediction="scores", target="index", class_axis="axis",
+         options={"k": "k", "axis": "axis"}, differentiable=(), growth="bounded",
+         unit="sample", min_ndim=1,
+         peers={"keras": ("keras.metrics.sparse_top_k_categorical_accuracy",
+                          "keras.metrics.top_k_categorical_accuracy"),
+                "sklearn": ("metrics.top_k_accuracy_score", "metrics.accuracy_score")})
 def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
                    reduction: str = "mean") -> Array:
     r"""Whether the true class is among the ``k`` highest scores.

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._compat import Array, Namespace, device, is_array, namespace, stop_gradient
+from ._declare import declare
 from ._primitives import _has_no_elements, log_softmax, one_hot, relu, softplus_pair
 from ._primitives import clip as clip_values  # `clip` is an option of asymmetric_loss
 from ._reduction import cast, reduce
@@ -45,6 +46,11 @@ def _binary_target(logits: Array, target: Array
     return xp, out_dtype, dtype, cast(xp, logits, dtype), invalid
 
 
+# bounded: -log max(p, eps) <= -log(eps) with eps >= the smallest normal number
+@declare(prediction="logits", target="binary",
+         options={"gamma_pos": "gamma", "gamma_neg": "gamma", "clip": "unit", "eps": "eps",
+                  "detach_focusing": "flag"},
+         growth="bounded", no_peer="ASL (Ridnik et al. 2021): no peer library ships it")
 def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
                     gamma_neg: float = 4.0, clip: float = 0.05, eps: float = 1e-8,
                     detach_focusing: bool = False, reduction: str = "mean") -> Array:
@@ -158,6 +164,9 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
     return nan_where(xp, invalid, reduce(xp, 0.0 - (pos + neg), reduction, out_dtype))
 
 
+@declare(prediction="logits", target="binary", class_axis="axis", options={"axis": "axis"},
+         unit="sample", min_ndim=1,
+         no_peer="ZLPR / bert4keras: no peer library ships it")
 def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: int = -1,
                                         reduction: str = "mean") -> Array:
     r"""Multi-label categorical cross-entropy (Su Jianlin's "softmax + CE for multi-label", ZLPR).
@@ -234,6 +243,9 @@ def _log1p_sum_exp(xp: Namespace, z: Array, axis: int) -> Array:
 # -------------------------------------------------------------------- class-balanced
 
 
+@declare(prediction="counts", options={"beta": "beta_cb", "like": "like"}, reductions=("none",),
+         differentiable=(), growth="bounded", min_ndim=1, max_ndim=1,
+         no_peer="effective-number weights; scikit-learn's 'balanced' is n / (C n_c)")
 def class_balanced_weights(samples_per_class: Array | Sequence[int], *, beta: float = 0.9999,
                            like: Array | None = None) -> Array:
     r"""Class-balanced weights from the effective number of samples (Cui et al., CVPR 2019).
@@ -341,6 +353,11 @@ def _counts(xp: Namespace, values: object, like: Array) -> Array:
 _LOSS_TYPES = ("focal", "sigmoid", "softmax")  # (the default first)
 
 
+@declare(prediction="logits", target="index", class_axis="axis",
+         options={"samples_per_class": "counts", "beta": "beta_cb", "gamma": "gamma",
+                  "loss_type": ("focal", "sigmoid", "softmax"), "axis": "axis"},
+         unit="sample", min_ndim=1,
+         no_peer="Cui et al. 2019: no peer library ships it")
 def class_balanced_loss(logits: Array, target: Array,
                         samples_per_class: Array | Sequence[int], *, beta: float = 0.9999,
                         gamma: float = 2.0, loss_type: str = "focal", axis: int = -1,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._compat import Array, Namespace, namespace
+from ._declare import declare
 from ._primitives import pointwise_loss
 from ._reduction import cast, mean, reduce
 from ._validation import (
@@ -62,6 +63,12 @@ def _pointwise(kind: str, param: float, prediction: Array, target: Array, weight
     return reduce(xp, pointwise_loss(xp, kind, p, t, param) * w, reduction, out)
 
 
+@declare(prediction="regression", target="real", options={"weight": "element_weight"},
+         growth="quadratic", zero_at_target=True,
+         peers={"pytorch": ("F.mse_loss",),
+                "optax": ("optax.losses.squared_error", "optax.losses.l2_loss"),
+                "keras": ("keras.losses.MeanSquaredError", "keras.losses.mean_squared_error"),
+                "sklearn": ("metrics.mean_squared_error",)})
 def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
              reduction: str = "mean") -> Array:
     r"""Mean squared error.
@@ -101,6 +108,10 @@ def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     return _pointwise("squared", 0.0, prediction, target, weight, reduction)
 
 
+@declare(prediction="regression", target="real", options={"weight": "element_weight"},
+         reductions=("mean",), growth="quadratic", zero_at_target=True,
+         peers={"keras": ("keras.metrics.RootMeanSquaredError",),
+                "sklearn": ("metrics.root_mean_squared_error",)})
 def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
               reduction: str = "mean") -> Array:
     r"""Root mean squared error: the square root of :func:`mse_loss`'s mean.
@@ -144,6 +155,11 @@ def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     return cast(xp, root, out)
 
 
+@declare(prediction="regression", target="real", options={"weight": "element_weight"},
+         zero_at_target=True, aliases=("mae_loss",),
+         peers={"pytorch": ("F.l1_loss",),
+                "keras": ("keras.losses.MeanAbsoluteError", "keras.losses.mean_absolute_error"),
+                "sklearn": ("metrics.mean_absolute_error",)})
 def l1_loss(prediction: Array, target: Array, *, weight: Array | None = None,
             reduction: str = "mean") -> Array:
     r"""Mean absolute error (L1 loss).
@@ -167,6 +183,11 @@ def l1_loss(prediction: Array, target: Array, *, weight: Array | None = None,
 mae_loss = l1_loss
 
 
+@declare(prediction="regression", target="real",
+         options={"delta": "positive", "weight": "element_weight"},
+         growth="quadratic", zero_at_target=True,
+         peers={"pytorch": ("F.huber_loss",), "optax": ("optax.losses.huber_loss",),
+                "keras": ("keras.losses.Huber", "keras.losses.huber")})
 def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
                weight: Array | None = None, reduction: str = "mean") -> Array:
     r"""Huber loss (PyTorch semantics).
@@ -190,6 +211,9 @@ def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
     return _pointwise("huber", d, prediction, target, weight, reduction)
 
 
+@declare(prediction="regression", target="real",
+         options={"beta": "non_negative", "weight": "element_weight"}, zero_at_target=True,
+         peers={"pytorch": ("F.smooth_l1_loss",)})
 def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
                    weight: Array | None = None, reduction: str = "mean") -> Array:
     r"""Smooth L1 loss (PyTorch semantics).
@@ -213,6 +237,10 @@ def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
     return _pointwise("smooth_l1", b, prediction, target, weight, reduction)
 
 
+@declare(prediction="regression", target="real", options={"weight": "element_weight"},
+         zero_at_target=True,
+         peers={"optax": ("optax.losses.log_cosh",),
+                "keras": ("keras.losses.LogCosh", "keras.losses.log_cosh")})
 def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = None,
                   reduction: str = "mean") -> Array:
     r"""Log-cosh loss.

@@ -1,0 +1,279 @@
+"""One declaration per public function: what its arguments are and what it supports.
+
+Every public loss is decorated with :func:`declare`, beside its definition::
+
+    @declare(prediction="regression", target="real", options={"weight": "element_weight"},
+             zero_at_target=True, peers={"optax": ("optax.losses.log_cosh",)})
+    def log_cosh_loss(prediction, target, *, weight=None, reduction="mean"): ...
+
+The decorator returns the function itself (no wrapper: nothing is added to a call) and
+records a :class:`Declaration`.  Everything that needs to know about the public losses
+reads the declarations instead of a list of names: ``losses_xp.__all__``, the
+conformance matrix and its support cells, the error catalogue, the property-based
+fuzzing, the unit tests' loss lists, the API reference, the migration-page checks and
+``python -m losses_xp check``.  The vocabulary of the declaration language is below
+(:data:`PREDICTION_KINDS`, :data:`TARGET_KINDS`, :data:`OPTION_KINDS`, :data:`UNITS`,
+:data:`GROWTHS`); a declaration that uses a word outside it, or whose options are not
+exactly the function's keyword options, fails at import.
+
+Only relative imports: this module also works in a vendored copy under another name.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+__all__ = [
+    "BACKENDS",
+    "GROWTHS",
+    "OPTION_KINDS",
+    "PEER_PAGES",
+    "PREDICTION_KINDS",
+    "REDUCTIONS",
+    "TARGET_KINDS",
+    "TRANSFORMS",
+    "UNITS",
+    "Declaration",
+    "declaration",
+    "declarations",
+    "declare",
+]
+
+REDUCTIONS = ("none", "mean", "sum")
+
+#: the kinds of prediction (the first positional argument)
+PREDICTION_KINDS: dict[str, str] = {
+    "regression": "real values (with the target: the error grows with them)",
+    "logits": "real scores, any finite value",
+    "scores": "real scores that are only compared (thresholded or ranked)",
+    "probs": "independent probabilities in [0, 1], exactly 0 and 1 included",
+    "class_probs": "rows of class probabilities along the class axis (each sums to 1)",
+    "log_probs": "log-probabilities along the class axis (finite, <= 0)",
+    "counts": "non-negative counts, one per class (1-d)",
+    "probs_or_logits": "probabilities, or logits with the option from_logits=True",
+}
+
+#: the kinds of target (the second positional argument)
+TARGET_KINDS: dict[str, str] = {
+    "real": "real values of the prediction's shape (floating, integer or bool)",
+    "binary": "values in [0, 1] of the prediction's shape: hard 0/1 (floating, integer or "
+              "bool) or soft (floating)",
+    "index": "integer class indices of the prediction's shape without the class axis",
+    "index_or_probs": "class indices, or class-probability rows of the prediction's shape",
+    "binary_or_index": "binary with axis=None, class indices with an axis",
+}
+
+#: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
+OPTION_KINDS: dict[str, str] = {
+    "axis": "the class axis (an int in [-ndim, ndim))",
+    "axis_or_none": "None (binary / multi-label inputs) or the class axis",
+    "element_weight": "weights >= 0 broadcastable to the prediction (array, list or number)",
+    "pos_weight": "weights >= 0 broadcast against the prediction from the right",
+    "class_weight": "one weight >= 0 per class, shape (C,) (array or list)",
+    "sample_weight": "one weight >= 0 per sample (the first axis), shape (N,)",
+    "class_alpha": "None, a float in [0, 1] or one factor per class (array or list)",
+    "alpha": "None or a float in [0, 1]",
+    "gamma": "a focusing exponent >= 0 (int 0, float 0.0, below and above 1)",
+    "smoothing": "a label-smoothing float in [0, 1]",
+    "positive": "a float > 0",
+    "steepness": "a float L > 0 that scales an input before a sigmoid: a relative error "
+                 "of the input grows up to L / 4 times in the result (its condition number)",
+    "non_negative": "a float >= 0",
+    "unit": "a float in [0, 1]",
+    "eps": "a float in (0, 1]",
+    "beta_cb": "a float in [0, 1) (class-balanced beta)",
+    "ignore_index": "an int: the default -100, a class index or another negative value",
+    "counts": "one non-negative count per class (array or list)",
+    "flag": "a bool",
+    "threshold": "a float in the range of the scores",
+    "k": "an int >= 1",
+    "like": "None or an array whose library and floating dtype the result takes",
+}
+
+#: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator
+UNITS: dict[str, str] = {
+    "element": "one value per element of the prediction; mean = sum / number of elements",
+    "sample": "one value per sample (the class axis reduced); mean = sum / number of samples",
+    "kept": "one value per sample; with class indices mean = sum / (summed class weights "
+            "of the targets that are not ignore_index), with class probabilities as "
+            "'sample'",
+    "class": "one value per class (multi-class 'macro'), else one scalar; mean = sum / C",
+    "batch": "one value for the whole batch (no reduction argument)",
+}
+
+#: how fast the exact loss can grow with the inputs' magnitude (property tests keep the
+#: exact value representable in the dtype: beyond it inf is the right answer)
+GROWTHS = ("quadratic", "linear", "bounded")
+
+#: the array libraries a declaration may exclude (``unsupported``), as the conformance
+#: suite and ``python -m losses_xp check`` name them
+BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask", "cupy")
+#: the transformations a declaration may exclude: gradients (PyTorch autograd,
+#: ``jax.grad``), ``jax.jit`` / ``torch.compile(fullgraph=True)``, ``jax.vmap``, Dask
+#: without computing
+TRANSFORMS = ("grad", "compile", "vmap", "lazy")
+
+#: the migration guides (``docs/migration/<page>.md``) a declaration's ``peers`` map to
+PEER_PAGES = ("pytorch", "optax", "keras", "sklearn")
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What one public function is, as :func:`declare` recorded it.
+
+    Attributes
+    ----------
+    name : str
+        The function's name (``losses_xp.<name>``); ``aliases`` are other public names
+        of the same function.
+    fn : callable
+        The function.
+    prediction, target : str
+        Keys of :data:`PREDICTION_KINDS` and :data:`TARGET_KINDS` (``target`` ``None``:
+        no second argument).
+    class_axis : {'none', 'axis', 'optional'}
+        Element-wise (no class axis), a class axis given by the ``axis`` option, or a
+        class axis only when ``axis`` is not ``None``.
+    options : mapping
+        Every option but ``reduction`` (keyword-only, or positional after the target):
+        its kind (a key of :data:`OPTION_KINDS`) or a tuple of the values to choose from.
+    reductions : tuple of str
+        The reductions the function has; for a function without a ``reduction``
+        parameter (``takes_reduction`` False), the one its result corresponds to.
+    differentiable : tuple of int
+        Positional arguments a gradient is taken with respect to (empty for metrics).
+    growth, unit : str
+        One of :data:`GROWTHS` and :data:`UNITS`.
+    zero_at_target : bool
+        The loss is exactly 0 where the prediction equals the target (regression).
+    min_ndim, max_ndim : int
+        The prediction's number of dimensions.
+    tuple_output : bool
+        The function returns a tuple of same-shaped arrays.
+    peers : mapping
+        Migration page (one of :data:`PEER_PAGES`) -> the peer's names for this function,
+        as the page writes them.  Empty: no peer library has it (``no_peer`` says why).
+    unsupported : mapping
+        A backend (:data:`BACKENDS`) or transformation (:data:`TRANSFORMS`) that the
+        function does not support -> why.  The support matrix and the conformance suite
+        read it (a loss is either run and checked there, or excluded with this reason).
+    """
+
+    name: str
+    fn: Callable[..., Any] = field(repr=False)
+    prediction: str
+    target: str | None = None
+    class_axis: str = "none"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    reductions: tuple[str, ...] = REDUCTIONS
+    differentiable: tuple[int, ...] = (0,)
+    growth: str = "linear"
+    unit: str = "element"
+    zero_at_target: bool = False
+    min_ndim: int = 0
+    max_ndim: int = 4
+    tuple_output: bool = False
+    aliases: tuple[str, ...] = ()
+    peers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    no_peer: str = ""
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def takes_reduction(self) -> bool:
+        """Whether the function has a ``reduction`` parameter."""
+        return "reduction" in inspect.signature(self.fn).parameters
+
+    @property
+    def module(self) -> str:
+        """The public module that defines the function (``regression``, ``focal`` ...)."""
+        return self.fn.__module__.rsplit(".", 1)[-1]
+
+    def supports(self, what: str) -> bool:
+        """Whether the backend or transformation ``what`` is supported."""
+        if what == "grad" and not self.differentiable:
+            return False
+        return what not in self.unsupported
+
+    def reason(self, what: str) -> str:
+        """Why ``what`` (a backend or transformation) is not supported ('' if it is)."""
+        if what == "grad" and not self.differentiable:
+            return f"{self.name} is not differentiable (a metric or class weights): values only"
+        return self.unsupported.get(what, "")
+
+    def call(self, *args: Any, reduction: str, **kwargs: Any) -> Any:
+        """``fn(*args, reduction=reduction, **kwargs)`` (``reduction`` is dropped for a
+        function without one); a tuple output is returned as it is."""
+        if self.takes_reduction:
+            return self.fn(*args, reduction=reduction, **kwargs)
+        return self.fn(*args, **kwargs)
+
+    def problems(self) -> list[str]:
+        """What in this declaration is not in the vocabulary or not the function's
+        signature (empty: fine)."""
+        out = []
+        if self.prediction not in PREDICTION_KINDS:
+            out.append(f"unknown prediction kind {self.prediction!r}")
+        if self.target is not None and self.target not in TARGET_KINDS:
+            out.append(f"unknown target kind {self.target!r}")
+        if self.class_axis not in ("none", "axis", "optional"):
+            out.append(f"unknown class_axis {self.class_axis!r}")
+        out += [f"option {k!r}: unknown kind {v!r}" for k, v in self.options.items()
+                if not isinstance(v, tuple) and v not in OPTION_KINDS]
+        if self.growth not in GROWTHS:
+            out.append(f"unknown growth {self.growth!r}")
+        if self.unit not in UNITS:
+            out.append(f"unknown unit {self.unit!r}")
+        out += [f"unknown reduction {r!r}" for r in self.reductions if r not in REDUCTIONS]
+        out += [f"peers: unknown page {p!r}" for p in self.peers if p not in PEER_PAGES]
+        if not self.peers and not self.no_peer:
+            out.append("no peers and no `no_peer` reason")
+        out += [f"unsupported: unknown backend or transformation {k!r}"
+                for k in self.unsupported if k not in BACKENDS + TRANSFORMS]
+        params = inspect.signature(self.fn).parameters
+        positional = 2 if self.target is not None else 1
+        options = {n for n in list(params)[positional:] if n != "reduction"}
+        if set(self.options) != options:
+            out.append(f"options {sorted(self.options)} are not the function's "
+                       f"{sorted(options)}")
+        return out
+
+
+_DECLARED: dict[str, Declaration] = {}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def declare(**kinds: Any) -> Callable[[F], F]:
+    """Record the :class:`Declaration` of the decorated function (returned unchanged).
+
+    The keywords are :class:`Declaration`'s attributes but ``name`` and ``fn``.  A
+    declaration with :meth:`Declaration.problems` raises ``TypeError`` at import.
+    """
+    def record(fn: F) -> F:
+        decl = Declaration(name=fn.__name__, fn=fn, **kinds)
+        problems = decl.problems()
+        if problems:
+            raise TypeError(f"declaration of {fn.__name__}: " + "; ".join(problems))
+        _DECLARED[fn.__name__] = decl
+        return fn
+    return record
+
+
+def declarations() -> dict[str, Declaration]:
+    """Every declared public function by its name, aliases excluded, in the order of
+    the modules' definitions."""
+    return dict(_DECLARED)
+
+
+def declaration(name: str) -> Declaration:
+    """The declaration of a public name (an alias gives its function's declaration)."""
+    if name in _DECLARED:
+        return _DECLARED[name]
+    for decl in _DECLARED.values():
+        if name in decl.aliases:
+            return decl
+    raise KeyError(f"{name!r} is not a declared public function of losses_xp")
