@@ -8,7 +8,7 @@ Standalone::
 
     python -m conformance._scaleout_jax            # prints one JSON document
 
-For every loss of ``losses_xp._testing.cases.CATALOG`` whose inputs have a batch axis,
+For every loss of the conformance registry whose inputs have a batch axis,
 a few catalogue cases (the first 2-D one, the first N-d one and the one with the most
 options) are grown to a batch of 64 by concatenating independent draws of the same
 case (so the 8 shards hold different rows).  One jitted function returns every
@@ -190,9 +190,9 @@ def main(argv: list[str]) -> int:
     jax.config.update("jax_enable_x64", True)
     from jax.sharding import Mesh
 
-    from losses_xp._testing.cases import CATALOG
+    from .registry import SPECS
 
-    names = argv or sorted(CATALOG)
+    names = argv or sorted(SPECS)
     devices = jax.devices()
     result: dict[str, Any] = {
         "jax": jax.__version__, "platform": devices[0].platform, "devices": len(devices),
@@ -205,11 +205,11 @@ def main(argv: list[str]) -> int:
         return 0
     mesh = Mesh(devices[:DEVICES], ("b",))
     for name in names:
-        entry = CATALOG[name]
+        entry = SPECS[name].entry
         if not _selected_cases(entry.cases(np.random.default_rng(0))):
             result["not_batched"][name] = "no catalogue case with a batch axis"
             continue
-        if name == "class_balanced_weights":
+        if entry.decl.prediction == "counts":
             result["not_batched"][name] = ("takes per-class counts (C,), no batch axis: "
                                            "nothing to shard")
             continue

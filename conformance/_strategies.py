@@ -1,10 +1,9 @@
-"""Hypothesis strategies for ``test_properties.py``, driven by the case catalogue.
+"""Hypothesis strategies for ``test_properties.py``, driven by the declarations.
 
-Every catalogue entry (``losses_xp._testing.cases.CATALOG``) carries an
-:class:`~losses_xp._testing.cases.ArgKinds`: what its prediction, target and options
-are, how fast the loss grows with its inputs and what one unreduced value covers.
-:func:`examples` turns that description into random valid calls of the loss, so a loss
-added to the catalogue is fuzzed without any code here.
+Every public loss carries a :class:`~losses_xp._declare.Declaration`: what its
+prediction, target and options are, how fast the loss grows with its inputs and what one
+unreduced value covers.  :func:`examples` turns that description into random valid
+calls of the loss, so a declared loss is fuzzed without any code here.
 
 What is drawn, and why:
 
@@ -12,7 +11,7 @@ What is drawn, and why:
   to 4-d with the class axis anywhere (``axis=`` positive or negative);
 * **dtypes**: every floating dtype of the backend (``Backend.dtypes``);
 * **values**: the bulk from the catalogue's own generator of the argument's kind
-  (``logits``, ``probabilities``, ``class_indices`` ...) at a drawn scale and seed, with
+  (``losses_xp._testing.inputs``: ``logits``, ``probabilities`` ...) at a drawn scale and seed, with
   special values written over drawn positions: exactly 0 and 1 for probabilities and
   targets; 0, ±1, ±20, the smallest subnormal and ±(a large fraction of) the dtype's
   largest finite value for real inputs.  The magnitude bound keeps the *exact* loss (and
@@ -40,9 +39,12 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from losses_xp._testing import cases as catalogue
+from losses_xp._declare import Declaration
+from losses_xp._testing import inputs as catalogue
 from losses_xp._testing.backends import Backend
-from losses_xp._testing.cases import ArgKinds, Case, LossCases, quantize
+from losses_xp._testing.inputs import Case, quantize
+
+from .registry import Entry
 
 __all__ = ["FINFO_MAX", "WEIGHT_KINDS", "Example", "Pools", "examples", "pools_for"]
 
@@ -101,7 +103,7 @@ class Example:
     ``args``/``kwargs`` are NumPy float64 arrays already rounded to ``dtype`` (integer
     and bool arrays as they are), Python lists and numbers.  ``axis`` is the
     prediction's class axis (non-negative; ``None`` without one).  ``unit`` is the
-    resolved :data:`~losses_xp._testing.cases.UNITS` entry: ``element``, ``sample``,
+    resolved :data:`~losses_xp._declare.UNITS` entry: ``element``, ``sample``,
     ``kept``, ``class`` or ``scalar``.  ``ignore`` is the ``ignore_index`` in effect
     for class-index targets (``None``: the loss has none).
     """
@@ -239,9 +241,9 @@ def _show(v: Any) -> str:
 # --------------------------------------------------------------------------- values
 
 
-def magnitude(kinds: ArgKinds, dtype: str, size: int, num_classes: int) -> float:
+def magnitude(kinds: Declaration, dtype: str, size: int, num_classes: int) -> float:
     """The largest input magnitude for which the exact loss (and its sum) stays well
-    inside the dtype's range (see :data:`~losses_xp._testing.cases.GROWTHS`)."""
+    inside the dtype's range (see :data:`~losses_xp._declare.GROWTHS`)."""
     top = FINFO_MAX[dtype]
     if kinds.growth == "bounded":
         return top
@@ -434,7 +436,7 @@ def _required(fn: Callable[..., Any]) -> set[str]:
             if p.default is inspect.Parameter.empty}
 
 
-def condition(entry: LossCases, ex: Example) -> float:
+def condition(entry: Entry, ex: Example) -> float:
     """How much the loss may magnify a relative rounding error of its inputs, from its
     ``steepness`` options (their value, or their default when absent): max(1, L / 4)."""
     assert entry.kinds is not None
@@ -447,7 +449,7 @@ def condition(entry: LossCases, ex: Example) -> float:
 
 
 @st.composite
-def examples(draw: Callable[..., Any], entry: LossCases, bk: Backend, *,
+def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
              dtypes: Sequence[str] | None = None, batched: bool = False,
              equal: bool = False, with_options: Sequence[str] = ()) -> Example:
     """Random valid calls of ``entry``'s loss on ``bk``.
@@ -457,7 +459,7 @@ def examples(draw: Callable[..., Any], entry: LossCases, bk: Backend, *,
     itself; ``with_options``: these options are always present.
     """
     kinds = entry.kinds
-    assert kinds is not None, f"{entry.name} has no ArgKinds"
+    assert kinds is not None, f"{entry.name} has no Declaration"
     pools = pools_for(bk)
     dtype = draw(st.sampled_from(list(dtypes or bk.dtypes)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))

@@ -45,7 +45,7 @@ from losses_xp._testing.backends import (  # noqa: E402
 )
 
 from .helpers import Combo, extreme_cases, value_cases  # noqa: E402
-from .registry import SPECS  # noqa: E402
+from .registry import SPECS, Spec  # noqa: E402
 
 ENV_VAR = "LOSSES_XP_BACKEND"
 
@@ -236,20 +236,37 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 # --------------------------------------------------------------------------- parametrization
 
-NEEDS: dict[str, tuple[Callable[[Backend], bool], str]] = {
-    "autodiff": (lambda b: b.autodiff,
+#: what a ``needs=`` of the matrix marker asks of the backend, the transformation of the
+#: declarations (``losses_xp._declare.TRANSFORMS``) it exercises, and why it is skipped
+#: on a backend without it
+NEEDS: dict[str, tuple[Callable[[Backend], bool], str, str]] = {
+    "autodiff": (lambda b: b.autodiff, "grad",
                  "{name} has no autodiff: gradients are checked on torch and jax"),
-    "compile": (lambda b: b.compiles,
+    "compile": (lambda b: b.compiles, "compile",
                 "{name} has no compiler: jax.jit and torch.compile(fullgraph=True) are "
                 "checked on jax and torch"),
-    "lazy": (lambda b: b.lazy,
+    "lazy": (lambda b: b.lazy, "lazy",
              "{name} is eager: laziness (no compute inside a loss) is checked on dask"),
-    "vmap": (lambda b: b.name == "jax", "{name} has no vmap: checked on jax"),
+    "vmap": (lambda b: b.name == "jax", "vmap", "{name} has no vmap: checked on jax"),
 }
 
 
-def _skipped(reason: str) -> list[Any]:
-    return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="skipped")]
+def _skipped(reason: str, id: str = "skipped") -> list[Any]:
+    return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id=id)]
+
+
+def unsupported(spec: Spec, backend: str, needs: str | None) -> str | None:
+    """Why the declaration of ``spec`` excludes this backend (or the transformation
+    ``needs`` exercises), or ``None``: the one place where the matrix reads the
+    declarations' exclusions (``conformance/support_matrix.py`` renders the same)."""
+    decl = spec.decl
+    if not decl.supports(backend):
+        return f"{spec.name} does not support {backend}: {decl.reason(backend)}"
+    if needs is not None:
+        transform = NEEDS[needs][1]
+        if not decl.supports(transform):
+            return decl.reason(transform)
+    return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -267,16 +284,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     needs = marker.kwargs.get("needs")
     if needs is not None:
-        capable, reason = NEEDS[needs]
+        capable, _, reason = NEEDS[needs]
         if not capable(s.backends[0]):
             metafunc.parametrize("combo", _skipped(reason.format(name=s.name)))
             return
     kind = marker.kwargs.get("cases", "values")
     select: Callable[[Combo], bool] | None = marker.kwargs.get("select")
-    combos: list[Combo] = []
+    params: list[Any] = []
     for bk in s.backends:
         for name in sorted(SPECS):
             spec = SPECS[name]
+            why = unsupported(spec, s.name, needs)
+            if why is not None:
+                if bk is s.backends[0]:
+                    params += _skipped(why, id=f"{name}-unsupported")
+                continue
             cases = value_cases(name) if kind == "values" else extreme_cases(name)
             for case in cases:
                 for dtype in bk.dtypes:
@@ -285,12 +307,58 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                     for reduction in spec.entry.reductions_for(case):
                         c = Combo(bk, spec, case, dtype, reduction)
                         if select is None or select(c):
-                            combos.append(c)
-    with_device = len(s.backends) > 1
-    if not combos:
+                            params.append(pytest.param(c, id=c.id(len(s.backends) > 1)))
+    if not params:
         metafunc.parametrize("combo", _skipped(f"nothing in the matrix applies to {s.name}"))
         return
-    metafunc.parametrize("combo", combos, ids=[c.id(with_device) for c in combos])
+    metafunc.parametrize("combo", params)
+
+
+# --------------------------------------------------------------------------- declared support
+
+#: loss name -> outcome -> count, of the value matrix (``test_value_matches_oracle``)
+OUTCOMES_KEY = pytest.StashKey[dict[str, dict[str, int]]]()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the value matrix's outcomes per loss, for :func:`pytest_sessionfinish`."""
+    if "test_value_matches_oracle[" not in report.nodeid or not _CONFIG:
+        return
+    if report.when != "call" and not (report.when == "setup" and report.skipped):
+        return
+    name = report.nodeid.split("[", 1)[1].split("-", 1)[0]
+    counts = _CONFIG[0].stash.setdefault(OUTCOMES_KEY, {}).setdefault(name, {})
+    counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG[:] = [session.config]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run where it disagrees with the declared support: a loss declared to
+    support the session's backend whose value matrix never ran, or one declared
+    unsupported that ran.  Only for a run of the whole value matrix (no ``-k``/``-m``
+    selection), where every declared function has its tests collected."""
+    s = session.config.stash.get(SESSION_KEY, None)
+    outcomes = session.config.stash.get(OUTCOMES_KEY, None)
+    if s is None or s.skip_reason or outcomes is None:
+        return
+    if session.config.option.keyword or session.config.option.markexpr:
+        return
+    from .support_matrix import disagreements
+
+    problems = disagreements(s.name, outcomes)
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            for p in problems:
+                reporter.write_line(f"DECLARED SUPPORT DISAGREES: {p}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _matrix_group(item: pytest.Item) -> tuple[Any, ...] | None:

@@ -36,7 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from losses_xp._testing.cases import CATALOG, ArgKinds
+from losses_xp._declare import Declaration as ArgKinds
+from losses_xp._declare import declaration
+
+from .registry import public_names
 
 __all__ = [
     "COMPLEX_DTYPE",
@@ -136,15 +139,11 @@ class Loss:
 def losses() -> tuple[Loss, ...]:
     """Every public function of the catalogue of inputs (aliases included)."""
     out = []
-    for name, entry in sorted(CATALOG.items()):
-        kinds = getattr(entry, "kinds", None)
-        if kinds is None:
-            raise RuntimeError(
-                f"CATALOG[{name!r}] has no ArgKinds (`kinds=`): the error catalogue derives "
-                "the rows that apply to a function from it")
-        pred = next(iter(inspect.signature(entry.fn).parameters))
-        out.append(Loss(name, entry.fn, kinds, pred,
-                        entry.reductions if entry.takes_reduction else None))
+    for name in public_names():
+        decl = declaration(name)
+        pred = next(iter(inspect.signature(decl.fn).parameters))
+        out.append(Loss(name, decl.fn, decl, pred,
+                        decl.reductions if decl.takes_reduction else None))
     return tuple(out)
 
 

@@ -1,4 +1,8 @@
-"""Shared machinery of the conformance tests: the matrix, conversion, oracles, checks."""
+"""Shared machinery of the conformance tests: the matrix, conversion, oracles, checks.
+
+Imported by the spec files, which the registry imports: nothing here imports the
+registry at module level.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,16 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from losses_xp._testing.backends import Backend
-from losses_xp._testing.cases import Case
+from losses_xp._testing.compare import assert_close as assert_close
+from losses_xp._testing.inputs import Case, quantize
 
-from .registry import SPECS, Spec, Tol
+if TYPE_CHECKING:
+    from .registry import Spec
 
 #: the reductions whose result is a scalar (differentiable directly)
 SCALAR = ("mean", "sum")
@@ -48,11 +54,15 @@ def _rng(name: str, salt: str = "") -> np.random.Generator:
 @cache
 def value_cases(name: str) -> tuple[Case, ...]:
     """The catalogue's value cases of a loss, from a seed derived from its name."""
+    from .registry import SPECS
+
     return tuple(SPECS[name].entry.cases(_rng(name)))
 
 
 @cache
 def extreme_cases(name: str) -> tuple[Case, ...]:
+    from .registry import SPECS
+
     return tuple(SPECS[name].entry.extreme_cases(_rng(name, "extreme")))
 
 
@@ -83,6 +93,7 @@ def to_backend(bk: Backend, case: Case, dtype: str) -> tuple[list[Any], dict[str
 
 _ORACLE_CACHE: dict[tuple[str, str, str, str], np.ndarray] = {}
 _GRAD_CACHE: dict[tuple[str, str, str, str], list[np.ndarray]] = {}
+_EXTREME_CACHE: dict[tuple[str, str, str, str], np.ndarray | None] = {}
 
 
 def oracle_value(spec: Spec, case: Case, dtype: str, reduction: str) -> np.ndarray:
@@ -96,10 +107,19 @@ def oracle_value(spec: Spec, case: Case, dtype: str, reduction: str) -> np.ndarr
     return _ORACLE_CACHE[key]
 
 
+def extreme_value(spec: Spec, case: Case, dtype: str, reduction: str) -> np.ndarray | None:
+    """The oracle's value at an extreme case (``None``: the spec checks finiteness only)."""
+    key = (spec.name, case.name, dtype, reduction)
+    if key not in _EXTREME_CACHE:
+        q = case.quantized(dtype)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _EXTREME_CACHE[key] = spec.extreme_value(q.args, q.kwargs, reduction, dtype)
+    return _EXTREME_CACHE[key]
+
+
 def cotangent(case: Case, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     """A fixed random cotangent for ``reduction="none"`` gradients (a VJP)."""
-    from losses_xp._testing.cases import quantize
-
     rng = _rng(case.name, "cotangent")
     return quantize(rng.uniform(0.5, 1.5, size=shape), dtype)
 
@@ -163,15 +183,6 @@ def run(bk: Backend, spec: Spec, case: Case, dtype: str, reduction: str,
 # --------------------------------------------------------------------------- checks
 
 
-def assert_close(got: np.ndarray, want: np.ndarray, tol: Tol, what: str, *,
-                 atol_scale: float = 1.0) -> None:
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    np.testing.assert_allclose(got, want, rtol=tol.rtol, atol=tol.atol * atol_scale,
-                               equal_nan=True, err_msg=what)
-
-
 def grad_scale(g: np.ndarray) -> float:
     """The gradient's scale for its absolute tolerance (see ``registry.Tol``)."""
     finite = np.abs(g[np.isfinite(g)])
@@ -203,3 +214,49 @@ def scalar_loss(bk: Backend, spec: Spec, case: Case, dtype: str, reduction: str,
         out = loss(*args)
         return bk.namespace_of(out).sum(out * v)
     return scalar
+
+
+# --------------------------------------------------------------------------- small helpers
+#: the full-precision dtypes (where published values are exact enough to pin)
+FULL = ("float32", "float64")
+NO_AUTODIFF = "{name} has no autodiff: gradients are checked on torch and jax"
+
+
+def full_dtypes(bk: Backend) -> list[str]:
+    """The backend's full-precision dtypes."""
+    return [d for d in FULL if d in bk.dtypes]
+
+
+def need_autodiff(bk: Backend) -> None:
+    """Skip (with the reason) on a backend without autodiff."""
+    import pytest
+
+    if not bk.autodiff:
+        pytest.skip(NO_AUTODIFF.format(name=bk.name))
+
+
+def lazy(bk: Backend, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """``fn(*args, **kw)`` with any Dask compute forbidden (a loss must stay lazy)."""
+    with bk.forbid_compute():
+        return fn(*args, **kw)
+
+
+def on(bk: Backend, arrays: tuple[np.ndarray, ...], dtype: str) -> list[Any]:
+    """NumPy arrays as ``bk`` arrays, floating ones in ``dtype``."""
+    return [bk.asarray(a, dtype if a.dtype.kind == "f" else None) for a in arrays]
+
+
+@contextlib.contextmanager
+def no_runtime_warnings() -> Iterator[None]:
+    """Inside the block, any ``RuntimeWarning`` fails the test."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        yield
+    seen = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not seen, f"RuntimeWarnings: {seen}"
+
+
+def grad_of(bk: Backend, fn: Callable[..., Any], x: Any) -> np.ndarray:
+    """The gradient of the scalar ``fn`` at ``x`` (autodiff backends)."""
+    _, (g,) = bk.value_and_grad(fn, [x], [0])
+    return g

@@ -1,34 +1,160 @@
-"""Conformance specs (see :mod:`conformance.registry`) of the multilabel family.
+"""Conformance spec entries of the multi-label and imbalance losses
+(``losses_xp/multilabel.py``; the asymmetric loss's entry is with the focal losses).
 
 Oracles (float64, independent of our code):
 
-* ``multilabel_categorical_crossentropy``: the bert4keras reference formula (Su
-  Jianlin's ``multilabel_categorical_crossentropy``: a ``1e12`` sentinel masks the
-  other half of the classes, a zero is appended, ``logsumexp``) in PyTorch; exact in
-  float64, also at the extreme logits of 1e4.  Gradients: PyTorch autograd.
-* ``class_balanced_loss``: the official TensorFlow code (richardaecn/class-balanced-loss,
+* ZLPR: the bert4keras reference formula (Su Jianlin's
+  ``multilabel_categorical_crossentropy``: a ``1e12`` sentinel masks the other half of
+  the classes, a zero is appended, ``logsumexp``) in PyTorch; exact in float64, also at
+  the extreme logits of 1e4.  Gradients: PyTorch autograd.
+* class-balanced loss: the official TensorFlow code (richardaecn/class-balanced-loss,
   ``src/cifar_main.py``: the effective-number weights of ``main``, the per-sample
   weights of ``_tower_fn``, ``focal_loss``) transcribed to PyTorch.
-* ``class_balanced_weights``: the same official weight formula in NumPy.
-* ``hamming_loss``: ``sklearn.metrics.hamming_loss`` on the binarised scores.
-* ``top_k_accuracy``: ``sklearn.metrics.top_k_accuracy_score`` (per sample for
-  ``reduction="none"``); a cross-check calls it once on the whole batch.
+* class-balanced weights: the same official weight formula in NumPy.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from losses_xp._testing.cases import CATALOG
+from losses_xp._testing.inputs import (
+    EXTREME_LOGIT,
+    FULL,
+    HALF,
+    Case,
+    binary_targets,
+    class_indices,
+    logits,
+)
 
-from .registry import Spec, Tol, _from_torch, _np_reduce, _t_reduce, _torch
+from .registry import Pinned, spec, t_reduce, torch, torch_spec
 
-EXACT = Tol(rtol=1e-9, atol=1e-12)
+# ----------------------------------------------------------------- ZLPR
+
+
+def _zlpr_cases(rng: np.random.Generator) -> list[Case]:
+    lg, bt = logits, binary_targets
+    C = 5
+    edge = bt(rng, (4, C))
+    edge[0] = 1.0  # no negatives: the negative term is exactly 0
+    edge[1] = 0.0  # no positives
+    return [
+        Case("1d-0d", (lg(rng, (C,)), bt(rng, (C,))), tags=frozenset({"0d"})),
+        Case("empty", (lg(rng, (0, C)), bt(rng, (0, C))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (lg(rng, (6, C)), bt(rng, (6, C))), tags=frozenset({"2d"})),
+        Case("2d-all-pos-all-neg-rows", (lg(rng, (4, C)), edge), tags=frozenset({"2d"})),
+        Case("2d-int-target", (lg(rng, (6, C)), rng.integers(0, 2, size=(6, C))),
+             tags=frozenset({"2d", "int-target"})),
+        Case("2d-bool-target", (lg(rng, (6, C)), rng.integers(0, 2, size=(6, C)).astype(bool)),
+             tags=frozenset({"2d", "bool-target"})),
+        Case("nd", (lg(rng, (2, 3, 4)), bt(rng, (2, 3, 4))), tags=frozenset({"nd"})),
+        Case("nd-axis1", (lg(rng, (2, 6, 3)), bt(rng, (2, 6, 3))), {"axis": 1},
+             tags=frozenset({"nd"})),
+    ]
+
+
+def _zlpr_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, 1.0, 1.0, -1.0],
+                          [1.0, 1.0, -1.0, -1.0]])
+        y = np.array([[0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+        out += [
+            Case(f"logits-pm{m:g}-wrong", (x, y), dtypes=dtypes, tags=frozenset({"2d"})),
+            Case(f"logits-pm{m:g}-right", (x, 1.0 - y), dtypes=dtypes, tags=frozenset({"2d"})),
+        ]
+    return out
+
+
+# ----------------------------------------------------------------- class-balanced
+
+
+def _cb_loss_cases(rng: np.random.Generator) -> list[Case]:
+    lg, ci = logits, class_indices
+    C = 5
+    counts = [40, 7, 120, 1, 15]
+    return [
+        Case("1d-0d-target", (lg(rng, (C,)), ci(rng, (), C)), {"samples_per_class": counts},
+             tags=frozenset({"0d"})),
+        Case("empty", (lg(rng, (0, C)), ci(rng, (0,), C)), {"samples_per_class": counts},
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d-focal", (lg(rng, (6, C)), ci(rng, (6,), C)), {"samples_per_class": counts},
+             tags=frozenset({"2d"})),
+        Case("2d-sigmoid", (lg(rng, (6, C)), ci(rng, (6,), C)),
+             {"samples_per_class": counts, "loss_type": "sigmoid"}, tags=frozenset({"2d"})),
+        Case("2d-softmax", (lg(rng, (6, C)), ci(rng, (6,), C)),
+             {"samples_per_class": counts, "loss_type": "softmax"}, tags=frozenset({"2d"})),
+        Case("2d-focal-gamma0.5-beta0.99", (lg(rng, (6, C)), ci(rng, (6,), C)),
+             {"samples_per_class": counts, "gamma": 0.5, "beta": 0.99},
+             tags=frozenset({"2d"})),
+        Case("2d-beta0", (lg(rng, (6, C)), ci(rng, (6,), C)),
+             {"samples_per_class": counts, "beta": 0.0}, tags=frozenset({"2d"})),
+        Case("2d-int-counts-array", (lg(rng, (6, C)), ci(rng, (6,), C)),
+             {"samples_per_class": np.array(counts, dtype=np.int64), "beta": 0.999},
+             tags=frozenset({"2d"})),
+        Case("2d-float-counts-array-softmax", (lg(rng, (6, C)), ci(rng, (6,), C)),
+             {"samples_per_class": np.array([3.0, 9.0, 1.0, 30.0, 2.0]), "beta": 0.9,
+              "loss_type": "softmax"}, tags=frozenset({"2d"})),
+        Case("2d-zero-count", (lg(rng, (6, C)), ci(rng, (6,), C)),
+             {"samples_per_class": [0, 7, 3, 1, 0], "beta": 0.9}, tags=frozenset({"2d"})),
+        Case("nd-axis1-sigmoid", (lg(rng, (2, 4, 3)), ci(rng, (2, 3), 4)),
+             {"samples_per_class": [5, 1, 2, 9], "axis": 1, "loss_type": "sigmoid",
+              "beta": 0.99}, tags=frozenset({"nd"})),
+        Case("nd-last-focal", (lg(rng, (2, 3, 4)), ci(rng, (2, 3), 4)),
+             {"samples_per_class": [5, 1, 2, 9], "gamma": 1.0}, tags=frozenset({"nd"})),
+        Case("nd-axis1-softmax", (lg(rng, (2, 4, 3)), ci(rng, (2, 3), 4)),
+             {"samples_per_class": [5, 1, 2, 9], "axis": 1, "loss_type": "softmax"},
+             tags=frozenset({"nd"})),
+    ]
+
+
+def _cb_loss_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
+                          [1.0, 1.0, -1.0, -1.0]])
+        y = np.array([1, 0, 2], dtype=np.int64)  # the true classes at the lowest logits
+        for lt in ("focal", "sigmoid", "softmax"):
+            out.append(Case(f"logits-pm{m:g}-{lt}", (x, y),
+                            {"samples_per_class": [10, 1, 100, 3], "loss_type": lt},
+                            dtypes=dtypes, tags=frozenset({"2d"})))
+    return out
+
+
+def _cb_weights_cases(rng: np.random.Generator) -> list[Case]:
+    def counts(n: int) -> np.ndarray:
+        return rng.integers(1, 500, size=(n,)).astype(np.float64)
+
+    return [
+        Case("empty", (np.zeros((0,)),), tags=frozenset({"empty"})),
+        Case("1d", (counts(6),), tags=frozenset({"1d"})),
+        Case("1d-beta0.99", (counts(6),), {"beta": 0.99}, tags=frozenset({"1d"})),
+        Case("1d-beta0.5", (counts(4),), {"beta": 0.5}, tags=frozenset({"1d"})),
+        Case("1d-beta0", (counts(4),), {"beta": 0.0}, tags=frozenset({"1d"})),
+        Case("1d-zero-count", (np.array([0.0, 3.0, 1.0, 0.0, 50.0]),), {"beta": 0.9},
+             tags=frozenset({"1d"})),
+        Case("1d-one-class", (np.array([17.0]),), tags=frozenset({"1d"})),
+        Case("1d-equal-counts", (np.full((3,), 25.0),), {"beta": 0.999},
+             tags=frozenset({"1d"})),
+    ]
+
+
+def _cb_weights_extreme(rng: np.random.Generator) -> list[Case]:
+    return [
+        # β^n underflows to 0: every such class has the weight of (1 - β)
+        Case("counts-1e9", (np.array([1e9, 1e6, 1.0, 0.0, 2e5]),), dtypes=FULL,
+             tags=frozenset({"1d"})),
+        Case("counts-1e9-beta-0.999999", (np.array([1e9, 1e6, 1.0, 0.0]),),
+             {"beta": 0.999999}, dtypes=FULL, tags=frozenset({"1d"})),
+        Case("counts-6e4", (np.array([60000.0, 1.0, 0.0, 2048.0]),), dtypes=HALF,
+             tags=frozenset({"1d"})),
+    ]
 
 
 # --------------------------------------------------------------------------- ZLPR
@@ -45,17 +171,17 @@ def _zlpr_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
         pos_loss = logsumexp(concat([y_pred_pos, zeros]), -1)
         return neg_loss + pos_loss
     """
-    torch = _torch()
+    th = torch()
     axis = int(kw.get("axis", -1))
     s = t[0].movedim(axis, -1)
-    y = t[1].to(torch.float64).movedim(axis, -1)
+    y = t[1].to(th.float64).movedim(axis, -1)
     y_pred = (1 - 2 * y) * s
     y_neg = y_pred - y * 1e12
     y_pos = y_pred - (1 - y) * 1e12
-    zeros = torch.zeros_like(y_pred[..., :1])
-    loss = (torch.logsumexp(torch.cat([y_neg, zeros], dim=-1), dim=-1)
-            + torch.logsumexp(torch.cat([y_pos, zeros], dim=-1), dim=-1))
-    return _t_reduce(loss, reduction)
+    zeros = th.zeros_like(y_pred[..., :1])
+    loss = (th.logsumexp(th.cat([y_neg, zeros], dim=-1), dim=-1)
+            + th.logsumexp(th.cat([y_pos, zeros], dim=-1), dim=-1))
+    return t_reduce(loss, reduction)
 
 
 # --------------------------------------------------------------------------- class-balanced
@@ -86,8 +212,8 @@ def _cb_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     ``tf.losses.softmax_cross_entropy``'s SUM_BY_NONZERO_WEIGHTS, i.e. the mean over
     samples since every weight is positive).
     """
-    torch = _torch()
-    F = torch.nn.functional
+    th = torch()
+    F = th.nn.functional
     axis = int(kw.get("axis", -1))
     x = t[0].movedim(axis, -1)
     labels = t[1]
@@ -95,24 +221,24 @@ def _cb_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     beta = float(kw.get("beta", 0.9999))
     gamma = float(kw.get("gamma", 2.0))
     loss_type = kw.get("loss_type", "focal")
-    w_class = torch.as_tensor(_official_weights(np.asarray(kw["samples_per_class"]), beta))
-    one_hot = F.one_hot(labels, C).to(torch.float64)
+    w_class = th.as_tensor(_official_weights(np.asarray(kw["samples_per_class"]), beta))
+    one_hot = F.one_hot(labels, C).to(th.float64)
     weights = (w_class * one_hot).sum(-1, keepdim=True).expand_as(one_hot)
     if loss_type == "softmax":
-        ce = -(one_hot * torch.log_softmax(x, dim=-1)).sum(-1)
+        ce = -(one_hot * th.log_softmax(x, dim=-1)).sum(-1)
         loss = weights[..., 0] * ce
         if reduction == "mean":
             return loss.sum() / loss.numel()
-        return _t_reduce(loss, reduction)
+        return t_reduce(loss, reduction)
     bce = F.binary_cross_entropy_with_logits(x, one_hot, reduction="none")
     if loss_type == "focal" and gamma != 0.0:
-        log1p_exp = torch.clamp(-x, min=0) + torch.log1p(torch.exp(-x.abs()))
-        modulator = torch.exp(-gamma * one_hot * x - gamma * log1p_exp)
+        log1p_exp = th.clamp(-x, min=0) + th.log1p(th.exp(-x.abs()))
+        modulator = th.exp(-gamma * one_hot * x - gamma * log1p_exp)
         bce = modulator * bce
     per_element = weights * bce
     if reduction == "mean":
         return per_element.sum() / one_hot.sum()
-    return _t_reduce(per_element.sum(-1), reduction)
+    return t_reduce(per_element.sum(-1), reduction)
 
 
 def _cb_weights_numpy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
@@ -124,76 +250,25 @@ def _cb_weights_numpy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     return _official_weights(n, beta)
 
 
-# --------------------------------------------------------------------------- metrics
-
-
-def _hamming_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                     reduction: str) -> np.ndarray:
-    from sklearn.metrics import hamming_loss
-
-    x, y = np.asarray(args[0]), np.asarray(args[1])
-    if x.size == 0:
-        return np.asarray(math.nan)
-    threshold = float(kwargs.get("threshold", 0.5))
-    pred = (x > threshold).astype(np.int64) if x.dtype.kind == "f" else x.astype(np.int64)
-    truth = (y > 0.5).astype(np.int64) if y.dtype.kind == "f" else (y != 0).astype(np.int64)
-    if x.ndim > 1:
-        pred, truth = pred.reshape(x.shape[0], -1), truth.reshape(x.shape[0], -1)
-    sw = kwargs.get("sample_weight")
-    sw = None if sw is None else np.asarray(sw, dtype=np.float64)
-    return np.asarray(hamming_loss(truth, pred, sample_weight=sw), dtype=np.float64)
-
-
-def _flat_scores(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                 ) -> tuple[np.ndarray, np.ndarray, int]:
-    s, t = np.asarray(args[0], np.float64), np.asarray(args[1])
-    s = np.moveaxis(s, int(kwargs.get("axis", -1)) % s.ndim, -1)
-    return s.reshape(-1, s.shape[-1]), t.reshape(-1), int(kwargs.get("k", 1))
-
-
-def _top_k_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                   reduction: str) -> np.ndarray:
-    """``sklearn.metrics.top_k_accuracy_score`` of each sample (``labels`` = every
-    class), then our reductions."""
-    from sklearn.metrics import top_k_accuracy_score
-
-    s, t, k = _flat_scores(args, kwargs)
-    labels = np.arange(s.shape[-1])
-    hits = np.array([top_k_accuracy_score([ti], si[None, :], k=k, labels=labels)
-                     for si, ti in zip(s, t, strict=True)], dtype=np.float64)
-    return _np_reduce(hits.reshape(np.shape(args[1])), reduction)
-
-
-def _top_k_sklearn_batch(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                         reduction: str) -> np.ndarray | None:
-    """One call on the whole (flattened) batch: ``mean`` (normalize=True) and ``sum``
-    (normalize=False)."""
-    from sklearn.metrics import top_k_accuracy_score
-
-    s, t, k = _flat_scores(args, kwargs)
-    if reduction == "none" or t.size == 0:
-        return None
-    labels = np.arange(s.shape[-1])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # k >= C: "will result in a perfect score"
-        value = top_k_accuracy_score(t, s, k=k, labels=labels, normalize=reduction == "mean")
-    return np.asarray(value, dtype=np.float64)
-
-
 # --------------------------------------------------------------------------- specs
 
-SPECS: list[Spec] = [
-    Spec(name="multilabel_categorical_crossentropy",
-         entry=CATALOG["multilabel_categorical_crossentropy"],
-         oracle=_from_torch(_zlpr_torch), torch_expr=_zlpr_torch, extreme_oracle=True,
+_PINNED_CLASS_BALANCED_LOSS = (
+    Pinned("0d-result-is-an-array", (np.array([0.12573242]), np.array(0)),
+           {"samples_per_class": [255]}, value="oracle", reductions=("mean",)),
+    Pinned("zero-loss-is-positive-zero", (np.array([[2.0]]), np.array([0])),
+           {"samples_per_class": [4], "loss_type": "softmax"}, value=0.0),
+)
+
+SPECS = [
+    torch_spec("multilabel_categorical_crossentropy", _zlpr_torch,
+               cases=_zlpr_cases, extreme=_zlpr_extreme,
          reference="bert4keras multilabel_categorical_crossentropy (1e12 sentinel) in "
                    "PyTorch float64",
          differences="None on 0/1 targets. The reference masks with a 1e12 sentinel, exact "
                      "in float64 but wrong in float16 (1e12 overflows to inf, inf - inf = "
                      "NaN) and needing a float64 sentinel under jax.jit; ours masks with "
-                     "-inf and a shifted log-sum-exp (test_multilabel.py checks float16)."),
-    Spec(name="class_balanced_loss", entry=CATALOG["class_balanced_loss"],
-         oracle=_from_torch(_cb_torch), torch_expr=_cb_torch, extreme_oracle=True,
+                     "-inf and a shifted log-sum-exp (a pinned float16 check)."),
+    torch_spec("class_balanced_loss", _cb_torch, cases=_cb_loss_cases, extreme=_cb_loss_extreme,
          reference="official TensorFlow class-balanced loss (richardaecn/class-balanced-loss "
                    "src/cifar_main.py) transcribed to PyTorch float64",
          differences="A class with 0 samples: the official weight is (1-β)/0 = inf; ours (and "
@@ -202,28 +277,13 @@ SPECS: list[Spec] = [
                      "oracle evaluates the same quantity stably; ours is finite for any "
                      "logit (a hard positive at -12 has modulator 1 in float16). Not the "
                      "popular PyTorch port (vandit15): its 'softmax' is a weighted BCE of "
-                     "softmax probabilities, its mean divides by the element count."),
-    Spec(name="class_balanced_weights", entry=CATALOG["class_balanced_weights"],
-         oracle=_cb_weights_numpy, extreme_oracle=True,
+                     "softmax probabilities, its mean divides by the element count.",
+        pinned=_PINNED_CLASS_BALANCED_LOSS),
+    spec("class_balanced_weights", oracle=_cb_weights_numpy, cases=_cb_weights_cases,
+         extreme=_cb_weights_extreme, shape_tags=frozenset({"empty", "1d"}),
          reference="official effective-number weights (richardaecn/class-balanced-loss "
                    "src/cifar_main.py main) in NumPy float64",
          differences="A count of 0 is taken as 1 (official: division by zero). Ours evaluates "
                      "1 - β^n as -expm1(n log β), no cancellation for β near 1; the "
                      "official 1 - np.power(β, n) loses ~1e-12 relative at β = 0.9999."),
-    Spec(name="hamming_loss", entry=CATALOG["hamming_loss"],
-         oracle=_hamming_sklearn, extreme_oracle=True,
-         reference="sklearn.metrics.hamming_loss on (scores > threshold)",
-         differences="scikit-learn takes hard labels and 1-d/2-d inputs only: the oracle "
-                     "binarises the scores and flattens the label axes (N, ...) -> (N, L); an "
-                     "empty input is NaN for us (scikit-learn raises). Scores are kept away "
-                     "from the threshold so half-precision rounding cannot cross it."),
-    Spec(name="top_k_accuracy", entry=CATALOG["top_k_accuracy"],
-         oracle=_top_k_sklearn, extreme_oracle=True,
-         reference="sklearn.metrics.top_k_accuracy_score per sample",
-         differences="Ties: ours counts a class tied with the true one as not above it "
-                     "(optimistic); scikit-learn's argsort order decides. The cases have no "
-                     "ties in any dtype (levels 0.5 apart). Empty input: NaN mean, 0 sum "
-                     "(scikit-learn raises). k >= C: 1 for every sample (scikit-learn warns).",
-         cross_checks=(("sklearn.metrics.top_k_accuracy_score on the batch",
-                        _top_k_sklearn_batch, EXACT),)),
 ]

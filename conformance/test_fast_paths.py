@@ -26,9 +26,10 @@ import pytest
 import losses_xp as lx
 from losses_xp import _primitives
 from losses_xp._testing.backends import Backend
-from losses_xp._testing.cases import CATALOG, Case
+from losses_xp._testing.inputs import Case
 
 from .helpers import _rng, to_backend
+from .registry import SPECS
 
 FULL = ("float32", "float64")
 # fast vs generic: the same function, rounded differently (a few ulp of the inputs' scale)
@@ -58,7 +59,7 @@ def _close(got: np.ndarray, want: np.ndarray, dtype: str, scale: float, what: st
 
 
 def _run(bk: Backend, name: str, case: Case, dtype: str) -> tuple[Any, list[Any] | None]:
-    entry = CATALOG[name]
+    entry = SPECS[name].entry
     args, kwargs = to_backend(bk, case, dtype)
     reduction = "sum" if "sum" in entry.reductions else entry.reductions[0]
     value = entry.call(*args, reduction=reduction, **kwargs)
@@ -70,11 +71,11 @@ def _run(bk: Backend, name: str, case: Case, dtype: str) -> tuple[Any, list[Any]
     return bk.to_numpy(value), grads
 
 
-@pytest.mark.parametrize("name", sorted(CATALOG))
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_fast_paths_equal_generic_formulas(bk: Backend, name: str) -> None:
     if bk.name not in ("torch", "jax"):
         pytest.skip(f"{bk.name} has no fast paths: the generic formula is the only one")
-    entry = CATALOG[name]
+    entry = SPECS[name].entry
     cases = entry.extreme_cases(_rng(name, "extreme"))
     dtypes = FULL
     if bk.name == "jax":
@@ -97,7 +98,7 @@ def test_fast_paths_equal_generic_formulas(bk: Backend, name: str) -> None:
             finite = np.abs(slow[np.isfinite(slow)])
             _close(fast, slow, dtype, scale * max(1.0, float(np.max(finite, initial=0.0))),
                    f"value, {where}")
-            for i, g, h in zip(CATALOG[name].differentiable, fast_g or [], slow_g or [],
+            for i, g, h in zip(SPECS[name].entry.differentiable, fast_g or [], slow_g or [],
                                strict=False):
                 # at an input of exactly 0 the generic softplus (max(x, 0) + log1p(e^-|x|))
                 # has the backend's subgradients of max and |x| (1 instead of 1/2 on

@@ -27,7 +27,7 @@ import pytest
 
 import losses_xp as lx
 from losses_xp._testing.backends import Backend
-from losses_xp._testing.cases import quantize
+from losses_xp._testing.inputs import quantize
 
 from .registry import TOLERANCES
 from .specs_focal import official_asl, torchvision_sigmoid_focal

@@ -47,7 +47,7 @@ import pytest
 import losses_xp as lx
 from losses_xp import _compat
 from losses_xp._testing.backends import Backend, get_backend
-from losses_xp._testing.cases import Case
+from losses_xp._testing.inputs import Case
 
 from .conftest import newest_released_standard, session_of
 from .helpers import assert_close, expected_warnings, extreme_cases, first_floating, value_cases

@@ -43,8 +43,8 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
+from losses_xp._declare import Declaration
 from losses_xp._testing.backends import Backend, get_backend
-from losses_xp._testing.cases import ArgKinds
 
 from . import _strategies
 from ._strategies import Example, examples
@@ -86,11 +86,11 @@ def _report_example_counts(request: pytest.FixtureRequest) -> Iterator[None]:
 # --------------------------------------------------------------------------- running
 
 
-def _spec(name: str) -> tuple[Spec, ArgKinds]:
+def _spec(name: str) -> tuple[Spec, Declaration]:
     spec = SPECS[name]
     if spec.entry.kinds is None:
-        pytest.fail(f"{name}'s catalogue entry has no ArgKinds: describe its arguments "
-                    "(losses_xp/_testing/cases*.py) so that it is fuzzed")
+        pytest.fail(f"{name} has no declaration: describe its arguments with @declare "
+                    "so that it is fuzzed")
     return spec, spec.entry.kinds
 
 
@@ -160,7 +160,7 @@ def _close(got: np.ndarray, want: np.ndarray, tol: Tol, what: str, scale: float 
                                err_msg=what)
 
 
-def _atol_scale(kinds: ArgKinds, ex: Example, reduction: str) -> float:
+def _atol_scale(kinds: Declaration, ex: Example, reduction: str) -> float:
     """The absolute tolerance's scale: a loss of inputs ~x is only known to ~ulp(x)
     (bounded losses excepted), and a sum to that many times the summed count."""
     scale = 1.0 if kinds.growth == "bounded" else ex.input_scale()
@@ -179,7 +179,7 @@ def test_every_loss_has_argument_kinds() -> None:
     for name in NAMES:
         entry = SPECS[name].entry
         if entry.kinds is None:
-            problems.append(f"{name}: no ArgKinds")
+            problems.append(f"{name}: no Declaration")
             continue
         problems += [f"{name}: {p}" for p in entry.kinds.problems()]
         params = inspect.signature(entry.fn).parameters

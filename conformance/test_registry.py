@@ -7,19 +7,29 @@ import pytest
 
 import losses_xp
 from losses_xp._testing.backends import Backend
-from losses_xp._testing.cases import CATALOG, quantize
+from losses_xp._declare import declaration, declarations
+from losses_xp._testing.compare import TOLERANCES
+from losses_xp._testing.inputs import quantize
 
 from .helpers import extreme_cases, oracle_value, value_cases
-from .registry import SPECS, TOLERANCES, public_names
+from .registry import SPECS, public_names
 
 
 def test_every_public_loss_has_a_spec() -> None:
+    """One spec entry per declared function; every public name is a declared function or
+    an alias of one (the same function object, checked once under its own name)."""
     names = public_names()
     assert names, "losses_xp.__all__ lists no loss"
-    missing = sorted(set(names) - set(SPECS))
-    assert not missing, f"public losses without a conformance Spec: {missing}"
-    assert sorted(SPECS) == names, f"specs for names that are not public: {set(SPECS) - set(names)}"
-    assert sorted(CATALOG) == names
+    declared = declarations()
+    missing = sorted(set(declared) - set(SPECS))
+    assert not missing, f"declared losses without a conformance spec entry: {missing}"
+    assert sorted(SPECS) == sorted(declared), (
+        f"spec entries for names that are not declared: {set(SPECS) - set(declared)}")
+    for name in names:
+        decl = declaration(name)
+        assert getattr(losses_xp, name) is decl.fn, f"losses_xp.{name} is not {decl.name}"
+        assert name == decl.name or name in decl.aliases
+    assert sorted({*declared, *(a for d in declared.values() for a in d.aliases)}) == names
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -40,8 +50,8 @@ def test_catalogue_covers_shapes_and_extremes(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_cases_are_deterministic(name: str) -> None:
-    a = CATALOG[name].cases(np.random.default_rng(5))
-    b = CATALOG[name].cases(np.random.default_rng(5))
+    a = SPECS[name].entry.cases(np.random.default_rng(5))
+    b = SPECS[name].entry.cases(np.random.default_rng(5))
     for x, y in zip(a, b, strict=True):
         assert x.name == y.name
         for u, v in zip(x.args, y.args, strict=True):

@@ -64,7 +64,6 @@ import pytest
 
 import losses_xp as lx
 from losses_xp._testing.backends import get_backend
-from losses_xp._testing.cases import CATALOG
 
 from .conftest import session_of
 from .helpers import assert_close
@@ -102,7 +101,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         _only_on(metafunc, "dask_example", "dask", [EXAMPLE], ["dask_scaleout.py"],
                  "docs/examples/dask_scaleout.py")
     if "sharded_loss" in metafunc.fixturenames:
-        names = sorted(CATALOG)
+        names = sorted(SPECS)
         _only_on(metafunc, "sharded_loss", "jax", names, names,
                  "the JAX sharding test (8 simulated CPU devices)")
 
@@ -484,4 +483,4 @@ def test_jax_sharded_matches_unsharded(sharded_loss: str,
             assert c["out_shard_shape"][0] == batch // JAX_DEVICES, (
                 f"{what}: the batched output's shards are {c['out_shard_shape']}, not split "
                 f"along the batch of {batch}")
-    assert reductions == set(CATALOG[sharded_loss].reductions)
+    assert reductions == set(SPECS[sharded_loss].entry.reductions)

@@ -1,0 +1,226 @@
+"""Conformance spec entries of the metrics (``losses_xp/metrics.py``).
+
+Oracles (float64): ``sklearn.metrics.hamming_loss`` on the binarised scores, and
+``sklearn.metrics.top_k_accuracy_score`` per sample (a cross-check calls it once on the
+whole batch).  Scores that are thresholded or ranked are kept well away from the
+threshold and from each other, so the rounding to float16 or bfloat16 neither moves a
+score across the threshold nor creates ties.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from losses_xp._testing.inputs import (
+    EXTREME_LOGIT,
+    FULL,
+    HALF,
+    Case,
+    binary_targets,
+    class_indices,
+    logits,
+    weights,
+)
+
+from .registry import EXACT, Pinned, np_reduce, spec
+
+# ----------------------------------------------------------------- metrics
+
+
+def _away_from(x: np.ndarray, t: float, margin: float) -> np.ndarray:
+    """``x`` with every value closer than ``margin`` to ``t`` pushed to ``t ± margin``."""
+    near = np.abs(x - t) < margin
+    return np.where(near, t + np.where(x >= t, margin, -margin), x)
+
+
+def _scores(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Probabilities in [0.02, 0.98], at least 0.02 away from the threshold 0.5."""
+    return _away_from(rng.uniform(0.02, 0.98, size=shape), 0.5, 0.02)
+
+
+def _hamming_cases(rng: np.random.Generator) -> list[Case]:
+    bt = binary_targets
+    return [
+        Case("empty", (_scores(rng, (0, 4)), bt(rng, (0, 4))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("1d", (_scores(rng, (9,)), bt(rng, (9,))), tags=frozenset({"1d"})),
+        Case("2d", (_scores(rng, (6, 4)), bt(rng, (6, 4))), tags=frozenset({"2d"})),
+        Case("2d-logits-threshold0", (_away_from(logits(rng, (6, 4)), 0.0, 0.05),
+                                      bt(rng, (6, 4))),
+             {"threshold": 0.0}, tags=frozenset({"2d"})),
+        Case("2d-threshold0.3", (_away_from(rng.uniform(0.0, 1.0, (6, 4)), 0.3, 0.02),
+                                 bt(rng, (6, 4))),
+             {"threshold": 0.3}, tags=frozenset({"2d"})),
+        Case("2d-int-target", (_scores(rng, (6, 4)), rng.integers(0, 2, size=(6, 4))),
+             tags=frozenset({"2d", "int-target"})),
+        Case("2d-bool-target",
+             (_scores(rng, (6, 4)), rng.integers(0, 2, size=(6, 4)).astype(bool)),
+             tags=frozenset({"2d", "bool-target"})),
+        Case("2d-sample-weight", (_scores(rng, (6, 4)), bt(rng, (6, 4))),
+             {"sample_weight": weights(rng, (6,))}, tags=frozenset({"2d", "weight"})),
+        Case("2d-sample-weight-list", (_scores(rng, (5, 3)), bt(rng, (5, 3))),
+             {"sample_weight": [float(w) for w in weights(rng, (5,))]},
+             tags=frozenset({"2d", "weight"})),
+        Case("nd", (_scores(rng, (3, 2, 4)), bt(rng, (3, 2, 4))), tags=frozenset({"nd"})),
+        Case("nd-sample-weight", (_scores(rng, (4, 2, 3)), bt(rng, (4, 2, 3))),
+             {"sample_weight": weights(rng, (4,))}, tags=frozenset({"nd", "weight"})),
+    ]
+
+
+def _hamming_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])
+        y = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        out.append(Case(f"logits-pm{m:g}", (x, y), {"threshold": 0.0}, dtypes=dtypes,
+                        tags=frozenset({"2d"})))
+    p = np.array([[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]])
+    out.append(Case("probs-0-and-1", (p, np.array([[0, 1, 0], [1, 0, 1]])),
+                    tags=frozenset({"2d"})))
+    return out
+
+
+def _ranked(rng: np.random.Generator, shape: tuple[int, ...], axis: int = -1,
+            scale: float = 1.0) -> np.ndarray:
+    """Scores whose values along ``axis`` are a random permutation of well separated
+    levels (0.5 apart, ± 0.1 noise, times ``scale``): no ties in any dtype."""
+    C = shape[axis]
+    moved = list(shape)
+    moved.append(moved.pop(axis))
+    ranks = np.argsort(rng.uniform(size=moved), axis=-1).astype(np.float64)
+    x = (ranks - C / 2.0) * 0.5 + rng.uniform(-0.1, 0.1, size=moved)
+    return np.moveaxis(x * scale, -1, axis)
+
+
+def _top_k_cases(rng: np.random.Generator) -> list[Case]:
+    ci = class_indices
+    C = 6
+    return [
+        Case("1d-0d-target", (_ranked(rng, (C,)), ci(rng, (), C)), {"k": 2},
+             tags=frozenset({"0d"})),
+        Case("empty", (_ranked(rng, (0, C)), ci(rng, (0,), C)), {"k": 2},
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (_ranked(rng, (12, C)), ci(rng, (12,), C)), tags=frozenset({"2d"})),
+        Case("2d-k2", (_ranked(rng, (12, C)), ci(rng, (12,), C)), {"k": 2},
+             tags=frozenset({"2d"})),
+        Case("2d-k3", (_ranked(rng, (12, C)), ci(rng, (12,), C)), {"k": 3},
+             tags=frozenset({"2d"})),
+        Case("2d-k-equals-C", (_ranked(rng, (5, C)), ci(rng, (5,), C)), {"k": C},
+             tags=frozenset({"2d"})),
+        Case("2d-k-above-C", (_ranked(rng, (5, C)), ci(rng, (5,), C)), {"k": C + 3},
+             tags=frozenset({"2d"})),
+        Case("nd-last-k2", (_ranked(rng, (2, 3, 5)), ci(rng, (2, 3), 5)), {"k": 2},
+             tags=frozenset({"nd"})),
+        Case("nd-axis1-k2", (_ranked(rng, (2, 5, 3), axis=1), ci(rng, (2, 3), 5)),
+             {"k": 2, "axis": 1}, tags=frozenset({"nd"})),
+    ]
+
+
+def _top_k_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = _ranked(rng, (4, 5), scale=m / 2.0)
+        out.append(Case(f"scores-pm{m:g}-k2", (x, class_indices(rng, (4,), 5)), {"k": 2},
+                        dtypes=dtypes, tags=frozenset({"2d"})))
+    return out
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _hamming_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                     reduction: str) -> np.ndarray:
+    from sklearn.metrics import hamming_loss
+
+    x, y = np.asarray(args[0]), np.asarray(args[1])
+    if x.size == 0:
+        return np.asarray(math.nan)
+    threshold = float(kwargs.get("threshold", 0.5))
+    pred = (x > threshold).astype(np.int64) if x.dtype.kind == "f" else x.astype(np.int64)
+    truth = (y > 0.5).astype(np.int64) if y.dtype.kind == "f" else (y != 0).astype(np.int64)
+    if x.ndim > 1:
+        pred, truth = pred.reshape(x.shape[0], -1), truth.reshape(x.shape[0], -1)
+    sw = kwargs.get("sample_weight")
+    sw = None if sw is None else np.asarray(sw, dtype=np.float64)
+    return np.asarray(hamming_loss(truth, pred, sample_weight=sw), dtype=np.float64)
+
+
+def _flat_scores(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+    s, t = np.asarray(args[0], np.float64), np.asarray(args[1])
+    s = np.moveaxis(s, int(kwargs.get("axis", -1)) % s.ndim, -1)
+    return s.reshape(-1, s.shape[-1]), t.reshape(-1), int(kwargs.get("k", 1))
+
+
+def _top_k_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                   reduction: str) -> np.ndarray:
+    """``sklearn.metrics.top_k_accuracy_score`` of each sample (``labels`` = every
+    class), then our reductions."""
+    from sklearn.metrics import top_k_accuracy_score
+
+    s, t, k = _flat_scores(args, kwargs)
+    labels = np.arange(s.shape[-1])
+    hits = np.array([top_k_accuracy_score([ti], si[None, :], k=k, labels=labels)
+                     for si, ti in zip(s, t, strict=True)], dtype=np.float64)
+    return np_reduce(hits.reshape(np.shape(args[1])), reduction)
+
+
+def _top_k_sklearn_batch(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                         reduction: str) -> np.ndarray | None:
+    """One call on the whole (flattened) batch: ``mean`` (normalize=True) and ``sum``
+    (normalize=False)."""
+    from sklearn.metrics import top_k_accuracy_score
+
+    s, t, k = _flat_scores(args, kwargs)
+    if reduction == "none" or t.size == 0:
+        return None
+    labels = np.arange(s.shape[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # k >= C: "will result in a perfect score"
+        value = top_k_accuracy_score(t, s, k=k, labels=labels, normalize=reduction == "mean")
+    return np.asarray(value, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- specs
+
+_PINNED_TOP_K_ACCURACY = (
+    Pinned("0d-result-is-an-array", (np.array([[0.1, 0.6, 0.3]]), np.array([2])), {"k": 2},
+           value="oracle", reductions=("sum",)),
+    Pinned("empty-mean-is-nan", (np.zeros((0, 3)), np.zeros(0, dtype=np.int64)), value=np.nan,
+           reductions=("mean",)),
+)
+
+_PINNED_HAMMING_LOSS = (
+    Pinned("empty-is-nan", (np.zeros(0), np.zeros(0)), value=np.nan, reductions=("mean",)),
+    Pinned("empty-weighted-is-nan", (np.zeros((0, 2)), np.zeros((0, 2))),
+           {"sample_weight": np.zeros(0)}, value=np.nan, reductions=("mean",)),
+    Pinned("no-labels-is-nan", (np.zeros((3, 0)), np.zeros((3, 0))), value=np.nan,
+           reductions=("mean",)),
+)
+
+SPECS = [
+    spec("hamming_loss", oracle=_hamming_sklearn, cases=_hamming_cases, extreme=_hamming_extreme,
+         shape_tags=frozenset({"empty", "1d", "2d", "nd"}),
+         reference="sklearn.metrics.hamming_loss on (scores > threshold)",
+         differences="scikit-learn takes hard labels and 1-d/2-d inputs only: the oracle "
+                     "binarises the scores and flattens the label axes (N, ...) -> (N, L); an "
+                     "empty input is NaN for us (scikit-learn raises). Scores are kept away "
+                     "from the threshold so half-precision rounding cannot cross it.",
+        pinned=_PINNED_HAMMING_LOSS),
+    spec("top_k_accuracy", oracle=_top_k_sklearn, cases=_top_k_cases, extreme=_top_k_extreme,
+         reference="sklearn.metrics.top_k_accuracy_score per sample",
+         differences="Ties: ours counts a class tied with the true one as not above it "
+                     "(optimistic); scikit-learn's argsort order decides. The cases have no "
+                     "ties in any dtype (levels 0.5 apart). Empty input: NaN mean, 0 sum "
+                     "(scikit-learn raises). k >= C: 1 for every sample (scikit-learn warns).",
+         cross_checks=(("sklearn.metrics.top_k_accuracy_score on the batch",
+                        _top_k_sklearn_batch, EXACT),),
+        pinned=_PINNED_TOP_K_ACCURACY),
+]

@@ -1,0 +1,382 @@
+"""Conformance spec entries of the regression family (``losses_xp/regression.py``).
+
+Oracles (float64): PyTorch's ``torch.nn.functional`` losses where PyTorch has one (element
+weights, which PyTorch's regression losses lack, multiply its ``reduction="none"``
+output; the mean then divides by the element count, as we document),
+``sklearn.metrics.root_mean_squared_error`` for RMSE, the definition ``log(cosh(e))``
+evaluated by PyTorch for log-cosh; scikit-learn and Keras are cross-checks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+
+import losses_xp as lx
+from losses_xp._testing.backends import Backend
+from losses_xp._testing.compare import TOLERANCES
+from losses_xp._testing.inputs import Case, quantize, regression_values, weights
+
+from .helpers import full_dtypes, lazy, need_autodiff, on
+from .registry import (
+    EXACT,
+    KERAS,
+    Oracle,
+    Pinned,
+    TorchExpr,
+    from_torch,
+    keras,
+    np_reduce,
+    spec,
+    t_reduce,
+    torch,
+    torch_spec,
+)
+
+# --------------------------------------------------------------------------- cases
+
+
+def _regression_cases(weighted: bool = True, kink_ok: bool = True,
+                      extra: Callable[[np.random.Generator], list[Case]] | None = None,
+                      ) -> Callable[[np.random.Generator], list[Case]]:
+    def make(rng: np.random.Generator) -> list[Case]:
+        rv = regression_values
+
+        def pair(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+            return rv(rng, shape), rv(rng, shape)
+
+        cases = [
+            Case("0d", pair(()), tags=frozenset({"0d"})),
+            Case("empty", pair((0, 3)), tags=frozenset({"empty", "nan-mean"}), grad=False),
+            Case("1d", pair((7,)), tags=frozenset({"1d"})),
+            Case("2d", pair((4, 5)), tags=frozenset({"2d"})),
+            Case("nd", pair((2, 3, 4, 5)), tags=frozenset({"nd"})),
+            Case("int-target", (rv(rng, (6,)), rng.integers(-3, 4, size=(6,))),
+                 tags=frozenset({"1d", "int-target"})),
+        ]
+        if weighted:
+            cases += [
+                Case("2d-weight", pair((4, 5)), {"weight": weights(rng, (4, 5))},
+                     tags=frozenset({"2d", "weight"})),
+                Case("2d-weight-list", pair((4, 5)),
+                     {"weight": [float(w) for w in weights(rng, (5,))]},
+                     tags=frozenset({"2d", "weight"})),
+            ]
+        if kink_ok:
+            p, t = pair((6,))
+            t[::2] = p[::2]  # zero errors: the |e| kink; backends' subgradients differ
+            cases.append(Case("zero-errors", (p, t), tags=frozenset({"1d", "kink"}),
+                              grad=False))
+        if extra is not None:
+            cases += extra(rng)
+        return cases
+    return make
+
+
+def _regression_extreme(half_max: float = 2000.0,
+                        ) -> Callable[[np.random.Generator], list[Case]]:
+    """Errors of 700 to 1e4 (past cosh's float64 overflow at 710); ``half_max`` caps
+    the float16 case so the exact loss and its sum stay below float16's 65504."""
+    def make(rng: np.random.Generator) -> list[Case]:
+        sign = rng.choice([-1.0, 1.0], size=(2, 3))
+        big = sign * rng.uniform(700.0, 1e4, size=(2, 3))
+        big[0, 0] = 1e4
+        big[1, 0] = -1e4
+        t = regression_values(rng, (2, 3))
+        half = sign[0, :2] * rng.uniform(0.5 * half_max, half_max, size=(2,))
+        th = regression_values(rng, (2,))
+        return [
+            Case("errors-700-1e4", (t + big, t), dtypes=("float32", "float64", "bfloat16"),
+                 tags=frozenset({"2d"})),
+            Case("errors-1e4-0d", (np.array(1e4), np.array(0.0)),
+                 dtypes=("float32", "float64", "bfloat16"), tags=frozenset({"0d"})),
+            Case(f"errors-half-{half_max:g}", (th + half, th), dtypes=("float16",),
+                 tags=frozenset({"1d"})),
+        ]
+    return make
+
+
+def _huber_extra(rng: np.random.Generator) -> list[Case]:
+    rv = regression_values
+    return [Case(f"delta-{d:g}", (rv(rng, (4, 5)), rv(rng, (4, 5))), {"delta": d},
+                 tags=frozenset({"2d"})) for d in (0.5, 2.5)]
+
+
+def _smooth_l1_extra(rng: np.random.Generator) -> list[Case]:
+    rv = regression_values
+    out = [Case(f"beta-{b:g}", (rv(rng, (4, 5)), rv(rng, (4, 5))), {"beta": b},
+                tags=frozenset({"2d"})) for b in (0.0, 0.5, 2.5)]
+    p = rv(rng, (6,))
+    t = p.copy()
+    t[1::2] += rv(rng, (3,))
+    out.append(Case("beta-0-zero-errors", (p, t), {"beta": 0.0},
+                    tags=frozenset({"1d", "kink"}), grad=False))
+    return out
+
+
+# --------------------------------------------------------------------------- oracles
+
+
+def _regression_torch(fname: str, option: str | None = None) -> TorchExpr:
+    """``torch.nn.functional.<fname>``; element weights (which PyTorch lacks) multiply
+    its ``reduction="none"`` output, then our documented mean (sum / element count)."""
+    def expr(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+        F = torch().nn.functional
+        pred, target = t[0], t[1].to(t[0].dtype)
+        opts = {option: float(kw[option])} if option and option in kw else {}
+        if "weight" not in kw:
+            return getattr(F, fname)(pred, target, reduction=reduction, **opts)
+        loss = getattr(F, fname)(pred, target, reduction="none", **opts)
+        return t_reduce(loss * kw["weight"], reduction)
+    return expr
+
+
+def _sklearn_mean(fname: str) -> Oracle:
+    """``sklearn.metrics.<fname>`` on the flattened inputs (unweighted ``mean`` only)."""
+    def oracle(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+               reduction: str) -> np.ndarray | None:
+        if reduction != "mean" or "weight" in kwargs or args[0].size == 0:
+            return None
+        from sklearn import metrics
+
+        return np.asarray(getattr(metrics, fname)(np.ravel(args[1]).astype(np.float64),
+                                                  np.ravel(args[0])))
+    return oracle
+
+
+def _rmse_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                  reduction: str) -> np.ndarray:
+    """``sklearn.metrics.root_mean_squared_error`` on the flattened inputs.
+
+    scikit-learn's weighted RMSE divides by the summed weights, ours by the element
+    count N: ours = sklearn · sqrt(Σw / N).  An empty input has RMSE NaN (the square
+    root of the NaN mean squared error); scikit-learn raises on it.
+    """
+    from sklearn.metrics import root_mean_squared_error
+
+    pred, target = args[0], np.asarray(args[1], dtype=np.float64)
+    n = pred.size
+    if n == 0:
+        return np.asarray(math.nan)
+    if "weight" not in kwargs:
+        return np.asarray(root_mean_squared_error(np.ravel(target), np.ravel(pred)))
+    w = np.broadcast_to(np.asarray(kwargs["weight"], dtype=np.float64), pred.shape).ravel()
+    value = root_mean_squared_error(np.ravel(target), np.ravel(pred), sample_weight=w)
+    return np.asarray(value * math.sqrt(np.sum(w) / n))
+
+
+def _rmse_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """``sqrt(torch.nn.functional.mse_loss)`` (used as a cross-check)."""
+    th = torch()
+    loss = th.nn.functional.mse_loss(t[0], t[1].to(t[0].dtype), reduction="none")
+    if "weight" in kw:
+        loss = loss * kw["weight"]
+    return th.sqrt(t_reduce(loss, "mean"))
+
+
+def _log_cosh_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """The definition ``log(cosh(e))`` evaluated by PyTorch in float64 (we never call
+    ``cosh``).  Exact to ~1e-16 relative for the value cases (|e| < 20); it overflows
+    to inf past |e| = 710, where the extreme cases only check finiteness and
+    test_published.py checks ``1e4 - log 2``."""
+    th = torch()
+    loss = th.log(th.cosh(t[0] - t[1].to(t[0].dtype)))
+    if "weight" in kw:
+        loss = loss * kw["weight"]
+    return t_reduce(loss, reduction)
+
+
+def _log_cosh_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                    reduction: str) -> np.ndarray:
+    """``keras.losses.log_cosh`` element-wise (a trailing axis of size 1 makes Keras's
+    mean over the last axis the identity), then weights and our reductions."""
+    k = keras()
+    pred, target = np.asarray(args[0], np.float64), np.asarray(args[1], np.float64)
+    loss = k.losses.LogCosh(reduction=None, dtype="float64")
+    value = np.asarray(loss(target.reshape(-1, 1), pred.reshape(-1, 1)),
+                       dtype=np.float64).reshape(pred.shape)
+    if "weight" in kwargs:
+        value = value * np.asarray(kwargs["weight"], dtype=np.float64)
+    return np_reduce(value, reduction)
+
+
+# --------------------------------------------------------------------------- specs
+
+_REGRESSION_WEIGHTS = (
+    "PyTorch has no element `weight` for regression losses: the oracle multiplies "
+    "PyTorch's reduction='none' output by the weights and divides the sum by the "
+    "element count (our documented mean)."
+)
+
+_PINNED_HUBER_LOSS = (
+    Pinned("0d-result-is-an-array", (np.array(0.12573242), np.array(1)), value="oracle"),
+)
+
+_PINNED_MSE_LOSS = (
+    Pinned("0d-result-is-an-array", (np.array([1.0, 2.0]), np.array([1, 4])), value="oracle",
+           reductions=("mean",)),
+    # the mean of an empty batch is NaN, without NumPy's "Mean of empty slice" warnings
+    Pinned("empty-mean-is-nan", (np.zeros((0, 3)), np.zeros((0, 3))), value=np.nan,
+           reductions=("mean",)),
+)
+
+_PINNED_SMOOTH_L1_LOSS = (
+    Pinned("empty-mean-is-nan", (np.zeros(0), np.zeros(0, dtype=bool)), {"beta": 0.5},
+           value=np.nan, reductions=("mean",)),
+)
+
+_PINNED_RMSE_LOSS = (
+    Pinned("empty-mean-is-nan", (np.zeros(0), np.zeros(0)), {"weight": np.zeros(0)},
+           value=np.nan, reductions=("mean",)),
+)
+
+SPECS = [
+    torch_spec("mse_loss", _regression_torch("mse_loss"), "torch.nn.functional.mse_loss",
+               _regression_cases(), _regression_extreme(half_max=120.0),
+               differences=_REGRESSION_WEIGHTS,
+               cross_checks=(("sklearn.metrics.mean_squared_error",
+                              _sklearn_mean("mean_squared_error"), EXACT),),
+        pinned=_PINNED_MSE_LOSS),
+    torch_spec("l1_loss", _regression_torch("l1_loss"), "torch.nn.functional.l1_loss",
+               _regression_cases(), _regression_extreme(),
+               differences=_REGRESSION_WEIGHTS + " At a zero error the backends' abs "
+               "subgradients differ (PyTorch 0, JAX 1): such cases are value-only.",
+               cross_checks=(("sklearn.metrics.mean_absolute_error",
+                              _sklearn_mean("mean_absolute_error"), EXACT),)),
+    spec("rmse_loss", _rmse_sklearn, "sklearn.metrics.root_mean_squared_error",
+         _regression_cases(kink_ok=False), _regression_extreme(half_max=120.0),
+         differences="scikit-learn's weighted RMSE divides by Σw, ours by N: the oracle "
+         "rescales by sqrt(Σw/N). scikit-learn averages per column for 2-D inputs "
+         "(multioutput): the oracle flattens. Empty input: NaN, the square root of "
+         "the NaN mean squared error (scikit-learn raises). Gradients: finite differences "
+         "of the scikit-learn value.",
+         cross_checks=(("sqrt(torch.nn.functional.mse_loss)", from_torch(_rmse_torch),
+                        EXACT),),
+        pinned=_PINNED_RMSE_LOSS),
+    torch_spec("huber_loss", _regression_torch("huber_loss", "delta"),
+               "torch.nn.functional.huber_loss",
+               _regression_cases(extra=_huber_extra), _regression_extreme(),
+               differences=_REGRESSION_WEIGHTS,
+        pinned=_PINNED_HUBER_LOSS),
+    torch_spec("smooth_l1_loss", _regression_torch("smooth_l1_loss", "beta"),
+               "torch.nn.functional.smooth_l1_loss",
+               _regression_cases(extra=_smooth_l1_extra), _regression_extreme(),
+               differences=_REGRESSION_WEIGHTS,
+        pinned=_PINNED_SMOOTH_L1_LOSS),
+    torch_spec("log_cosh_loss", _log_cosh_torch, "torch.log(torch.cosh(error))",
+               _regression_cases(), _regression_extreme(),
+               differences="PyTorch has no log-cosh loss: the oracle is the definition "
+               "log(cosh(e)) in float64 (finite for |e| < 710). keras.losses.log_cosh is "
+               "a cross-check at float32 accuracy: Keras's NumPy backend computes in "
+               "float32 whatever floatx says.",
+               cross_checks=(("keras.losses.log_cosh (NumPy backend)", _log_cosh_keras,
+                              KERAS),)),
+]
+
+
+def _log_cosh_inputs(bk: Backend, dtype: str) -> tuple[Any, Any]:
+    return (bk.asarray(np.array([1e4, -1e4, 3e4]), dtype),
+            bk.asarray(np.array([0.0, 0.0, 2e4]), dtype))
+
+
+def test_log_cosh_of_1e4_is_finite(bk: Backend) -> None:
+    for dtype in full_dtypes(bk):
+        p, t = _log_cosh_inputs(bk, dtype)
+        got = bk.to_numpy(lazy(bk, lx.log_cosh_loss, p, t, reduction="none"))
+        np.testing.assert_allclose(got, np.full(3, 1e4 - math.log(2.0)),
+                                   rtol=TOLERANCES[dtype].rtol, err_msg=dtype)
+
+
+def test_log_cosh_of_1e4_has_gradient_pm1(bk: Backend) -> None:
+    need_autodiff(bk)
+    for dtype in full_dtypes(bk):
+        p, t = _log_cosh_inputs(bk, dtype)
+        value, (g,) = bk.value_and_grad(lambda a, b: lx.log_cosh_loss(a, b, reduction="sum"),
+                                        [p, t], [0])
+        assert np.isfinite(value)
+        np.testing.assert_array_equal(g, [1.0, -1.0, 1.0], err_msg=dtype)
+
+
+def _smooth_l1_inputs(bk: Backend, dtype: str) -> tuple[Any, Any]:
+    rng = np.random.default_rng(3)
+    p = rng.normal(size=(4, 6))
+    t = p.copy()
+    t[:, ::2] += rng.normal(size=(4, 3))  # half of the errors are exactly 0
+    return bk.asarray(p, dtype), bk.asarray(t, dtype)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_smooth_l1_beta_0_is_l1(bk: Backend, reduction: str) -> None:
+    for dtype in bk.dtypes:
+        p, t = _smooth_l1_inputs(bk, dtype)
+        got = bk.to_numpy(lazy(bk, lx.smooth_l1_loss, p, t, beta=0.0, reduction=reduction))
+        want = bk.to_numpy(lazy(bk, lx.l1_loss, p, t, reduction=reduction))
+        np.testing.assert_array_equal(got, want, err_msg=dtype)
+
+
+def test_smooth_l1_beta_0_gradient_is_finite_at_0(bk: Backend) -> None:
+    need_autodiff(bk)
+    for dtype in bk.dtypes:
+        p, t = _smooth_l1_inputs(bk, dtype)
+        _, (g,) = bk.value_and_grad(
+            lambda a, b: lx.smooth_l1_loss(a, b, beta=0.0, reduction="sum"), [p, t], [0])
+        assert np.all(np.isfinite(g)), (dtype, g)
+        # away from 0 it is the sign of the error
+        e = bk.to_numpy(p) - bk.to_numpy(t)
+        np.testing.assert_array_equal(g[e != 0], np.sign(e[e != 0]), err_msg=dtype)
+
+
+def test_regression_log_cosh_small_errors(bk: Backend) -> None:
+    """log-cosh was |e| + log1p(e^{-2|e|}) - log 2, which cancels to ulp(log 2) for small
+    errors: -6e-8 (a negative loss) in float32 for the float16 example the fuzzer found.
+    Oracle: mpmath's log(cosh(e)) at 50 digits."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    p16 = np.array([0.0004818439483642578, -0.0006198883056640625, -0.0011758804321289062,
+                    0.00107574462890625, 6.461143493652344e-05])
+    t16 = np.array([-1.1708984375, -0.31591796875, 1.4169921875, 1.0244140625,
+                    -5.960464477539063e-08])
+    errors = np.array([1e-4, -3e-4, 1e-3, 0.01, -0.1, 1.0, 20.0])
+    cases = [("float16", p16, t16, 1e-2)] + [
+        (d, errors, np.zeros_like(errors), r) for d, r in (("float32", 2e-3), ("float64", 1e-9))]
+    for dtype, p, t, rtol in cases:
+        if dtype not in bk.dtypes:
+            continue
+        q = [quantize(a, dtype) for a in (p, t)]
+        out = bk.to_numpy(lx.log_cosh_loss(*on(bk, tuple(q), dtype), reduction="none"))
+        want = np.array([float(mpmath.log(mpmath.cosh(mpmath.mpf(float(a) - float(b)))))
+                         for a, b in zip(*q, strict=True)])
+        assert np.all(out >= 0.0), f"{dtype}: a negative loss {out}"
+        assert not np.any(np.signbit(out)), f"{dtype}: -0.0 in {out}"
+        if dtype != "float16":  # (float16: 2e-9, the last loss, rounds to 0 there)
+            np.testing.assert_allclose(out, want, rtol=rtol, err_msg=f"log-cosh {dtype}")
+
+
+SMOOTH_L1 = [
+    # beta > 1 and an error near float32's maximum: the Huber value overflowed before
+    # the division by beta
+    ("float32", np.array(0.1257302165031433), np.array(5.3169116662270134e+36), 65.0),
+    # a beta below float32's smallest normal number: 1/beta overflowed, 0 * inf = NaN
+    ("float16", np.array([0.125732421875, -0.132080078125, 0.640625]),
+     np.array([-290.0, -330.0, -222.0]), 8.446580965917371e-252),
+]
+
+
+@pytest.mark.parametrize(("dtype", "p", "t", "beta"), SMOOTH_L1, ids=["large-error", "tiny-beta"])
+def test_regression_smooth_l1_extreme_beta(bk: Backend, dtype: str, p: np.ndarray,
+                                          t: np.ndarray, beta: float) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    if dtype not in bk.dtypes:
+        pytest.skip(f"{bk.label} has no {dtype}")
+    q = [quantize(a, dtype) for a in (p, t)]
+    want = F.smooth_l1_loss(torch.tensor(q[0]), torch.tensor(q[1]), beta=beta,
+                            reduction="none").numpy()
+    got = bk.to_numpy(lx.smooth_l1_loss(*on(bk, tuple(q), dtype), beta=beta, reduction="none"))
+    assert np.all(np.isfinite(got)), got
+    np.testing.assert_allclose(got, want, rtol=TOLERANCES[dtype].rtol)
