@@ -7,10 +7,11 @@ number.  So every such input is refused, with a message that names the argument,
 was expected and what was received, and that reads the same on every backend.  This
 module is the single list of them: one :class:`Row` per kind of invalid input, with
 
-* the functions it applies to, **derived** from the catalogue of inputs
-  (``losses_xp._testing.cases.CATALOG``: the :class:`~losses_xp._testing.cases.ArgKinds`
-  of each entry say what its prediction, target and options are), never listed by hand,
-  so a newly catalogued function is covered by every row that fits its arguments;
+* the functions it applies to, **derived** from the declarations
+  (``losses_xp._declare.declarations()``: each public function's
+  :class:`~losses_xp._declare.Declaration` says what its prediction, target and options
+  are), never listed by hand, so a newly declared function is covered by every row that
+  fits its arguments;
 * a builder of the bad call from valid NumPy inputs (:func:`valid_call`), which the test
   converts to the backend and dtype under test;
 * the exception type and the exact, full message as a template (``{pred}``, ``{shape}``
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from losses_xp._testing.cases import CATALOG, ArgKinds
+from losses_xp._declare import Declaration, declarations
 
 __all__ = [
     "COMPLEX_DTYPE",
@@ -70,61 +71,73 @@ N, C = 4, 3
 
 @dataclass(frozen=True)
 class Loss:
-    """A public function as the catalogue of inputs describes it."""
+    """A public function under one of its public names, as its declaration describes it
+    (an alias is a second :class:`Loss` of the same declaration)."""
 
     name: str
-    fn: Callable[..., Any]
-    kinds: ArgKinds
-    pred: str  # the name of the first parameter
-    reductions: tuple[str, ...] | None  # None: no `reduction` parameter
+    decl: Declaration
+
+    @property
+    def fn(self) -> Callable[..., Any]:
+        return self.decl.fn
+
+    @property
+    def pred(self) -> str:
+        """The name of the first parameter."""
+        return next(iter(inspect.signature(self.decl.fn).parameters))
+
+    @property
+    def reductions(self) -> tuple[str, ...] | None:
+        """The reductions the function has; ``None``: no ``reduction`` parameter."""
+        return self.decl.reductions if self.decl.takes_reduction else None
 
     def options(self, *kinds: str) -> list[str]:
         """The keyword options of one of these kinds (a key of ``OPTION_KINDS``)."""
-        return [k for k, v in self.kinds.options.items() if not isinstance(v, tuple) and v in kinds]
+        return [k for k, v in self.decl.options.items() if not isinstance(v, tuple) and v in kinds]
 
     def choices(self) -> dict[str, tuple[Any, ...]]:
         """The options whose kind is a tuple of the valid values."""
-        return {k: v for k, v in self.kinds.options.items() if isinstance(v, tuple)}
+        return {k: v for k, v in self.decl.options.items() if isinstance(v, tuple)}
 
     def default(self, option: str) -> Any:
         return inspect.signature(self.fn).parameters[option].default
 
-    # -- what the arguments are (from ArgKinds) ------------------------------------
+    # -- what the arguments are (from the declaration) -----------------------------
     @property
     def same_shape_target(self) -> bool:
         """The target may have the prediction's shape (binary / real / probabilities)."""
-        return self.kinds.target in ("real", "binary", "index_or_probs", "binary_or_index")
+        return self.decl.target in ("real", "binary", "index_or_probs", "binary_or_index")
 
     @property
     def index_target(self) -> bool:
         """The target may hold class indices (the prediction's shape without the axis)."""
-        return self.kinds.target in ("index", "index_or_probs", "binary_or_index")
+        return self.decl.target in ("index", "index_or_probs", "binary_or_index")
 
     @property
     def elementwise_target(self) -> bool:
         """The same-shape target is the only target of the default call (no class-index
         form that a target of another shape could be taken for)."""
-        return self.kinds.target in ("real", "binary", "binary_or_index")
+        return self.decl.target in ("real", "binary", "binary_or_index")
 
     @property
     def label_predictions(self) -> bool:
         """Predictions compared as they are (``hamming_loss``: thresholded scores or hard
         labels of any dtype, against labels of any dtype): no dtype or range check."""
-        return self.kinds.prediction == "scores" and self.kinds.target == "binary"
+        return self.decl.prediction == "scores" and self.decl.target == "binary"
 
     @property
     def target_in_unit_interval(self) -> bool:
         """The same-shape target must lie in [0, 1]."""
-        return (self.kinds.target in ("binary", "index_or_probs", "binary_or_index")
+        return (self.decl.target in ("binary", "index_or_probs", "binary_or_index")
                 and not self.label_predictions)
 
     @property
     def prediction_in_unit_interval(self) -> bool:
-        return self.kinds.prediction in ("probs", "class_probs", "probs_or_logits")
+        return self.decl.prediction in ("probs", "class_probs", "probs_or_logits")
 
     @property
     def has_target(self) -> bool:
-        return self.kinds.target is not None
+        return self.decl.target is not None
 
     @property
     def ignore_index(self) -> int | None:
@@ -134,18 +147,10 @@ class Loss:
 
 @cache
 def losses() -> tuple[Loss, ...]:
-    """Every public function of the catalogue of inputs (aliases included)."""
-    out = []
-    for name, entry in sorted(CATALOG.items()):
-        kinds = getattr(entry, "kinds", None)
-        if kinds is None:
-            raise RuntimeError(
-                f"CATALOG[{name!r}] has no ArgKinds (`kinds=`): the error catalogue derives "
-                "the rows that apply to a function from it")
-        pred = next(iter(inspect.signature(entry.fn).parameters))
-        out.append(Loss(name, entry.fn, kinds, pred,
-                        entry.reductions if entry.takes_reduction else None))
-    return tuple(out)
+    """Every public function under every public name (aliases included), by name."""
+    out = [Loss(name, decl) for decl in declarations().values()
+           for name in (decl.name, *decl.aliases)]
+    return tuple(sorted(out, key=lambda loss: loss.name))
 
 
 # --------------------------------------------------------------------------- calls
@@ -250,7 +255,7 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
     ``"counts"`` (``class_balanced_weights``: no target).
     """
     rng = np.random.default_rng(len(shape) * 100 + sum(shape))  # fixed, valid values
-    k = loss.kinds
+    k = loss.decl
     pred = _prediction(k.prediction, shape, rng)
     kwargs: dict[str, Any] = {}
     for name in loss.options("counts"):  # required (no default): one count per class
@@ -378,7 +383,7 @@ ARRAY_OPTIONS = ("element_weight", "pos_weight", "class_weight", "sample_weight"
 def _option_array(loss: Loss, option: str, mode: str) -> tuple[Call, np.ndarray]:
     """A valid call and a valid NumPy value of the array option ``option``."""
     call = valid_call(loss, mode)
-    kind = loss.kinds.options[option]
+    kind = loss.decl.options[option]
     pred = call.args[0]
     if kind == "element_weight":
         value = np.full(pred.shape, 0.5)
@@ -401,7 +406,7 @@ def _array_option_bads(loss: Loss, wrap: Callable[[np.ndarray], Any],
     on another device); ``{first}`` is the prediction, ``{option}`` the option."""
     out = []
     for option in loss.options(*ARRAY_OPTIONS):
-        mode = "index" if loss.kinds.options[option] in ("class_weight", "class_alpha",
+        mode = "index" if loss.decl.options[option] in ("class_weight", "class_alpha",
                                                          "counts") else _mode(loss)
         call, value = _option_array(loss, option, mode)
         out.append(Bad(call.with_kwargs(**{option: wrap(value)}),
@@ -432,7 +437,7 @@ def _option_of_another_type(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("element_weight", "pos_weight", "class_weight",
                                "sample_weight", "class_alpha"):
-        mode = "index" if loss.kinds.options[option] in ("class_weight",
+        mode = "index" if loss.decl.options[option] in ("class_weight",
                                                          "class_alpha") else _mode(loss)
         call = valid_call(loss, mode)
         for bad in ("abc", {"a": 1}, object()):
@@ -444,7 +449,7 @@ def _option_of_another_type(loss: Loss) -> list[Bad]:
 
 def _counts_of_another_type(loss: Loss) -> list[Bad]:
     out = []
-    if loss.kinds.prediction == "counts":
+    if loss.decl.prediction == "counts":
         call = _each(loss)
         out += [Bad(call.with_arg(0, bad), {"type": type(bad).__name__}, repr(bad))
                 for bad in ("123", 3)]
@@ -472,7 +477,7 @@ FLOATING = "(float16, bfloat16, float32 or float64)"
 
 
 def _non_floating_prediction(loss: Loss) -> list[Bad]:
-    if loss.label_predictions or loss.kinds.prediction == "counts":
+    if loss.label_predictions or loss.decl.prediction == "counts":
         return []
     call = _each(loss)
     pred = call.args[0]
@@ -487,7 +492,7 @@ _COMPLEX = {"float32": "complex64", "float64": "complex128"}
 
 
 def _complex_prediction(loss: Loss) -> list[Bad]:
-    if loss.label_predictions or loss.kinds.prediction == "counts":
+    if loss.label_predictions or loss.decl.prediction == "counts":
         return []
     call = _each(loss)
     return [Bad(call.with_arg(0, Complex(call.args[0])),
@@ -506,7 +511,7 @@ def _float_class_indices(loss: Loss) -> list[Bad]:
         return []
     call = valid_call(loss, "index")
     hint = ""
-    if loss.kinds.target == "index_or_probs":
+    if loss.decl.target == "index_or_probs":
         hint = (f" (a target with the {loss.pred}' shape without the class axis holds class "
                 f"indices; pass class probabilities with the {loss.pred}' full shape instead)")
     target = call.args[1]
@@ -567,7 +572,7 @@ def _index_with_trailing_one(loss: Loss) -> list[Bad]:
 
 
 def _index_fits_another_axis(loss: Loss) -> list[Bad]:
-    if not loss.index_target or loss.kinds.max_ndim < 3:
+    if not loss.index_target or loss.decl.max_ndim < 3:
         return []
     call = valid_call(loss, "index", (2, C, 5))  # PyTorch's (N, C, d) with the default axis
     target = np.arange(10, dtype=np.int64).reshape(2, 5) % C  # (N, d): fits axis 1
@@ -578,21 +583,21 @@ def _index_fits_another_axis(loss: Loss) -> list[Bad]:
 
 
 def _zero_d_class_input(loss: Loss) -> list[Bad]:
-    if loss.kinds.class_axis == "none" or not loss.has_target:
+    if loss.decl.class_axis == "none" or not loss.has_target:
         return []
-    mode = "index" if loss.kinds.class_axis == "optional" else _mode(loss)
+    mode = "index" if loss.decl.class_axis == "optional" else _mode(loss)
     return [Bad(valid_call(loss, mode, ()), {"axis": "axis"}, "0-d")]
 
 
 def _zero_d_samples(loss: Loss) -> list[Bad]:
-    if loss.kinds.class_axis != "none" or loss.kinds.min_ndim < 1 or not loss.has_target:
+    if loss.decl.class_axis != "none" or loss.decl.min_ndim < 1 or not loss.has_target:
         return []
     call = valid_call(loss, "same", ())
     return [Bad(call, {"pred": loss.pred}, "0-d")]
 
 
 def _counts_not_1d(loss: Loss) -> list[Bad]:
-    if loss.kinds.prediction != "counts":
+    if loss.decl.prediction != "counts":
         return []
     return [Bad(valid_call(loss, "counts", shape), {"pred": loss.pred, "shape": shape}, str(shape))
             for shape in ((2, 2), ())]
@@ -616,7 +621,7 @@ def _axis_not_an_int(loss: Loss) -> list[Bad]:
     for option in _axis_options(loss):
         call = valid_call(loss, "index" if loss.index_target else "same")
         bads: list[object] = [1.0, "1", True]
-        if loss.kinds.options[option] == "axis":
+        if loss.decl.options[option] == "axis":
             bads.append(None)
         out += [Bad(call.with_kwargs(**{option: bad}),
                     {"option": option, "type": type(bad).__name__}, repr(bad)) for bad in bads]
@@ -711,11 +716,11 @@ NUMBER_KINDS: dict[str, tuple[float | None, bool, float | None]] = {
 
 def _number_options(loss: Loss, *, with_class_alpha: bool) -> list[tuple[str, str]]:
     kinds = [k for k in NUMBER_KINDS if with_class_alpha or k != "class_alpha"]
-    return [(o, str(loss.kinds.options[o])) for o in loss.options(*kinds)]
+    return [(o, str(loss.decl.options[o])) for o in loss.options(*kinds)]
 
 
 def _mode_for_option(loss: Loss, option: str) -> str:
-    kind = loss.kinds.options[option]
+    kind = loss.decl.options[option]
     if kind in ("class_weight", "class_alpha", "counts") or not loss.same_shape_target:
         return "index" if loss.index_target else _mode(loss)
     return _mode(loss)
@@ -890,7 +895,7 @@ def _target_outside_unit_interval(loss: Loss) -> list[Bad]:
         return []
     call = valid_call(loss, "same")
     pred = call.args[0]
-    if loss.kinds.target == "binary" or loss.kinds.target == "binary_or_index":
+    if loss.decl.target == "binary" or loss.decl.target == "binary_or_index":
         # the other targets: soft values strictly inside (0, 1), so the extremes are ours
         call = call.with_arg(1, np.full(pred.shape, 0.25))
     out = [Bad(call.with_arg(1, _write(call.args[1], values)), {"arg": "target", "got": got},
@@ -907,7 +912,7 @@ def _negative_counts(loss: Loss) -> list[Bad]:
     out = []
     bads = (((3.0, -2.0, 9.0), "values in [-2, 9]"),
             ((3.0, math.nan, 9.0), "values in [3, 9] and NaN"))
-    if loss.kinds.prediction == "counts":
+    if loss.decl.prediction == "counts":
         call = _each(loss)
         out += [Bad(call.with_arg(0, np.array(v)), {"got": got}, got) for v, got in bads]
     for option in loss.options("counts"):

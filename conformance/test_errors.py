@@ -256,7 +256,7 @@ def test_every_option_has_a_row() -> None:
         tried = {bad.fields.get("option") for row in ec.ROWS for bad in row.bads(loss)}
         params = inspect.signature(loss.fn).parameters
         options = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-        options |= set(loss.kinds.options)
+        options |= set(loss.decl.options)
         assert options <= tried, f"{loss.name}: no row gives a bad {sorted(options - tried)}"
 
 
