@@ -39,6 +39,8 @@ import numpy as np
 
 from losses_xp._declare import Declaration, declarations
 
+from .registry import SPECS
+
 __all__ = [
     "COMPLEX_DTYPE",
     "DEVICE",
@@ -60,6 +62,7 @@ __all__ = [
     "complex_dtype",
     "losses",
     "render",
+    "spec_fields",
     "valid_call",
 ]
 
@@ -121,8 +124,8 @@ class Loss:
 
     @property
     def label_predictions(self) -> bool:
-        """Predictions compared as they are (``hamming_loss``: thresholded scores or hard
-        labels of any dtype, against labels of any dtype): no dtype or range check."""
+        """Predictions compared as they are (scores thresholded against binary labels:
+        hard labels of any dtype are scores too): no dtype or range check."""
         return self.decl.prediction == "scores" and self.decl.target == "binary"
 
     @property
@@ -151,6 +154,16 @@ def losses() -> tuple[Loss, ...]:
     out = [Loss(name, decl) for decl in declarations().values()
            for name in (decl.name, *decl.aliases)]
     return tuple(sorted(out, key=lambda loss: loss.name))
+
+
+def spec_fields(loss: Loss, row_id: str) -> Mapping[str, str]:
+    """The fields of row ``row_id``'s message that only the function itself knows (its
+    own wording), from its conformance spec (``Spec.error_fields``)."""
+    own = SPECS[loss.name].error_fields.get(row_id)
+    if own is None:
+        raise LookupError(f"row {row_id!r} applies to {loss.name}, whose conformance spec "
+                          f"has no error_fields[{row_id!r}] (the message's own wording)")
+    return own
 
 
 # --------------------------------------------------------------------------- calls
@@ -252,7 +265,7 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
 
     ``mode``: ``"same"`` (a target of the prediction's shape), ``"index"`` (class indices
     along the last axis; ``axis=-1`` given where the class axis is optional) or
-    ``"counts"`` (``class_balanced_weights``: no target).
+    ``"counts"`` (a function without a target: its prediction is all, e.g. class counts).
     """
     rng = np.random.default_rng(len(shape) * 100 + sum(shape))  # fixed, valid values
     k = loss.decl
@@ -341,11 +354,17 @@ def _bad_reduction(loss: Loss) -> list[Bad]:
 
 
 def _restricted_reduction(loss: Loss) -> list[Bad]:
-    if loss.reductions is None:
+    """The reductions a function with a ``reduction`` parameter does not have; why it
+    does not and what to use instead are the function's own words (its spec's
+    ``error_fields``)."""
+    if loss.reductions is None or set(REDUCTIONS) <= set(loss.reductions):
         return []
     call = _each(loss)
+    only = " or ".join(repr(r) for r in loss.reductions)
+    own = spec_fields(loss, "reduction-restricted")
     return [Bad(call.with_kwargs(reduction=r),
-                {"option": "reduction", "name": loss.name, "bad": repr(r)}, r)
+                {"option": "reduction", "only": only, "name": loss.name, "bad": repr(r),
+                 **own}, r)
             for r in REDUCTIONS if r not in loss.reductions]
 
 
@@ -357,7 +376,7 @@ ARRAY_TYPES = "(NumPy, PyTorch, JAX, CuPy, Dask or another array-API library)"
 def _python_list(which: int) -> Callable[[Loss], list[Bad]]:
     def bads(loss: Loss) -> list[Bad]:
         if not loss.has_target:
-            return []  # (class_balanced_weights takes a sequence of counts by design)
+            return []  # (without a target: the input may be a sequence by design, counts)
         call = _each(loss)
         name = (loss.pred, "target")[which]
         return [Bad(call.with_arg(which, call.args[which].tolist()), {"arg": name}, name)]
@@ -931,10 +950,11 @@ ROWS: tuple[Row, ...] = (
     Row("reduction-unknown", "`reduction` not one of 'none', 'mean', 'sum'",
         "every function with a `reduction`", ValueError,
         "`reduction` must be one of {valid}; got {bad}", _bad_reduction),
-    Row("reduction-restricted", "a reduction the function does not have (`rmse_loss`: only "
-        "'mean')", "functions with fewer reductions", ValueError,
-        "`reduction` must be 'mean' for {name} (the root of the mean squared error); got {bad}. "
-        "Use mse_loss or l1_loss for per-element values.", _restricted_reduction),
+    Row("reduction-restricted", "a reduction the function does not have (it declares fewer "
+        "`reductions` than 'none', 'mean', 'sum')",
+        "functions with fewer reductions", ValueError,
+        "`reduction` must be {only} for {name} ({why}); got {bad}. {instead}",
+        _restricted_reduction),
     # array types and libraries
     Row("python-list-prediction", "a Python list as the prediction", "functions with a target",
         TypeError, "`{arg}` must be an array " + ARRAY_TYPES + "; got builtins.list",

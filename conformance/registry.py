@@ -87,9 +87,13 @@ class Spec:
     cross_checks: tuple[tuple[str, Oracle, Tol], ...] = ()
     extreme_oracle: bool = False
     tolerances: Mapping[str, Tol] = field(default_factory=lambda: TOLERANCES)
+    error_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     # extreme_oracle: the oracle is exact at the extreme cases too (its finite values
     # are compared there as well); False where the oracle clamps differently.
+    # error_fields: row id of the error catalogue (conformance/errors/) -> the fields of
+    # its message that only this function knows (its own wording, which no declaration
+    # can derive: why a reduction is missing, what to use instead).
 
     @property
     def fn(self) -> Callable[..., Any]:
@@ -461,7 +465,10 @@ SPECS: dict[str, Spec] = {
               "mse_loss's NaN mean (scikit-learn raises). Gradients: finite differences of "
               "the scikit-learn value.",
               cross_checks=(("sqrt(torch.nn.functional.mse_loss)", _from_torch(_rmse_torch),
-                             EXACT),)),
+                             EXACT),),
+              error_fields={"reduction-restricted": {
+                  "why": "the root of the mean squared error",
+                  "instead": "Use mse_loss or l1_loss for per-element values."}}),
         _torch_spec("huber_loss", _regression_torch("huber_loss", "delta"),
                     "torch.nn.functional.huber_loss", differences=_REGRESSION_WEIGHTS),
         _torch_spec("smooth_l1_loss", _regression_torch("smooth_l1_loss", "beta"),
