@@ -1,4 +1,4 @@
-"""The error catalogue (``error_catalogue.py``) on the session's backend, every device.
+"""The error catalogue (``conformance/errors/``) on the session's backend, every device.
 
 ``test_error`` runs every row for every function it applies to, in every floating dtype
 of the backend that the row applies to: ``type(exc) is`` the row's exception and
@@ -25,7 +25,7 @@ import losses_xp as lx
 from losses_xp._compat import is_array
 from losses_xp._testing.backends import Backend
 
-from . import error_catalogue as ec
+from . import errors as ec
 from .conftest import session_of
 
 # --------------------------------------------------------------------------- parametrization
