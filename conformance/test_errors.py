@@ -23,6 +23,7 @@ import pytest
 
 import losses_xp as lx
 from losses_xp._compat import is_array
+from losses_xp._declare import declarations
 from losses_xp._testing.backends import Backend
 
 from . import errors as ec
@@ -247,6 +248,17 @@ def test_value_row_under_compilation(bk: Backend, row: ec.Row, loss: ec.Loss,
 def test_every_public_function_is_in_the_catalogue() -> None:
     public = {n for n in lx.__all__ if n != "__version__"}
     assert {loss.name for loss in ec.losses()} == public
+
+
+def test_aliases_are_their_declared_functions() -> None:
+    """An alias is a second public name of a declared function (the same object), and the
+    catalogue runs every row under it too."""
+    by_name = {loss.name: loss for loss in ec.losses()}
+    for decl in declarations().values():
+        assert by_name[decl.name].fn is decl.fn
+        for alias in decl.aliases:
+            assert getattr(lx, alias) is decl.fn, f"{alias} is not {decl.name}"
+            assert by_name[alias].decl is decl
 
 
 def test_every_option_has_a_row() -> None:
