@@ -256,6 +256,9 @@ SPECS = [
          "of the scikit-learn value.",
          cross_checks=(("sqrt(torch.nn.functional.mse_loss)", from_torch(_rmse_torch),
                         EXACT),),
+         error_fields={"reduction-restricted": {
+             "why": "the root of the mean squared error",
+             "instead": "Use mse_loss or l1_loss for per-element values."}},
         pinned=_PINNED_RMSE_LOSS),
     torch_spec("huber_loss", _regression_torch("huber_loss", "delta"),
                "torch.nn.functional.huber_loss",

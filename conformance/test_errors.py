@@ -1,4 +1,4 @@
-"""The error catalogue (``error_catalogue.py``) on the session's backend, every device.
+"""The error catalogue (``conformance/errors/``) on the session's backend, every device.
 
 ``test_error`` runs every row for every function it applies to, in every floating dtype
 of the backend that the row applies to: ``type(exc) is`` the row's exception and
@@ -23,9 +23,10 @@ import pytest
 
 import losses_xp as lx
 from losses_xp._compat import is_array
+from losses_xp._declare import declarations
 from losses_xp._testing.backends import Backend
 
-from . import error_catalogue as ec
+from . import errors as ec
 from .conftest import session_of
 
 # --------------------------------------------------------------------------- parametrization
@@ -249,6 +250,17 @@ def test_every_public_function_is_in_the_catalogue() -> None:
     assert {loss.name for loss in ec.losses()} == public
 
 
+def test_aliases_are_their_declared_functions() -> None:
+    """An alias is a second public name of a declared function (the same object), and the
+    catalogue runs every row under it too."""
+    by_name = {loss.name: loss for loss in ec.losses()}
+    for decl in declarations().values():
+        assert by_name[decl.name].fn is decl.fn
+        for alias in decl.aliases:
+            assert getattr(lx, alias) is decl.fn, f"{alias} is not {decl.name}"
+            assert by_name[alias].decl is decl
+
+
 def test_every_option_has_a_row() -> None:
     """Each keyword option of each function is given a bad value by some row, so a new
     option of a new or old function cannot go without its error check."""
@@ -256,7 +268,7 @@ def test_every_option_has_a_row() -> None:
         tried = {bad.fields.get("option") for row in ec.ROWS for bad in row.bads(loss)}
         params = inspect.signature(loss.fn).parameters
         options = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-        options |= set(loss.kinds.options)
+        options |= set(loss.decl.options)
         assert options <= tried, f"{loss.name}: no row gives a bad {sorted(options - tried)}"
 
 

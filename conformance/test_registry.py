@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import losses_xp
-from losses_xp._testing.backends import Backend
 from losses_xp._declare import declaration, declarations
+from losses_xp._testing.backends import Backend
 from losses_xp._testing.compare import TOLERANCES
 from losses_xp._testing.inputs import quantize
 

@@ -1,7 +1,7 @@
 """The public API conventions of issue 2 that are not errors, checked for every public loss.
 
 Every invalid input and its exact error (type and full message) is in the error
-catalogue, ``conformance/error_catalogue.py``, run on every backend by
+catalogue, ``conformance/errors/``, run on every backend by
 ``conformance/test_errors.py``; the tests here check the valid side of the same
 conventions (keyword-only options, the bounds of an option's domain accepted, options as
 Python sequences, broadcasting of element weights, the result's library, device and
@@ -76,7 +76,7 @@ def test_element_weight_broadcasts(loss: Loss, shape: tuple[int, ...], xpb2: XP)
 @pytest.mark.parametrize("loss", loss_params(MULTICLASS))
 def test_the_suggested_class_axis_works(loss: Loss, xpb2: XP) -> None:
     """PyTorch-layout ``(N, C, d)`` inputs: the error for the default ``axis=-1`` suggests
-    ``axis=1`` (``error_catalogue.py``); with it the call works."""
+    ``axis=1`` (``conformance/errors/shapes.py``); with it the call works."""
     rng = np.random.default_rng(1)
     x = rng.uniform(0.1, 0.9, size=(2, 3, 5))
     if loss.kind == "categorical":

@@ -1,0 +1,340 @@
+"""What a row of the error catalogue is, and the valid calls its bad calls start from.
+
+* :class:`Loss`: a public function under one of its public names, described by its
+  declaration (:class:`losses_xp._declare.Declaration`); :func:`losses` lists every one
+  (aliases included), derived from ``losses_xp._declare.declarations()``.
+* :class:`Row`: one kind of invalid input, its exception and its message template;
+  :class:`Bad`: one bad call of a row and the fields that fill its message.
+* :class:`Call` and its markers (:class:`Foreign`, :class:`OtherDevice`, :class:`Kept`,
+  :class:`Complex`): a call with NumPy arrays, converted by ``test_errors.py`` to the
+  backend, device and dtype under test.
+* :class:`Placeholder` (:data:`LIB`, :data:`DEVICE` ...): message fields only the
+  backend under test knows.
+* :func:`valid_call`, :func:`default_call`: a valid call of a function, which each row
+  makes invalid in one way.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from losses_xp._declare import Declaration, declaration, declarations
+
+from ..registry import SPECS
+
+__all__ = [
+    "COMPLEX",
+    "COMPLEX_DTYPE",
+    "DEVICE",
+    "DTYPE",
+    "FOREIGN",
+    "LIB",
+    "MARKERS",
+    "OTHER_DEVICE",
+    "Bad",
+    "C",
+    "Call",
+    "Complex",
+    "Foreign",
+    "Kept",
+    "Loss",
+    "N",
+    "OtherDevice",
+    "Placeholder",
+    "Row",
+    "complex_dtype",
+    "default_call",
+    "default_mode",
+    "losses",
+    "shape_of",
+    "spec_fields",
+    "valid_call",
+]
+
+#: the batch size and number of classes of every bad call (a prediction of shape (N, C))
+N, C = 4, 3
+
+#: the complex dtype of each floating precision (the complex rows exist for these)
+COMPLEX = {"float32": "complex64", "float64": "complex128"}
+
+
+def complex_dtype(dtype: str) -> str:
+    """The complex dtype of a floating dtype's precision (float32 -> complex64)."""
+    return COMPLEX[dtype]
+
+
+# --------------------------------------------------------------------------- the functions
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A public function under one of its public names, as its declaration describes it
+    (an alias is a second :class:`Loss` of the same declaration)."""
+
+    name: str
+    decl: Declaration
+
+    @property
+    def fn(self) -> Callable[..., Any]:
+        return self.decl.fn
+
+    @property
+    def pred(self) -> str:
+        """The name of the first parameter."""
+        return next(iter(inspect.signature(self.decl.fn).parameters))
+
+    @property
+    def reductions(self) -> tuple[str, ...] | None:
+        """The reductions the function has; ``None``: no ``reduction`` parameter."""
+        return self.decl.reductions if self.decl.takes_reduction else None
+
+    def options(self, *kinds: str) -> list[str]:
+        """The keyword options of one of these kinds (a key of ``OPTION_KINDS``)."""
+        return [k for k, v in self.decl.options.items() if not isinstance(v, tuple) and v in kinds]
+
+    def choices(self) -> dict[str, tuple[Any, ...]]:
+        """The options whose kind is a tuple of the valid values."""
+        return {k: v for k, v in self.decl.options.items() if isinstance(v, tuple)}
+
+    def default(self, option: str) -> Any:
+        return inspect.signature(self.fn).parameters[option].default
+
+    # -- what the arguments are (from the declaration) -----------------------------
+    @property
+    def same_shape_target(self) -> bool:
+        """The target may have the prediction's shape (binary / real / probabilities)."""
+        return self.decl.target in ("real", "binary", "index_or_probs", "binary_or_index")
+
+    @property
+    def index_target(self) -> bool:
+        """The target may hold class indices (the prediction's shape without the axis)."""
+        return self.decl.target in ("index", "index_or_probs", "binary_or_index")
+
+    @property
+    def elementwise_target(self) -> bool:
+        """The same-shape target is the only target of the default call (no class-index
+        form that a target of another shape could be taken for)."""
+        return self.decl.target in ("real", "binary", "binary_or_index")
+
+    @property
+    def label_predictions(self) -> bool:
+        """Predictions compared as they are (scores thresholded against binary labels:
+        hard labels of any dtype are scores too): no dtype or range check."""
+        return self.decl.prediction == "scores" and self.decl.target == "binary"
+
+    @property
+    def target_in_unit_interval(self) -> bool:
+        """The same-shape target must lie in [0, 1]."""
+        return (self.decl.target in ("binary", "index_or_probs", "binary_or_index")
+                and not self.label_predictions)
+
+    @property
+    def prediction_in_unit_interval(self) -> bool:
+        return self.decl.prediction in ("probs", "class_probs", "probs_or_logits")
+
+    @property
+    def has_target(self) -> bool:
+        return self.decl.target is not None
+
+    @property
+    def ignore_index(self) -> int | None:
+        names = self.options("ignore_index")
+        return int(self.default(names[0])) if names else None
+
+
+@cache
+def losses() -> tuple[Loss, ...]:
+    """Every public function under every public name (aliases included), by name."""
+    out = [Loss(name, decl) for decl in declarations().values()
+           for name in (decl.name, *decl.aliases)]
+    return tuple(sorted(out, key=lambda loss: loss.name))
+
+
+def spec_fields(loss: Loss, row_id: str) -> Mapping[str, str]:
+    """The fields of row ``row_id``'s message that only the function itself knows (its
+    own wording), from its conformance spec (``Spec.error_fields``)."""
+    own = SPECS[declaration(loss.name).name].error_fields.get(row_id)
+    if own is None:
+        raise LookupError(f"row {row_id!r} applies to {loss.name}, whose conformance spec "
+                          f"has no error_fields[{row_id!r}] (the message's own wording)")
+    return own
+
+
+# --------------------------------------------------------------------------- calls
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """An array of another library than the backend's (NumPy; array-api-strict on NumPy)."""
+
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class OtherDevice:
+    """An array of the backend's library on another device than the backend's."""
+
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Kept:
+    """An array converted with its own dtype (not the floating dtype under test)."""
+
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Complex:
+    """A floating array converted to the complex dtype of the precision under test."""
+
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Call:
+    """``fn(*args, **kwargs)`` with NumPy arrays (floating ones in the dtype under test,
+    integer and bool ones as they are), markers (:class:`Foreign`, :class:`OtherDevice`,
+    :class:`Kept`) and Python values (passed as they are)."""
+
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_arg(self, i: int, value: Any) -> Call:
+        args = list(self.args)
+        args[i] = value
+        return replace(self, args=tuple(args))
+
+    def with_kwargs(self, **kwargs: Any) -> Call:
+        return replace(self, kwargs={**self.kwargs, **kwargs})
+
+
+MARKERS = (Foreign, OtherDevice, Kept, Complex)
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A message field that only the backend under test knows (filled in by the test)."""
+
+    name: str
+
+
+LIB = Placeholder("lib")  # the backend's library as messages name it: numpy, torch, jax ...
+FOREIGN = Placeholder("foreign")  # the library of Foreign arrays
+DEVICE = Placeholder("device")  # the backend's device, e.g. cpu, CPU_DEVICE
+OTHER_DEVICE = Placeholder("other_device")  # the device of OtherDevice arrays: meta, device1
+DTYPE = Placeholder("dtype")  # the floating dtype under test
+COMPLEX_DTYPE = Placeholder("complex_dtype")  # its complex counterpart (float32: complex64)
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One bad call and the fields of its row's message template (``fields["option"]``:
+    the keyword option it makes invalid, where it is one)."""
+
+    call: Call
+    fields: Mapping[str, Any]
+    label: str  # the variant, for failure messages
+
+    def message(self, template: str, backend_fields: Mapping[str, str]) -> str:
+        filled = {k: (backend_fields[v.name] if isinstance(v, Placeholder) else v)
+                  for k, v in self.fields.items()}
+        return template.format(**filled)
+
+
+def _prediction(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    if kind in ("probs", "class_probs", "probs_or_logits"):
+        out = rng.uniform(0.05, 0.95, size=shape)
+    elif kind == "log_probs":
+        out = np.log(rng.uniform(0.05, 0.95, size=shape))
+    elif kind == "counts":
+        out = rng.integers(1, 20, size=shape).astype(np.float64)
+    else:  # regression values, logits, scores
+        out = rng.normal(0.0, 2.0, size=shape)
+    return np.asarray(out)  # (a 0-d result is a NumPy scalar otherwise)
+
+
+def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
+    """A valid call of ``loss`` (default options) with a prediction of ``shape``.
+
+    ``mode``: ``"same"`` (a target of the prediction's shape), ``"index"`` (class indices
+    along the last axis; ``axis=-1`` given where the class axis is optional) or
+    ``"counts"`` (a function without a target: the prediction, e.g. class counts, is its
+    only argument).
+    """
+    rng = np.random.default_rng(len(shape) * 100 + sum(shape))  # fixed, valid values
+    decl = loss.decl
+    pred = _prediction(decl.prediction, shape, rng)
+    kwargs: dict[str, Any] = {}
+    for name in loss.options("counts"):  # required (no default): one count per class
+        if loss.default(name) is inspect.Parameter.empty:
+            classes = shape[-1] if shape else 1
+            kwargs[name] = [int(c) for c in rng.integers(1, 50, size=classes)]
+    if mode == "counts" or decl.target is None:
+        return Call((pred,), kwargs)
+    target: np.ndarray
+    if mode == "index":
+        if decl.class_axis == "optional":
+            kwargs["axis"] = -1
+        classes = shape[-1] if shape else 1
+        target = np.asarray(rng.integers(0, classes, size=shape[:-1]), dtype=np.int64)
+    elif decl.target == "real":
+        target = rng.normal(0.0, 2.0, size=shape)
+    elif decl.target == "index_or_probs":
+        target = rng.uniform(0.05, 0.95, size=shape)
+    else:  # binary: hard 0/1 as floats
+        target = rng.integers(0, 2, size=shape).astype(np.float64)
+    return Call((pred, np.asarray(target)), kwargs)
+
+
+def default_mode(loss: Loss) -> str:
+    """The mode of the default call: a target of the prediction's shape where the target
+    may be one (binary, real, probabilities), class indices otherwise."""
+    if not loss.has_target:
+        return "counts"
+    return "same" if loss.same_shape_target else "index"
+
+
+def default_call(loss: Loss) -> Call:
+    """The valid call of ``loss`` in its default mode (see :func:`default_mode`)."""
+    return valid_call(loss, default_mode(loss))
+
+
+def shape_of(a: Any) -> tuple[int, ...]:
+    """The shape of a call's argument (a NumPy array, marked or not, or a list)."""
+    return tuple(np.shape(a.value if isinstance(a, MARKERS) else a))
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class Row:
+    """One kind of invalid input.
+
+    ``bads(loss)`` lists its bad calls for one function (none: the row does not apply);
+    every one must raise ``exc`` with exactly ``message`` (the template filled with the
+    bad call's fields).  ``value_dependent``: the check needs the array values, so it
+    raises only where they can be read eagerly; elsewhere the result must be NaN.
+    ``dtypes``: the floating dtypes the row applies to (``None``: every one);
+    ``devices``: the row needs a second device of the backend.
+    """
+
+    id: str
+    what: str  # the invalid input, in words (the docs table)
+    scope: str  # which functions, in words (the docs table)
+    exc: type[Exception]
+    message: str
+    bads: Callable[[Loss], list[Bad]]
+    value_dependent: bool = False
+    dtypes: tuple[str, ...] | None = None
+    devices: bool = False
+
+    def applies(self, loss: Loss) -> bool:
+        return bool(self.bads(loss))

@@ -1,0 +1,230 @@
+"""Rows that reject option values: ``reduction`` and the Python-number, int, flag and
+choice options.
+
+Array options (weights, counts) are rejected for their library, device and type in
+:mod:`.arrays`, for their shape in :mod:`.shapes`, for their values in :mod:`.values`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .model import Bad, Loss, Row, default_call, default_mode, spec_fields, valid_call
+
+__all__ = ["CHOICE_PREFIX", "NUMBER_KINDS", "REDUCTIONS", "REDUCTION_ROWS", "ROWS"]
+
+# -- reduction ------------------------------------------------------------------
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _bad_reduction(loss: Loss) -> list[Bad]:
+    if loss.reductions is None:
+        return []
+    call = default_call(loss)
+    valid = ", ".join(repr(r) for r in REDUCTIONS)
+    return [Bad(call.with_kwargs(reduction=bad),
+                {"option": "reduction", "valid": valid, "bad": repr(bad)}, repr(bad))
+            for bad in ("avg", "MEAN", "", None, 1)]
+
+
+def _restricted_reduction(loss: Loss) -> list[Bad]:
+    """The reductions a function with a ``reduction`` parameter does not have; why it
+    does not and what to use instead are the function's own words (its spec's
+    ``error_fields``)."""
+    if loss.reductions is None or set(REDUCTIONS) <= set(loss.reductions):
+        return []
+    call = default_call(loss)
+    only = " or ".join(repr(r) for r in loss.reductions)
+    own = spec_fields(loss, "reduction-restricted")
+    return [Bad(call.with_kwargs(reduction=r),
+                {"option": "reduction", "only": only, "name": loss.name, "bad": repr(r),
+                 **own}, r)
+            for r in REDUCTIONS if r not in loss.reductions]
+
+
+# -- scalar options -------------------------------------------------------------------
+
+#: the domain of each kind of Python-number option: (minimum, strict, maximum)
+NUMBER_KINDS: dict[str, tuple[float | None, bool, float | None]] = {
+    "positive": (0.0, True, None),
+    "steepness": (0.0, True, None),  # AnyLoss's L (fuzzed over its own range)
+    "non_negative": (0.0, False, None),
+    "gamma": (0.0, False, None),
+    "unit": (0.0, False, 1.0),
+    "smoothing": (0.0, False, 1.0),
+    "alpha": (0.0, False, 1.0),
+    "eps": (0.0, True, 1.0),
+    "beta_cb": (0.0, False, None),  # and < 1: its own row
+    "class_alpha": (0.0, False, None),  # a float (or one value per class)
+    "threshold": (None, False, None),
+}
+
+
+def _number_options(loss: Loss, *, with_class_alpha: bool) -> list[tuple[str, str]]:
+    kinds = [k for k in NUMBER_KINDS if with_class_alpha or k != "class_alpha"]
+    return [(o, str(loss.decl.options[o])) for o in loss.options(*kinds)]
+
+
+def _mode_for_option(loss: Loss, option: str) -> str:
+    kind = loss.decl.options[option]
+    if kind in ("class_weight", "class_alpha", "counts") or not loss.same_shape_target:
+        return "index" if loss.index_target else default_mode(loss)
+    return default_mode(loss)
+
+
+def _number_option_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option, kind in _number_options(loss, with_class_alpha=False):
+        call = valid_call(loss, _mode_for_option(loss, option))
+        bads: list[object] = [True, "1"]
+        if kind != "alpha":  # (alpha=None disables the balancing)
+            bads.append(None)
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad)) for bad in bads]
+    return out
+
+
+def _number_option_nan(loss: Loss) -> list[Bad]:
+    return [Bad(valid_call(loss, _mode_for_option(loss, o)).with_kwargs(**{o: math.nan}),
+                {"option": o}, "nan") for o, _ in _number_options(loss, with_class_alpha=True)]
+
+
+def _number_option_below(loss: Loss) -> list[Bad]:
+    out = []
+    for option, kind in _number_options(loss, with_class_alpha=True):
+        minimum, strict, _ = NUMBER_KINDS[kind]
+        if minimum is None:
+            continue
+        call = valid_call(loss, _mode_for_option(loss, option))
+        bads: list[float] = [-1.0, -1e-12] + ([0, 0.0] if strict else [])
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "op": ">" if strict else ">=", "bound": minimum,
+                     "bad": repr(bad)}, repr(bad)) for bad in bads]
+    return out
+
+
+def _number_option_above(loss: Loss) -> list[Bad]:
+    out = []
+    for option, kind in _number_options(loss, with_class_alpha=False):
+        maximum = NUMBER_KINDS[kind][2]
+        if maximum is None:
+            continue
+        call = valid_call(loss, _mode_for_option(loss, option))
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "bound": maximum, "bad": repr(bad)}, repr(bad))
+                for bad in (1.5, 1.0 + 1e-9)]
+    return out
+
+
+def _beta_cb_at_one(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("beta_cb"):
+        call = valid_call(loss, _mode_for_option(loss, option))
+        out += [Bad(call.with_kwargs(**{option: bad}), {"option": option, "bad": repr(bad)},
+                    repr(bad)) for bad in (1.0, 1, 1.5)]
+    return out
+
+
+def _ignore_index_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("ignore_index"):
+        call = valid_call(loss, "index")
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad))
+                for bad in (1.0, True, "1", None)]
+    return out
+
+
+def _k_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("k"):
+        call = valid_call(loss, "index")
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad))
+                for bad in (2.0, True, np.bool_(True), "2", None)]
+    return out
+
+
+def _k_below_one(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("k"):
+        call = valid_call(loss, "index")
+        out += [Bad(call.with_kwargs(**{option: bad}), {"option": option, "bad": int(bad)},
+                    repr(bad)) for bad in (0, -1, np.int64(0))]
+    return out
+
+
+def _flag_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("flag"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad))
+                for bad in (1, "yes", None, np.bool_(True))]
+    return out
+
+
+#: choices that also accept something else, as their message says
+CHOICE_PREFIX = {"metric": "a callable or "}
+
+
+def _unknown_choice(loss: Loss) -> list[Bad]:
+    out = []
+    for option, valid in loss.choices().items():
+        call = default_call(loss)
+        for bad in ("bogus", None):
+            out.append(Bad(call.with_kwargs(**{option: bad}),
+                           {"option": option, "also": CHOICE_PREFIX.get(option, ""),
+                            "valid": ", ".join(repr(v) for v in valid), "bad": repr(bad)},
+                           repr(bad)))
+    return out
+
+
+#: the ``reduction`` rows (first in the docs table)
+REDUCTION_ROWS: tuple[Row, ...] = (
+    # reduction
+    Row("reduction-unknown", "`reduction` not one of 'none', 'mean', 'sum'",
+        "every function with a `reduction`", ValueError,
+        "`reduction` must be one of {valid}; got {bad}", _bad_reduction),
+    Row("reduction-restricted", "a reduction the function does not have (it declares fewer "
+        "`reductions` than 'none', 'mean', 'sum')",
+        "functions with fewer reductions", ValueError,
+        "`reduction` must be {only} for {name} ({why}); got {bad}. {instead}",
+        _restricted_reduction),
+)
+
+#: the rows of the other options
+ROWS: tuple[Row, ...] = (
+    # scalar options
+    Row("number-option-type", "a number option (`delta`, `beta`, `gamma`, `alpha`, `clip`, "
+        "`eps`, `label_smoothing`, `L`, `threshold` ...) that is not a Python int or float",
+        "functions with number options", TypeError,
+        "`{option}` must be a Python int or float; got {type}", _number_option_type),
+    Row("number-option-nan", "a NaN number option", "functions with number options",
+        ValueError, "`{option}` must not be NaN", _number_option_nan),
+    Row("number-option-below-minimum", "a number option below its domain: `delta`, `L` and "
+        "`eps` <= 0; `beta` (smooth L1, class-balanced), `gamma`, `gamma_pos`, `gamma_neg`, "
+        "`alpha`, `clip`, `label_smoothing` < 0", "functions with number options", ValueError,
+        "`{option}` must be {op} {bound}; got {bad}", _number_option_below),
+    Row("number-option-above-maximum", "a number option above its domain: `alpha`, `clip`, "
+        "`eps`, `label_smoothing` > 1", "functions with bounded number options", ValueError,
+        "`{option}` must be <= {bound}; got {bad}", _number_option_above),
+    Row("class-balanced-beta-at-one", "class-balanced `beta` >= 1", "class-balanced functions",
+        ValueError, "`{option}` must be in [0, 1); got {bad}", _beta_cb_at_one),
+    Row("ignore-index-type", "`ignore_index` that is not a Python int",
+        "class-index losses with `ignore_index`", TypeError,
+        "`{option}` must be a Python int; got {type}", _ignore_index_type),
+    Row("top-k-type", "`k` that is not an integer (a float, a bool, a string)",
+        "functions with `k`", TypeError,
+        "`{option}` must be an int (Python or NumPy integer); got {type}", _k_type),
+    Row("top-k-below-one", "`k` < 1", "functions with `k`", ValueError,
+        "`{option}` must be >= 1; got {bad}", _k_below_one),
+    Row("flag-type", "a flag (`from_logits`, `detach_focusing`) that is not a Python bool",
+        "functions with flags", TypeError, "`{option}` must be a bool; got {type}", _flag_type),
+    Row("choice-unknown", "an unknown choice (`loss_type`, `metric`, `average`)",
+        "functions with choices", ValueError,
+        "`{option}` must be {also}one of {valid}; got {bad}", _unknown_choice),
+)

@@ -1,0 +1,247 @@
+"""Rows that reject shapes and axes.
+
+A prediction and target of different shapes (never broadcast), class indices of the
+wrong shape, a 0-d input where a class axis or samples are needed, an ``axis`` out of
+range or not an int, and array options (per-class, per-sample, element weights,
+counts) of the wrong length or shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .model import Bad, C, Loss, N, Row, default_call, default_mode, shape_of, valid_call
+
+__all__ = ["BROADCAST", "ROWS"]
+
+# -- prediction, target and axis ---------------------------------------------------
+
+BROADCAST = ("(no implicit broadcasting: reshape one of them explicitly if that is what "
+             "you mean)")
+
+
+def _column_vs_vector(loss: Loss) -> list[Bad]:
+    if not loss.elementwise_target:
+        return []
+    call = valid_call(loss, "same")
+    pred, target = call.args[0], call.args[1]
+    column = (pred[:, :1], target[:, 0])
+    row = (pred[:, 0], target[:, :1])
+    return [Bad(replace(call, args=a), {"pred": loss.pred, "pshape": shape_of(a[0]),
+                                        "tshape": shape_of(a[1])}, label)
+            for a, label in ((column, "(N, 1) vs (N,)"), (row, "(N,) vs (N, 1)"))]
+
+
+def _target_of_another_shape(loss: Loss) -> list[Bad]:
+    if not loss.same_shape_target:
+        return []
+    call = valid_call(loss, "same")
+    wider = valid_call(loss, "same", (N, C + 1)).args[1]
+    return [Bad(call.with_arg(1, wider), {"pred": loss.pred, "pshape": (N, C),
+                                          "tshape": (N, C + 1)}, "(N, C) vs (N, C + 1)")]
+
+
+def _index_message_fields(loss: Loss, pshape: tuple[int, ...], axis: int,
+                          tshape: tuple[int, ...]) -> dict[str, Any]:
+    expected = pshape[:axis] + pshape[axis + 1:]
+    return {"pred": loss.pred, "pshape": pshape, "axis": axis, "expected": expected,
+            "tshape": tshape}
+
+
+def _index_with_trailing_one(loss: Loss) -> list[Bad]:
+    if not loss.index_target:
+        return []
+    call = valid_call(loss, "index")
+    target = call.args[1][:, None]
+    fields = _index_message_fields(loss, (N, C), 1, shape_of(target))
+    return [Bad(call.with_arg(1, target), {**fields, "hint": ""}, "(N, 1)")]
+
+
+def _index_fits_another_axis(loss: Loss) -> list[Bad]:
+    if not loss.index_target or loss.decl.max_ndim < 3:
+        return []
+    call = valid_call(loss, "index", (2, C, 5))  # PyTorch's (N, C, d) with the default axis
+    target = np.arange(10, dtype=np.int64).reshape(2, 5) % C  # (N, d): fits axis 1
+    fields = _index_message_fields(loss, (2, C, 5), 2, (2, 5))
+    hint = ("; it would fit class axis 1 (pass axis=1: PyTorch-layout (N, C, ...) inputs "
+            "need axis=1)")
+    return [Bad(call.with_arg(1, target), {**fields, "hint": hint}, "(N, C, d)")]
+
+
+def _zero_d_class_input(loss: Loss) -> list[Bad]:
+    if loss.decl.class_axis == "none" or not loss.has_target:
+        return []
+    mode = "index" if loss.decl.class_axis == "optional" else default_mode(loss)
+    return [Bad(valid_call(loss, mode, ()), {"axis": "axis"}, "0-d")]
+
+
+def _zero_d_samples(loss: Loss) -> list[Bad]:
+    if loss.decl.class_axis != "none" or loss.decl.min_ndim < 1 or not loss.has_target:
+        return []
+    call = valid_call(loss, "same", ())
+    return [Bad(call, {"pred": loss.pred}, "0-d")]
+
+
+def _counts_not_1d(loss: Loss) -> list[Bad]:
+    if loss.decl.prediction != "counts":
+        return []
+    return [Bad(valid_call(loss, "counts", shape), {"pred": loss.pred, "shape": shape}, str(shape))
+            for shape in ((2, 2), ())]
+
+
+def _axis_options(loss: Loss) -> list[str]:
+    return loss.options("axis", "axis_or_none")
+
+
+def _axis_out_of_range(loss: Loss) -> list[Bad]:
+    out = []
+    for option in _axis_options(loss):
+        call = valid_call(loss, "index" if loss.index_target else "same")
+        out += [Bad(call.with_kwargs(**{option: bad}), {"option": option, "bad": bad}, str(bad))
+                for bad in (2, -3, 7)]
+    return out
+
+
+def _axis_not_an_int(loss: Loss) -> list[Bad]:
+    out = []
+    for option in _axis_options(loss):
+        call = valid_call(loss, "index" if loss.index_target else "same")
+        bads: list[object] = [1.0, "1", True]
+        if loss.decl.options[option] == "axis":
+            bads.append(None)
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad)) for bad in bads]
+    return out
+
+
+# -- array options of the wrong length or shape --------------------------------------------
+
+def _class_weight_length(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("class_weight"):
+        call = valid_call(loss, "index")
+        for value in ([1.0, 2.0], [1.0, 2.0, 3.0, 4.0], [[1.0, 2.0, 3.0]]):
+            shape = np.shape(value)
+            out.append(Bad(call.with_kwargs(**{option: value}),
+                           {"option": option, "classes": C, "shape": shape}, f"list {shape}"))
+            out.append(Bad(call.with_kwargs(**{option: np.asarray(value)}),
+                           {"option": option, "classes": C, "shape": shape}, f"array {shape}"))
+    return out
+
+
+def _class_alpha_length(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("class_alpha"):
+        call = valid_call(loss, "index")
+        for value in ([0.25, 0.75], [[0.25, 0.5, 0.75]]):
+            shape = np.shape(value)
+            out.append(Bad(call.with_kwargs(**{option: value}),
+                           {"option": option, "classes": C, "shape": shape}, f"list {shape}"))
+            out.append(Bad(call.with_kwargs(**{option: np.asarray(value)}),
+                           {"option": option, "classes": C, "shape": shape}, f"array {shape}"))
+    return out
+
+
+def _broadcast_option(kinds: tuple[str, ...], shapes: Sequence[tuple[int, ...]]
+                      ) -> Callable[[Loss], list[Bad]]:
+    def bads(loss: Loss) -> list[Bad]:
+        out = []
+        for option in loss.options(*kinds):
+            call = valid_call(loss, default_mode(loss))
+            for shape in shapes:
+                fields = {"option": option, "pred": loss.pred, "pshape": (N, C),
+                          "shape": shape}
+                out.append(Bad(call.with_kwargs(**{option: np.ones(shape)}), fields, str(shape)))
+            out.append(Bad(call.with_kwargs(**{option: np.ones(shapes[0]).tolist()}),
+                           {"option": option, "pred": loss.pred, "pshape": (N, C),
+                            "shape": shapes[0]}, f"list {shapes[0]}"))
+        return out
+    return bads
+
+
+def _sample_weight_length(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("sample_weight"):
+        call = default_call(loss)
+        for value in ([1.0, 2.0, 3.0], np.ones((N, 1))):
+            shape = np.shape(value)
+            out.append(Bad(call.with_kwargs(**{option: value}),
+                           {"option": option, "samples": N, "shape": shape}, str(shape)))
+    return out
+
+
+def _counts_length(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("counts"):
+        call = valid_call(loss, "index")
+        for value in ([1, 2], np.ones((C, 1))):
+            shape = np.shape(value)
+            out.append(Bad(call.with_kwargs(**{option: value}),
+                           {"option": option, "classes": C, "shape": shape}, str(shape)))
+    return out
+
+
+#: the rows of this module, in the order of the docs table
+ROWS: tuple[Row, ...] = (
+    # shapes
+    Row("column-vs-vector", "an `(N, 1)` prediction against an `(N,)` target or the reverse "
+        "(never broadcast to `(N, N)`)", "element-wise targets", ValueError,
+        "`{pred}` and `target` must have the same shape; got {pshape} and {tshape} "
+        + BROADCAST, _column_vs_vector),
+    Row("target-of-another-shape", "a target (binary, real or class probabilities) of "
+        "another shape than the prediction", "targets of the prediction's shape", ValueError,
+        "`{pred}` and `target` must have the same shape; got {pshape} and {tshape} "
+        + BROADCAST, _target_of_another_shape),
+    Row("index-target-trailing-one", "class indices with a trailing 1, `(N, 1)` for `(N, C)` "
+        "logits", "class-index targets", ValueError,
+        "class-index `target` must have the shape of `{pred}` {pshape} without the class "
+        "axis {axis}, i.e. {expected}; got {tshape}{hint}", _index_with_trailing_one),
+    Row("index-target-fits-another-axis", "PyTorch-layout `(N, C, d)` logits with the default "
+        "`axis=-1` (the message suggests `axis=1`)", "class-index targets", ValueError,
+        "class-index `target` must have the shape of `{pred}` {pshape} without the class "
+        "axis {axis}, i.e. {expected}; got {tshape}{hint}", _index_fits_another_axis),
+    Row("zero-d-class-input", "a 0-d input where a class axis is needed",
+        "functions with a class axis", ValueError,
+        "`{axis}` needs an input with at least 1 dimension (the class axis); got a 0-d input",
+        _zero_d_class_input),
+    Row("zero-d-samples", "a 0-d input where samples are needed", "per-sample metrics",
+        ValueError, "`{pred}` must have at least 1 dimension (samples); got a 0-d array",
+        _zero_d_samples),
+    Row("counts-not-1d", "class counts that are not 1-d", "functions of class counts",
+        ValueError, "`{pred}` must be 1-d, shape (C,); got shape {shape}", _counts_not_1d),
+    Row("axis-out-of-range", "`axis` outside `[-ndim, ndim)`", "functions with `axis`",
+        ValueError, "`{option}` must be in [-2, 2) for a 2-d input; got {bad}",
+        _axis_out_of_range),
+    Row("axis-not-an-int", "`axis` that is not an int (a float, a string, a bool; `None` "
+        "where there must be a class axis)", "functions with `axis`", TypeError,
+        "`{option}` must be an int; got {type}", _axis_not_an_int),
+    # array options of the wrong length or shape
+    Row("class-weight-length", "per-class `weight` without one value per class",
+        "class-index losses with `weight`", ValueError,
+        "`{option}` must have one value per class, shape ({classes},); got shape {shape}",
+        _class_weight_length),
+    Row("class-alpha-length", "per-class `alpha` without one value per class",
+        "functions with a per-class `alpha`", ValueError,
+        "`{option}` must be a float or have one value per class, shape ({classes},); "
+        "got shape {shape}", _class_alpha_length),
+    Row("element-weight-shape", "element `weight` that does not broadcast to the prediction",
+        "element-wise losses with `weight`", ValueError,
+        "`{option}` must be broadcastable to the shape of `{pred}` {pshape}; got shape {shape}",
+        _broadcast_option(("element_weight",), ((N,), (2, C), (1, N, C)))),
+    Row("pos-weight-shape", "`pos_weight` that does not broadcast against the prediction "
+        "from the right", "functions with `pos_weight`", ValueError,
+        "`{option}` must be broadcastable to the shape of `{pred}` {pshape}; got shape {shape}",
+        _broadcast_option(("pos_weight",), ((2,), (N,), (2, 1), (2, N, C)))),
+    Row("sample-weight-length", "`sample_weight` without one value per sample",
+        "functions with `sample_weight`", ValueError,
+        "`{option}` must have one weight per sample, shape ({samples},); got shape {shape}",
+        _sample_weight_length),
+    Row("counts-length", "`samples_per_class` without one count per class",
+        "functions with a `samples_per_class` option", ValueError,
+        "`{option}` must have one count per class, length {classes}; got shape {shape}",
+        _counts_length),
+)
