@@ -25,6 +25,7 @@ import pytest
 import losses_xp as lx
 from losses_xp import _bench
 from losses_xp.__main__ import build_parser
+from losses_xp._bench import report
 
 ROOT = Path(lx.__file__).resolve().parent.parent
 # the quickest form: one size, two rounds of >= 0.5 ms, no plot
@@ -192,9 +193,9 @@ def test_noisy_cases_and_a_busy_machine_are_flagged() -> None:
     assert r.as_json()["noisy"] is True
     assert r.as_json()["ratio_max"] == 4.0
     cpus = os.cpu_count() or 1
-    assert _bench._busy([0.0, 0.0, 0.0]) is None
-    assert _bench._busy(None) is None
-    assert "load average" in (_bench._busy([cpus * 1.0, 0.0, 0.0]) or "")
+    assert report._busy([0.0, 0.0, 0.0]) is None
+    assert report._busy(None) is None
+    assert "load average" in (report._busy([cpus * 1.0, 0.0, 0.0]) or "")
 
 
 def test_deviation() -> None:
@@ -267,7 +268,7 @@ def test_a_requested_backend_that_cannot_run_is_a_failure(tmp_path: Path,
 
 def test_command_line_records_the_malloc_environment(tmp_path: Path) -> None:
     """The real CLI: the header records the command and the malloc variables."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **_bench.MALLOC_ENV}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **report.MALLOC_ENV}
     proc = subprocess.run(
         [sys.executable, "-m", "losses_xp", "bench", *QUICK, "--losses", "mse_loss",
          "--out", str(tmp_path)], capture_output=True, text=True, env=env, check=False)

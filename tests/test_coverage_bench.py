@@ -22,6 +22,7 @@ from test_bench import _options, _results, run_bench  # the same helpers, one co
 
 import losses_xp as lx
 from losses_xp import _bench
+from losses_xp._bench import cli, measure, modes, report, runner
 
 
 def _mse_mode(**changes: Any) -> _bench.Mode:
@@ -61,7 +62,7 @@ def test_a_backend_failing_half_way_is_unavailable(tmp_path: Path,
     def half_way() -> Any:
         raise ImportError("partially initialized module")
 
-    monkeypatch.setattr(_bench, "_sklearn_mode", half_way)
+    monkeypatch.setattr(modes, "_sklearn_mode", half_way)
     _modes, status = _bench.build_modes(_options(tmp_path, backends=["sklearn"]))
     assert status == {"sklearn": "unavailable: ImportError: partially initialized module"}
 
@@ -83,7 +84,7 @@ def test_a_memory_measurement_that_fails_is_not_a_failure(tmp_path: Path) -> Non
         def memory(side: str) -> int:
             raise RuntimeError("profiler unavailable")
 
-        prep = _bench._host_prepare(pair, pass_, arrays)
+        prep = modes._host_prepare(pair, pass_, arrays)
         return _bench.Prepared(prep.ours, prep.native, memory)
 
     assert _bench.bench(_options(tmp_path), io.StringIO(), io.StringIO(),
@@ -107,7 +108,7 @@ def test_verbose_errors_carry_the_traceback(tmp_path: Path) -> None:
 
 
 def test_a_mode_without_cases_gets_no_section(tmp_path: Path) -> None:
-    empty = _bench.Mode("sklearn", "nothing", [], ("fwd",), lambda a: a, _bench._host_prepare)
+    empty = _bench.Mode("sklearn", "nothing", [], ("fwd",), lambda a: a, modes._host_prepare)
     assert _bench.bench(_options(tmp_path), io.StringIO(), io.StringIO(),
                         modes=[_mse_mode(), empty]) == 0
     md = (tmp_path / "results.md").read_text(encoding="utf-8")
@@ -144,7 +145,7 @@ def test_a_plot_that_fails_to_draw_is_reported(tmp_path: Path,
     def broken(*_: Any) -> str:
         raise ValueError("bad axes")
 
-    monkeypatch.setattr(_bench, "_plot", broken)
+    monkeypatch.setattr(runner, "_plot", broken)  # where the run looks it up
     (tmp_path / "ratios.png").write_bytes(b"an earlier plot")
     out = io.StringIO()
     assert _bench.bench(_options(tmp_path, plot=True), out, io.StringIO(),
@@ -157,23 +158,23 @@ def test_machine_facts_have_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_load() -> Any:
         raise OSError("no load average here")
 
-    monkeypatch.setattr(_bench.os, "getloadavg", no_load)
-    assert _bench._loadavg() is None
+    monkeypatch.setattr(report.os, "getloadavg", no_load)
+    assert report._loadavg() is None
 
     def no_cpuinfo(self: Path, *a: Any, **k: Any) -> str:
         raise OSError("no /proc")
 
-    monkeypatch.setattr(_bench.Path, "read_text", no_cpuinfo)
-    assert _bench._cpu_name() == (_bench.platform.processor() or _bench.platform.machine())
+    monkeypatch.setattr(report.Path, "read_text", no_cpuinfo)
+    assert report._cpu_name() == (report.platform.processor() or report.platform.machine())
 
 
 def test_fd2_silencing_tolerates_a_missing_descriptor(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_dup(fd: int) -> int:
         raise OSError("bad file descriptor")
 
-    monkeypatch.setattr(_bench.os, "dup", no_dup)
+    monkeypatch.setattr(measure.os, "dup", no_dup)
     ran = False
-    with _bench._fd2_silenced():
+    with measure._fd2_silenced():
         ran = True
     assert ran
 
@@ -182,14 +183,14 @@ def test_fd2_silencing_tolerates_a_missing_descriptor(monkeypatch: pytest.Monkey
     (None, "-"), (2.5e-6, "2.5 µs"), (0.0123, "12.30 ms"), (1.5, "1.500 s"),
 ])
 def test_time_cells(value: float | None, text: str) -> None:
-    assert _bench._fmt_time(value) == text
+    assert report._fmt_time(value) == text
 
 
 @pytest.mark.parametrize(("value", "text"), [
     (None, "n/a"), (512, "512 B"), (2048, "2.0 KiB"), (3 * 1024**2, "3.0 MiB"),
 ])
 def test_memory_cells(value: int | None, text: str) -> None:
-    assert _bench._fmt_bytes(value) == text
+    assert report._fmt_bytes(value) == text
 
 
 def test_a_noisy_case_is_marked(tmp_path: Path) -> None:
@@ -197,9 +198,9 @@ def test_a_noisy_case_is_marked(tmp_path: Path) -> None:
     r = _bench.Result("numpy", "mse_loss", "np", 100, (10, 10), "fwd", ours_s=2.0,
                       native_s=1.0, ratio=2.0, target=1.2, ours_rounds=[1.0, 1.0, 4.0],
                       native_rounds=[1.0, 1.0, 1.0])
-    meta = _bench._meta(_options(tmp_path), [mode], {"numpy": "ok"}, 1.0)
+    meta = report._meta(_options(tmp_path), [mode], {"numpy": "ok"}, 1.0)
     meta["load_average"] = {"start": None, "end": None}
-    md = _bench._markdown(meta, [mode], [r], [])
+    md = report._markdown(meta, [mode], [r], [])
     assert "| 2.00 † | ≤ 1.2 | **no** |" in md
     assert "† noisy: the ratios of single rounds spread over more than a factor 1.5" in md
 
@@ -218,17 +219,17 @@ def test_helper_guards() -> None:
         _bench.make_inputs("images", 100)
     pair = _mse_mode().pairs[0]
     with pytest.raises(ValueError, match="fwd\\+bwd: NumPy and scikit-learn have no autodiff"):
-        _bench._host_prepare(pair, "fwd+bwd", _bench.make_inputs("regression", 100))
+        modes._host_prepare(pair, "fwd+bwd", _bench.make_inputs("regression", 100))
     assert _bench.deviation([np.zeros(0)], [np.zeros(0)]) == 0.0  # empty results agree
-    assert _bench._parse_sizes("1e2,,1e3, ") == [100, 1000]
+    assert cli._parse_sizes("1e2,,1e3, ") == [100, 1000]
     with pytest.raises(ValueError, match="no size given"):
-        _bench._parse_sizes(" , ")
+        cli._parse_sizes(" , ")
 
 
 def test_jax_class_indices_are_int32() -> None:
     for module in ("jax", "optax"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} not installed (the nox `coverage` session has it)")
-    mode = _bench._jax_mode("cpu")
+    mode = modes._jax_mode("cpu")
     assert str(mode.convert(np.arange(3, dtype=np.int64)).dtype) == "int32"  # x64 off
     assert str(mode.convert(np.ones(3, dtype=np.float32)).dtype) == "float32"
