@@ -1,8 +1,10 @@
 """``python -m losses_xp bench`` on NumPy only (the unit tests have no torch, JAX, sklearn).
 
-The PyTorch, JAX and scikit-learn modes run in the nox ``bench`` session; here the harness
-itself is tested: the reports it writes, the agreement check that refuses to time a wrong
-number, the interleaving of the two sides, the targets and the usage errors.
+The PyTorch, JAX and scikit-learn modes run in the nox ``bench`` session and in
+tests/test_bench_modes.py; the report's cells and plot in tests/test_bench_report.py.  Here
+the harness itself is tested: the reports it writes, the agreement check that refuses to
+time a wrong number, the interleaving of the two sides, the targets, the usage errors, the
+failures of a case (its inputs, its memory measurement).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pytest
 import losses_xp as lx
 from losses_xp import _bench
 from losses_xp.__main__ import build_parser
-from losses_xp._bench import report
+from losses_xp._bench import cli, modes, report
 
 ROOT = Path(lx.__file__).resolve().parent.parent
 # the quickest form: one size, two rounds of >= 0.5 ms, no plot
@@ -50,6 +52,14 @@ def _results(out_dir: Path) -> list[dict[str, Any]]:
     data = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
     results: list[dict[str, Any]] = data["results"]
     return results
+
+
+def _mse_mode(**changes: Any) -> _bench.Mode:
+    mode = _bench.numpy_mode()
+    mode.pairs = [p for p in mode.pairs if p.loss == "mse_loss"]
+    for name, value in changes.items():
+        setattr(mode, name, value)
+    return mode
 
 
 def test_quick_numpy_run_writes_a_ratio_per_case(tmp_path: Path) -> None:
@@ -129,6 +139,52 @@ def test_an_exception_is_reported_and_fails(tmp_path: Path) -> None:
     assert r["status"] == "error"
     assert "RuntimeError: boom" in r["detail"]
     assert "**ERROR**" in (tmp_path / "results.md").read_text(encoding="utf-8")
+
+
+def test_verbose_errors_carry_the_traceback(tmp_path: Path) -> None:
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    mode = _mse_mode()
+    mode.pairs = [_bench.Pair("mse_loss", "broken", "regression", lx.mse_loss, broken)]
+    assert _bench.bench(_options(tmp_path, verbose=True), io.StringIO(), io.StringIO(),
+                        modes=[mode]) == 1
+    (r,) = _results(tmp_path)
+    assert r["detail"].startswith("RuntimeError: boom\nTraceback (most recent call last):")
+
+
+def test_inputs_that_cannot_be_made_fail_every_pass(tmp_path: Path) -> None:
+    def convert(a: np.ndarray) -> Any:
+        raise MemoryError("no room")
+
+    out = io.StringIO()
+    assert _bench.bench(_options(tmp_path), out, io.StringIO(),
+                        modes=[_mse_mode(convert=convert)]) == 1
+    (r,) = _results(tmp_path)
+    assert r["status"] == "error"
+    assert r["detail"] == "making the inputs failed: MemoryError: no room"
+
+
+def test_a_memory_measurement_that_fails_is_not_a_failure(tmp_path: Path) -> None:
+    def prepare(pair: _bench.Pair, pass_: str, arrays: tuple[Any, ...]) -> _bench.Prepared:
+        def memory(side: str) -> int:
+            raise RuntimeError("profiler unavailable")
+
+        prep = modes._host_prepare(pair, pass_, arrays)
+        return _bench.Prepared(prep.ours, prep.native, memory)
+
+    assert _bench.bench(_options(tmp_path), io.StringIO(), io.StringIO(),
+                        modes=[_mse_mode(prepare=prepare)]) == 0
+    (r,) = _results(tmp_path)
+    assert r["status"] == "ok"
+    assert r["ours_bytes"] is None
+    assert r["detail"] == "peak memory not measured: RuntimeError: profiler unavailable"
+
+
+def test_nothing_to_benchmark_fails(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert _bench.bench(_options(tmp_path), out, io.StringIO(), modes=[]) == 1
+    assert "FAILED: nothing was benchmarked" in out.getvalue()
 
 
 class FakeClock:
@@ -235,6 +291,18 @@ def test_shapes_inputs_and_targets() -> None:
     assert _bench.target_for("torch.compile", "mse_loss", 100) is None
 
 
+def test_helper_guards() -> None:
+    with pytest.raises(ValueError, match="unknown input kind 'images'"):
+        _bench.make_inputs("images", 100)
+    pair = _mse_mode().pairs[0]
+    with pytest.raises(ValueError, match="fwd\\+bwd: NumPy and scikit-learn have no autodiff"):
+        modes._host_prepare(pair, "fwd+bwd", _bench.make_inputs("regression", 100))
+    assert _bench.deviation([np.zeros(0)], [np.zeros(0)]) == 0.0  # empty results agree
+    assert cli._parse_sizes("1e2,,1e3, ") == [100, 1000]
+    with pytest.raises(ValueError, match="no size given"):
+        cli._parse_sizes(" , ")
+
+
 @pytest.mark.parametrize("argv", [
     ["--backends", "numpy,cupy"],
     ["--backends", ","],
@@ -311,3 +379,4 @@ def test_vendored_copy_runs_its_bench(tmp_path: Path) -> None:
     md = (tmp_path / "out" / "results.md").read_text(encoding="utf-8")
     assert md.startswith(f"# thirdparty.mylosses {lx.__version__} benchmark")
     assert "| `mse_loss` vs " in md
+
