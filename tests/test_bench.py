@@ -4,7 +4,8 @@ The PyTorch, JAX and scikit-learn modes run in the nox ``bench`` session and in
 tests/test_bench_modes.py; the report's cells and plot in tests/test_bench_report.py.  Here
 the harness itself is tested: the reports it writes, the agreement check that refuses to
 time a wrong number, the interleaving of the two sides, the targets, the usage errors, the
-failures of a case (its inputs, its memory measurement).
+failures of a case (its inputs, its memory measurement), and that only ``pairs.py`` names
+losses.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -380,3 +382,13 @@ def test_vendored_copy_runs_its_bench(tmp_path: Path) -> None:
     assert md.startswith(f"# thirdparty.mylosses {lx.__version__} benchmark")
     assert "| `mse_loss` vs " in md
 
+
+def test_only_the_table_of_pairs_names_losses() -> None:
+    """A bench pair for a new loss is a row in ``_bench/pairs.py`` and nothing else: no
+    other module of the bench names a loss, not even in a comment."""
+    bench_dir = Path(_bench.__file__).resolve().parent
+    names = [n for n in lx.__all__ if not n.startswith("__")]
+    naming = {path.name: [n for n in names if re.search(rf"\b{n}\b", path.read_text("utf-8"))]
+              for path in sorted(bench_dir.glob("*.py"))}
+    assert naming.pop("pairs.py"), "pairs.py names the losses it benchmarks"
+    assert naming == {name: [] for name in naming}

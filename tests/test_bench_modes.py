@@ -23,7 +23,7 @@ import pytest
 from test_bench import _options, run_bench  # the same helpers, one copy
 
 from losses_xp import _bench
-from losses_xp._bench import measure, modes
+from losses_xp._bench import measure, modes, pairs
 
 
 def _require(*modules: str) -> None:
@@ -75,6 +75,14 @@ def test_bench_torch_compile_jax_and_sklearn_modes(tmp_path: Path) -> None:
     assert (tmp_path / "ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote {tmp_path / 'results.md'}" in out
     assert "ratios.png" in out.splitlines()[-2]
+
+
+def test_every_paired_loss_can_be_chosen_with_losses(tmp_path: Path) -> None:
+    """``--losses`` accepts exactly the losses that some mode pairs with a native one."""
+    _require("torch", "jax", "optax", "sklearn")
+    built, status = _bench.build_modes(_options(tmp_path, backends=list(_bench.BACKENDS)))
+    assert set(status.values()) == {"ok"}, status
+    assert {p.loss for m in built for p in m.pairs} == pairs.all_losses()
 
 
 def test_a_device_the_machine_does_not_have_is_a_failure(tmp_path: Path) -> None:
