@@ -1,8 +1,11 @@
 """``python -m losses_xp bench`` on NumPy only (the unit tests have no torch, JAX, sklearn).
 
-The PyTorch, JAX and scikit-learn modes run in the nox ``bench`` session; here the harness
-itself is tested: the reports it writes, the agreement check that refuses to time a wrong
-number, the interleaving of the two sides, the targets and the usage errors.
+The PyTorch, JAX and scikit-learn modes run in the nox ``bench`` session and in
+tests/test_bench_modes.py; the report's cells and plot in tests/test_bench_report.py.  Here
+the harness itself is tested: the reports it writes, the agreement check that refuses to
+time a wrong number, the interleaving of the two sides, the targets, the usage errors, the
+failures of a case (its inputs, its memory measurement), and that only ``pairs.py`` names
+losses.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -25,6 +29,7 @@ import pytest
 import losses_xp as lx
 from losses_xp import _bench
 from losses_xp.__main__ import build_parser
+from losses_xp._bench import cli, modes, report
 
 ROOT = Path(lx.__file__).resolve().parent.parent
 # the quickest form: one size, two rounds of >= 0.5 ms, no plot
@@ -49,6 +54,14 @@ def _results(out_dir: Path) -> list[dict[str, Any]]:
     data = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
     results: list[dict[str, Any]] = data["results"]
     return results
+
+
+def _mse_mode(**changes: Any) -> _bench.Mode:
+    mode = _bench.numpy_mode()
+    mode.pairs = [p for p in mode.pairs if p.loss == "mse_loss"]
+    for name, value in changes.items():
+        setattr(mode, name, value)
+    return mode
 
 
 def test_quick_numpy_run_writes_a_ratio_per_case(tmp_path: Path) -> None:
@@ -130,6 +143,52 @@ def test_an_exception_is_reported_and_fails(tmp_path: Path) -> None:
     assert "**ERROR**" in (tmp_path / "results.md").read_text(encoding="utf-8")
 
 
+def test_verbose_errors_carry_the_traceback(tmp_path: Path) -> None:
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("boom")
+
+    mode = _mse_mode()
+    mode.pairs = [_bench.Pair("mse_loss", "broken", "regression", lx.mse_loss, broken)]
+    assert _bench.bench(_options(tmp_path, verbose=True), io.StringIO(), io.StringIO(),
+                        modes=[mode]) == 1
+    (r,) = _results(tmp_path)
+    assert r["detail"].startswith("RuntimeError: boom\nTraceback (most recent call last):")
+
+
+def test_inputs_that_cannot_be_made_fail_every_pass(tmp_path: Path) -> None:
+    def convert(a: np.ndarray) -> Any:
+        raise MemoryError("no room")
+
+    out = io.StringIO()
+    assert _bench.bench(_options(tmp_path), out, io.StringIO(),
+                        modes=[_mse_mode(convert=convert)]) == 1
+    (r,) = _results(tmp_path)
+    assert r["status"] == "error"
+    assert r["detail"] == "making the inputs failed: MemoryError: no room"
+
+
+def test_a_memory_measurement_that_fails_is_not_a_failure(tmp_path: Path) -> None:
+    def prepare(pair: _bench.Pair, pass_: str, arrays: tuple[Any, ...]) -> _bench.Prepared:
+        def memory(side: str) -> int:
+            raise RuntimeError("profiler unavailable")
+
+        prep = modes._host_prepare(pair, pass_, arrays)
+        return _bench.Prepared(prep.ours, prep.native, memory)
+
+    assert _bench.bench(_options(tmp_path), io.StringIO(), io.StringIO(),
+                        modes=[_mse_mode(prepare=prepare)]) == 0
+    (r,) = _results(tmp_path)
+    assert r["status"] == "ok"
+    assert r["ours_bytes"] is None
+    assert r["detail"] == "peak memory not measured: RuntimeError: profiler unavailable"
+
+
+def test_nothing_to_benchmark_fails(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert _bench.bench(_options(tmp_path), out, io.StringIO(), modes=[]) == 1
+    assert "FAILED: nothing was benchmarked" in out.getvalue()
+
+
 class FakeClock:
     """``time.perf_counter`` that advances only when a benchmarked function says so."""
 
@@ -192,9 +251,9 @@ def test_noisy_cases_and_a_busy_machine_are_flagged() -> None:
     assert r.as_json()["noisy"] is True
     assert r.as_json()["ratio_max"] == 4.0
     cpus = os.cpu_count() or 1
-    assert _bench._busy([0.0, 0.0, 0.0]) is None
-    assert _bench._busy(None) is None
-    assert "load average" in (_bench._busy([cpus * 1.0, 0.0, 0.0]) or "")
+    assert report._busy([0.0, 0.0, 0.0]) is None
+    assert report._busy(None) is None
+    assert "load average" in (report._busy([cpus * 1.0, 0.0, 0.0]) or "")
 
 
 def test_deviation() -> None:
@@ -234,6 +293,18 @@ def test_shapes_inputs_and_targets() -> None:
     assert _bench.target_for("torch.compile", "mse_loss", 100) is None
 
 
+def test_helper_guards() -> None:
+    with pytest.raises(ValueError, match="unknown input kind 'images'"):
+        _bench.make_inputs("images", 100)
+    pair = _mse_mode().pairs[0]
+    with pytest.raises(ValueError, match="fwd\\+bwd: NumPy and scikit-learn have no autodiff"):
+        modes._host_prepare(pair, "fwd+bwd", _bench.make_inputs("regression", 100))
+    assert _bench.deviation([np.zeros(0)], [np.zeros(0)]) == 0.0  # empty results agree
+    assert cli._parse_sizes("1e2,,1e3, ") == [100, 1000]
+    with pytest.raises(ValueError, match="no size given"):
+        cli._parse_sizes(" , ")
+
+
 @pytest.mark.parametrize("argv", [
     ["--backends", "numpy,cupy"],
     ["--backends", ","],
@@ -267,7 +338,7 @@ def test_a_requested_backend_that_cannot_run_is_a_failure(tmp_path: Path,
 
 def test_command_line_records_the_malloc_environment(tmp_path: Path) -> None:
     """The real CLI: the header records the command and the malloc variables."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **_bench.MALLOC_ENV}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **report.MALLOC_ENV}
     proc = subprocess.run(
         [sys.executable, "-m", "losses_xp", "bench", *QUICK, "--losses", "mse_loss",
          "--out", str(tmp_path)], capture_output=True, text=True, env=env, check=False)
@@ -310,3 +381,14 @@ def test_vendored_copy_runs_its_bench(tmp_path: Path) -> None:
     md = (tmp_path / "out" / "results.md").read_text(encoding="utf-8")
     assert md.startswith(f"# thirdparty.mylosses {lx.__version__} benchmark")
     assert "| `mse_loss` vs " in md
+
+
+def test_only_the_table_of_pairs_names_losses() -> None:
+    """A bench pair for a new loss is a row in ``_bench/pairs.py`` and nothing else: no
+    other module of the bench names a loss, not even in a comment."""
+    bench_dir = Path(_bench.__file__).resolve().parent
+    names = [n for n in lx.__all__ if not n.startswith("__")]
+    naming = {path.name: [n for n in names if re.search(rf"\b{n}\b", path.read_text("utf-8"))]
+              for path in sorted(bench_dir.glob("*.py"))}
+    assert naming.pop("pairs.py"), "pairs.py names the losses it benchmarks"
+    assert naming == {name: [] for name in naming}

@@ -1,0 +1,231 @@
+"""The table of native counterparts: every loss the bench times, in every mode.
+
+This is the one module of the bench that names losses.  Each :class:`Pair` is one loss of
+this package and its native counterpart in one mode; the per-loss choices of the method
+(which losses carry issue 5's headline targets, which are compiled, focal's alpha and
+gamma, top-k's k) are constants here too.  A bench pair for a new loss is a row in the
+lists below, and nothing else.
+
+The losses are looked up by name in the enclosing package (found relatively), so that a
+vendored copy under another name benchmarks itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["COMPILED", "HEADLINE", "QUICK_COMPILED", "Pair", "all_losses", "jax_pairs",
+           "numpy_pairs", "sklearn_pairs", "torch_pairs"]
+
+#: the losses of issue 5's headline targets (PyTorch eager from 1e6 elements on: ratio <= 1)
+HEADLINE = ("sigmoid_focal_loss", "binary_cross_entropy_with_logits", "cross_entropy",
+            "mse_loss", "huber_loss", "smooth_l1_loss")
+#: the losses timed under torch.compile (compiling takes seconds per shape)
+COMPILED = ("sigmoid_focal_loss", "binary_cross_entropy_with_logits", "cross_entropy",
+            "mse_loss", "huber_loss")
+QUICK_COMPILED = ("mse_loss",)  # --quick: this one, forward only, at the smallest size
+FOCAL_ALPHA, FOCAL_GAMMA = 0.25, 2.0
+TOP_K = 5
+
+# the package whose losses are timed: the parent of this subpackage, whatever its name
+_package = importlib.import_module("..", __package__)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One loss of losses_xp and its native counterpart, called with the same arrays.
+
+    ``kind`` names the inputs (see :func:`make_inputs`); the first array is the one
+    differentiated in the forward+backward pass.
+    """
+
+    loss: str
+    native_name: str
+    kind: str
+    ours: Callable[..., Any]
+    native: Callable[..., Any]
+    grad: bool = True
+
+
+def _ours(loss: str) -> Callable[..., Any]:
+    """The package's function ``loss``."""
+    fn: Callable[..., Any] = getattr(_package, loss)
+    return fn
+
+
+def _pair(loss: str, native_name: str, kind: str, native: Callable[..., Any],
+          grad: bool = True) -> Pair:
+    """The pair of our ``loss`` called with its defaults."""
+    return Pair(loss, native_name, kind, _ours(loss), native, grad)
+
+
+def _focal() -> Callable[..., Any]:
+    """Our sigmoid focal loss with the alpha and gamma of every native focal loss here."""
+    loss = _ours("sigmoid_focal_loss")
+
+    def focal(x: Any, t: Any) -> Any:
+        return loss(x, t, alpha=FOCAL_ALPHA, gamma=FOCAL_GAMMA)
+
+    return focal
+
+
+def all_losses() -> set[str]:
+    """Every loss that has a native counterpart in some mode (NumPy has all but the metrics;
+    scikit-learn's natives are not called here, so it need not be installed)."""
+    return {p.loss for p in [*numpy_pairs(), *sklearn_pairs(None)]}
+
+
+# --------------------------------------------------------------------------- NumPy
+
+
+def _np_bce_logits(x: np.ndarray, t: np.ndarray) -> Any:
+    return np.mean(np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x))))
+
+
+def _np_bce(p: np.ndarray, t: np.ndarray) -> Any:
+    eps = np.finfo(p.dtype).eps
+    q = np.clip(p, eps, 1 - eps)
+    return -np.mean(t * np.log(q) + (1 - t) * np.log1p(-q))
+
+
+def _np_huber(p: np.ndarray, t: np.ndarray, delta: float = 1.0) -> Any:
+    d = np.abs(p - t)
+    return np.mean(np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)))
+
+
+def _np_smooth_l1(p: np.ndarray, t: np.ndarray, beta: float = 1.0) -> Any:
+    d = np.abs(p - t)
+    return np.mean(np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta))
+
+
+def _np_mse(p: np.ndarray, t: np.ndarray) -> Any:
+    d = p - t
+    return np.mean(d * d)
+
+
+def _np_log_cosh(p: np.ndarray, t: np.ndarray) -> Any:
+    a = np.abs(p - t)  # log cosh e = |e| + log1p(exp(-2|e|)) - log 2, finite for every e
+    return np.mean(a + np.log1p(np.exp(-2 * a)) - np.float32(math.log(2.0)))
+
+
+def _np_cross_entropy(x: np.ndarray, t: np.ndarray) -> Any:
+    z = x - x.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z).sum(axis=1))
+    return np.mean(lse - np.take_along_axis(z, t[:, None], axis=1)[:, 0])
+
+
+def _np_nll(logp: np.ndarray, t: np.ndarray) -> Any:
+    return -np.mean(np.take_along_axis(logp, t[:, None], axis=1))
+
+
+def _np_focal(x: np.ndarray, t: np.ndarray, alpha: float = FOCAL_ALPHA,
+              gamma: float = FOCAL_GAMMA) -> Any:
+    p = 1 / (1 + np.exp(-x))
+    ce = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+    p_t = p * t + (1 - p) * (1 - t)
+    loss = ce * (1 - p_t) ** gamma
+    if alpha >= 0:
+        loss = (alpha * t + (1 - alpha) * (1 - t)) * loss
+    return np.mean(loss)
+
+
+def numpy_pairs() -> list[Pair]:
+    """Ours on NumPy arrays against direct NumPy formulas."""
+    return [
+        _pair("mse_loss", "np: mean((p-t)**2)", "regression", _np_mse),
+        _pair("l1_loss", "np: mean(abs(p-t))", "regression",
+              lambda p, t: np.mean(np.abs(p - t))),
+        _pair("huber_loss", "np: where(abs(e)<1, ...)", "regression", _np_huber),
+        _pair("smooth_l1_loss", "np: where(abs(e)<1, ...)", "regression", _np_smooth_l1),
+        _pair("log_cosh_loss", "np: abs(e)+log1p(exp(-2abs(e)))-log 2", "regression",
+              _np_log_cosh),
+        _pair("binary_cross_entropy", "np: clip + log/log1p", "probs", _np_bce),
+        _pair("binary_cross_entropy_with_logits", "np: max(x,0)-xt+log1p(exp(-abs(x)))",
+              "logits", _np_bce_logits),
+        _pair("cross_entropy", "np: shifted log-softmax + take_along_axis", "classes",
+              _np_cross_entropy),
+        _pair("nll_loss", "np: take_along_axis", "log_probs", _np_nll),
+        Pair("sigmoid_focal_loss", "np: torchvision formula", "logits", _focal(), _np_focal),
+    ]
+
+
+# --------------------------------------------------------------------------- scikit-learn
+
+
+def sklearn_pairs(metrics: Any) -> list[Pair]:
+    """The metrics against ``sklearn.metrics`` (``metrics``), on NumPy arrays, no gradient."""
+    top_k = _ours("top_k_accuracy")
+
+    def sk_top_k(scores: np.ndarray, t: np.ndarray) -> Any:
+        return metrics.top_k_accuracy_score(t, scores, k=TOP_K,
+                                            labels=np.arange(scores.shape[1]))
+
+    return [
+        _pair("hamming_loss", "sklearn.metrics.hamming_loss", "labels",
+              lambda pred, true: metrics.hamming_loss(true, pred), grad=False),
+        Pair("top_k_accuracy", f"sklearn.metrics.top_k_accuracy_score (k={TOP_K})", "classes",
+             lambda s, t: top_k(s, t, k=TOP_K), sk_top_k, grad=False),
+    ]
+
+
+# --------------------------------------------------------------------------- PyTorch
+
+
+def torch_pairs(torch: Any) -> list[Pair]:
+    """The losses against ``torch.nn.functional`` (and torchvision's focal formula)."""
+    F = torch.nn.functional
+
+    def tv_focal(x: Any, t: Any, alpha: float = FOCAL_ALPHA, gamma: float = FOCAL_GAMMA) -> Any:
+        # torchvision.ops.sigmoid_focal_loss (reduction="mean"), written inline
+        p = torch.sigmoid(x)
+        ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+        p_t = p * t + (1 - p) * (1 - t)
+        loss = ce * ((1 - p_t) ** gamma)
+        if alpha >= 0:
+            alpha_t = alpha * t + (1 - alpha) * (1 - t)
+            loss = alpha_t * loss
+        return loss.mean()
+
+    return [
+        _pair("cross_entropy", "F.cross_entropy", "classes", F.cross_entropy),
+        _pair("binary_cross_entropy_with_logits", "F.binary_cross_entropy_with_logits",
+              "logits", F.binary_cross_entropy_with_logits),
+        _pair("binary_cross_entropy", "F.binary_cross_entropy", "probs",
+              F.binary_cross_entropy),
+        _pair("mse_loss", "F.mse_loss", "regression", F.mse_loss),
+        _pair("l1_loss", "F.l1_loss", "regression", F.l1_loss),
+        _pair("huber_loss", "F.huber_loss", "regression", F.huber_loss),
+        _pair("smooth_l1_loss", "F.smooth_l1_loss", "regression", F.smooth_l1_loss),
+        _pair("nll_loss", "F.nll_loss", "log_probs", F.nll_loss),
+        Pair("sigmoid_focal_loss", "torchvision sigmoid_focal_loss (inline)", "logits",
+             _focal(), tv_focal),
+    ]
+
+
+# --------------------------------------------------------------------------- JAX
+
+
+def jax_pairs(optax: Any) -> list[Pair]:
+    """The losses against ``optax.losses`` (each averaged, as ours)."""
+    L = optax.losses
+    return [
+        _pair("cross_entropy", "optax softmax_cross_entropy_with_integer_labels", "classes",
+              lambda x, t: L.softmax_cross_entropy_with_integer_labels(x, t).mean()),
+        _pair("binary_cross_entropy_with_logits", "optax sigmoid_binary_cross_entropy",
+              "logits", lambda x, t: L.sigmoid_binary_cross_entropy(x, t).mean()),
+        Pair("sigmoid_focal_loss", "optax sigmoid_focal_loss", "logits", _focal(),
+             lambda x, t: L.sigmoid_focal_loss(x, t, alpha=FOCAL_ALPHA,
+                                               gamma=FOCAL_GAMMA).mean()),
+        _pair("huber_loss", "optax huber_loss", "regression",
+              lambda p, t: L.huber_loss(p, t, delta=1.0).mean()),
+        _pair("log_cosh_loss", "optax log_cosh", "regression",
+              lambda p, t: L.log_cosh(p, t).mean()),
+        _pair("mse_loss", "optax squared_error", "regression",
+              lambda p, t: L.squared_error(p, t).mean()),
+    ]
