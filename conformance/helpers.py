@@ -260,3 +260,24 @@ def grad_of(bk: Backend, fn: Callable[..., Any], x: Any) -> np.ndarray:
     """The gradient of the scalar ``fn`` at ``x`` (autodiff backends)."""
     _, (g,) = bk.value_and_grad(fn, [x], [0])
     return g
+
+
+def close(got: np.ndarray, want: Any, dtype: str, what: str = "") -> None:
+    """``got`` within the tolerance table's entry for ``dtype`` of ``want``."""
+    from losses_xp._testing.compare import TOLERANCES
+
+    tol = TOLERANCES[dtype]
+    np.testing.assert_allclose(got, want, rtol=tol.rtol, atol=tol.atol, err_msg=f"{dtype} {what}")
+
+
+def compiled_call(bk: Backend, fn: Callable[..., Any], *args: Any) -> Any | None:
+    """``fn(*args)`` through the backend's compiler, or None where it has none."""
+    if not bk.compiles:
+        return None
+    if bk.name == "torch":
+        import torch._dynamo
+
+        torch._dynamo.reset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Dynamo's notes about lru_cache'd helpers
+        return bk.compile(fn)(*args)

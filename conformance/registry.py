@@ -161,7 +161,8 @@ class Pinned:
     ``(args, kwargs, reduction, dtype) -> array`` (an independent oracle).  The
     tolerance is the table's for the dtype unless ``tol`` gives one (a :class:`Tol`, or
     a mapping dtype -> :class:`Tol`).  ``grad`` likewise pins the gradient of
-    ``sum(loss)`` with respect to the first argument (autodiff backends), and
+    ``sum(loss)`` with respect to the first argument (autodiff backends; ``"oracle"``:
+    the spec's oracle gradient), with the first of ``reductions``, and
     ``compiled`` also runs the call under ``jax.jit`` / ``torch.compile``.
     """
 

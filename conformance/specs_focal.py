@@ -45,7 +45,7 @@ from losses_xp._testing.inputs import (
 )
 
 from .helpers import grad_of, no_runtime_warnings
-from .registry import EXACT, Pinned, t_reduce, torch, torch_spec
+from .registry import EXACT, Pinned, Tol, t_reduce, torch, torch_spec
 
 #: the focusing exponents of the extreme cases (0 as an int and as a float)
 GAMMAS: tuple[float, ...] = (0, 0.0, 0.5, 1, 2)
@@ -416,6 +416,12 @@ _PINNED_ASYMMETRIC_LOSS = (
 )
 
 _PINNED_SIGMOID_FOCAL_LOSS = (
+    # logits in both tails with soft targets of 0 and 1 (torchvision's formula in float64
+    # as the oracle): exact tail gradients of ~1e-9 in float32, eager and compiled
+    Pinned("tail-gradients-are-exact", (np.array([20.0, -20.0, 15.0, -15.0, 0.5]),
+                                        np.array([1.0, 0.0, 1.0, 0.0, 1.0])),
+           value="oracle", grad="oracle", reductions=("sum",), dtypes=("float32",),
+           tol=Tol(1e-5, 0.0), grad_tol=Tol(1e-5, 0.0), compiled=True),
     Pinned("empty-mean-is-nan", (np.zeros((0, 4)), np.zeros((0, 4))), value=np.nan,
            reductions=("mean",)),
 )

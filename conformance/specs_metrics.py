@@ -15,7 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pytest
 
+import losses_xp as lx
+from losses_xp._compat import device
+from losses_xp._testing.backends import Backend
 from losses_xp._testing.inputs import (
     EXTREME_LOGIT,
     FULL,
@@ -27,6 +31,7 @@ from losses_xp._testing.inputs import (
     weights,
 )
 
+from .helpers import close, compiled_call, full_dtypes, lazy
 from .registry import EXACT, Pinned, np_reduce, spec
 
 # ----------------------------------------------------------------- metrics
@@ -224,3 +229,81 @@ SPECS = [
                         _top_k_sklearn_batch, EXACT),),
         pinned=_PINNED_TOP_K_ACCURACY),
 ]
+
+
+_HL_S = np.array([[0.1, 0.9, 0.3], [0.8, 0.2, 0.6], [0.4, 0.5, 0.7]])
+
+
+_HL_Y = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 1]])
+
+
+def test_hamming_published_value(bk: Backend) -> None:
+    for dtype in bk.dtypes:
+        out = lazy(bk, lx.hamming_loss, bk.asarray(_HL_S, dtype), bk.asarray(_HL_Y),
+                    threshold=0.0)
+        assert bk.dtype_name(out) == dtype
+        close(bk.to_numpy(out), 4.0 / 9.0, dtype)
+        # as probabilities (threshold 0.5; 0.5 itself is a negative): 1 wrong of 9
+        out = lazy(bk, lx.hamming_loss, bk.asarray(_HL_S, dtype), bk.asarray(_HL_Y))
+        close(bk.to_numpy(out), 1.0 / 9.0, dtype)
+
+
+def _hard_label_inputs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]]:
+    rng = np.random.default_rng(11)
+    ml_t = rng.integers(0, 2, size=(7, 4))
+    ml_p = rng.integers(0, 2, size=(7, 4))
+    mc_t = rng.integers(0, 5, size=(9,))
+    mc_p = np.where(rng.uniform(size=9) < 0.5, mc_t, rng.integers(0, 5, size=(9,)))
+    w = rng.uniform(0.5, 2.0, size=(7,))
+    return [("multilabel", ml_p, ml_t, None), ("multilabel-bool", ml_p.astype(bool),
+                                               ml_t.astype(bool), None),
+            ("multiclass", mc_p, mc_t, None), ("multilabel-weighted", ml_p, ml_t, w)]
+
+
+@pytest.mark.parametrize("which", ["multilabel", "multilabel-bool", "multiclass",
+                                   "multilabel-weighted"])
+def test_hamming_hard_labels_equal_sklearn(bk: Backend, which: str) -> None:
+    from sklearn.metrics import hamming_loss
+
+    _, p, t, w = next(c for c in _hard_label_inputs() if c[0] == which)
+    want = hamming_loss(t, p, sample_weight=w)
+    pb, tb = bk.asarray(p), bk.asarray(t)
+    kw = {} if w is None else {"sample_weight": bk.asarray(w, "float32")}
+    out = lazy(bk, lx.hamming_loss, pb, tb, **kw)
+    default = bk.dtype_name(bk.namespace_of(out).asarray(0.0, device=device(pb)))
+    assert bk.is_native(out)
+    assert bk.dtype_name(out) == default
+    close(bk.to_numpy(out), want, "float32")
+    compiled = compiled_call(bk, lambda a, b: lx.hamming_loss(a, b, **kw), pb, tb)
+    if compiled is not None:
+        close(bk.to_numpy(compiled), want, "float32", "compiled")
+
+
+def test_top_k_tie_rule_is_optimistic(bk: Backend) -> None:
+    s = np.array([[1.0, 1.0, 1.0, 0.0], [2.0, 1.0, 1.0, 0.0], [3.0, 2.0, 2.0, 2.0]])
+    t = np.array([2, 2, 3])
+    for dtype in bk.dtypes:
+        sb, tb = bk.asarray(s, dtype), bk.asarray(t)
+        k1 = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=1, reduction="none"))
+        np.testing.assert_array_equal(k1, [1.0, 0.0, 0.0], err_msg=dtype)
+        k2 = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=2, reduction="none"))
+        np.testing.assert_array_equal(k2, [1.0, 1.0, 1.0], err_msg=dtype)
+        total = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=2, reduction="sum"))
+        assert total == 3.0
+
+
+def test_top_k_matches_sklearn_and_k_at_least_c(bk: Backend) -> None:
+    from sklearn.metrics import top_k_accuracy_score
+
+    rng = np.random.default_rng(5)
+    s = rng.normal(size=(40, 7))
+    t = rng.integers(0, 7, size=(40,))
+    for dtype in full_dtypes(bk):
+        sb, tb = bk.asarray(s, dtype), bk.asarray(t)
+        for k in (1, 2, 3, 6):
+            got = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=k))
+            want = top_k_accuracy_score(t, s, k=k, labels=np.arange(7))
+            close(got, want, dtype, f"k={k}")
+        for k in (7, 50):
+            out = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=k, reduction="none"))
+            np.testing.assert_array_equal(out, np.ones(40))
