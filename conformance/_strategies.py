@@ -33,7 +33,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,8 +42,9 @@ from hypothesis import strategies as st
 from losses_xp._declare import Declaration
 from losses_xp._testing import inputs as catalogue
 from losses_xp._testing.backends import Backend
-from losses_xp._testing.inputs import Case, quantize
+from losses_xp._testing.inputs import quantize
 
+from ._example import Example
 from .registry import Entry
 
 __all__ = ["FINFO_MAX", "WEIGHT_KINDS", "Example", "Pools", "examples", "pools_for"]
@@ -55,10 +56,6 @@ FINFO_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
 EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
 TINY = {"float16": 2.0**-24, "bfloat16": 2.0**-133, "float32": 2.0**-149,
         "float64": 5e-324}
-#: half precision is computed in float32 (see losses_xp._validation.floating_input)
-COMPUTE = {"float16": "float32", "bfloat16": "float32", "float32": "float32",
-           "float64": "float64"}
-
 #: option kinds that multiply the loss: a value of ones must equal no option at all
 WEIGHT_KINDS = ("element_weight", "pos_weight", "class_weight", "sample_weight",
                 "class_alpha")
@@ -91,151 +88,6 @@ JAX_POOLS = Pools(batch=(3,), classes=(1, 3), max_ndim=3, max_size=27)
 
 def pools_for(bk: Backend) -> Pools:
     return JAX_POOLS if bk.name == "jax" else DEFAULT_POOLS
-
-
-# --------------------------------------------------------------------------- the example
-
-
-@dataclass(frozen=True)
-class Example:
-    """One drawn call of a loss, with what the properties need to know about it.
-
-    ``args``/``kwargs`` are NumPy float64 arrays already rounded to ``dtype`` (integer
-    and bool arrays as they are), Python lists and numbers.  ``axis`` is the
-    prediction's class axis (non-negative; ``None`` without one).  ``unit`` is the
-    resolved :data:`~losses_xp._declare.UNITS` entry: ``element``, ``sample``,
-    ``kept``, ``class`` or ``scalar``.  ``ignore`` is the ``ignore_index`` in effect
-    for class-index targets (``None``: the loss has none).
-    """
-
-    name: str
-    dtype: str
-    args: tuple[np.ndarray, ...]
-    kwargs: dict[str, Any]
-    axis: int | None
-    unit: str
-    ignore: int | None
-    option_kinds: dict[str, Any]
-
-    def __repr__(self) -> str:
-        args = ", ".join(_show(a) for a in self.args)
-        kw = ", ".join(f"{k}={_show(v)}" for k, v in self.kwargs.items())
-        return f"{self.name}[{self.dtype}]({args}{', ' if kw else ''}{kw})"
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """(hypothesis prints a failing example with this: the call, not the fields)"""
-        p.text(repr(self))
-
-    @property
-    def case(self) -> Case:
-        return Case("fuzz", self.args, self.kwargs)
-
-    @property
-    def prediction(self) -> np.ndarray:
-        return self.args[0]
-
-    @property
-    def num_classes(self) -> int:
-        return 1 if self.axis is None else int(self.prediction.shape[self.axis])
-
-    def sample_shape(self) -> tuple[int, ...]:
-        shape = self.prediction.shape
-        return shape if self.axis is None else shape[:self.axis] + shape[self.axis + 1:]
-
-    def none_shape(self) -> tuple[int, ...]:
-        """The documented shape of ``reduction="none"``."""
-        if self.unit == "element":
-            return tuple(self.prediction.shape)
-        if self.unit in ("sample", "kept"):
-            return self.sample_shape()
-        if self.unit == "class":
-            return (self.num_classes,)
-        return ()
-
-    def count(self) -> float:
-        """The documented denominator of ``reduction="mean"`` (0: the mean is NaN)."""
-        if self.unit == "element":
-            return float(self.prediction.size)
-        if self.unit == "sample":
-            return float(math.prod(self.sample_shape()))
-        if self.unit == "class":
-            return float(self.num_classes)
-        if self.unit == "kept":
-            target = self.args[1]
-            kept = np.ones(target.shape, bool) if self.ignore is None else target != self.ignore
-            weight = self.kwargs.get("weight")
-            if weight is None:
-                return float(np.sum(kept))
-            w = quantize(np.asarray(weight, np.float64), COMPUTE[self.dtype])
-            return float(np.sum(np.where(kept, w[np.where(kept, target, 0)], 0.0)))
-        return 1.0  # scalar
-
-    def any_kept(self) -> bool:
-        """Whether any element counts at all (class-index targets: any not ignored)."""
-        if self.unit == "kept":
-            target = self.args[1]
-            return bool(target.size) and (self.ignore is None
-                                          or bool(np.any(target != self.ignore)))
-        return self.prediction.size > 0
-
-    def nan_mean(self) -> bool:
-        """Whether the mean is NaN by definition (an empty batch, every target ignored,
-        a zero weight sum): the documented 0/0 of every loss but ``any_loss``."""
-        if self.unit == "scalar":  # hamming_loss: NaN for an empty input
-            return self.name == "hamming_loss" and self.prediction.size == 0
-        return self.count() == 0.0
-
-    def batch_axes(self) -> dict[str, int] | None:
-        """Where the batch axis (the first axis that is not the class axis) lies in each
-        argument and array option that has it (keys ``"arg0"``, ``"arg1"``, option
-        names); ``None`` when the prediction has no batch axis."""
-        pred = self.prediction
-        b = 1 if self.axis == 0 else 0
-        if pred.ndim <= b or (self.axis is not None and pred.ndim < 2):
-            return None
-        out = {"arg0": b}
-        for i, a in enumerate(self.args[1:], start=1):
-            if a.ndim == pred.ndim:
-                out[f"arg{i}"] = b
-            elif a.ndim == pred.ndim - 1 and self.axis is not None:
-                out[f"arg{i}"] = 0  # class indices: the class axis removed
-        for k, v in self.kwargs.items():
-            kind = self.option_kinds.get(k)
-            if kind == "sample_weight":
-                out[k] = 0
-            elif kind in ("element_weight", "pos_weight") and not isinstance(v, (int, float)):
-                n = np.ndim(v)
-                j = b - (pred.ndim - n)  # aligned with the prediction from the right
-                if 0 <= j < n and np.shape(v)[j] == pred.shape[b]:
-                    out[k] = j
-        return out
-
-    def permuted(self, perm: Sequence[int]) -> Example:
-        """The same call with the batch permuted by ``perm`` (arguments and options)."""
-        axes = self.batch_axes()
-        assert axes is not None
-        idx = np.asarray(perm, dtype=np.int64)
-
-        def take(v: Any, ax: int) -> Any:
-            out = np.take(np.asarray(v), idx, axis=ax)
-            return out.tolist() if isinstance(v, list) else out
-        args = tuple(take(a, axes[f"arg{i}"]) if f"arg{i}" in axes else a
-                     for i, a in enumerate(self.args))
-        kwargs = {k: take(v, axes[k]) if k in axes else v for k, v in self.kwargs.items()}
-        return replace(self, args=args, kwargs=kwargs)
-
-    def input_scale(self) -> float:
-        """max(1, the largest magnitude of a floating input)."""
-        m = [float(np.max(np.abs(a))) for a in self.args if a.dtype.kind == "f" and a.size]
-        return max([1.0, *m])
-
-
-def _show(v: Any) -> str:
-    """An array as code that rebuilds it exactly (floats by repr: every digit)."""
-    if isinstance(v, np.ndarray):
-        dtype = "" if v.dtype.kind == "f" else f", dtype=np.{v.dtype}"
-        return f"np.array({v.tolist()!r}{dtype})"
-    return repr(v)
 
 
 # --------------------------------------------------------------------------- values

@@ -17,6 +17,7 @@ is checked against the soft-target formula on the same 0/1 values, at ±1e4 too.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,7 @@ import pytest
 
 import losses_xp as lx
 from losses_xp import _primitives
+from losses_xp._declare import Declaration, declarations
 from losses_xp._testing.backends import Backend
 from losses_xp._testing.inputs import Case
 
@@ -113,27 +115,38 @@ def test_fast_paths_equal_generic_formulas(bk: Backend, name: str) -> None:
 
 # ------------------------------------------------------------ hard-target algebra
 
-_HARD = ("binary_cross_entropy_with_logits", "sigmoid_focal_loss")
+#: the element-wise losses of logits against 0/1 targets: their bool / integer targets
+#: take the hard-target algebra (chosen from the dtype)
+_HARD = [d for d in declarations().values()
+         if (d.prediction, d.target, d.class_axis) == ("logits", "binary", "none")]
+#: the values of the options that change the hard-target algebra, by kind (every
+#: combination is run)
+_HARD_OPTIONS = {"gamma": (0, 0.5, 2.0), "alpha": (0.25, None)}
+
+
+def _hard_options(decl: Declaration) -> list[dict[str, Any]]:
+    names = [k for k, kind in decl.options.items() if kind in _HARD_OPTIONS]
+    opts = [dict(zip(names, values, strict=True)) for values in
+            itertools.product(*(_HARD_OPTIONS[decl.options[k]] for k in names))]
+    opts += [{k: np.full(48, 3.0)} for k, kind in decl.options.items() if kind == "pos_weight"]
+    return opts if {} in opts else [{}, *opts]
 
 
 @pytest.mark.parametrize("target_kind", ["bool", "int"])
-@pytest.mark.parametrize("name", _HARD)
-def test_hard_targets_equal_soft_formula(bk: Backend, name: str, target_kind: str) -> None:
+@pytest.mark.parametrize("decl", _HARD, ids=[d.name for d in _HARD])
+def test_hard_targets_equal_soft_formula(bk: Backend, decl: Declaration,
+                                         target_kind: str) -> None:
     """bool / integer targets (softplus(±x)) give what the same 0/1 as floats give."""
-    fn = getattr(lx, name)
+    fn, name = decl.fn, decl.name
     rng = np.random.default_rng(7)
     x = np.concatenate([rng.normal(0, 4, 40), [1e4, -1e4, 1e4, -1e4, 30.0, -30.0, 0.0, 0.0]])
     y = np.concatenate([rng.integers(0, 2, 40), [1, 1, 0, 0, 1, 0, 1, 0]])
     hard = y.astype(bool) if target_kind == "bool" else y.astype(np.int32)
-    opts: list[dict[str, Any]] = [{}]
-    if name == "sigmoid_focal_loss":
-        opts = [{"gamma": g, "alpha": a} for g in (0, 0.5, 2.0) for a in (0.25, None)]
-    else:
-        opts = [{}, {"pos_weight": np.full(48, 3.0)}]
+    opts = _hard_options(decl)
     for dtype in [d for d in FULL if d in bk.dtypes]:
         xb = bk.asarray(x, dtype)
         for kw in opts:
-            kw = {k: (bk.asarray(v, dtype) if k == "pos_weight" else v)
+            kw = {k: (bk.asarray(v, dtype) if isinstance(v, np.ndarray) else v)
                   for k, v in kw.items()}
             got = bk.to_numpy(fn(xb, bk.asarray(hard), reduction="none", **kw))
             want = bk.to_numpy(fn(xb, bk.asarray(y.astype(float), dtype), reduction="none",

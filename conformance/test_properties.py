@@ -47,7 +47,8 @@ from losses_xp._declare import Declaration
 from losses_xp._testing.backends import Backend, get_backend
 
 from . import _strategies
-from ._strategies import Example, examples
+from ._example import Example
+from ._strategies import examples
 from .helpers import bind, to_backend
 from .registry import SPECS, Spec, Tol
 

@@ -63,6 +63,7 @@ import numpy as np
 import pytest
 
 import losses_xp as lx
+from losses_xp._declare import Declaration, declaration, declarations
 from losses_xp._testing.backends import get_backend
 
 from .conftest import session_of
@@ -359,18 +360,25 @@ def _memory_classes(n: int) -> tuple[Any, ...]:
     return x, rng.integers(0, classes, size=n // classes, chunks=rows, dtype=np.int64)
 
 
-#: one loss per code path: element-wise without clip, class-axis reductions, and the
-#: three uses of clip (``clip(max=)`` in Huber, ``clip(min=, max=)`` in BCE, ``relu`` in
-#: the softplus of every logit loss: BCE with logits, sigmoid focal, ASL ...), which
+def _memory_inputs(decl: Declaration) -> Callable[[int], tuple[Any, ...]] | None:
+    """The memory test's inputs for a declared loss, by its argument kinds (``None``: a
+    loss the test has no inputs for)."""
+    if decl.class_axis == "none":
+        return {"regression": _memory_regression, "probs": _memory_probs,
+                "logits": _memory_binary}.get(decl.prediction)
+    required = [k for k, kind in decl.options.items() if kind == "counts"]
+    if decl.prediction == "logits" and decl.target in ("index", "index_or_probs") \
+            and not required:
+        return _memory_classes
+    return None
+
+
+#: every element-wise loss and every class-index loss of logits: each code path
+#: (element-wise without clip, class-axis reductions, and the uses of clip: ``clip(max=)``
+#: in Huber, ``clip(min=, max=)`` in BCE, ``relu`` in the softplus of every logit loss)
 #: held a float64 array of the whole input before ``_primitives.clip`` (regression tests)
-MEMORY_CASES = [
-    MemoryCase("mse_loss", "mse_loss", _memory_regression),
-    MemoryCase("cross_entropy", "cross_entropy", _memory_classes),
-    MemoryCase("huber_loss", "huber_loss", _memory_regression),
-    MemoryCase("binary_cross_entropy", "binary_cross_entropy", _memory_probs),
-    MemoryCase("binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits",
-               _memory_binary),
-]
+MEMORY_CASES = [MemoryCase(d.name, d.name, make) for d in declarations().values()
+                if (make := _memory_inputs(d)) is not None]
 
 
 def _traced_peak(out: Any) -> int:
@@ -387,7 +395,7 @@ def _traced_peak(out: Any) -> int:
 def test_dask_peak_memory_is_per_chunk(memory_case: MemoryCase) -> None:
     """Doubling the number of chunks must not grow the peak memory: a loss over an array
     larger than memory needs memory for a few chunks, never for the whole array."""
-    fn = getattr(lx, memory_case.loss)
+    fn = declaration(memory_case.loss).fn
     peaks = [_traced_peak(fn(*memory_case.make(n))) for n in (MEMORY_N, 2 * MEMORY_N)]
     growth = (peaks[1] - peaks[0]) / MEMORY_N
     print(f"\n{memory_case.id}: traced peak {peaks[0] / 2**20:.1f} MiB at {MEMORY_N:.0e} "
