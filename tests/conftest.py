@@ -17,54 +17,20 @@ import numpy as np
 import pytest
 
 import losses_xp as lx
+from losses_xp._testing.backends import Backend, get_backend
 
 STRICT_FLAGS = {"boolean_indexing": False, "data_dependent_shapes": False}
 
 
-@dataclass(frozen=True)
-class XP:
-    """One array library (and device) the tests run on."""
-
-    name: str
-    xp: Any
-    device: Any = None
-
-    def asarray(self, values: Any, dtype: str | None = None) -> Any:
-        """``values`` as an array of this library (cast to ``dtype`` when given)."""
-        a = np.asarray(values)
-        if dtype is not None:
-            a = a.astype(dtype)
-        if self.name == "numpy":
-            return a.copy()
-        return self.xp.asarray(a, device=self.device)
-
-    def dtype(self, name: str) -> Any:
-        return getattr(self.xp, name)
-
-    def to_numpy(self, x: Any) -> np.ndarray:
-        if self.name == "numpy":
-            return np.asarray(x)
-        if self.device is not None:
-            x = x.to_device(array_api_strict.Device("CPU_DEVICE"))
-        return np.asarray(x)
-
-    def is_native(self, x: Any) -> bool:
-        root = type(x).__module__.split(".")[0]
-        return root == self.name
-
-    def __str__(self) -> str:
-        return self.name if self.device is None else f"{self.name}[{self.device}]"
-
-
-def _strict(device: str | None) -> XP:
-    return XP("array_api_strict", array_api_strict,
-              None if device is None else array_api_strict.Device(device))
-
+#: the backend objects of the unit tests: the one backend abstraction of the project
+#: (``losses_xp._testing.backends.Backend``, which the conformance suite and
+#: ``python -m losses_xp check`` use too), here for NumPy and array-api-strict only
+XP = Backend
 
 XPS = {
-    "numpy": lambda: XP("numpy", np),
-    "array_api_strict": lambda: _strict(None),
-    "array_api_strict[device1]": lambda: _strict("device1"),
+    "numpy": lambda: get_backend("numpy"),
+    "array_api_strict": lambda: get_backend("array_api_strict"),
+    "array_api_strict[device1]": lambda: get_backend("array_api_strict", "device1"),
 }
 
 

@@ -1,9 +1,9 @@
 """The migration guides (docs/migration/) cover every loss each peer library shares with us.
 
-``PEERS`` is the one place that says which of our functions each peer has, under which
-names; the tests check that each page mentions both sides of every pair and that every
-public function is on some page or, deliberately, in ``NO_PEER``.  Plain text checks:
-nothing here imports the peer libraries.
+Each function's declaration (``peers=`` of ``@declare``) says which peer has it, under
+which names; the tests check that each page mentions both sides of every pair and that
+every public function is on some page or, deliberately, has no peer (its declaration's
+``no_peer`` says why).  Plain text checks: nothing here imports the peer libraries.
 """
 
 from __future__ import annotations
@@ -14,83 +14,25 @@ from pathlib import Path
 import pytest
 
 import losses_xp as lx
+from losses_xp._declare import PEER_PAGES, declarations
 
 MIGRATION = Path(__file__).resolve().parents[1] / "docs" / "migration"
 
-# page -> {losses_xp function: the peer's names for it, as the page writes them}
-PEERS: dict[str, dict[str, tuple[str, ...]]] = {
-    "pytorch.md": {
-        "mse_loss": ("F.mse_loss",),
-        "l1_loss": ("F.l1_loss",),
-        "mae_loss": ("F.l1_loss",),
-        "huber_loss": ("F.huber_loss",),
-        "smooth_l1_loss": ("F.smooth_l1_loss",),
-        "binary_cross_entropy": ("F.binary_cross_entropy",),
-        "binary_cross_entropy_with_logits": ("F.binary_cross_entropy_with_logits",),
-        "cross_entropy": ("F.cross_entropy",),
-        "nll_loss": ("F.nll_loss",),
-        "sigmoid_focal_loss": ("torchvision.ops.sigmoid_focal_loss",),
-    },
-    "optax.md": {
-        "mse_loss": ("optax.losses.squared_error", "optax.losses.l2_loss"),
-        "huber_loss": ("optax.losses.huber_loss",),
-        "log_cosh_loss": ("optax.losses.log_cosh",),
-        "binary_cross_entropy_with_logits": ("optax.losses.sigmoid_binary_cross_entropy",),
-        "cross_entropy": ("optax.losses.softmax_cross_entropy",
-                          "optax.losses.softmax_cross_entropy_with_integer_labels",
-                          "optax.losses.safe_softmax_cross_entropy", "optax.smooth_labels"),
-        "sigmoid_focal_loss": ("optax.losses.sigmoid_focal_loss",),
-    },
-    "keras.md": {
-        "mse_loss": ("keras.losses.MeanSquaredError", "keras.losses.mean_squared_error"),
-        "l1_loss": ("keras.losses.MeanAbsoluteError", "keras.losses.mean_absolute_error"),
-        "mae_loss": ("keras.losses.MeanAbsoluteError", "keras.losses.mean_absolute_error"),
-        "huber_loss": ("keras.losses.Huber", "keras.losses.huber"),
-        "log_cosh_loss": ("keras.losses.LogCosh", "keras.losses.log_cosh"),
-        "rmse_loss": ("keras.metrics.RootMeanSquaredError",),
-        "binary_cross_entropy": ("keras.losses.BinaryCrossentropy",
-                                 "keras.losses.binary_crossentropy"),
-        "binary_cross_entropy_with_logits": ("keras.losses.binary_crossentropy",),
-        "categorical_cross_entropy": ("keras.losses.categorical_crossentropy",
-                                      "keras.losses.sparse_categorical_crossentropy"),
-        "cross_entropy": ("keras.losses.categorical_crossentropy",
-                          "keras.losses.sparse_categorical_crossentropy",
-                          "keras.losses.SparseCategoricalCrossentropy"),
-        "sigmoid_focal_loss": ("keras.losses.BinaryFocalCrossentropy",
-                               "keras.losses.binary_focal_crossentropy"),
-        "softmax_focal_loss": ("keras.losses.CategoricalFocalCrossentropy",),
-        "top_k_accuracy": ("keras.metrics.sparse_top_k_categorical_accuracy",
-                           "keras.metrics.top_k_categorical_accuracy"),
-        "hamming_loss": ("keras.metrics.BinaryAccuracy",),
-        "any_loss": ("keras.metrics.F1Score", "keras.metrics.FBetaScore",
-                     "keras.metrics.Precision", "keras.metrics.Recall"),
-        "soft_confusion_matrix": ("keras.metrics.TruePositives", "keras.metrics.FalseNegatives",
-                                  "keras.metrics.FalsePositives", "keras.metrics.TrueNegatives"),
-    },
-    "sklearn.md": {
-        "mse_loss": ("metrics.mean_squared_error",),
-        "rmse_loss": ("metrics.root_mean_squared_error",),
-        "l1_loss": ("metrics.mean_absolute_error",),
-        "mae_loss": ("metrics.mean_absolute_error",),
-        "binary_cross_entropy": ("metrics.log_loss",),
-        "categorical_cross_entropy": ("metrics.log_loss",),
-        "hamming_loss": ("metrics.hamming_loss",),
-        "top_k_accuracy": ("metrics.top_k_accuracy_score", "metrics.accuracy_score"),
-        "any_loss": ("metrics.f1_score", "metrics.fbeta_score", "metrics.precision_score",
-                     "recall_score", "balanced_accuracy_score", "matthews_corrcoef",
-                     "jaccard_score"),
-        "soft_confusion_matrix": ("metrics.confusion_matrix",
-                                  "metrics.multilabel_confusion_matrix"),
-    },
-}
 
-# Public functions that none of the four peers has (no page can map them):
-NO_PEER = {
-    "asymmetric_loss",  # ASL (Ridnik et al. 2021): no peer ships it
-    "multilabel_categorical_crossentropy",  # ZLPR / bert4keras: no peer ships it
-    "class_balanced_loss",  # Cui et al. 2019: no peer ships it
-    "class_balanced_weights",  # effective-number weights; sklearn's "balanced" is n / (C n_c)
-}
+def _peers() -> dict[str, dict[str, tuple[str, ...]]]:
+    """page -> {losses_xp function (aliases too): the peer's names for it}: every
+    declaration's ``peers`` (``losses_xp._declare``)."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {f"{p}.md": {} for p in PEER_PAGES}
+    for decl in declarations().values():
+        for page, names in decl.peers.items():
+            for public in (decl.name, *decl.aliases):
+                out[f"{page}.md"][public] = names
+    return out
+
+
+PEERS = _peers()
+#: public functions that none of the peers has (their declaration says why)
+NO_PEER = {d.name for d in declarations().values() if not d.peers}
 
 PUBLIC = {name for name in lx.__all__ if callable(getattr(lx, name))}
 

@@ -106,11 +106,42 @@ class Backend:
     def label(self) -> str:
         return self.name if self.device_name is None else f"{self.name}[{self.device_name}]"
 
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def xp(self) -> Any:
+        """The library's module (``numpy``, ``torch``, ``jax``, ``array_api_strict`` ...)."""
+        if self.name == "jax":
+            return importlib.import_module("jax.numpy")
+        if self.name == "dask":
+            return importlib.import_module("dask.array")
+        return self.load()
+
+    @property
+    def device(self) -> Any:
+        """The library's device object of ``device_name`` (``None``: the default device)."""
+        if self.device_name is None:
+            return None
+        if self.name == "array_api_strict":
+            return self.load().Device(self.device_name)
+        if self.name == "torch":
+            return self.load().device(self.device_name)
+        return self.device_name
+
+    def dtype(self, name: str) -> Any:
+        """The library's dtype object of that name (``float32``, ``int64`` ...)."""
+        return getattr(self.xp, name)
+
     # -- conversion ----------------------------------------------------------------
     def asarray(self, a: Any, dtype: str | None = None) -> Any:
-        """``a`` (NumPy or scalar) as an array of this backend; floats take ``dtype``."""
+        """``a`` (NumPy, scalar or sequence) as an array of this backend, in ``dtype``
+        when given (integer and bool values too: ``asarray([0, 1], "float32")`` is
+        floating); floating values keep their dtype without one."""
         a = np.asarray(a)
         lib = self.load()
+        if dtype is not None and a.dtype.kind != "f" and dtype != "bfloat16":
+            a = a.astype(dtype)
         floating = a.dtype.kind == "f"
         if floating and dtype is None:
             dtype = str(a.dtype)
