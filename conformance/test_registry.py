@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -9,10 +11,10 @@ import losses_xp
 from losses_xp._declare import declaration, declarations
 from losses_xp._testing.backends import Backend
 from losses_xp._testing.compare import TOLERANCES
-from losses_xp._testing.inputs import quantize
+from losses_xp._testing.inputs import Case, quantize
 
 from .helpers import extreme_cases, oracle_value, value_cases
-from .registry import SPECS, public_names
+from .registry import SPECS, _checked, public_names
 
 
 def test_every_public_loss_has_a_spec() -> None:
@@ -99,3 +101,16 @@ def test_readme_support_matrix_is_current() -> None:
     assert block == render_summary().strip(), (
         "README.md's support matrix is stale: run "
         "`python -m conformance.support_matrix --write README.md`")
+
+
+def test_a_case_may_restrict_the_reductions() -> None:
+    entry = SPECS["mse_loss"].entry
+    case = Case("only-sum", (np.zeros(3), np.zeros(3)), reductions=("sum", "max"))
+    assert entry.reductions_for(case) == ("sum",)  # only the loss's own, in its order
+    assert entry.reductions_for(replace(case, reductions=None)) == entry.reductions
+
+
+def test_duplicate_case_names_are_refused() -> None:
+    two = [Case("2d", (np.zeros(2),)), Case("2d", (np.ones(2),)), Case("0d", (np.zeros(()),))]
+    with pytest.raises(AssertionError, match=r"duplicate case names: \['2d'\]"):
+        _checked(two)

@@ -1,9 +1,8 @@
-"""Package-level contracts: vendoring, import hygiene, docstrings and their doctests.
+"""Package-level contracts: import hygiene, docstrings and their doctests.
 
-Vendoring contract: the package uses relative imports only (it never names itself), and
-only ``losses_xp/_compat.py`` imports array-api-compat, so that ``losses_xp/`` can be
-copied under another name into another project, with a copy of array-api-compat in
-``losses_xp/_vendor/array_api_compat`` (``python -m losses_xp vendor DEST`` does both).
+The package uses relative imports only (it never names itself), and only
+``losses_xp/_compat.py`` imports array-api-compat, so that ``losses_xp/`` can be copied
+under another name into another project (``tests/test_vendor.py``).
 
 The doctests of the package run here (``test_doctests``), so the nox ``tests`` session
 needs no ``--doctest-modules`` flag.
@@ -99,119 +98,6 @@ def test_importing_the_package_imports_no_array_library_but_numpy() -> None:
                          env={**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)})
     # array-api-compat may import NumPy (a runtime dependency); nothing else
     assert out.stdout.strip() in ("[]", "['numpy']"), out.stdout
-
-
-def test_vendored_copy_works_under_another_name(tmp_path: Path) -> None:
-    """`python -m losses_xp vendor` then import the copy with array-api-compat unimportable."""
-    dest = tmp_path / "thirdparty"
-    proc = subprocess.run(
-        [sys.executable, "-m", "losses_xp", "vendor", str(dest), "--name", "mylosses"],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)},
-        check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert (dest / "mylosses" / "_vendor" / "array_api_compat" / "__init__.py").is_file()
-    assert not list((dest / "mylosses").rglob("__pycache__"))
-    (dest / "__init__.py").write_text("")
-    code = textwrap.dedent("""
-        import sys, importlib.abc
-        class Block(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("array_api_compat", "losses_xp"):
-                    raise ImportError("blocked: " + name)
-        sys.meta_path.insert(0, Block())
-        import numpy as np
-        from thirdparty import mylosses as lx
-        compat = lx._compat._aac.__name__
-        assert compat == "thirdparty.mylosses._vendor.array_api_compat", compat
-        print(float(lx.cross_entropy(np.log(np.array([[0.25, 0.75]])), np.array([1]))))
-        print(float(lx.mse_loss(np.array([1.0, 2.0]), np.array([1.0, 4.0]))))
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=False)
-    assert out.returncode == 0, out.stderr
-    values = [float(v) for v in out.stdout.split()]
-    assert values[1] == 2.0
-    assert abs(values[0] - 0.2876820724517809) < 1e-12  # -log(0.75)
-
-
-_BLOCK = textwrap.dedent("""
-    import sys, importlib.abc
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in ("array_api_compat", "losses_xp"):
-                raise ImportError("blocked: " + name)
-    sys.meta_path.insert(0, Block())
-""")
-
-
-def _vendor_copy(tmp_path: Path) -> Path:
-    dest = tmp_path / "thirdparty"
-    subprocess.run([sys.executable, "-m", "losses_xp", "vendor", str(dest), "--name", "mylosses"],
-                   capture_output=True, text=True, check=True,
-                   env={**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)})
-    (dest / "__init__.py").write_text("")
-    return dest
-
-
-def test_vendored_copy_runs_its_check(tmp_path: Path) -> None:
-    _vendor_copy(tmp_path)
-    code = _BLOCK + textwrap.dedent("""
-        import runpy
-        sys.argv = ["mylosses", "check", "--backends", "numpy", "--losses", "mse_loss",
-                    "--no-compile", "--jobs", "1"]
-        runpy.run_module("thirdparty.mylosses", run_name="__main__")
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=False)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "OK: 1 losses agree on 1 backend(s): numpy" in out.stdout
-
-
-def test_vendor_refuses_to_overwrite(tmp_path: Path) -> None:
-    (tmp_path / "losses_xp").mkdir()
-    proc = subprocess.run([sys.executable, "-m", "losses_xp", "vendor", str(tmp_path)],
-                          capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)})
-    assert proc.returncode != 0
-    assert "exists" in proc.stderr
-
-
-def test_vendor_force_never_deletes_its_own_source(tmp_path: Path) -> None:
-    """Re-vendoring a copy from itself with --force is refused before anything is removed."""
-    dest = _vendor_copy(tmp_path)
-    before = sorted(p.name for p in (dest / "mylosses").iterdir())
-    code = _BLOCK + textwrap.dedent(f"""
-        import runpy
-        sys.argv = ["mylosses", "vendor", {str(dest)!r}, "--name", "mylosses", "--force"]
-        runpy.run_module("thirdparty.mylosses", run_name="__main__")
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=False)
-    assert out.returncode == 2, out.stdout + out.stderr
-    assert "into itself" in out.stderr
-    assert sorted(p.name for p in (dest / "mylosses").iterdir()) == before
-
-
-def test_vendored_copy_records_versions_and_licenses(tmp_path: Path) -> None:
-    dest = _vendor_copy(tmp_path) / "mylosses"
-    assert (dest / "LICENSE").read_text().startswith("BSD 3-Clause License")
-    record = (dest / "VENDORED.txt").read_text()
-    assert f"losses_xp {lx.__version__}" in record
-    assert "array-api-compat" in record
-    assert "license MIT" in record
-
-
-def test_broken_vendored_compat_is_an_error_not_a_fallback(tmp_path: Path) -> None:
-    """An import error inside the bundled array-api-compat must not switch silently to the
-    installed one."""
-    dest = _vendor_copy(tmp_path)
-    init = dest / "mylosses" / "_vendor" / "array_api_compat" / "__init__.py"
-    init.write_text("import no_such_module_in_this_environment\n" + init.read_text())
-    out = subprocess.run([sys.executable, "-c", "import thirdparty.mylosses"],
-                         capture_output=True, text=True, cwd=tmp_path,
-                         env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=False)
-    assert out.returncode != 0
-    assert "no_such_module_in_this_environment" in out.stderr
 
 
 # --------------------------------------------------------------------------- docstrings

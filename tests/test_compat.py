@@ -1,0 +1,73 @@
+"""The corners of ``losses_xp._compat``, the one module that imports array-api-compat.
+
+``_compat`` decides whether values may be read eagerly (the value checks) and how a
+device is named in errors; the branches for JAX's deleted buffers, PyTorch's functorch
+transforms and CuPy/JAX device names are reached here directly (the PyTorch and JAX
+ones only where those libraries are installed, as in the nox ``coverage`` session).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import pytest
+
+from losses_xp import _compat
+
+
+class _Device:
+    """A device as JAX describes one: a platform and an integer id."""
+
+    platform = "gpu"
+    id = 1
+
+
+class _CupyDevice:
+    id = 2
+
+
+_CupyDevice.__module__ = "cupy.cuda.device"
+
+
+def test_device_names_in_messages() -> None:
+    assert _compat.device_name(_Device()) == "gpu:1"  # JAX
+    assert _compat.device_name(_CupyDevice()) == "cuda:2"  # CuPy: `cuda:id`, as PyTorch
+    assert _compat.device_name("cpu") == "cpu"
+
+
+def test_an_unknown_device_is_none() -> None:
+    class NoDevice:
+        @property
+        def device(self) -> Any:
+            raise RuntimeError("a tracer has no device")
+
+    assert _compat._device_or_none(NoDevice()) is None
+
+
+def test_values_are_unreadable_under_torch_func_transforms() -> None:
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch not installed (the nox `coverage` session has it)")
+    import torch
+
+    seen: list[bool] = []
+
+    def f(x: Any) -> Any:
+        seen.append(_compat.values_readable(x))
+        return (x * x).sum()
+
+    x = torch.ones(3)
+    torch.func.grad(f)(x)
+    f(x)
+    assert seen == [False, True]  # a functorch-wrapped tensor, then the plain one
+
+
+def test_a_deleted_jax_array_is_unreadable() -> None:
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax not installed (the nox `coverage` session has it)")
+    import jax.numpy as jnp
+
+    x = jnp.ones(3)
+    assert _compat.values_readable(x)
+    x.delete()
+    assert not _compat.values_readable(x)
