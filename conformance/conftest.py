@@ -186,9 +186,6 @@ def _single_threaded_torch_oracles(name: str) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "matrix(cases, needs, select): parametrize `combo` over the conformance "
-        "matrix (backend x spec x case x dtype x reduction)")
     config.stash[SESSION_KEY] = _resolve(config)
     from . import helpers
 

@@ -8,6 +8,8 @@ import pytest
 import losses_xp as lx
 from losses_xp._testing.backends import Backend
 
+pytestmark = pytest.mark.backend_paths  # the backend's own contract
+
 
 def test_backend_is_native_and_on_its_device(bk: Backend) -> None:
     x = bk.asarray(np.array([1.0, 2.0]), "float32")

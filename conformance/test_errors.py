@@ -43,7 +43,9 @@ def _other_device(name: str, device: str | None) -> str | None:
 
 
 def _param(row: ec.Row, loss: ec.Loss, dtype: str) -> Any:
-    return pytest.param(row, loss, dtype, id=f"{row.id}-{loss.name}-{dtype}")
+    # the rows of arrays on two devices reach the device branches of _compat
+    marks = (pytest.mark.backend_paths,) if row.devices else ()
+    return pytest.param(row, loss, dtype, id=f"{row.id}-{loss.name}-{dtype}", marks=marks)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

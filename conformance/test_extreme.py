@@ -81,6 +81,7 @@ def _index_call(bk: Backend, decl: Declaration, target_dtype: type) -> np.ndarra
     return np.stack([bk.to_numpy(o) for o in out]) if decl.tuple_output else bk.to_numpy(out)
 
 
+@pytest.mark.backend_paths
 @pytest.mark.parametrize("decl", _INDEX, ids=[d.name for d in _INDEX])
 def test_regression_int32_class_indices(bk: Backend, decl: Declaration) -> None:
     """PyTorch's take_along_dim takes int64 indices only: an int32 target raised a

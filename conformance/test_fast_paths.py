@@ -37,6 +37,8 @@ FULL = ("float32", "float64")
 # fast vs generic: the same function, rounded differently (a few ulp of the inputs' scale)
 RTOL = {"float32": 2e-5, "float64": 1e-12}
 
+pytestmark = pytest.mark.backend_paths  # the fast paths are the backends' own code
+
 
 @contextlib.contextmanager
 def _generic_only() -> Iterator[None]:

@@ -26,6 +26,9 @@ from .registry import SPECS, Pinned, Spec
 PARAMS = [pytest.param(spec, pin, id=f"{name}-{pin.name}")
           for name, spec in sorted(SPECS.items()) for pin in spec.pinned]
 
+#: pinned values reach each backend's own paths (published values, tails, findings)
+pytestmark = pytest.mark.backend_paths
+
 
 def _convert(bk: Backend, v: Any, dtype: str) -> Any:
     if isinstance(v, np.ndarray):
