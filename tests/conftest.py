@@ -15,11 +15,29 @@ from typing import Any
 import array_api_strict
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import losses_xp as lx
 from losses_xp._testing.backends import Backend, get_backend
 
 STRICT_FLAGS = {"boolean_indexing": False, "data_dependent_shapes": False}
+
+# The unit tests' Hypothesis runs are reproducible: derandomized (every run draws the same
+# examples, whatever the machine), no example database, no deadline; loaded unless
+# ``--hypothesis-profile`` names another (hypothesis's own default profile searches from
+# a random seed and replays what it keeps in .hypothesis/).
+HYPOTHESIS_PROFILE = "unit-ci"
+settings.register_profile(HYPOTHESIS_PROFILE, derandomize=True, database=None, deadline=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("--hypothesis-profile", default=None):
+        settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"hypothesis profile {settings.get_current_profile_name()!r} (derandomize="
+            f"{settings.default.derandomize})"]
 
 
 #: the backend objects of the unit tests: the one backend abstraction of the project
