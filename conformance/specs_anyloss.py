@@ -1,99 +1,61 @@
-"""Conformance specs (see :mod:`conformance.registry`) of the anyloss family.
+"""Conformance spec entry of ``any_loss`` (``losses_xp/anyloss.py``), and its tests.
 
 Oracle: the AnyLoss paper's formulas (Han, Moniz & Chawla 2024, and the reference Keras
-code's loss functions) evaluated by PyTorch in float64, with the confusion-matrix
-entries computed *directly* element-wise — TP = Σ y·A, FN = Σ y·(1 − A),
-FP = Σ (1 − y)·A, TN = Σ (1 − y)·(1 − A) — not by our subtractions from Σy, ΣA and N.
-The binary metrics are the reference code's expressions in the sums Σ y·A, Σ y, Σ A and
-N (e.g. F1 = 2 Σ y·A / (Σ y + Σ A)); gradients are PyTorch autograd through them.
+code's loss functions) evaluated by PyTorch in float64 on the directly computed soft
+counts of specs_confusion.py (TP = Σ y·A, ...).  The binary metrics are the reference
+code's expressions in the sums Σ y·A, Σ y, Σ A and N (e.g. F1 = 2 Σ y·A / (Σ y + Σ A));
+gradients are PyTorch autograd through them.  Cross-check: scikit-learn's hard metrics
+(``f1_score`` …) on thresholded predictions, for the cases with L = 1e4 and
+|p − 0.5| ≥ 0.05 (A is then the 0/1 prediction to float64 precision).
 
-Cross-check: scikit-learn's hard metrics (``confusion_matrix``, ``f1_score`` …) on
-thresholded predictions, for the cases with L = 1e4 and |p − 0.5| ≥ 0.05 (A is then
-the 0/1 prediction to float64 precision).
+The tests here (max |deviation| of each printed with ``-s``):
+
+* L = 1e4 on probabilities away from 0.5: ``1 - any_loss`` equals scikit-learn's hard
+  metric — binary, and multi-class macro / micro (scikit-learn's multi-class API where
+  it averages the same way: F1, F-beta, precision, recall, Jaccard; its binary metric
+  per one-vs-rest column (macro) or on the flattened indicators (micro) for accuracy,
+  balanced accuracy, MCC and G-mean).
+* L = 73: the binary losses equal the reference code's formulas, written here in NumPy
+  (sums Σ y·A, Σ y, Σ A and N); with the reference's N = training-set size (> batch)
+  its accuracy differs (the reference's mini-batch bug, fixed here).
+* The segmentation call: softmax probabilities (1, 10, 512, 512), labels (1, 512, 512),
+  ``axis=1``; the same value under ``jax.jit`` / ``torch.compile(fullgraph=True)``.
+* A user metric (a callable of the counts) equals the built-in one.
+* The training example runs (torch session): both F1 scores are reported.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pytest
 
+import losses_xp as lx
+from losses_xp._testing.backends import Backend
 from losses_xp._testing.compare import TOLERANCES, Tol
-from losses_xp._testing.inputs import (
-    FULL,
-    HALF,
-    Case,
-    binary_targets,
-    class_indices,
-    class_probabilities,
-    logits,
-    probabilities,
-    soft_targets,
-)
+from losses_xp._testing.inputs import Case, class_indices, class_probabilities, logits
 from losses_xp.anyloss import METRICS
 
+from .helpers import full_dtypes, lazy
 from .registry import EXACT, Pinned, torch, torch_spec
+from .specs_confusion import (
+    DIFFERENCES,
+    C,
+    common_cases,
+    counts_torch,
+    extreme_cases,
+    hard_indicators,
+    imbalanced_binary,
+    mixed_binary,
+    steep,
+)
 
 # --------------------------------------------------------------------------- cases
-
-C = 4
-
-
-def _away(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Probabilities in [0.02, 0.45] ∪ [0.55, 0.98]: A(p) is 0/1 at L = 1e4."""
-    p = rng.uniform(0.02, 0.45, size=shape)
-    return np.where(rng.uniform(size=shape) < 0.5, p, 1.0 - p)
-
-
-def _steep(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Probabilities in [0.3, 0.7], where A(p) at L = 73 has a gradient that half
-    precision can represent (A'(0.3) = 73 e^{-14.6} ~ 3e-5; at p = 0.02 it is 4e-14,
-    below float16's smallest subnormal)."""
-    return probabilities(rng, shape, 0.3, 0.7)
-
-
-def _mixed_binary(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """0/1 targets with both classes present (the first two elements are 0 and 1)."""
-    t = binary_targets(rng, shape).reshape(-1)
-    if t.size >= 2:
-        t[:2] = (0.0, 1.0)
-    return t.reshape(shape)
-
-
-def _common(rng: np.random.Generator) -> list[Case]:
-    """Binary and multi-class inputs shared by both functions."""
-    pr, bt, ci = _steep, _mixed_binary, class_indices
-    cp = class_probabilities
-    return [
-        Case("0d", (pr(rng, ()), bt(rng, ())), tags=frozenset({"0d"})),
-        Case("empty", (pr(rng, (0, 4)), bt(rng, (0, 4))), tags=frozenset({"empty"})),
-        Case("1d", (pr(rng, (8,)), bt(rng, (8,))), tags=frozenset({"1d"})),
-        Case("2d", (pr(rng, (4, 5)), bt(rng, (4, 5))), tags=frozenset({"2d"})),
-        Case("2d-soft", (pr(rng, (4, 5)), soft_targets(rng, (4, 5))), tags=frozenset({"2d"})),
-        Case("nd", (pr(rng, (2, 3, 4, 5)), bt(rng, (2, 3, 4, 5))), tags=frozenset({"nd"})),
-        Case("bool-target", (pr(rng, (6,)), np.array([0, 1, 1, 0, 1, 0], dtype=bool)),
-             tags=frozenset({"1d", "bool-target"})),
-        Case("int-target", (pr(rng, (6,)), np.array([1, 0, 0, 1, 1, 0], dtype=np.int64)),
-             tags=frozenset({"1d", "int-target"})),
-        Case("2d-L10", (pr(rng, (4, 5)), bt(rng, (4, 5))), {"L": 10.0}, tags=frozenset({"2d"})),
-        Case("2d-logits", (logits(rng, (4, 5), 0.5), bt(rng, (4, 5))), {"from_logits": True},
-             tags=frozenset({"2d"})),
-        Case("hard-L1e4", (_away(rng, (5, 4)), bt(rng, (5, 4))), {"L": 1e4},
-             tags=frozenset({"2d", "hard"}), grad=False),
-        Case("mc-1d-0d-index", (cp(rng, (C,)), ci(rng, (), C)), {"axis": 0},
-             tags=frozenset({"0d", "multiclass"})),
-        Case("mc-2d", (cp(rng, (8, C), scale=1.0), ci(rng, (8,), C)), {"axis": -1},
-             tags=frozenset({"2d", "multiclass"})),
-        Case("mc-nd-axis1", (cp(rng, (2, C, 3, 2), axis=1, scale=1.0), ci(rng, (2, 3, 2), C)),
-             {"axis": 1}, tags=frozenset({"nd", "multiclass"})),
-        Case("mc-nd-axis1-logits", (logits(rng, (2, 3, 4), 1.0), ci(rng, (2, 4), 3)),
-             {"axis": 1, "from_logits": True, "L": 20.0}, tags=frozenset({"nd", "multiclass"})),
-    ]
-
-
-def _scm_cases(rng: np.random.Generator) -> list[Case]:
-    return _common(rng)
 
 
 def _metric_f2ish(tp, fn, fp, tn):  # type: ignore[no-untyped-def]
@@ -103,9 +65,9 @@ def _metric_f2ish(tp, fn, fp, tn):  # type: ignore[no-untyped-def]
 
 
 def _any_cases(rng: np.random.Generator) -> list[Case]:
-    pr, bt, ci = _steep, _mixed_binary, class_indices
+    pr, bt, ci = steep, mixed_binary, class_indices
     cp = class_probabilities
-    cases = _common(rng)
+    cases = common_cases(rng)
     for metric in METRICS:
         kw: dict[str, object] = {"metric": metric}
         if metric == "fbeta":
@@ -134,32 +96,8 @@ def _any_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _extreme(rng: np.random.Generator) -> list[Case]:
-    """One-class batches (zero denominators), probabilities exactly 0 and 1, and
-    logits of ±1e4 (±1e2 in half precision): finite values and finite gradients."""
-    p01 = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
-    out = [
-        Case("all-negative", (p01, np.zeros((2, 3))), tags=frozenset({"2d"})),
-        Case("all-positive", (p01, np.ones((2, 3))), tags=frozenset({"2d"})),
-        Case("all-negative-predicted-negative", (np.zeros((2, 3)), np.zeros((2, 3))),
-             tags=frozenset({"2d"})),
-        Case("mc-probs-0-and-1", (np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]),
-                                  np.array([0, 0])), {"axis": 1}, tags=frozenset({"2d"})),
-    ]
-    for dtypes in (FULL, HALF):
-        m = 1e4 if dtypes is FULL else 1e2
-        x = m * np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 0.5]])
-        out += [
-            Case(f"logits-pm{m:g}-all-negative", (x, np.zeros((2, 3))),
-                 {"from_logits": True}, dtypes=dtypes, tags=frozenset({"2d"})),
-            Case(f"mc-logits-pm{m:g}", (x, np.array([1, 1])), {"axis": 1, "from_logits": True},
-                 dtypes=dtypes, tags=frozenset({"2d"})),
-        ]
-    return out
-
-
 def _any_extreme(rng: np.random.Generator) -> list[Case]:
-    out = _extreme(rng)
+    out = extreme_cases(rng)
     p01 = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
     for metric in METRICS:
         for label, y in (("neg", np.zeros((2, 3))), ("pos", np.ones((2, 3)))):
@@ -173,51 +111,11 @@ def _any_extreme(rng: np.random.Generator) -> list[Case]:
 
 # --------------------------------------------------------------------------- oracles
 
-_DIFFERENCES = (
-    "The reference code is binary-only and uses the training-set size for N; the oracle "
-    "uses N = the number of elements reduced (ours), equal to the reference's N for a "
-    "full batch (checked in test_anyloss.py). The reference divides without a guard: "
-    "a zero denominator (one-class batch) gives NaN there, 0 (score) here, like "
-    "scikit-learn's zero_division=0; the oracle guards the same way and the value cases "
-    "keep both classes present. Multi-class (one-vs-rest, macro/micro), logits, and "
-    "precision/recall/MCC/Jaccard (not in the reference code) follow their textbook "
-    "definitions in the directly computed counts."
-)
-
-
 #: float32 gradients of a ratio metric x / (x + y) are, by autodiff, the difference of
 #: two O(1/(x+y)) terms, 1/(x+y) - x/(x+y)^2: where y << x (precision of a class with
 #: an FP of 1e-12) the result is rounding noise of a few ulp of 1/(x+y), ~1.5e-6 of the
 #: gradient's scale in the cases here, over the default 1e-6.  Values are unaffected.
 _TOLERANCES = {**TOLERANCES, "float32": Tol(rtol=1e-5, atol=1e-5)}
-
-
-def _sum(x: Any, dims: tuple[int, ...] | None) -> Any:
-    if dims is None:
-        return x.sum()
-    return x.sum(dim=dims) if dims else x
-
-
-def counts_torch(t: list[Any], kw: Mapping[str, Any]) -> tuple[Any, Any, Any, Any]:
-    """Direct soft counts ``(tp, fn, fp, tn)`` of the reference approximation."""
-    th = torch()
-    p, y = t[0], t[1]
-    L = float(kw.get("L", 73.0))
-    axis = kw.get("axis")
-    if axis is None:
-        if kw.get("from_logits", False):
-            p = th.sigmoid(p)
-        y = y.to(p.dtype)
-        dims: tuple[int, ...] | None = None
-    else:
-        ax = int(axis) % p.ndim
-        if kw.get("from_logits", False):
-            p = th.softmax(p, dim=ax)
-        y = th.nn.functional.one_hot(y, p.shape[ax]).movedim(-1, ax).to(p.dtype)
-        dims = tuple(d for d in range(p.ndim) if d != ax)
-    a = th.sigmoid(L * (p - 0.5))  # the paper's A(p) = 1 / (1 + exp(-L (p - 0.5)))
-    return (_sum(y * a, dims), _sum(y * (1 - a), dims), _sum((1 - y) * a, dims),
-            _sum((1 - y) * (1 - a), dims))
 
 
 def _div(num: Any, den: Any) -> Any:
@@ -261,10 +159,6 @@ def reference_score(metric: str, tp: Any, fn: Any, fp: Any, tn: Any, beta: float
     raise ValueError(metric)
 
 
-def _scm_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
-    return torch().stack(counts_torch(t, kw))
-
-
 def _any_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     tp, fn, fp, tn = counts_torch(t, kw)
     if kw.get("axis") is not None and kw.get("average", "macro") == "micro":
@@ -281,24 +175,6 @@ def _any_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
 
 
 # ------------------------------------------------------------------ scikit-learn
-
-
-def _hard(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-          ) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(Y, P)`` 0/1 indicator matrices (samples × classes; one column if binary) of
-    the targets and the predictions p > 0.5, for the large-L cases only."""
-    if float(kwargs.get("L", 73.0)) < 1e3 or kwargs.get("from_logits", False):
-        return None
-    p, y = np.asarray(args[0], np.float64), np.asarray(args[1])
-    if np.any(np.abs(p - 0.5) < 0.01):
-        return None
-    axis = kwargs.get("axis")
-    if axis is None:
-        return y.reshape(-1, 1).astype(int), (p > 0.5).reshape(-1, 1).astype(int)
-    ax = int(axis) % p.ndim
-    c = p.shape[ax]
-    pm = np.moveaxis(p, ax, -1).reshape(-1, c)
-    return np.eye(c, dtype=int)[y.reshape(-1)], (pm > 0.5).astype(int)
 
 
 def sklearn_score(metric: str, y: np.ndarray, p: np.ndarray, beta: float = 1.0) -> float:
@@ -329,28 +205,11 @@ def sklearn_score(metric: str, y: np.ndarray, p: np.ndarray, beta: float = 1.0) 
     raise ValueError(metric)
 
 
-def _scm_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                 reduction: str) -> np.ndarray | None:
-    """``sklearn.metrics.confusion_matrix`` per class column."""
-    from sklearn.metrics import confusion_matrix
-
-    hard = _hard(args, kwargs)
-    if hard is None:
-        return None
-    Y, P = hard
-    cols = []
-    for c in range(Y.shape[1]):
-        tn, fp, fn, tp = confusion_matrix(Y[:, c], P[:, c], labels=[0, 1]).ravel()
-        cols.append([tp, fn, fp, tn])
-    out = np.asarray(cols, np.float64).T  # (4, C)
-    return out[:, 0] if kwargs.get("axis") is None else out
-
-
 def _any_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
                  reduction: str) -> np.ndarray | None:
     """1 − scikit-learn's metric: binary, per class (macro) or on the flattened
     one-vs-rest indicators (micro)."""
-    hard = _hard(args, kwargs)
+    hard = hard_indicators(args, kwargs)
     metric = kwargs.get("metric", "f1")
     if hard is None or callable(metric):
         return None
@@ -373,27 +232,230 @@ _PINNED_ANY_LOSS = (
            reductions=("mean",)),
 )
 
-_PINNED_SOFT_CONFUSION_MATRIX = (
-    Pinned("0d-counts-are-arrays", (np.array([0.9, 0.2]), np.array([1, 0])), value="oracle"),
-)
-
 SPECS = [
-    torch_spec("soft_confusion_matrix", _scm_torch,
-               "AnyLoss (Han et al. 2024) soft counts, computed directly in PyTorch",
-               _scm_cases, _extreme,
-                differences=_DIFFERENCES + " The four counts are compared stacked "
-                "(shape (4,) or (4, C)).",
-                cross_checks=(("sklearn.metrics.confusion_matrix (L=1e4)",
-                               _scm_sklearn, EXACT),),
-                extreme_oracle=True,
-        pinned=_PINNED_SOFT_CONFUSION_MATRIX),
-    torch_spec("any_loss", _any_torch,
-               "AnyLoss (Han et al. 2024) reference formulas in PyTorch",
-               _any_cases, _any_extreme,
-                differences=_DIFFERENCES,
-                cross_checks=(("sklearn.metrics hard metrics (L=1e4)", _any_sklearn, EXACT),),
-                extreme_oracle=True, tolerances=_TOLERANCES,
-        pinned=_PINNED_ANY_LOSS),
+    torch_spec("any_loss", _any_torch, "AnyLoss (Han et al. 2024) reference formulas in PyTorch",
+               _any_cases, _any_extreme, differences=DIFFERENCES,
+               cross_checks=(("sklearn.metrics hard metrics (L=1e4)", _any_sklearn, EXACT),),
+               extreme_oracle=True, tolerances=_TOLERANCES, pinned=_PINNED_ANY_LOSS),
 ]
 
-__all__ = ["SPECS", "counts_torch", "reference_score", "sklearn_score"]
+
+# --------------------------------------------------------------------------- tests
+
+#: float32: a few ulps of sums over ~10³ terms; float64 near exact
+TOL = {"float32": 2e-6, "float64": 1e-12}
+#: measured max |deviation| per test, printed with ``-s`` (by the fixture below)
+DEVIATIONS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_deviations() -> Any:
+    yield
+    for key, dev in sorted(DEVIATIONS.items()):
+        print(f"\nanyloss max |deviation| {key}: {dev:.3g}", end="")
+
+
+def _note(key: str, dev: float) -> None:
+    DEVIATIONS[key] = max(dev, DEVIATIONS.get(key, 0.0))
+
+
+# --------------------------------------------------------------------------- L = 1e4
+
+
+def test_large_L_binary_equals_sklearn(bk: Backend) -> None:
+    """Every metric on the imbalanced batch whose soft counts are scikit-learn's
+    confusion matrix (a pinned value of specs_confusion.py)."""
+    p, y = imbalanced_binary()
+    pred = (p > 0.5).astype(int)
+    for dtype in full_dtypes(bk):
+        pa, ya = bk.asarray(p, dtype), bk.asarray(y, dtype)
+        for metric in METRICS:
+            for beta in ((0.5, 2.0) if metric == "fbeta" else (1.0,)):
+                out = lazy(bk, lx.any_loss, pa, ya, metric=metric, beta=beta, L=1e4)
+                assert bk.dtype_name(out) == dtype
+                got = 1.0 - float(bk.to_numpy(out))
+                want = sklearn_score(metric, y.astype(int), pred, beta)
+                _note(f"binary {dtype}", abs(got - want))
+                assert abs(got - want) <= TOL[dtype], (metric, beta, dtype, got, want)
+
+
+def _multiclass_inputs(rng: np.random.Generator, n: int, c: int) -> tuple[np.ndarray, ...]:
+    """Rows whose largest probability is > 0.55 and every other < 0.45 (so the
+    one-vs-rest thresholding at 0.5 is the argmax), ~70 % of them right."""
+    y = rng.choice(c, size=(n,), p=np.linspace(3, 1, c) / np.linspace(3, 1, c).sum())
+    wrong = rng.uniform(size=(n,)) > 0.7
+    pred = np.where(wrong, (y + rng.integers(1, c, size=(n,))) % c, y)
+    top = rng.uniform(0.56, 0.95, size=(n,))
+    rest = rng.dirichlet(np.ones(c - 1), size=(n,)) * (1 - top)[:, None]
+    probs = np.empty((n, c))
+    for i in range(n):
+        probs[i] = np.insert(rest[i], pred[i], top[i])
+    return probs, y, pred
+
+
+@pytest.mark.parametrize("average", ["macro", "micro"])
+def test_large_L_multiclass_equals_sklearn(bk: Backend, average: str) -> None:
+    from sklearn import metrics as m
+
+    c = 5
+    probs, y, pred = _multiclass_inputs(np.random.default_rng(1), 400, c)
+    Y, P = np.eye(c, dtype=int)[y], np.eye(c, dtype=int)[pred]
+    labels = list(range(c))
+    multiclass_api = {
+        "f1": lambda: m.f1_score(y, pred, average=average, labels=labels, zero_division=0),
+        "fbeta": lambda: m.fbeta_score(y, pred, beta=2.0, average=average, labels=labels,
+                                       zero_division=0),
+        "precision": lambda: m.precision_score(y, pred, average=average, labels=labels,
+                                               zero_division=0),
+        "recall": lambda: m.recall_score(y, pred, average=average, labels=labels,
+                                         zero_division=0),
+        "jaccard": lambda: m.jaccard_score(y, pred, average=average, labels=labels,
+                                           zero_division=0),
+    }
+    for dtype in full_dtypes(bk):
+        pa, ya = bk.asarray(probs, dtype), bk.asarray(y)
+        for metric in METRICS:
+            if metric in multiclass_api:
+                want = float(multiclass_api[metric]())
+            elif average == "micro":
+                want = sklearn_score(metric, Y.ravel(), P.ravel())
+            else:
+                want = float(np.mean([sklearn_score(metric, Y[:, k], P[:, k])
+                                      for k in range(c)]))
+            # also through the (N, C, H, W) layout: samples moved to trailing axes
+            p4 = bk.asarray(np.moveaxis(probs.reshape(4, 10, 10, c), -1, 1), dtype)
+            y4 = bk.asarray(y.reshape(4, 10, 10))
+            for pp, yy, axis in ((pa, ya, -1), (p4, y4, 1)):
+                out = lazy(bk, lx.any_loss, pp, yy, metric=metric, beta=2.0, L=1e4,
+                            axis=axis, average=average)
+                got = 1.0 - float(bk.to_numpy(out))
+                _note(f"multiclass {average} {dtype}", abs(got - want))
+                assert abs(got - want) <= TOL[dtype], (metric, average, dtype, got, want)
+        if average == "macro":  # per-class losses = 1 - sklearn's average=None
+            out = lazy(bk, lx.any_loss, pa, ya, metric="f1", L=1e4, axis=1, reduction="none")
+            want_c = 1.0 - m.f1_score(y, pred, average=None, labels=labels, zero_division=0)
+            np.testing.assert_allclose(bk.to_numpy(out), want_c, rtol=0, atol=TOL[dtype])
+
+
+# --------------------------------------------------------------------------- L = 73
+
+
+def _reference_numpy(metric: str, p: np.ndarray, y: np.ndarray, n: float,
+                     L: float = 73.0, beta: float = 1.0) -> float:
+    """The AnyLoss reference code's binary losses (Keras in the original), in NumPy
+    float64: A = 1/(1+exp(-L(p-0.5))) and the sums Σ y·A, Σ y, Σ A; ``n`` is the
+    reference's N (a global: the training-set size)."""
+    a = 1.0 / (1.0 + np.exp(-L * (p - 0.5)))
+    s_ya, s_y, s_a = np.sum(y * a), np.sum(y), np.sum(a)
+    tn = n - s_y - s_a + s_ya
+    if metric == "accuracy":
+        return 1.0 - (s_ya + tn) / n
+    if metric == "f1":
+        return 1.0 - 2.0 * s_ya / (s_y + s_a)
+    if metric == "fbeta":
+        b2 = beta * beta
+        return 1.0 - (1.0 + b2) * s_ya / (b2 * s_y + s_a)
+    if metric == "gmean":
+        return 1.0 - np.sqrt(s_ya * tn / (s_y * (n - s_y)))
+    if metric == "balanced_accuracy":
+        return 1.0 - (s_ya / s_y + tn / (n - s_y)) / 2.0
+    raise ValueError(metric)
+
+
+REFERENCE_METRICS = ("accuracy", "f1", "fbeta", "gmean", "balanced_accuracy")
+
+
+def test_L73_binary_equals_reference_formulas(bk: Backend) -> None:
+    rng = np.random.default_rng(2)
+    p = rng.uniform(0.0, 1.0, size=(64,))
+    y = (rng.uniform(size=(64,)) < 0.3).astype(np.float64)
+    tol = {"float32": 1e-5, "float64": 1e-12}
+    for dtype in full_dtypes(bk):
+        pa, ya = bk.asarray(p, dtype), bk.asarray(y, dtype)
+        pq = bk.to_numpy(pa).astype(np.float64)
+        for metric in REFERENCE_METRICS:
+            for beta in ((0.5, 2.0) if metric == "fbeta" else (1.0,)):
+                got = float(bk.to_numpy(lazy(bk, lx.any_loss, pa, ya, metric=metric,
+                                              beta=beta)))
+                want = _reference_numpy(metric, pq, y, n=float(p.size), beta=beta)
+                _note(f"L73 reference {dtype}", abs(got - want))
+                assert abs(got - want) <= tol[dtype] * max(1.0, abs(want)), (metric, dtype)
+    # the reference's N is the training-set size: on a mini-batch of 64 from 640
+    # samples its TN (and accuracy, G-mean, balanced accuracy) is wrong; ours is not
+    ref_minibatch = _reference_numpy("accuracy", p, y, n=640.0)
+    ours = float(bk.to_numpy(lx.any_loss(bk.asarray(p, "float32"),
+                                         bk.asarray(y, "float32"), metric="accuracy")))
+    assert abs(ref_minibatch - ours) > 0.1
+    assert ref_minibatch < 0.1  # TN inflated by 576 phantom negatives
+
+
+def test_callable_metric_equals_builtin(bk: Backend) -> None:
+    rng = np.random.default_rng(3)
+    p = bk.asarray(rng.uniform(size=(4, 6)), "float32")
+    y = bk.asarray((rng.uniform(size=(4, 6)) < 0.4).astype(np.float64), "float32")
+
+    def f1(tp: Any, fn: Any, fp: Any, tn: Any) -> Any:
+        return 2.0 * tp / (2.0 * tp + fn + fp)
+
+    got = bk.to_numpy(lazy(bk, lx.any_loss, p, y, metric=f1))
+    want = bk.to_numpy(lazy(bk, lx.any_loss, p, y, metric="f1"))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
+def test_segmentation_call(bk: Backend) -> None:
+    """probabilities (1, 10, 512, 512) after a softmax over axis 1, integer labels
+    (1, 512, 512), ``axis=1``: equals a NumPy float64 evaluation of the per-class
+    soft counts, and compiled (``jax.jit``, ``torch.compile(fullgraph=True)``) equals
+    eager."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(0.0, 2.0, size=(1, 10, 512, 512)).astype(np.float32)
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    probs = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    labels = rng.integers(0, 10, size=(1, 512, 512))
+    # NumPy reference (float64, direct per-class counts, macro F1)
+    a = 1.0 / (1.0 + np.exp(-73.0 * (probs.astype(np.float64) - 0.5)))
+    onehot = np.moveaxis(np.eye(10)[labels], -1, 1)
+    tp = (onehot * a).sum(axis=(0, 2, 3))
+    f1 = 2 * tp / (onehot.sum(axis=(0, 2, 3)) + a.sum(axis=(0, 2, 3)))
+    want = 1.0 - f1.mean()
+
+    p, t = bk.asarray(probs, "float32"), bk.asarray(labels)
+    eager = lazy(bk, lx.any_loss, p, t, axis=1)
+    assert tuple(eager.shape) == ()
+    assert bk.dtype_name(eager) == "float32"
+    got = float(bk.to_numpy(eager))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    if bk.compiles:
+        if bk.name == "torch":
+            import torch._dynamo
+
+            torch._dynamo.reset()
+        compiled = bk.compile(lambda pp, tt: lx.any_loss(pp, tt, axis=1))
+        np.testing.assert_allclose(float(bk.to_numpy(compiled(p, t))), got, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- example
+
+
+def test_training_example_runs(bk: Backend) -> None:
+    """docs/examples/anyloss_imbalanced.py (PyTorch): both trainings finish in under a
+    minute and report a test F1 each (no claim which is higher)."""
+    if bk.name != "torch":
+        pytest.skip("the training example uses PyTorch: run in the torch session")
+    path = pathlib.Path(__file__).parents[1] / "docs" / "examples" / "anyloss_imbalanced.py"
+    spec = importlib.util.spec_from_file_location("anyloss_imbalanced", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    start = time.perf_counter()
+    scores = module.main()
+    elapsed = time.perf_counter() - start
+    assert set(scores) == {"cross_entropy", "any_loss_f1"}
+    for name, f1 in scores.items():
+        assert 0.5 < f1 <= 1.0, (name, f1)  # both learn the task
+    assert elapsed < 60.0, elapsed

@@ -1,10 +1,16 @@
-"""Conformance spec entries of the metrics (``losses_xp/metrics.py``).
+"""Conformance spec entries of the metrics (``losses_xp/metrics.py``): ``hamming_loss``
+and ``top_k_accuracy``.
 
 Oracles (float64): ``sklearn.metrics.hamming_loss`` on the binarised scores, and
 ``sklearn.metrics.top_k_accuracy_score`` per sample (a cross-check calls it once on the
 whole batch).  Scores that are thresholded or ranked are kept well away from the
 threshold and from each other, so the rounding to float16 or bfloat16 neither moves a
 score across the threshold nor creates ties.
+
+Pinned values: the published Hamming example (4/9 as logits; 1/9 as probabilities, where
+a score of exactly the threshold is a negative), the optimistic top-k tie rule, top-k of
+normal scores against scikit-learn and k >= C, empty inputs.  The one test here: hard
+labels against scikit-learn (their result is the default floating dtype).
 """
 
 from __future__ import annotations
@@ -31,10 +37,10 @@ from losses_xp._testing.inputs import (
     weights,
 )
 
-from .helpers import close, compiled_call, full_dtypes, lazy
-from .registry import EXACT, Pinned, np_reduce, spec
+from .helpers import close, compiled_call, lazy
+from .registry import EXACT, Pinned, Tol, np_reduce, spec
 
-# ----------------------------------------------------------------- metrics
+# --------------------------------------------------------------------------- cases
 
 
 def _away_from(x: np.ndarray, t: float, margin: float) -> np.ndarray:
@@ -137,7 +143,7 @@ def _top_k_extreme(rng: np.random.Generator) -> list[Case]:
     return out
 
 
-# --------------------------------------------------------------------------- metrics
+# --------------------------------------------------------------------------- oracles
 
 
 def _hamming_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
@@ -193,14 +199,15 @@ def _top_k_sklearn_batch(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any]
     return np.asarray(value, dtype=np.float64)
 
 
-# --------------------------------------------------------------------------- specs
+# --------------------------------------------------------------------------- pinned
 
-_PINNED_TOP_K_ACCURACY = (
-    Pinned("0d-result-is-an-array", (np.array([[0.1, 0.6, 0.3]]), np.array([2])), {"k": 2},
-           value="oracle", reductions=("sum",)),
-    Pinned("empty-mean-is-nan", (np.zeros((0, 3)), np.zeros(0, dtype=np.int64)), value=np.nan,
-           reductions=("mean",)),
-)
+#: exact: the metrics count hits (0 or 1 per sample), in any dtype
+EXACTLY = Tol(rtol=0.0, atol=0.0)
+
+#: the published example: 3 samples × 3 labels, the scores both as logits and as
+#: probabilities (the threshold rule: 0.5 itself is a negative)
+_HL_S = np.array([[0.1, 0.9, 0.3], [0.8, 0.2, 0.6], [0.4, 0.5, 0.7]])
+_HL_Y = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 1]])
 
 _PINNED_HAMMING_LOSS = (
     Pinned("empty-is-nan", (np.zeros(0), np.zeros(0)), value=np.nan, reductions=("mean",)),
@@ -208,7 +215,49 @@ _PINNED_HAMMING_LOSS = (
            {"sample_weight": np.zeros(0)}, value=np.nan, reductions=("mean",)),
     Pinned("no-labels-is-nan", (np.zeros((3, 0)), np.zeros((3, 0))), value=np.nan,
            reductions=("mean",)),
+    # every score is above the threshold 0: the four 0 targets are wrong
+    Pinned("published-scores-as-logits", (_HL_S, _HL_Y), {"threshold": 0.0}, value=4 / 9,
+           reductions=("mean",)),
+    # threshold 0.5: only the score of exactly 0.5 (a negative: not above) is wrong
+    Pinned("published-scores-threshold-rule", (_HL_S, _HL_Y), value=1 / 9,
+           reductions=("mean",)),
 )
+
+#: ties with the true class (its index: the last column) count as not above it (the
+#: optimistic rule): row 0 is a hit at k = 1; rows 1 and 2 have one class above, hits
+#: from k = 2
+_TIE_S = np.array([[1.0, 1.0, 1.0, 0.0], [2.0, 1.0, 1.0, 0.0], [3.0, 2.0, 2.0, 2.0]])
+_TIE_T = np.array([2, 2, 3])
+
+
+def _normal_scores() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    return rng.normal(size=(40, 7)), rng.integers(0, 7, size=(40,))
+
+
+_NORMAL_S, _NORMAL_T = _normal_scores()
+
+_PINNED_TOP_K_ACCURACY = (
+    Pinned("0d-result-is-an-array", (np.array([[0.1, 0.6, 0.3]]), np.array([2])), {"k": 2},
+           value="oracle", reductions=("sum",)),
+    Pinned("empty-mean-is-nan", (np.zeros((0, 3)), np.zeros(0, dtype=np.int64)), value=np.nan,
+           reductions=("mean",)),
+    Pinned("tie-rule-is-optimistic-k1", (_TIE_S, _TIE_T), {"k": 1}, value=[1.0, 0.0, 0.0],
+           tol=EXACTLY),
+    Pinned("tie-rule-is-optimistic-k2", (_TIE_S, _TIE_T), {"k": 2}, value=[1.0, 1.0, 1.0],
+           tol=EXACTLY),
+    Pinned("tie-rule-is-optimistic-k2-sum", (_TIE_S, _TIE_T), {"k": 2}, value=3.0,
+           reductions=("sum",), tol=EXACTLY),
+    # 40 samples of 7 normal scores: scikit-learn's batch top-k accuracy ...
+    *(Pinned(f"normal-scores-k{k}-sklearn", (_NORMAL_S, _NORMAL_T), {"k": k},
+             value=lambda a, kw, r, d: _top_k_sklearn_batch(a, kw, r),
+             reductions=("mean",), dtypes=FULL) for k in (1, 2, 3, 6)),
+    # ... and every sample a hit once k >= C
+    *(Pinned(f"normal-scores-k{k}-at-least-C", (_NORMAL_S, _NORMAL_T), {"k": k}, value=1.0,
+             tol=EXACTLY) for k in (7, 50)),
+)
+
+# --------------------------------------------------------------------------- specs
 
 SPECS = [
     spec("hamming_loss", oracle=_hamming_sklearn, cases=_hamming_cases, extreme=_hamming_extreme,
@@ -218,7 +267,7 @@ SPECS = [
                      "binarises the scores and flattens the label axes (N, ...) -> (N, L); an "
                      "empty input is NaN for us (scikit-learn raises). Scores are kept away "
                      "from the threshold so half-precision rounding cannot cross it.",
-        pinned=_PINNED_HAMMING_LOSS),
+         pinned=_PINNED_HAMMING_LOSS),
     spec("top_k_accuracy", oracle=_top_k_sklearn, cases=_top_k_cases, extreme=_top_k_extreme,
          reference="sklearn.metrics.top_k_accuracy_score per sample",
          differences="Ties: ours counts a class tied with the true one as not above it "
@@ -227,45 +276,34 @@ SPECS = [
                      "(scikit-learn raises). k >= C: 1 for every sample (scikit-learn warns).",
          cross_checks=(("sklearn.metrics.top_k_accuracy_score on the batch",
                         _top_k_sklearn_batch, EXACT),),
-        pinned=_PINNED_TOP_K_ACCURACY),
+         pinned=_PINNED_TOP_K_ACCURACY),
 ]
 
 
-_HL_S = np.array([[0.1, 0.9, 0.3], [0.8, 0.2, 0.6], [0.4, 0.5, 0.7]])
+# --------------------------------------------------------------------------- tests
 
 
-_HL_Y = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 1]])
-
-
-def test_hamming_published_value(bk: Backend) -> None:
-    for dtype in bk.dtypes:
-        out = lazy(bk, lx.hamming_loss, bk.asarray(_HL_S, dtype), bk.asarray(_HL_Y),
-                    threshold=0.0)
-        assert bk.dtype_name(out) == dtype
-        close(bk.to_numpy(out), 4.0 / 9.0, dtype)
-        # as probabilities (threshold 0.5; 0.5 itself is a negative): 1 wrong of 9
-        out = lazy(bk, lx.hamming_loss, bk.asarray(_HL_S, dtype), bk.asarray(_HL_Y))
-        close(bk.to_numpy(out), 1.0 / 9.0, dtype)
-
-
-def _hard_label_inputs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]]:
+def _hard_label_inputs() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """``name -> (predicted labels, true labels, sample weights or None)``."""
     rng = np.random.default_rng(11)
     ml_t = rng.integers(0, 2, size=(7, 4))
     ml_p = rng.integers(0, 2, size=(7, 4))
     mc_t = rng.integers(0, 5, size=(9,))
     mc_p = np.where(rng.uniform(size=9) < 0.5, mc_t, rng.integers(0, 5, size=(9,)))
     w = rng.uniform(0.5, 2.0, size=(7,))
-    return [("multilabel", ml_p, ml_t, None), ("multilabel-bool", ml_p.astype(bool),
-                                               ml_t.astype(bool), None),
-            ("multiclass", mc_p, mc_t, None), ("multilabel-weighted", ml_p, ml_t, w)]
+    return {"multilabel": (ml_p, ml_t, None),
+            "multilabel-bool": (ml_p.astype(bool), ml_t.astype(bool), None),
+            "multiclass": (mc_p, mc_t, None), "multilabel-weighted": (ml_p, ml_t, w)}
 
 
 @pytest.mark.parametrize("which", ["multilabel", "multilabel-bool", "multiclass",
                                    "multilabel-weighted"])
 def test_hamming_hard_labels_equal_sklearn(bk: Backend, which: str) -> None:
+    """Hard labels (no floating input: the result is the default floating dtype) equal
+    ``sklearn.metrics.hamming_loss``, eager (lazily on Dask) and compiled."""
     from sklearn.metrics import hamming_loss
 
-    _, p, t, w = next(c for c in _hard_label_inputs() if c[0] == which)
+    p, t, w = _hard_label_inputs()[which]
     want = hamming_loss(t, p, sample_weight=w)
     pb, tb = bk.asarray(p), bk.asarray(t)
     kw = {} if w is None else {"sample_weight": bk.asarray(w, "float32")}
@@ -277,33 +315,3 @@ def test_hamming_hard_labels_equal_sklearn(bk: Backend, which: str) -> None:
     compiled = compiled_call(bk, lambda a, b: lx.hamming_loss(a, b, **kw), pb, tb)
     if compiled is not None:
         close(bk.to_numpy(compiled), want, "float32", "compiled")
-
-
-def test_top_k_tie_rule_is_optimistic(bk: Backend) -> None:
-    s = np.array([[1.0, 1.0, 1.0, 0.0], [2.0, 1.0, 1.0, 0.0], [3.0, 2.0, 2.0, 2.0]])
-    t = np.array([2, 2, 3])
-    for dtype in bk.dtypes:
-        sb, tb = bk.asarray(s, dtype), bk.asarray(t)
-        k1 = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=1, reduction="none"))
-        np.testing.assert_array_equal(k1, [1.0, 0.0, 0.0], err_msg=dtype)
-        k2 = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=2, reduction="none"))
-        np.testing.assert_array_equal(k2, [1.0, 1.0, 1.0], err_msg=dtype)
-        total = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=2, reduction="sum"))
-        assert total == 3.0
-
-
-def test_top_k_matches_sklearn_and_k_at_least_c(bk: Backend) -> None:
-    from sklearn.metrics import top_k_accuracy_score
-
-    rng = np.random.default_rng(5)
-    s = rng.normal(size=(40, 7))
-    t = rng.integers(0, 7, size=(40,))
-    for dtype in full_dtypes(bk):
-        sb, tb = bk.asarray(s, dtype), bk.asarray(t)
-        for k in (1, 2, 3, 6):
-            got = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=k))
-            want = top_k_accuracy_score(t, s, k=k, labels=np.arange(7))
-            close(got, want, dtype, f"k={k}")
-        for k in (7, 50):
-            out = bk.to_numpy(lazy(bk, lx.top_k_accuracy, sb, tb, k=k, reduction="none"))
-            np.testing.assert_array_equal(out, np.ones(40))
