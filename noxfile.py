@@ -244,34 +244,17 @@ COVERAGE_MIN_LINES = 95.0  # percent of the statements of losses_xp/ (not counti
 # One venv with every CPU backend: the unit tests, then the conformance suite once per
 # backend, each a `coverage run` of its own (parallel mode, combined at the end). NumPy, the
 # reference backend and the cheapest, runs the whole suite (but the registry's own checks).
-# The others run the tests that reach their own branches: the fast paths (values and
-# gradients against the generic formulas), the published values and tails, the backend's
-# own contract, the fuzzer's regression tests, and per backend what only it reaches.
-# Measured with per-test coverage contexts, the whole suite on array-api-strict and PyTorch
-# and its float32 tests on Dask and JAX covered no line of losses_xp that this selection
-# (with the unit tests) misses; they take minutes each (JAX eager: ~13) where the
-# selection takes seconds.
-COVERAGE_FOCUS = ("conformance/test_backend.py", "conformance/test_published.py",
-                  "conformance/test_fast_paths.py", "conformance/test_extreme.py")
-REGRESSIONS = "(not test_extreme or test_regression)"  # test_extreme: its regression tests
+# The others run the tests marked `backend_paths` (pyproject.toml): those that reach a
+# backend's own code (pinned values, fast paths, the backend contract, the two-device
+# error rows, the fuzzer findings that were backend-specific): the whole suite takes
+# minutes per backend (JAX eager: ~13) where the selection takes seconds to a minute, and
+# the session fails if the selection leaves less than COVERAGE_MIN_LINES covered.
 COVERAGE_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (test_registry.py checks the oracles against each other: ~16 s, no line of losses_xp
     # that the rest does not reach)
     ("numpy", ("conformance", "--ignore=conformance/test_registry.py")),
-    ("array_api_strict", (*COVERAGE_FOCUS, "-k", REGRESSIONS)),
-    # + the device-mismatch rows of the error catalogue (tensors on the meta device)
-    ("torch", (*COVERAGE_FOCUS, "conformance/test_errors.py",
-               "-k", f"(not test_errors or device) and {REGRESSIONS}")),
-    # + an any_loss case with two lazily checked inputs (their masks are combined)
-    ("dask", (*COVERAGE_FOCUS, "conformance/test_anyloss.py",
-              "-k", f"(not test_anyloss or L73) and {REGRESSIONS}")),
-    # JAX eager is slow (test_fast_paths alone: ~1 min): the published values, the
-    # soft-target focal loss (its log-space branch) and one jax.jit call (the tracer
-    # branches) instead
-    ("jax", ("conformance/test_backend.py", "conformance/test_published.py",
-             "conformance/test_focal.py", "conformance/test_multilabel.py",
-             "-k", "test_backend or test_published or retinanet_recipe_matches"
-             " or class_balanced_compiled")),
+    *((backend, ("conformance", "-m", "backend_paths"))
+      for backend in ("array_api_strict", "torch", "dask", "jax")),
 )
 
 nox.options.sessions.append("coverage")

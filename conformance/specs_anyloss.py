@@ -365,6 +365,7 @@ def _reference_numpy(metric: str, p: np.ndarray, y: np.ndarray, n: float,
 REFERENCE_METRICS = ("accuracy", "f1", "fbeta", "gmean", "balanced_accuracy")
 
 
+@pytest.mark.backend_paths  # (two lazily checked inputs on Dask: their flags combined)
 def test_L73_binary_equals_reference_formulas(bk: Backend) -> None:
     rng = np.random.default_rng(2)
     p = rng.uniform(0.0, 1.0, size=(64,))
