@@ -1,0 +1,160 @@
+"""Conformance spec entries of the binary cross-entropies (``losses_xp/classification.py``).
+
+Oracles (float64): PyTorch's ``torch.nn.functional.binary_cross_entropy`` and
+``binary_cross_entropy_with_logits``.  The multi-class cross-entropies of the same module
+are in ``specs_classification.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from losses_xp._testing.inputs import (
+    EXTREME_LOGIT,
+    FULL,
+    HALF,
+    Case,
+    binary_targets,
+    logits,
+    probabilities,
+    soft_targets,
+    weights,
+)
+
+from .registry import Pinned, Tol, torch, torch_spec
+
+# --------------------------------------------------------------------------- cases
+
+
+def _binary_cases(pred: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray],
+                  with_pos_weight: bool) -> Callable[[np.random.Generator], list[Case]]:
+    def make(rng: np.random.Generator) -> list[Case]:
+        bt, st = binary_targets, soft_targets
+        cases = [
+            Case("0d", (pred(rng, ()), bt(rng, ())), tags=frozenset({"0d"})),
+            Case("empty", (pred(rng, (0, 4)), bt(rng, (0, 4))),
+                 tags=frozenset({"empty", "nan-mean"}), grad=False),
+            Case("1d", (pred(rng, (8,)), bt(rng, (8,))), tags=frozenset({"1d"})),
+            Case("2d", (pred(rng, (4, 5)), bt(rng, (4, 5))), tags=frozenset({"2d"})),
+            Case("2d-soft", (pred(rng, (4, 5)), st(rng, (4, 5))), tags=frozenset({"2d"})),
+            Case("nd", (pred(rng, (2, 3, 4, 5)), st(rng, (2, 3, 4, 5))),
+                 tags=frozenset({"nd"})),
+            Case("bool-target", (pred(rng, (6,)), rng.integers(0, 2, size=(6,)).astype(bool)),
+                 tags=frozenset({"1d", "bool-target"})),
+            Case("2d-weight", (pred(rng, (4, 5)), st(rng, (4, 5))),
+                 {"weight": weights(rng, (4, 5))}, tags=frozenset({"2d", "weight"})),
+            Case("2d-weight-list", (pred(rng, (4, 5)), bt(rng, (4, 5))),
+                 {"weight": [float(w) for w in weights(rng, (5,))]},
+                 tags=frozenset({"2d", "weight"})),
+        ]
+        if with_pos_weight:
+            cases += [
+                Case("2d-pos-weight", (pred(rng, (4, 5)), bt(rng, (4, 5))),
+                     {"pos_weight": weights(rng, (5,)) * 2.0},
+                     tags=frozenset({"2d", "pos-weight"})),
+                Case("2d-pos-weight-list-weight", (pred(rng, (4, 5)), st(rng, (4, 5))),
+                     {"pos_weight": [float(w) for w in weights(rng, (5,)) * 2.0],
+                      "weight": weights(rng, (4, 1))},
+                     tags=frozenset({"2d", "pos-weight", "weight"})),
+                Case("nd-pos-weight", (pred(rng, (2, 3, 4)), bt(rng, (2, 3, 4))),
+                     {"pos_weight": weights(rng, (4,))},
+                     tags=frozenset({"nd", "pos-weight"})),
+            ]
+        return cases
+    return make
+
+
+def _bce_extreme(rng: np.random.Generator) -> list[Case]:
+    # probabilities exactly 0 and 1, against agreeing, disagreeing and soft targets
+    p = np.array([[0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.5, 1.0]])
+    y = np.array([[0.0, 1.0, 1.0, 0.0], [0.3, 0.7, 1.0, 1.0]])
+    return [
+        Case("probs-0-and-1", (p, y), tags=frozenset({"2d"})),
+        Case("probs-0-and-1-weight", (p, y), {"weight": weights(rng, (4,))},
+             tags=frozenset({"2d", "weight"})),
+        Case("prob-0-0d", (np.array(0.0), np.array(1.0)), tags=frozenset({"0d"})),
+    ]
+
+
+def _bce_logits_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 1.0, -1.0], [1.0, -1.0, 0.5, -0.5]])
+        y = np.array([[0.0, 1.0, 1.0, 0.0], [0.3, 0.7, 1.0, 0.0]])
+        tag = f"{m:g}"
+        out += [
+            Case(f"logits-pm{tag}", (x, y), dtypes=dtypes, tags=frozenset({"2d"})),
+            Case(f"logits-pm{tag}-pos-weight", (x, y), {"pos_weight": weights(rng, (4,)) * 3},
+                 dtypes=dtypes, tags=frozenset({"2d", "pos-weight"})),
+            # integer targets take the hard-target path softplus(±x) (chosen from the dtype)
+            Case(f"logits-pm{tag}-int-target", (x, (y > 0.5).astype(np.int64)),
+                 dtypes=dtypes, tags=frozenset({"2d", "int-target"})),
+            Case(f"logits-pm{tag}-bool-target-pos-weight", (x, y > 0.5),
+                 {"pos_weight": weights(rng, (4,)) * 3}, dtypes=dtypes,
+                 tags=frozenset({"2d", "pos-weight", "bool-target"})),
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------- oracles
+
+
+def _bce_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    F = torch().nn.functional
+    return F.binary_cross_entropy(t[0], t[1].to(t[0].dtype), weight=kw.get("weight"),
+                                  reduction=reduction)
+
+
+def _bce_logits_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    F = torch().nn.functional
+    return F.binary_cross_entropy_with_logits(
+        t[0], t[1].to(t[0].dtype), weight=kw.get("weight"), pos_weight=kw.get("pos_weight"),
+        reduction=reduction)
+
+
+# --------------------------------------------------------------------------- specs
+
+_EXACT_7000 = {"float32": Tol(0.0, 0.0), "float64": Tol(1e-15, 0.0)}
+
+_PINNED_BINARY_CROSS_ENTROPY_WITH_LOGITS = (
+    # logits in both tails with soft (floating) targets of 0 and 1: the gradient there is
+    # σ(x) - y ≈ ∓2.06e-9 at |x| = 20 in float32, far below the O(1) terms that a
+    # max(x, 0) + log1p(exp(-|x|)) form sums it with (which once returned exactly 0 under
+    # jax.grad and torch.compile); relative 1e-5, no absolute floor
+    Pinned("tail-gradients-are-exact", (np.array([20.0, -20.0, 15.0, -15.0, 0.5]),
+                                        np.array([1.0, 0.0, 1.0, 0.0, 1.0])),
+           value="oracle", grad="oracle", reductions=("sum",), dtypes=("float32",),
+           tol=Tol(1e-5, 0.0), grad_tol=Tol(1e-5, 0.0), compiled=True),
+    # published: x = 1e4, y = 0.3: (1 - y) x + softplus(-x) = 7000, exactly in float32
+    # (float64: (1 - 0.3) · 1e4 rounds to 7000 within 1e-15)
+    Pinned("logit-1e4-target-0.3-is-7000-0d", (np.array(1e4), np.array(0.3)), value=7000.0,
+           reductions=("none", "mean", "sum"), dtypes=FULL, tol=_EXACT_7000),
+    Pinned("logit-1e4-target-0.3-is-7000-1d", (np.array([1e4]), np.array([0.3])),
+           value=7000.0, reductions=("none", "mean", "sum"), dtypes=FULL, tol=_EXACT_7000),
+    # published: the tails x = -20, y = 0 and x = 20, y = 1 are log1p(exp(-20)) =
+    # 2.0611536e-9, not 0
+    Pinned("tail-minus-20-target-0", (np.array([-20.0]), np.array([0.0])),
+           value=math.log1p(math.exp(-20.0)), dtypes=FULL, tol=Tol(1e-6, 0.0)),
+    Pinned("tail-plus-20-target-1", (np.array([20.0]), np.array([1.0])),
+           value=math.log1p(math.exp(-20.0)), reductions=("sum",), dtypes=FULL,
+           tol=Tol(1e-6, 0.0)),
+)
+
+SPECS = [
+    torch_spec("binary_cross_entropy", _bce_torch, "torch.nn.functional.binary_cross_entropy",
+               _binary_cases(probabilities, with_pos_weight=False), _bce_extreme,
+               differences="PyTorch clamps each log at -100, we clamp p to "
+               "[eps, 1 - eps] with eps = finfo(dtype).eps: they differ only when p is "
+               "within eps of 0 or 1, so value cases draw p from [0.02, 0.98]; p in "
+               "{0, 1} is only checked for finiteness (extreme cases).",
+               extreme_oracle=False),
+    torch_spec("binary_cross_entropy_with_logits", _bce_logits_torch,
+               "torch.nn.functional.binary_cross_entropy_with_logits",
+               _binary_cases(logits, with_pos_weight=True), _bce_logits_extreme,
+               pinned=_PINNED_BINARY_CROSS_ENTROPY_WITH_LOGITS),
+]
