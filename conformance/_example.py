@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from losses_xp._declare import declaration
 from losses_xp._testing.inputs import Case, quantize
 
 #: half precision is computed in float32 (see losses_xp._validation.floating_input)
@@ -102,9 +103,10 @@ class Example:
 
     def nan_mean(self) -> bool:
         """Whether the mean is NaN by definition (an empty batch, every target ignored,
-        a zero weight sum): the documented 0/0 of every loss but ``any_loss``."""
-        if self.unit == "scalar":  # hamming_loss: NaN for an empty input
-            return self.name == "hamming_loss" and self.prediction.size == 0
+        a zero weight sum): the documented 0/0 of every loss but the guarded ratios of
+        soft confusion-matrix counts (a score of 0)."""
+        if self.unit == "scalar":  # one value for the batch: NaN when it is empty
+            return declaration(self.name).unit == "batch" and self.prediction.size == 0
         return self.count() == 0.0
 
     def batch_axes(self) -> dict[str, int] | None:

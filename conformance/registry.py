@@ -204,11 +204,14 @@ class Spec:
     tolerances: Mapping[str, Tol] = field(default_factory=lambda: TOLERANCES)
     pinned: tuple[Pinned, ...] = ()
     error_fields: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    torch_negative_zero: bool = False
 
     # extreme_oracle: True: the oracle is exact at the extreme cases too (its finite
     # values are compared there as well); a callable ``(args, kwargs, reduction, dtype)``:
     # the oracle of the extreme cases (e.g. the main oracle on inputs clamped as we
     # document, for probabilities of exactly 0 and 1); False: finiteness only.
+    # torch_negative_zero: PyTorch's own fused kernel (class indices, reduction="none")
+    # returns -0.0 for a loss of exactly 0, kept as PyTorch's value (docs/numerics.md).
     # error_fields: row id of the error catalogue (conformance/errors/) -> the fields of
     # its message that only this function knows (its own wording, which no declaration
     # can derive: why a reduction is missing, what to use instead).

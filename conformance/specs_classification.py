@@ -362,11 +362,13 @@ SPECS = [
                "PyTorch gives NaN for a -inf logit whose target probability is 0 "
                "(0 · -inf); we give 0: checked against PyTorch on the finite classes "
                "(a pinned value).",
-               pinned=_PINNED_CROSS_ENTROPY),
+               pinned=_PINNED_CROSS_ENTROPY,
+               torch_negative_zero=True),
     torch_spec("nll_loss", _nll_torch, "torch.nn.functional.nll_loss", _nll_cases,
                _nll_extreme,
                differences="PyTorch needs the class axis at 1: the oracle moves it.",
-               pinned=_PINNED_NLL_LOSS),
+               pinned=_PINNED_NLL_LOSS,
+               torch_negative_zero=True),
     torch_spec("categorical_cross_entropy", _categorical_torch,
                "torch.nn.functional.cross_entropy(log(probs))",
                _categorical_cases, _categorical_extreme,

@@ -3,7 +3,7 @@
 Compiling is slow (``torch.compile``'s inductor backend generates and builds C++ on the
 CPU), so only a few cases per loss are compiled: the first 2-D case and the case with
 the most options, in float32, with ``reduction`` ``mean`` and ``none`` (``mean`` only for
-``rmse_loss``).  JAX compiles quickly and runs every value case.
+a loss with the mean only).  JAX compiles quickly and runs every value case.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .helpers import Combo, assert_close, bind, expected_warnings, run, to_backe
 
 def _compile_case_names(name: str) -> set[str]:
     cases = value_cases(name)
-    # (the first case where there is no 2-D one: class_balanced_weights takes 1-d counts)
+    # (the first case where there is no 2-D one: a loss of 1-d class counts)
     first_2d = next((c.name for c in cases if "2d" in c.tags and c.grad), cases[0].name)
     richest = max(cases, key=lambda c: (len(c.kwargs), len(c.tags))).name
     return {first_2d, richest}

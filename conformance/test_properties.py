@@ -213,7 +213,7 @@ def test_finite_value_and_gradient(bk: Backend, name: str) -> None:
         reduction = data.draw(st.sampled_from(entry.reductions), label="gradient of")
         if reduction == "mean" and ex.nan_mean():
             # the gradient of a mean that is NaN by definition is not specified: 0 from
-            # the generic formulas, NaN from PyTorch's fused nll_loss for zero class
+            # the generic formulas, NaN from PyTorch's fused NLL kernel for zero class
             # weights (docs/numerics.md)
             return
         args, kwargs = to_backend(bk, ex.case, ex.dtype)
@@ -443,12 +443,12 @@ def test_no_runtime_warnings(bk: Backend, name: str) -> None:
 # --------------------------------------------------------------------------- 9. sign
 
 
-def _pytorch_negative_zero(bk: Backend, name: str, ex: Example, reduction: str) -> bool:
-    """PyTorch's own fused ``cross_entropy``/``nll_loss`` kernels (the fast path for
-    validated class indices, ``reduction="none"``) return ``-0.0`` where -log p_y is 0:
-    kept, as PyTorch's value; ``+ 0.0`` on their output would double the cost of a small
-    batch (docs/numerics.md)."""
-    return (bk.name == "torch" and name in ("cross_entropy", "nll_loss")
+def _pytorch_negative_zero(bk: Backend, spec: Spec, ex: Example, reduction: str) -> bool:
+    """PyTorch's own fused class-index kernels (the fast path for validated class
+    indices, ``reduction="none"``; the spec entries with ``torch_negative_zero``) return
+    ``-0.0`` where -log p_y is 0: kept, as PyTorch's value; ``+ 0.0`` on their output would
+    double the cost of a small batch (docs/numerics.md)."""
+    return (bk.name == "torch" and spec.torch_negative_zero
             and reduction == "none" and ex.args[1].dtype.kind in "iu")
 
 
@@ -462,7 +462,7 @@ def test_no_negative_values(bk: Backend, name: str) -> None:
             value = _run(bk, spec, ex, reduction).value
             with np.errstate(invalid="ignore"):
                 negative = value < 0
-                if not _pytorch_negative_zero(bk, name, ex, reduction):
+                if not _pytorch_negative_zero(bk, spec, ex, reduction):
                     negative |= (value == 0) & np.signbit(value)
             assert not np.any(negative), (
                 f"{reduction}: negative values (or -0.0) {value[negative][:4]} at "

@@ -3,8 +3,8 @@
 Every public loss is decorated with :func:`declare`, beside its definition::
 
     @declare(prediction="regression", target="real", options={"weight": "element_weight"},
-             zero_at_target=True, peers={"optax": ("optax.losses.log_cosh",)})
-    def log_cosh_loss(prediction, target, *, weight=None, reduction="mean"): ...
+             zero_at_target=True, peers={"keras": ("keras.losses.MeanSquaredLogarithmicError",)})
+    def msle_loss(prediction, target, *, weight=None, reduction="mean"): ...
 
 The decorator returns the function itself (no wrapper: nothing is added to a call) and
 records a :class:`Declaration`.  Everything that needs to know about the public losses

@@ -8,6 +8,7 @@ device ``device1``, so that a loss that creates an array on the default device i
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-import losses_xp as lx
+from losses_xp._declare import Declaration, declarations
 from losses_xp._testing.backends import Backend, get_backend
 
 STRICT_FLAGS = {"boolean_indexing": False, "data_dependent_shapes": False}
@@ -72,15 +73,18 @@ def xpb2(request: pytest.FixtureRequest) -> XP:
 
 
 # ---------------------------------------------------------------------------------------------
-# The public losses, grouped by the kind of inputs they take.  A test asserts that this covers
-# every name in ``losses_xp.__all__``, so a new loss cannot skip the convention tests.
+# The public losses with the (prediction, target, *, options, reduction) convention, grouped
+# by the kind of inputs they take, derived from their declarations (``losses_xp._declare``),
+# so a new loss is covered by the convention tests as soon as it is declared.
 
 @dataclass(frozen=True)
 class Loss:
     name: str
     fn: Callable[..., Any]
-    kind: str  # "regression", "probs", "logits", "multiclass", "nll", "categorical"
+    kind: str  # "regression", "probs", "logits", "multilabel", "multiclass", "nll",
+    # "categorical"
     pred_name: str
+    decl: Declaration
 
     @property
     def elementwise(self) -> bool:
@@ -92,42 +96,63 @@ class Loss:
 
     @property
     def reductions(self) -> tuple[str, ...]:
-        return ("mean",) if self.name == "rmse_loss" else ("none", "mean", "sum")
+        return self.decl.reductions
+
+    def options(self, c: int = 3) -> dict[str, object]:
+        """A non-default value for every option of a kind that takes one here (weights
+        as Python lists, for ``c`` classes or trailing elements)."""
+        out: dict[str, object] = {}
+        for name, kind in self.decl.options.items():
+            value = OPTION_VALUES.get(kind) if isinstance(kind, str) else None
+            if callable(value):
+                value = value(c)
+            if value is not None:
+                out[name] = value
+        return out
 
     def __str__(self) -> str:
         return self.name
 
 
-LOSSES = [
-    Loss("mse_loss", lx.mse_loss, "regression", "prediction"),
-    Loss("rmse_loss", lx.rmse_loss, "regression", "prediction"),
-    Loss("l1_loss", lx.l1_loss, "regression", "prediction"),
-    Loss("mae_loss", lx.mae_loss, "regression", "prediction"),
-    Loss("huber_loss", lx.huber_loss, "regression", "prediction"),
-    Loss("smooth_l1_loss", lx.smooth_l1_loss, "regression", "prediction"),
-    Loss("log_cosh_loss", lx.log_cosh_loss, "regression", "prediction"),
-    Loss("binary_cross_entropy", lx.binary_cross_entropy, "probs", "probs"),
-    Loss("binary_cross_entropy_with_logits", lx.binary_cross_entropy_with_logits, "logits",
-         "logits"),
-    Loss("cross_entropy", lx.cross_entropy, "multiclass", "logits"),
-    Loss("nll_loss", lx.nll_loss, "nll", "log_probs"),
-    Loss("categorical_cross_entropy", lx.categorical_cross_entropy, "categorical", "probs"),
-    Loss("sigmoid_focal_loss", lx.sigmoid_focal_loss, "logits", "logits"),
-    Loss("softmax_focal_loss", lx.softmax_focal_loss, "multiclass", "logits"),
-]
-
-#: public functions whose signature does not fit the (prediction, target, reduction)
-#: convention tests above, and the unit tests that check their conventions instead
-COVERED_ELSEWHERE = {
-    "asymmetric_loss": "tests/test_focal.py (no element `weight`, as in the paper's API)",
-    "multilabel_categorical_crossentropy": "tests/test_multilabel.py",
-    "class_balanced_loss": "tests/test_multilabel.py (takes samples_per_class third)",
-    "class_balanced_weights": "tests/test_multilabel.py (takes class counts only)",
-    "hamming_loss": "tests/test_multilabel.py (a metric: no reduction)",
-    "top_k_accuracy": "tests/test_multilabel.py (a metric of class indices)",
-    "soft_confusion_matrix": "tests/test_anyloss.py (returns four counts, no reduction)",
-    "any_loss": "tests/test_anyloss.py (probabilities or logits with metric options)",
+#: an option value of each kind for :meth:`Loss.options` (a callable: of the class count)
+OPTION_VALUES: dict[str, object] = {
+    "element_weight": lambda c: [0.5, 1.5, 1.0, 2.0][:c],
+    "class_weight": lambda c: [0.5, 1.5, 1.0, 2.0][:c],
+    "pos_weight": lambda c: [2.0, 1.0, 0.5, 1.5][:c],
+    "class_alpha": lambda c: [0.25, 0.5, 0.75, 0.4][:c],
+    "smoothing": 0.1, "positive": 0.5, "non_negative": 0.5, "gamma": 2.0, "alpha": 0.25,
+    "unit": 0.05, "eps": 1e-8,
 }
+
+
+def _kind(decl: Declaration) -> str | None:
+    """The input kind of a conventional loss (``None``: its conventions are tested with
+    its family, e.g. a positional option, no reduction, a per-sample 0/1 target)."""
+    if not decl.takes_reduction or "counts" in decl.options.values():
+        return None
+    if decl.class_axis == "none" and decl.target in ("real", "binary"):
+        return {"regression": "regression", "probs": "probs", "logits": "logits"}.get(
+            decl.prediction)
+    if decl.class_axis == "axis" and (decl.prediction, decl.target) == ("logits", "binary"):
+        return "multilabel"  # 0/1 labels of the logits' shape, one value per sample
+    if decl.class_axis == "axis" and decl.target in ("index", "index_or_probs"):
+        return {"logits": "multiclass", "log_probs": "nll",
+                "class_probs": "categorical"}.get(decl.prediction)
+    return None
+
+
+def _losses() -> list[Loss]:
+    out = []
+    for decl in declarations().values():
+        kind = _kind(decl)
+        if kind is None:
+            continue
+        pred = next(iter(inspect.signature(decl.fn).parameters))
+        out += [Loss(name, decl.fn, kind, pred, decl) for name in (decl.name, *decl.aliases)]
+    return out
+
+
+LOSSES = _losses()
 BY_NAME = {loss.name: loss for loss in LOSSES}
 ELEMENTWISE = [loss for loss in LOSSES if loss.elementwise]
 MULTICLASS = [loss for loss in LOSSES if loss.multiclass]
@@ -151,6 +176,8 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
         return rng.uniform(0.05, 0.95, size=(n, c)), rng.uniform(size=(n, c))
     if loss.kind == "logits":
         return rng.normal(size=(n, c)) * 3, rng.uniform(size=(n, c))
+    if loss.kind == "multilabel":
+        return rng.normal(size=(n, c)) * 3, rng.integers(0, 2, size=(n, c)).astype(float)
     x = rng.normal(size=(n, c))
     y = rng.integers(0, c, size=n)
     if loss.kind == "nll":
