@@ -14,6 +14,7 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ import numpy as np
 import pytest
 
 import losses_xp as lx
-from losses_xp import _check
+from losses_xp import _check, _check_run
 from losses_xp.__main__ import build_parser, main
+from losses_xp._declare import declarations
+from losses_xp._testing.inputs import Case
 
 ROOT = Path(lx.__file__).resolve().parent.parent
 FAST = ["--backends", "numpy,array_api_strict", "--jobs", "1", "--no-compile", "--repeat", "1"]
@@ -47,14 +50,25 @@ def test_check_passes_on_numpy_and_strict_for_every_loss() -> None:
     header = next(line for line in lines if line.startswith("loss (cases)"))
     assert "numpy" in header
     assert "array_api_strict" in header
-    from losses_xp._testing.cases import CATALOG
-
-    for name in CATALOG:  # one row per loss, with its number of cases
-        row = next(line for line in lines if line.startswith(f"{name} ("))
+    decls = declarations()
+    for name, decl in decls.items():  # one row per function, with its number of cases
+        label = " = ".join((name, *decl.aliases))  # an alias: on its function's row
+        row = next(line for line in lines if line.startswith(f"{label} ("))
         assert row.count("µs") == 2, row
+    # every public function is checked: under its name or as an alias of its row
+    rows = [line.split(" (")[0].split(" = ") for line in lines if line.endswith("µs")]
+    assert sorted(n for row in rows for n in row) == sorted(set(lx.__all__) - {"__version__"})
+    public = sum(1 + len(d.aliases) for d in decls.values())
     last = out.rstrip().splitlines()[-1]
-    assert last.startswith(f"OK: {len(CATALOG)} losses agree on 2 backend(s)")
+    assert last.startswith(f"OK: {len(decls)} losses ({public} public names) agree on 2 backend(s)")
     assert "numpy: ok" in err
+
+
+def test_an_alias_is_its_function_s_row() -> None:
+    code, out, _ = run_check(*FAST, "--losses", "mae_loss", "--no-extreme")
+    assert code == 0, out
+    assert any(line.startswith("l1_loss = mae_loss (") for line in out.splitlines())
+    assert "OK: 1 losses (2 public names) agree" in out
 
 
 def test_check_cells_show_deviation_and_time() -> None:
@@ -74,13 +88,13 @@ def _perturbed(spec: _check.LossSpec, lib: str, factor: float) -> _check.LossSpe
             return out * factor
         return out
 
-    return _check.LossSpec(spec.name, fn, spec.reductions_for, spec.cases, spec.extreme)
+    return replace(spec, fn=fn)
 
 
 @pytest.mark.parametrize(("factor", "fails"), [(1 + 1e-6, True), (1 + 1e-12, False)])
 def test_a_disagreement_fails_and_names_the_cell(factor: float, fails: bool) -> None:
     specs = [_perturbed(s, "array_api_strict", factor)
-             for s in _check.load_catalog(["huber_loss"], extreme=False)]
+             for s in _check.load_specs(["huber_loss"], extreme=False)]
     opts = _check.Options(backends=["numpy", "array_api_strict"], explicit=True, compile=False,
                           repeat=0)
     out, err = io.StringIO(), io.StringIO()
@@ -104,8 +118,7 @@ def test_an_exception_fails_and_is_reported() -> None:
             raise RuntimeError("boom")
         return lx.mse_loss(*args, **kwargs)
 
-    spec = _check.load_catalog(["mse_loss"], extreme=False)[0]
-    specs = [_check.LossSpec("mse_loss", broken, spec.reductions_for, spec.cases, set())]
+    specs = [replace(_check.load_specs(["mse_loss"], extreme=False)[0], fn=broken)]
     opts = _check.Options(backends=["numpy", "array_api_strict"], explicit=False, repeat=0)
     out = io.StringIO()
     assert _check.check(specs, opts, out, io.StringIO()) == 1
@@ -118,8 +131,7 @@ def test_a_wrong_dtype_is_a_disagreement() -> None:
         out = lx.l1_loss(*args, **kwargs)
         return out.astype(np.float64) if isinstance(out, np.ndarray | np.generic) else out
 
-    spec = _check.load_catalog(["l1_loss"], extreme=False)[0]
-    specs = [_check.LossSpec("l1_loss", upcast, spec.reductions_for, spec.cases, set())]
+    specs = [replace(_check.load_specs(["l1_loss"], extreme=False)[0], fn=upcast)]
     opts = _check.Options(backends=["numpy"], explicit=True, repeat=0)
     out = io.StringIO()
     assert _check.check(specs, opts, out, io.StringIO()) == 1
@@ -223,20 +235,19 @@ def test_deviation(got: list[float], ref: list[float], expected: float) -> None:
 
 
 def test_input_scale_uses_the_largest_finite_float_input() -> None:
-    from losses_xp._testing.cases import Case
-
     case = Case("x", (np.array([1e4, -np.inf, 3.0]), np.array([5, 6])),
                 {"weight": np.array([-2e4])})
-    assert _check.input_scale(case) == 2e4
-    assert _check.input_scale(Case("y", (np.array([0.5]),))) == 1.0
+    assert _check_run.input_scale(case) == 2e4
+    assert _check_run.input_scale(Case("y", (np.array([0.5]),))) == 1.0
 
 
 def test_compile_case_prefers_2d() -> None:
-    for spec in _check.load_catalog():
-        i = _check.compile_case(spec)
+    for spec in _check.load_specs():
+        i = _check_run.compile_case(spec)
         assert i is not None
         case = spec.cases[i]
         assert case.name not in spec.extreme
         assert not {"empty", "nan-mean"} & set(case.tags)
         if any(c.name == "2d" for c in spec.cases):
             assert case.name == "2d"
+

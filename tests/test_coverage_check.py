@@ -12,27 +12,26 @@ misbehaving library), in well under a second each but the worker test (~2 s).
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pytest
 
 import losses_xp as lx
-from losses_xp import _check
+from losses_xp import _check, _check_run
 from losses_xp._testing.backends import Backend, get_backend
 
 
 def _spec(name: str = "mse_loss", fn: Any = None, extreme: bool = False) -> _check.LossSpec:
-    spec = _check.load_catalog([name], extreme=extreme)[0]
-    return _check.LossSpec(spec.name, fn or spec.fn, spec.reductions_for, spec.cases,
-                           spec.extreme)
+    spec = _check.load_specs([name], extreme=extreme)[0]
+    return replace(spec, fn=fn or spec.fn)
 
 
 def _cell(backend: Any, spec: _check.LossSpec, **opts: Any) -> _check.Cell:
     options = _check.Options(backends=[backend.name], explicit=True,
                              **{"repeat": 0, **opts})
-    return _check._check_cell(backend, _check._Reference(spec), options, backend.label)
+    return _check_run.check_cell(backend, spec, options, backend.label)
 
 
 @dataclass
@@ -86,10 +85,10 @@ def test_results_that_cannot_be_computed_are_reported() -> None:
 def test_a_conversion_that_changes_the_shape_is_undone() -> None:
     """The case's exact shape is what is checked, whatever the backend's conversion does."""
     backend = _misbehaving("adds-a-dimension")
-    out = _check._convert(backend, np.array(2.5), "float64")
+    out = _check_run._convert(backend, np.array(2.5), "float64")
     assert out.shape == ()
     assert float(out) == 2.5
-    assert _check._convert(backend, [1, 2], "float64") == [1, 2]  # not an array: as it is
+    assert _check_run._convert(backend, [1, 2], "float64") == [1, 2]  # not an array: as it is
     assert not _cell(backend, _spec()).failures
 
 
@@ -128,11 +127,9 @@ def test_compiled_path_ok_off_and_without_a_case() -> None:
     assert _cell(_misbehaving("", compiles=True), _spec(), compile=False).compiled == "off"
     # a loss whose cases are all extreme (none to compile) shows "-"
     spec = _spec(extreme=True)
-    only_extreme = _check.LossSpec(spec.name, spec.fn, spec.reductions_for,
-                                   [c for c in spec.cases if c.name in spec.extreme],
-                                   spec.extreme)
+    only_extreme = replace(spec, cases=[c for c in spec.cases if c.name in spec.extreme])
     assert only_extreme.cases
-    assert _check.compile_case(only_extreme) is None
+    assert _check_run.compile_case(only_extreme) is None
     assert _cell(_misbehaving("", compiles=True), only_extreme).compiled == "-"
 
 
@@ -163,7 +160,7 @@ def test_a_backend_that_cannot_be_opened(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_a_worker_that_dies_fails_the_check() -> None:
     """--jobs 2: a worker whose run raises is reported as crashed, not lost."""
-    # the workers rebuild the catalogue from opts.losses: an unknown name makes them raise
+    # the workers derive the cases again from opts.losses: an unknown name makes them raise
     opts = _check.Options(backends=["numpy", "array_api_strict"], explicit=True,
                           losses=["no_such_loss"], repeat=0, jobs=2)
     out = io.StringIO()
