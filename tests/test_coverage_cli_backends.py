@@ -1,14 +1,13 @@
-"""``python -m losses_xp bench`` and ``check`` on PyTorch, JAX, Dask and scikit-learn.
+"""``python -m losses_xp bench`` on PyTorch, JAX and scikit-learn.
 
-tests/test_bench.py and tests/test_check.py test the commands' own logic on NumPy and
-array-api-strict, the only libraries of the ``tests`` session.  The nox ``coverage``
-session installs every CPU backend, and there these tests run each command once, as small
-as it goes, through the code of the other backends: the PyTorch eager and
-``torch.compile`` modes with the profiler's peak memory, ``jax.jit`` against optax with
-XLA's memory analysis, the scikit-learn metrics, the plot, and ``check``'s compiled
-paths, Dask's lazy results and the backends' platforms.  Elsewhere they skip, saying
-which library is missing (the nox ``bench`` and ``check`` sessions run these backends in
-full).
+tests/test_bench.py tests the command's own logic on NumPy and array-api-strict, the only
+libraries of the ``tests`` session.  The nox ``coverage`` session installs every CPU
+backend, and there this test runs the command once, as small as it goes, through the code
+of the other backends: the PyTorch eager and ``torch.compile`` modes with the profiler's
+peak memory, ``jax.jit`` against optax with XLA's memory analysis, the scikit-learn
+metrics and the plot.  Elsewhere it skips, saying which library is missing (the nox
+``bench`` session runs these backends in full).  ``check`` on these backends is tested in
+tests/test_check.py.
 """
 
 from __future__ import annotations
@@ -82,23 +81,3 @@ def test_bench_torch_compile_jax_and_sklearn_modes(tmp_path: Path) -> None:
     assert f"wrote {tmp_path / 'results.md'}" in out
     assert "ratios.png" in out.splitlines()[-2]
 
-
-def test_check_torch_jax_and_dask_with_their_compilers(tmp_path: Path) -> None:
-    _require("torch", "jax", "dask")
-    code, out, err = _run("check", "--backends", "torch,jax,dask", "--jobs", "1",
-                          "--losses", "mse_loss", "--repeat", "1")
-    assert code == 0, out + err
-    lines = out.splitlines()
-    libraries = next(line for line in lines if line.startswith("libraries: "))
-    assert "torch " in libraries
-    assert "[cpu]" in libraries  # where PyTorch and JAX compute
-    header = next(line for line in lines if line.startswith("loss (cases)"))
-    assert header.split()[2:] == ["torch", "jax", "dask"]
-    row = next(line for line in lines if line.startswith("mse_loss ("))
-    cells = row.split()[2:]
-    # deviation, compiled, time per backend: torch.compile and jax.jit agree, Dask has no
-    # compiler
-    assert [cells[1], cells[4], cells[7]] == ["ok", "ok", "-"], row
-    assert all(c.endswith("µs") for c in (cells[2], cells[5], cells[8])), row
-    assert lines[-1].startswith("OK: 1 losses agree on 3 backend(s): torch, jax, dask")
-    assert "dask: ok" in err
