@@ -20,7 +20,7 @@ Extreme cases, from the prediction kind: logits and scores of ±1e4 (float32/flo
 ±1e2 (float16/bfloat16, :data:`~losses_xp._testing.inputs.EXTREME_LOGIT`), probabilities
 of exactly 0 and 1, log-probabilities of such logits, errors of ~1e4 (float16: as large
 as keeps the exact loss representable), counts of 1e9 (6e4 in half precision); on the
-base shapes with every target form, one-class batches and every option value.
+2-d shapes with every target form and one-class batches, and every option value on one.
 
 Scores (only compared) are distinct multiples of a spacing around the threshold, so no
 rounding to float16 moves one across it or creates a tie.  NumPy only.
@@ -353,8 +353,7 @@ class _Builder:
                 self.add(f"{prefix}-{name}-{label}", lay, opts={name: value}, **how)
 
     def target_cases(self, prefix: str, lay: Layout, **how: Any) -> None:
-        """The target's other forms on ``lay``."""
-        for form in target_forms(self.decl, lay)[1:]:
+        for form in target_forms(self.decl, lay)[1:]:  # the target's other forms
             self.add(f"{prefix}-{form}-target", lay, form=form, **how)
 
     def done(self) -> list[Case]:
@@ -494,5 +493,6 @@ def extreme_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> lis
             elif plain == "index":
                 b.add(f"{prefix}-one-class", lay, **how,
                       target=np.full(lay.sample_shape, 1, dtype=np.int64))
-            b.option_cases(prefix, lay, **how)
+            if lay is b.bases[-1]:  # (an optional class axis: the 2-d shape with it)
+                b.option_cases(prefix, lay, **how)
     return b.done()
