@@ -1,8 +1,8 @@
 """``python -m losses_xp check``: every loss on every installed backend against NumPy.
 
 For every public function (each declared beside its definition, ``losses_xp._declare``;
-an alias such as ``mae_loss`` is the same function and is run once, on its function's
-row) and every backend (numpy, array_api_strict, torch, jax, dask, cupy) that can be
+an alias is the same function and is run once, on its function's row ``name = alias``)
+and every backend (numpy, array_api_strict, torch, jax, dask, cupy) that can be
 imported here, NumPy input cases derived from the function's declaration
 (``losses_xp._testing.declared``: every shape, target form and option value the
 declaration admits) are converted to the backend in float32 and float64, the loss is

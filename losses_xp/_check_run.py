@@ -58,7 +58,7 @@ class LossSpec:
 
     @property
     def label(self) -> str:
-        """The function's public names, ``l1_loss = mae_loss`` for an alias."""
+        """The function's public names: ``name`` or ``name = alias``."""
         return " = ".join((self.name, *self.aliases))
 
 

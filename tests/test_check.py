@@ -38,6 +38,15 @@ from losses_xp._testing.inputs import Case
 
 ROOT = Path(lx.__file__).resolve().parent.parent
 FAST = ["--backends", "numpy,array_api_strict", "--jobs", "1", "--no-compile", "--repeat", "1"]
+DECLS = declarations()
+# the functions the tests run, chosen by their declarations (this file names no loss):
+# an element-wise regression loss with every reduction and a 0-d case, a loss with a
+# class axis, a function with an alias
+PLAIN = next(n for n, d in DECLS.items() if d.prediction == "regression" and d.min_ndim == 0
+             and d.reductions == ("none", "mean", "sum") and not d.aliases)
+CLASSES = next(n for n, d in DECLS.items() if d.class_axis == "axis")
+ALIASED = next(d for d in DECLS.values() if d.aliases)
+OTHER = next(n for n in DECLS if n not in (PLAIN, CLASSES))
 
 
 def run_check(*argv: str) -> tuple[int, str, str]:
@@ -59,7 +68,7 @@ def test_check_passes_on_numpy_and_strict_for_every_loss() -> None:
     header = next(line for line in lines if line.startswith("loss (cases)"))
     assert "numpy" in header
     assert "array_api_strict" in header
-    decls = declarations()
+    decls = DECLS
     for name, decl in decls.items():  # one row per function, with its number of cases
         label = " = ".join((name, *decl.aliases))  # an alias: on its function's row
         row = next(line for line in lines if line.startswith(f"{label} ("))
@@ -74,16 +83,18 @@ def test_check_passes_on_numpy_and_strict_for_every_loss() -> None:
 
 
 def test_an_alias_is_its_function_s_row() -> None:
-    code, out, _ = run_check(*FAST, "--losses", "mae_loss", "--no-extreme")
+    alias = ALIASED.aliases[0]
+    code, out, _ = run_check(*FAST, "--losses", alias, "--no-extreme")
     assert code == 0, out
-    assert any(line.startswith("l1_loss = mae_loss (") for line in out.splitlines())
-    assert "OK: 1 losses (2 public names) agree" in out
+    label = " = ".join((ALIASED.name, *ALIASED.aliases))
+    assert any(line.startswith(f"{label} (") for line in out.splitlines())
+    assert f"OK: 1 losses ({1 + len(ALIASED.aliases)} public names) agree" in out
 
 
 def test_check_cells_show_deviation_and_time() -> None:
-    code, out, _ = run_check(*FAST, "--losses", "mse_loss,cross_entropy")
+    code, out, _ = run_check(*FAST, "--losses", f"{PLAIN},{CLASSES}")
     assert code == 0
-    row = next(line for line in out.splitlines() if line.startswith("cross_entropy ("))
+    row = next(line for line in out.splitlines() if line.startswith(f"{CLASSES} ("))
     # numpy is the reference: deviation 0; no compiler: '-'
     assert row.split()[2:4] == ["0", "-"]
     calls = next(line for line in out.splitlines() if line.startswith("calls checked"))
@@ -103,7 +114,7 @@ def _perturbed(spec: _check.LossSpec, lib: str, factor: float) -> _check.LossSpe
 @pytest.mark.parametrize(("factor", "fails"), [(1 + 1e-6, True), (1 + 1e-12, False)])
 def test_a_disagreement_fails_and_names_the_cell(factor: float, fails: bool) -> None:
     specs = [_perturbed(s, "array_api_strict", factor)
-             for s in _check.load_specs(["huber_loss"], extreme=False)]
+             for s in _check.load_specs([PLAIN], extreme=False)]
     opts = _check.Options(backends=["numpy", "array_api_strict"], explicit=True, compile=False,
                           repeat=0)
     out, err = io.StringIO(), io.StringIO()
@@ -114,9 +125,9 @@ def test_a_disagreement_fails_and_names_the_cell(factor: float, fails: bool) -> 
         return
     assert code == 1
     assert "FAILED:" in text
-    assert "huber_loss on array_api_strict, case 2d, float64, reduction='sum': deviation 1.00e-06" \
+    assert f"{PLAIN} on array_api_strict, case 2d, float64, reduction='sum': deviation 1.00e-06" \
         in text
-    row = next(line for line in text.splitlines() if line.startswith("huber_loss ("))
+    row = next(line for line in text.splitlines() if line.startswith(f"{PLAIN} ("))
     assert "FAIL" in row
     assert "numpy" not in text.split("FAILED:")[1]  # the reference column agrees
 
@@ -125,22 +136,22 @@ def test_an_exception_fails_and_is_reported() -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         if type(args[0]).__module__.startswith("array_api_strict"):
             raise RuntimeError("boom")
-        return lx.mse_loss(*args, **kwargs)
+        return DECLS[PLAIN].fn(*args, **kwargs)
 
-    specs = [replace(_check.load_specs(["mse_loss"], extreme=False)[0], fn=broken)]
+    specs = [replace(_check.load_specs([PLAIN], extreme=False)[0], fn=broken)]
     opts = _check.Options(backends=["numpy", "array_api_strict"], explicit=False, repeat=0)
     out = io.StringIO()
     assert _check.check(specs, opts, out, io.StringIO()) == 1
-    assert "mse_loss on array_api_strict, case 0d, float64, reduction='none': RuntimeError: boom" \
+    assert f"{PLAIN} on array_api_strict, case 0d, float64, reduction='none': RuntimeError: boom" \
         in out.getvalue()
 
 
 def test_a_wrong_dtype_is_a_disagreement() -> None:
     def upcast(*args: Any, **kwargs: Any) -> Any:
-        out = lx.l1_loss(*args, **kwargs)
+        out = DECLS[PLAIN].fn(*args, **kwargs)
         return out.astype(np.float64) if isinstance(out, np.ndarray | np.generic) else out
 
-    specs = [replace(_check.load_specs(["l1_loss"], extreme=False)[0], fn=upcast)]
+    specs = [replace(_check.load_specs([PLAIN], extreme=False)[0], fn=upcast)]
     opts = _check.Options(backends=["numpy"], explicit=True, repeat=0)
     out = io.StringIO()
     assert _check.check(specs, opts, out, io.StringIO()) == 1
@@ -158,7 +169,7 @@ def _hide(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
 
 def test_a_missing_backend_requested_explicitly_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     _hide(monkeypatch, "cupy")
-    code, out, err = run_check("--backends", "numpy,cupy", "--jobs", "1", "--losses", "mse_loss")
+    code, out, err = run_check("--backends", "numpy,cupy", "--jobs", "1", "--losses", PLAIN)
     assert code == 1
     assert "cupy: requested with --backends but not installed" in out
     assert "cupy: not installed" in err
@@ -170,19 +181,19 @@ def test_missing_backends_are_listed_not_failed(monkeypatch: pytest.MonkeyPatch)
     Also runs the worker-process path (--jobs 2) with the two backends that are left.
     """
     _hide(monkeypatch, "torch", "jax", "dask", "cupy")
-    code, out, _ = run_check("--jobs", "2", "--losses", "mse_loss,binary_cross_entropy",
+    code, out, _ = run_check("--jobs", "2", "--losses", f"{PLAIN},{OTHER}",
                              "--repeat", "1")
     assert code == 0, out
     header = next(line for line in out.splitlines() if line.startswith("loss (cases)"))
     assert header.split()[2:] == ["numpy", "array_api_strict", "torch", "jax", "dask", "cupy"]
-    row = next(line for line in out.splitlines() if line.startswith("mse_loss ("))
+    row = next(line for line in out.splitlines() if line.startswith(f"{PLAIN} ("))
     assert row.count("not installed") == 4
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--backends", "numpy,tensorflow"], "unknown backend(s) ['tensorflow']"),
     (["--backends", ","], "unknown backend(s)"),
-    (["--losses", "mse_loss,nope"], "unknown loss(es) ['nope']"),
+    (["--losses", f"{PLAIN},nope"], "unknown loss(es) ['nope']"),
 ])
 def test_usage_errors_exit_2(argv: list[str], message: str) -> None:
     code, _, err = run_check(*argv, "--jobs", "1")
@@ -194,7 +205,7 @@ def test_command_line_end_to_end() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-m", "losses_xp", "check", "--backends", "numpy", "--losses",
-         "cross_entropy", "--no-compile"], capture_output=True, text=True, env=env, check=False)
+         CLASSES, "--no-compile"], capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "OK: 1 losses agree on 1 backend(s): numpy" in proc.stdout
     version = subprocess.run([sys.executable, "-m", "losses_xp", "--version"],
@@ -264,7 +275,7 @@ def test_compile_case_prefers_2d() -> None:
 # --------------------------------------------------------------------------- failure paths
 
 
-def _spec(name: str = "mse_loss", fn: Any = None, extreme: bool = False) -> _check.LossSpec:
+def _spec(name: str = PLAIN, fn: Any = None, extreme: bool = False) -> _check.LossSpec:
     spec = _check.load_specs([name], extreme=extreme)[0]
     return replace(spec, fn=fn or spec.fn)
 
@@ -334,7 +345,7 @@ def test_a_conversion_that_changes_the_shape_is_undone() -> None:
 
 
 def test_a_result_of_another_library_is_a_disagreement() -> None:
-    cell = _cell(get_backend("numpy"), _spec(fn=lambda *a, **k: [float(lx.mse_loss(*a, **k))]))
+    cell = _cell(get_backend("numpy"), _spec(fn=lambda *a, **k: [float(DECLS[PLAIN].fn(*a, **k))]))
     assert any("returned a builtins.list, not a numpy array" in f for f in cell.failures)
 
 
@@ -343,7 +354,7 @@ def test_a_failing_reference_is_reported() -> None:
     def fn(*args: Any, **kwargs: Any) -> Any:
         if isinstance(args[0], np.ndarray):
             raise RuntimeError("the reference broke")
-        return lx.mse_loss(*args, **kwargs)
+        return DECLS[PLAIN].fn(*args, **kwargs)
 
     cell = _cell(get_backend("array_api_strict"), _spec(fn=fn))
     assert cell.failures
@@ -434,7 +445,7 @@ def test_check_torch_jax_and_dask_with_their_compilers() -> None:
     """``check``'s compiled paths, Dask's lazy results and the backends' platforms."""
     _require("torch", "jax", "dask")
     code, out, err = run_check("--backends", "torch,jax,dask", "--jobs", "1",
-                               "--losses", "mse_loss", "--repeat", "1")
+                               "--losses", PLAIN, "--repeat", "1")
     assert code == 0, out + err
     lines = out.splitlines()
     libraries = next(line for line in lines if line.startswith("libraries: "))
@@ -442,7 +453,7 @@ def test_check_torch_jax_and_dask_with_their_compilers() -> None:
     assert "[cpu]" in libraries  # where PyTorch and JAX compute
     header = next(line for line in lines if line.startswith("loss (cases)"))
     assert header.split()[2:] == ["torch", "jax", "dask"]
-    row = next(line for line in lines if line.startswith("mse_loss ("))
+    row = next(line for line in lines if line.startswith(f"{PLAIN} ("))
     cells = row.split()[2:]
     # deviation, compiled, time per backend: torch.compile and jax.jit agree, Dask has no
     # compiler
