@@ -1,0 +1,498 @@
+"""Representative cases of a public function, derived from its declaration alone.
+
+:func:`value_cases` and :func:`extreme_cases` turn a :class:`~losses_xp._declare.Declaration`
+into :class:`~losses_xp._testing.inputs.Case` records, deterministically from a seed.
+Nothing here names a loss: every case follows from the declaration's kinds
+(:data:`~losses_xp._declare.PREDICTION_KINDS`, ``TARGET_KINDS``, ``OPTION_KINDS``), class
+axis, number of dimensions and growth, so a new loss is covered as soon as it is declared.
+``python -m losses_xp check`` runs these cases on every backend.
+
+Value cases: every shape the declaration admits (:func:`layouts`: 0-d where ``min_ndim``
+is 0, an empty batch, 1-d, 2-d, N-d; with a class axis the default one and ``axis=1``;
+with an optional one ``axis=None`` and an axis); every form of the target kind
+(:func:`target_forms`: floating, int and bool hard targets, soft targets, class indices,
+class-probability rows) and logits with ``from_logits=True`` for ``probs_or_logits``;
+every option once at each representative non-default value of its kind
+(:func:`option_values`), required options always, all options together in one N-d case;
+zero errors where the loss is 0 at the target (a kink), every target ignored.
+
+Extreme cases, from the prediction kind: logits and scores of ±1e4 (float32/float64) and
+±1e2 (float16/bfloat16, :data:`~losses_xp._testing.inputs.EXTREME_LOGIT`), probabilities
+of exactly 0 and 1, log-probabilities of such logits, errors of ~1e4 (float16: as large
+as keeps the exact loss representable), counts of 1e9 (6e4 in half precision); on the
+2-d shapes with every target form and one-class batches, and every option value on one.
+
+Scores (only compared) are distinct multiples of a spacing around the threshold, so no
+rounding to float16 moves one across it or creates a tie.  NumPy only.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._declare import Declaration
+from .inputs import (
+    EXTREME_LOGIT,
+    FULL,
+    HALF,
+    Case,
+    binary_targets,
+    class_indices,
+    class_probabilities,
+    log_probabilities,
+    logits,
+    probabilities,
+    regression_values,
+    soft_class_targets,
+    soft_targets,
+    weights,
+    with_ignored,
+)
+
+__all__ = ["CLASSES", "Layout", "distinct_scores", "extreme_cases", "layouts", "option_values",
+           "target_forms", "value_cases"]
+
+#: the number of classes of the class-axis shapes
+CLASSES = 5
+#: the option that makes a ``probs_or_logits`` prediction logits (PREDICTION_KINDS)
+FROM_LOGITS = "from_logits"
+#: the largest finite float16 (the one dtype whose range limits a case's values)
+FLOAT16_MAX = 65504.0
+_AXIS_KINDS = ("axis", "axis_or_none")
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A prediction shape with its class axis (non-negative; ``None``: element-wise)
+    and the axis option as passed (empty: the default)."""
+
+    name: str
+    shape: tuple[int, ...]
+    axis: int | None = None
+    axis_kw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return 1 if self.axis is None else self.shape[self.axis]
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        s = self.shape
+        return s if self.axis is None else s[:self.axis] + s[self.axis + 1:]
+
+    @property
+    def tag(self) -> str:
+        """``0d``, ``empty``, ``1d``, ``2d`` or ``nd`` (of the prediction)."""
+        if 0 in self.shape:
+            return "empty"
+        return {0: "0d", 1: "1d", 2: "2d"}.get(len(self.shape), "nd")
+
+
+def _axis_option(decl: Declaration) -> str | None:
+    return next((n for n, k in decl.options.items() if k in _AXIS_KINDS), None)
+
+
+def _defaults(decl: Declaration) -> dict[str, Any]:
+    return {n: p.default for n, p in inspect.signature(decl.fn).parameters.items()}
+
+
+def layouts(decl: Declaration) -> list[Layout]:
+    """The shapes a declaration admits, each once (see the module docstring)."""
+    name = _axis_option(decl)
+    default = _defaults(decl).get(name) if name else None
+    lo, hi = decl.min_ndim, decl.max_ndim
+    optional = decl.class_axis == "optional"
+    out = []
+    if decl.class_axis in ("none", "optional"):
+        flat = [("0d", ()), ("empty", (0, 4) if hi >= 2 else (0,)), ("1d", (8,)),
+                ("2d", (4, 5)), ("nd", (2, 3, 2, 4)[:max(3, min(4, hi))])]
+        for lay_name, shape in flat:
+            # with an optional class axis the 1-d case passes axis=None explicitly
+            kw: dict[str, Any] = {name: None} if name and optional and lay_name == "1d" else {}
+            if lo <= len(shape) <= hi:
+                out.append(Layout(lay_name, shape, None, kw))
+    if decl.class_axis in ("axis", "optional"):
+        C = CLASSES
+        shaped = [("1d", (C,), 0), ("empty", (0, C), 1), ("2d", (6, C), 1),
+                  ("nd-last", (2, 3, C), 2), ("nd-axis1", (2, C, 3, 2)[:max(3, min(4, hi))], 1)]
+        for lay_name, shape, axis in shaped:
+            if not max(lo, 1) <= len(shape) <= hi or (
+                    optional and lay_name in ("empty", "nd-last")):
+                continue  # (an optional class axis: one empty batch, one N-d case)
+            negative = axis - len(shape)
+            if lay_name != "nd-axis1" and default is not None and negative == default:
+                kw = {}  # the default axis, not passed
+            elif name is None:
+                continue
+            else:  # a negative axis once (2-d), non-negative ones elsewhere
+                kw = {name: negative if lay_name == "2d" else axis}
+            out.append(Layout(("class-" if optional else "") + lay_name, shape, axis, kw))
+    return out
+
+
+def _bases(lays: list[Layout]) -> list[Layout]:
+    """Where options and target forms vary: the 2-d layouts, else the largest one."""
+    two = [lay for lay in lays if lay.tag == "2d"]
+    return two or [max((lay for lay in lays if lay.tag != "empty"), key=lambda x: len(x.shape))]
+
+
+# --------------------------------------------------------------------------- values
+
+
+def distinct_scores(rng: np.random.Generator, shape: tuple[int, ...], center: float = 0.0,
+                    spacing: float = 0.5) -> np.ndarray:
+    """Scores that are only compared: ``center + spacing * (k + 1/2)`` for distinct
+    integers ``k`` in a random order, so no two are equal and none is within
+    ``spacing / 2`` of ``center`` (nor of ``center`` plus a multiple of ``spacing``),
+    exactly representable in every dtype for a dyadic center and spacing and up to 120
+    values."""
+    n = math.prod(shape)
+    k = rng.permutation(n) - n // 2
+    return np.asarray(center + spacing * (k + 0.5), dtype=np.float64).reshape(shape)
+
+
+def _center(decl: Declaration) -> float:
+    """What scores are compared with: a ``threshold`` option's default, else 0."""
+    defaults = _defaults(decl)
+    return next((float(defaults[n]) for n, k in decl.options.items() if k == "threshold"), 0.0)
+
+
+def _prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Layout
+                ) -> np.ndarray:
+    shape, axis = lay.shape, -1 if lay.axis is None else lay.axis
+    if kind == "regression":
+        return regression_values(rng, shape)
+    if kind == "logits":
+        return logits(rng, shape)
+    if kind == "scores":
+        return distinct_scores(rng, shape, _center(decl))
+    if kind == "probs":
+        return probabilities(rng, shape)
+    if kind == "class_probs":
+        return class_probabilities(rng, shape, axis)
+    if kind == "log_probs":
+        return log_probabilities(rng, shape, axis)
+    if kind == "counts":
+        return rng.integers(1, 500, size=shape).astype(np.float64)
+    raise ValueError(f"{decl.name}: prediction kind {kind!r} has no generator here")
+
+
+def target_forms(decl: Declaration, lay: Layout) -> list[str]:
+    """The forms of the declaration's target on ``lay``, the plain one first:
+    ``float``, ``int-values``, ``hard``, ``soft``, ``int``, ``bool``, ``index``,
+    ``probs``, ``probs-zeros`` (class-probability rows with exact zeros), or ``""``
+    (no target)."""
+    kind = decl.target
+    if kind == "binary_or_index":
+        kind = "binary" if lay.axis is None else "index"
+    return {None: [""], "real": ["float", "int-values", "bool"],
+            "binary": ["hard", "soft", "int", "bool"], "index": ["index"],
+            "index_or_probs": ["index", "probs", "probs-zeros"]}[kind]
+
+
+def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | None:
+    shape = lay.shape
+    if form == "float":
+        return regression_values(rng, shape)
+    if form == "int-values":
+        return rng.integers(-3, 4, size=shape)
+    if form == "hard":
+        return binary_targets(rng, shape)
+    if form == "soft":
+        return soft_targets(rng, shape)
+    if form == "int":
+        return rng.integers(0, 2, size=shape)
+    if form == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if form == "index":
+        return class_indices(rng, lay.sample_shape, lay.num_classes)
+    if form in ("probs", "probs-zeros"):
+        return soft_class_targets(rng, shape, lay.axis or 0, zeros=form == "probs-zeros")
+    return None
+
+
+def _form_tags(form: str) -> set[str]:
+    return {"int-values": {"int-target"}, "int": {"int-target"}, "bool": {"bool-target"},
+            "probs": {"probs-target"}, "probs-zeros": {"probs-target"}}.get(form, set())
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _listed(a: np.ndarray) -> list[float]:
+    return [float(v) for v in np.reshape(a, -1)]
+
+
+def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
+                  rng: np.random.Generator) -> list[tuple[str, Any]]:
+    """``(label, value)`` pairs: the representative non-default values of an option
+    kind (a tuple kind: its choices) for a prediction ``pred`` of layout ``lay``."""
+    C = lay.num_classes
+    last = pred.shape[-1:] if pred.ndim else ()
+    if isinstance(kind, tuple):
+        vals = [(str(v), v) for v in kind]
+    elif kind in ("element_weight", "pos_weight"):
+        w = weights(rng, pred.shape if kind == "element_weight" else last)
+        vals = [("array", w * (2.0 if kind == "pos_weight" else 1.0)),
+                ("list", _listed(weights(rng, last)))]
+    elif kind in ("class_weight", "sample_weight"):
+        n = C if kind == "class_weight" else (pred.shape[0] if pred.ndim else 1)
+        vals = [("array", weights(rng, (n,))), ("list", _listed(weights(rng, (n,))))]
+    elif kind == "class_alpha":
+        vals = [("0.25", 0.25), ("array", weights(rng, (C,)) / 2.0),
+                ("list", _listed(weights(rng, (C,)) / 2.0))]
+    elif kind == "counts":
+        n = rng.integers(1, 200, size=(C,))
+        zeros = n.copy()
+        zeros[::2] = 0
+        vals = [("list", [int(v) for v in n]), ("int-array", n.astype(np.int64)),
+                ("float-array", n.astype(np.float64)), ("zeros", [int(v) for v in zeros])]
+    elif kind == "ignore_index":
+        vals = [("class", min(2, C - 1)), ("negative", -1)]
+    elif kind == "k":
+        vals = [(str(k), k) for k in dict.fromkeys((2, C, C + 3))]
+    elif kind == "threshold":
+        vals = [("above", float(default) + 1.0)]  # (a multiple of the scores' spacing)
+    elif kind == "flag":
+        vals = [(str(not default), not default)]
+    elif kind == "like":
+        vals = [("array", np.zeros(()))]
+    elif kind in _AXIS_KINDS:
+        vals = []  # the layouts vary the axis
+    else:
+        vals = [(repr(v), v) for v in _NUMBERS[kind]]
+    return [(label, v) for label, v in vals
+            if isinstance(v, (np.ndarray, list)) or type(v) is not type(default) or v != default]
+
+
+#: representative values of the number kinds: 0 as an int and as a float where the
+#: kind makes the difference, values below and above 1
+_NUMBERS: dict[str, tuple[Any, ...]] = {
+    "alpha": (None, 0.6), "gamma": (0, 0.0, 0.5, 3.5), "smoothing": (0.1,),
+    "positive": (0.5, 2.5), "steepness": (10.0,), "non_negative": (0.0, 2.5),
+    "unit": (0.0, 0.2), "eps": (1e-3,), "beta_cb": (0.0, 0.99, 0.999999),
+}
+
+
+def _option_tags(kind: Any, target_form: str) -> set[str]:
+    if kind == "class_weight":
+        return {"class-weight" if target_form == "index" else "weight"}
+    return {"element_weight": {"weight"}, "sample_weight": {"weight"},
+            "pos_weight": {"pos-weight"}, "smoothing": {"smoothing"},
+            "ignore_index": {"ignore"}}.get(kind, set()) if isinstance(kind, str) else set()
+
+
+# --------------------------------------------------------------------------- cases
+
+
+class _Builder:
+    """Makes the cases of one declaration from one generator, in a fixed order."""
+
+    def __init__(self, decl: Declaration, seed: int | np.random.Generator) -> None:
+        self.decl = decl
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.cases: list[Case] = []
+        self.defaults = _defaults(decl)
+        self.layouts = layouts(decl)
+        self.bases = _bases(self.layouts)
+        self.mixed = decl.prediction == "probs_or_logits"
+
+    def varied(self) -> list[tuple[str, Any]]:
+        """The options that option cases vary (the axis and from_logits vary elsewhere)."""
+        return [(n, k) for n, k in self.decl.options.items()
+                if k not in _AXIS_KINDS and not (self.mixed and n == FROM_LOGITS)]
+
+    def prediction(self, lay: Layout, logits_in: bool = False) -> np.ndarray:
+        kind = ("logits" if logits_in else "probs") if self.mixed else self.decl.prediction
+        return _prediction(self.decl, kind, self.rng, lay)
+
+    def add(self, name: str, lay: Layout, *, form: str | None = None, logits_in: bool = False,
+            pred: np.ndarray | None = None, target: np.ndarray | None = None,
+            opts: Mapping[str, Any] | None = None, tags: frozenset[str] | set[str] = frozenset(),
+            dtypes: tuple[str, ...] | None = None) -> None:
+        """One case on ``lay`` with the options ``opts`` (name -> value) and the required
+        options at their first representative value."""
+        decl, rng = self.decl, self.rng
+        form = target_forms(decl, lay)[0] if form is None else form
+        pred = self.prediction(lay, logits_in) if pred is None else pred
+        target = _target(form, rng, lay) if target is None else target
+        kwargs: dict[str, Any] = dict(lay.axis_kw)
+        if logits_in and self.mixed:
+            kwargs[FROM_LOGITS] = True
+        all_tags = {lay.tag, *tags, *_form_tags(form)}
+        for opt, kind in decl.options.items():
+            if self.defaults[opt] is inspect.Parameter.empty and opt not in (opts or {}):
+                kwargs[opt] = option_values(kind, None, lay, pred, rng)[0][1]
+        for opt, value in (opts or {}).items():
+            kind = decl.options[opt]
+            kwargs[opt] = value
+            all_tags |= _option_tags(kind, form)
+            ignored = kind == "ignore_index" and value < 0  # some targets ignored
+            if ignored and target is not None and target.dtype.kind == "i":
+                target = with_ignored(rng, target, value)
+        if "empty" in all_tags and "mean" in decl.reductions and decl.unit != "class":
+            all_tags.add("nan-mean")
+        args = (pred,) if target is None else (pred, target)
+        self.cases.append(Case(name, args, kwargs, dtypes, None, frozenset(all_tags),
+                               grad=not {"nan-mean", "kink"} & all_tags))
+
+    def option_cases(self, prefix: str, lay: Layout, **how: Any) -> None:
+        """Each varied option at each of its representative values, one case each."""
+        probe = how["pred"] if "pred" in how else self.prediction(lay)
+        for name, kind in self.varied():
+            for label, value in option_values(kind, self.defaults[name], lay, probe, self.rng):
+                self.add(f"{prefix}-{name}-{label}", lay, opts={name: value}, **how)
+
+    def target_cases(self, prefix: str, lay: Layout, **how: Any) -> None:
+        for form in target_forms(self.decl, lay)[1:]:  # the target's other forms
+            self.add(f"{prefix}-{form}-target", lay, form=form, **how)
+
+    def done(self) -> list[Case]:
+        names = [c.name for c in self.cases]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise AssertionError(f"{self.decl.name}: duplicate case names {dup}")
+        return self.cases
+
+
+def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[Case]:
+    """The representative value cases of ``decl`` (the same for the same seed)."""
+    b = _Builder(decl, seed)
+    lays = b.layouts
+    for lay in lays:
+        b.add(lay.name, lay)
+    for lay in b.bases:
+        b.target_cases(lay.name, lay)
+    for lay in lays:  # class-probability targets on the other class-axis shapes too
+        if lay.axis is not None and lay.tag != "empty" and lay not in b.bases:
+            for form in target_forms(decl, lay)[1:2]:
+                b.add(f"{lay.name}-{form}-target", lay, form=form)
+    if b.mixed:
+        for lay in [*b.bases, lays[-1]]:
+            b.add(f"{lay.name}-{FROM_LOGITS}", lay, logits_in=True)
+    for lay in b.bases:
+        b.option_cases(lay.name, lay)
+        ignore = [n for n, k in decl.options.items() if k == "ignore_index"]
+        if ignore and "index" in target_forms(decl, lay):
+            # the default ignore_index with some targets, then every target, ignored
+            default = b.defaults[ignore[0]]
+            t = class_indices(b.rng, lay.sample_shape, lay.num_classes)
+            b.add(f"{lay.name}-ignored", lay, target=with_ignored(b.rng, t, default),
+                  tags={"ignore"})
+            b.add(f"{lay.name}-all-ignored", lay, tags={"ignore", "nan-mean"},
+                  target=np.full(lay.sample_shape, default, dtype=np.int64))
+    if decl.zero_at_target and decl.target == "real":
+        lay = next(lay for lay in lays if lay.tag in ("1d", "2d"))
+        t = regression_values(b.rng, lay.shape)
+        p = t.copy()
+        p[1::2] += regression_values(b.rng, p[1::2].shape)  # every other error exactly 0
+        b.add(f"{lay.name}-zero-errors", lay, pred=p, target=t, tags={"kink"})
+    varied = b.varied()
+    if len(varied) + b.mixed >= 2:
+        lay = lays[-1]  # every option at once, on the last N-d shape (the class axis at 1)
+        pred = b.prediction(lay, logits_in=b.mixed)
+        opts = {n: option_values(k, b.defaults[n], lay, pred, b.rng)[0][1] for n, k in varied}
+        b.add(f"{lay.name}-all-options", lay, pred=pred, logits_in=b.mixed, opts=opts)
+    return b.done()
+
+
+# --------------------------------------------------------------------------- extremes
+
+
+def _extremes(decl: Declaration) -> list[tuple[str, str, tuple[str, ...] | None, float]]:
+    """``(name, prediction kind, dtypes, magnitude)`` of the extreme predictions."""
+    full, half = EXTREME_LOGIT["float32"], EXTREME_LOGIT["float16"]
+    both = [(f"pm{full:g}", FULL, full), (f"pm{half:g}", HALF, half)]
+    kind = decl.prediction
+    if kind == "regression":  # float16: a magnitude from the growth (see _magnitude)
+        return [(f"errors-{full:g}", kind, (*FULL, "bfloat16"), full),
+                ("errors-float16", kind, ("float16",), 0.0)]
+    if kind == "counts":
+        return [("counts-1e9", kind, FULL, 1e9), ("counts-6e4", kind, HALF, 6e4)]
+    if kind in ("probs", "class_probs"):
+        return [("probs-0-and-1", kind, None, 1.0)]
+    if kind == "probs_or_logits":
+        return [("probs-0-and-1", "probs", None, 1.0)] + [
+            (f"logits-{t}", "logits", d, m) for t, d, m in both]
+    prefix = {"log_probs": "log-probs-of-logits"}.get(kind, kind)
+    return [(f"{prefix}-{t}", kind, d, m) for t, d, m in both]
+
+
+def _magnitude(decl: Declaration, m: float, size: int) -> float:
+    """``m``, or for float16 (``m`` 0) the largest error whose exact weighted loss and
+    sum stay below a quarter of float16's range (weights up to 2)."""
+    if m:
+        return m
+    budget = FLOAT16_MAX / (8.0 * max(1, size))
+    return budget if decl.growth != "quadratic" else math.sqrt(budget)
+
+
+def _extreme_prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Layout,
+                        m: float) -> np.ndarray:
+    shape, n = lay.shape, math.prod(lay.shape)
+    axis = -1 if lay.axis is None else lay.axis
+    if kind == "regression":
+        m = _magnitude(decl, m, n)
+        e = np.sign(rng.uniform(-1.0, 1.0, size=shape)) * rng.uniform(0.07 * m, m, size=shape)
+        e.reshape(-1)[:2] = (m, -m)[:n]  # errors of exactly ±m
+        return np.asarray(regression_values(rng, shape) + e)
+    if kind == "scores":
+        return distinct_scores(rng, shape, _center(decl), 2.0 * m / max(1, n))
+    if kind == "probs":
+        p = rng.choice([0.0, 1.0, 0.5], p=[0.4, 0.4, 0.2], size=shape)
+        p.reshape(-1)[:2] = (0.0, 1.0)[:n]
+        return np.asarray(p)
+    if kind == "class_probs":  # one-hot rows and rows of two halves, along the axis
+        C = lay.num_classes
+        eye = np.moveaxis(np.eye(C)[class_indices(rng, lay.sample_shape, C)], -1, axis)
+        other = np.moveaxis(np.eye(C)[class_indices(rng, lay.sample_shape, C)], -1, axis)
+        half = np.expand_dims(rng.uniform(size=lay.sample_shape) < 0.4, axis)
+        return np.asarray(np.where(half, 0.5 * eye + 0.5 * other, eye))
+    if kind == "counts":
+        c = rng.choice([m, 1.0, 0.0, float(int(math.sqrt(m)))], size=shape)
+        c.reshape(-1)[:3] = (m, 0.0, 1.0)[:n]
+        return np.asarray(c)
+    x = m * rng.choice([-1.0, -0.5, 0.5, 1.0], size=shape)
+    if kind == "log_probs":  # a log-softmax: finite, one entry of each row 0
+        x = x - np.max(x, axis=axis, keepdims=True)
+        return np.asarray(x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True)))
+    return np.asarray(x)  # logits
+
+
+def extreme_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[Case]:
+    """Inputs at the edges of the dtypes' range (see the module docstring): the function
+    must stay finite there."""
+    b = _Builder(decl, seed)
+    lays = b.layouts
+    shapes = [lay for lay in lays if lay.tag == "0d"] + b.bases + [
+        lay for lay in lays if lay.name.endswith("nd-axis1")]
+    for name, kind, dtypes, m in _extremes(decl):
+        logits_in = b.mixed and kind == "logits"
+        for lay in shapes:
+            prefix = f"{name}-{lay.name}"
+            pred = _extreme_prediction(decl, kind, b.rng, lay, m)
+            how: dict[str, Any] = {"pred": pred, "dtypes": dtypes, "logits_in": logits_in}
+            b.add(prefix, lay, **how)
+            if lay not in b.bases:
+                continue
+            b.target_cases(prefix, lay, **how)
+            plain = target_forms(decl, lay)[0]
+            if plain == "hard":  # one-class batches: zero counts, empty denominators
+                for v in (0, 1):
+                    b.add(f"{prefix}-all-{v}-targets", lay, target=np.full(lay.shape, float(v)),
+                          **how)
+            elif plain == "index":
+                b.add(f"{prefix}-one-class", lay, **how,
+                      target=np.full(lay.sample_shape, 1, dtype=np.int64))
+            if lay is b.bases[-1]:  # (an optional class axis: the 2-d shape with it)
+                b.option_cases(prefix, lay, **how)
+    return b.done()
