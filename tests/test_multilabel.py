@@ -1,6 +1,7 @@
 """Argument errors (and a few eager values) of the multilabel family, on NumPy and
 array-api-strict: ``multilabel_categorical_crossentropy``, ``class_balanced_weights``,
-``class_balanced_loss`` (the metrics: test_metrics.py)."""
+``class_balanced_loss`` (the asymmetric loss: test_asymmetric.py; the metrics:
+test_metrics.py)."""
 
 from __future__ import annotations
 
@@ -110,8 +111,3 @@ def test_class_balanced_loss_beta0_softmax_is_cross_entropy(xpb: XP) -> None:
     a = lx.class_balanced_loss(x, y, [4, 1, 9], gamma=0.0, loss_type="focal")
     b = lx.class_balanced_loss(x, y, [4, 1, 9], loss_type="sigmoid")
     np.testing.assert_allclose(xpb.to_numpy(a), xpb.to_numpy(b), rtol=1e-12)
-
-
-# --------------------------------------------------------------------------- metrics
-
-
