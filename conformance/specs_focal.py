@@ -411,6 +411,7 @@ def _ours_retinanet(xp: Any, logits: Any, labels: Any, state: Any) -> Any:
     return lx.sigmoid_focal_loss(logits, labels, weight=keep, reduction="sum") / n_pos
 
 
+@pytest.mark.backend_paths  # (the soft-target log-space branch of JAX)
 @pytest.mark.parametrize("no_positive", [False, True], ids=["positives", "no-positive"])
 def test_retinanet_recipe_matches_keras_retinanet(bk: Backend, no_positive: bool) -> None:
     """The value in every dtype; with positive anchors also the gradient (autodiff

@@ -427,6 +427,7 @@ def test_class_balanced_softmax_mean_is_not_torch_weighted_mean(bk: Backend) -> 
         close(got, official, dtype)
 
 
+@pytest.mark.backend_paths  # (the traced branches of the value checks)
 def test_class_balanced_compiled(bk: Backend) -> None:
     """The counts as a (traced) array argument of the compiled function."""
     dtype = "float32"
