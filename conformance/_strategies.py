@@ -42,18 +42,14 @@ from hypothesis import strategies as st
 from losses_xp._declare import Declaration
 from losses_xp._testing import inputs as catalogue
 from losses_xp._testing.backends import Backend
-from losses_xp._testing.inputs import quantize
+from losses_xp._testing.inputs import EPS, FINFO_MAX, quantize
 
 from ._example import Example
 from .registry import Entry
 
 __all__ = ["FINFO_MAX", "WEIGHT_KINDS", "Example", "Pools", "examples", "pools_for"]
 
-#: the largest finite value of each floating dtype (bfloat16's without ml_dtypes)
-FINFO_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
-             "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
-#: machine epsilon and smallest positive subnormal of each floating dtype
-EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
+#: the smallest positive subnormal of each floating dtype
 TINY = {"float16": 2.0**-24, "bfloat16": 2.0**-133, "float32": 2.0**-149,
         "float64": 5e-324}
 #: option kinds that multiply the loss: a value of ones must equal no option at all

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from losses_xp._testing.inputs import (
+    EPS,
     EXTREME_LOGIT,
     FULL,
     HALF,
@@ -25,7 +26,7 @@ from losses_xp._testing.inputs import (
     weights,
 )
 
-from .registry import Pinned, Tol, torch, torch_spec
+from .registry import Pinned, Tol, from_torch, torch, torch_spec
 
 # --------------------------------------------------------------------------- cases
 
@@ -110,6 +111,17 @@ def _bce_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
                                   reduction=reduction)
 
 
+def _bce_clamped(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any], reduction: str,
+                 dtype: str) -> np.ndarray:
+    """The extreme cases' oracle: PyTorch's ``binary_cross_entropy`` of the probabilities
+    clamped to [eps, 1 - eps] with eps = finfo(dtype).eps of the dtype under test, our
+    documented clamp (PyTorch clamps each log at -100 instead, which a fixed 1e-7 or a
+    float64 eps in a half-precision call would also pass)."""
+    eps = EPS[dtype]
+    return from_torch(_bce_torch)((np.clip(args[0], eps, 1.0 - eps), *args[1:]), kwargs,
+                                  reduction)
+
+
 def _bce_logits_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     F = torch().nn.functional
     return F.binary_cross_entropy_with_logits(
@@ -151,8 +163,8 @@ SPECS = [
                differences="PyTorch clamps each log at -100, we clamp p to "
                "[eps, 1 - eps] with eps = finfo(dtype).eps: they differ only when p is "
                "within eps of 0 or 1, so value cases draw p from [0.02, 0.98]; p in "
-               "{0, 1} is only checked for finiteness (extreme cases).",
-               extreme_oracle=False),
+               "{0, 1} (the extreme cases) is compared with PyTorch's BCE of p clamped as ours.",
+               extreme_oracle=_bce_clamped),
     torch_spec("binary_cross_entropy_with_logits", _bce_logits_torch,
                "torch.nn.functional.binary_cross_entropy_with_logits",
                _binary_cases(logits, with_pos_weight=True), _bce_logits_extreme,

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "EPS",
     "EXTREME_LOGIT",
+    "FINFO_MAX",
     "FLOAT_DTYPES",
     "FULL",
     "HALF",
@@ -42,6 +44,12 @@ __all__ = [
 HALF = ("float16", "bfloat16")
 FULL = ("float32", "float64")
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+#: machine epsilon (``finfo(dtype).eps``) and largest finite value of each floating dtype,
+#: bfloat16's included without ml_dtypes
+EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
+FINFO_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+             "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
 
 #: logit magnitude of the extreme cases: ±1e4 where the dtype can hold a loss of that
 #: size comfortably (float32/float64), ±1e2 in half precision
