@@ -31,6 +31,14 @@ from .registry import Pinned, Tol, from_torch, torch, torch_spec
 # --------------------------------------------------------------------------- cases
 
 
+#: logits in both tails against agreeing targets (the loss there is ~exp(-|x|), e.g.
+#: 2.06e-9 at |x| = 20: tiny next to 1), and one logit of order 1.  Not beyond 20:
+#: PyTorch's fused kernel, the oracle, loses relative precision in its tails even in
+#: float64 (3e-7 at x = -20, 1.3% at x = -30, where ours is exact)
+TAIL_LOGITS = np.array([20.0, -20.0, 15.0, -15.0, 0.5])
+TAIL_TARGETS = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+
+
 def _binary_cases(pred: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray],
                   with_pos_weight: bool) -> Callable[[np.random.Generator], list[Case]]:
     def make(rng: np.random.Generator) -> list[Case]:
@@ -64,6 +72,23 @@ def _binary_cases(pred: Callable[[np.random.Generator, tuple[int, ...]], np.ndar
                 Case("nd-pos-weight", (pred(rng, (2, 3, 4)), bt(rng, (2, 3, 4))),
                      {"pos_weight": weights(rng, (4,))},
                      tags=frozenset({"nd", "pos-weight"})),
+                # hard (integer / bool) targets take their own algebra with pos_weight
+                Case("2d-pos-weight-int-target",
+                     (pred(rng, (4, 5)), rng.integers(0, 2, size=(4, 5))),
+                     {"pos_weight": weights(rng, (5,)) * 2.0},
+                     tags=frozenset({"2d", "pos-weight", "int-target"})),
+                Case("nd-pos-weight-bool-target",
+                     (pred(rng, (2, 3, 4)), rng.integers(0, 2, size=(2, 3, 4)).astype(bool)),
+                     {"pos_weight": [float(w) for w in weights(rng, (4,)) * 2.0]},
+                     tags=frozenset({"nd", "pos-weight", "bool-target"})),
+                # the tails, exact in relative terms (float16 cannot hold 2e-9)
+                Case("tails", (TAIL_LOGITS, TAIL_TARGETS), dtypes=FULL,
+                     tags=frozenset({"1d", "tail"})),
+                Case("tails-int-target", (TAIL_LOGITS, TAIL_TARGETS.astype(np.int64)),
+                     dtypes=FULL, tags=frozenset({"1d", "tail", "int-target"})),
+                Case("tails-pos-weight", (TAIL_LOGITS, TAIL_TARGETS),
+                     {"pos_weight": np.full(5, 2.5)}, dtypes=FULL,
+                     tags=frozenset({"1d", "tail", "pos-weight"})),
             ]
         return cases
     return make

@@ -1,11 +1,14 @@
 """Conformance spec entries of the metrics (``losses_xp/metrics.py``): ``hamming_loss``
 and ``top_k_accuracy``.
 
-Oracles (float64): ``sklearn.metrics.hamming_loss`` on the binarised scores, and
-``sklearn.metrics.top_k_accuracy_score`` per sample (a cross-check calls it once on the
-whole batch).  Scores that are thresholded or ranked are kept well away from the
-threshold and from each other, so the rounding to float16 or bfloat16 neither moves a
-score across the threshold nor creates ties.
+Oracles (float64): ``sklearn.metrics.hamming_loss`` on the binarised scores (Keras's
+``binary_accuracy`` a cross-check of the threshold rule), and Keras's
+``sparse_top_k_categorical_accuracy`` per sample (TensorFlow's tie rule, ours;
+``sklearn.metrics.top_k_accuracy_score`` per sample and on the whole batch are
+cross-checks where there are no ties).  Scores that are thresholded or ranked are kept
+well away from the threshold and from each other, so the rounding to float16 or bfloat16
+neither moves a score across the threshold nor creates ties, but in the cases that test
+the rules: scores exactly on the threshold, and ties on a grid exact in every dtype.
 
 Pinned values: the published Hamming example (4/9 as logits; 1/9 as probabilities, where
 a score of exactly the threshold is a negative), the optimistic top-k tie rule, top-k of
@@ -38,7 +41,7 @@ from losses_xp._testing.inputs import (
 )
 
 from .helpers import close, compiled_call, lazy
-from .registry import EXACT, Pinned, Tol, np_reduce, spec
+from .registry import EXACT, KERAS, Pinned, Tol, keras, np_reduce, spec
 
 # --------------------------------------------------------------------------- cases
 
@@ -80,7 +83,29 @@ def _hamming_cases(rng: np.random.Generator) -> list[Case]:
         Case("nd", (_scores(rng, (3, 2, 4)), bt(rng, (3, 2, 4))), tags=frozenset({"nd"})),
         Case("nd-sample-weight", (_scores(rng, (4, 2, 3)), bt(rng, (4, 2, 3))),
              {"sample_weight": weights(rng, (4,))}, tags=frozenset({"nd", "weight"})),
+        # the threshold rule: a score equal to the threshold is a negative (exact values
+        # in every dtype)
+        Case("2d-at-threshold", (_at(_scores(rng, (6, 4)), 0.5), _positive(bt(rng, (6, 4)))),
+             tags=frozenset({"2d", "threshold"})),
+        Case("2d-logits-at-threshold0", (_at(_away_from(logits(rng, (6, 4)), 0.0, 0.05), 0.0),
+                                         _positive(bt(rng, (6, 4)))),
+             {"threshold": 0.0}, tags=frozenset({"2d", "threshold"})),
     ]
+
+
+def _at(x: np.ndarray, t: float) -> np.ndarray:
+    """``x`` with its first column set to the threshold ``t`` exactly."""
+    out = x.copy()
+    out[:, 0] = t
+    return out
+
+
+def _positive(y: np.ndarray) -> np.ndarray:
+    """0/1 labels whose first column is positive (a score on the threshold is then a
+    wrong negative: the rule decides the count)."""
+    out = y.copy()
+    out[:, 0] = 1.0
+    return out
 
 
 def _hamming_extreme(rng: np.random.Generator) -> list[Case]:
@@ -130,7 +155,17 @@ def _top_k_cases(rng: np.random.Generator) -> list[Case]:
              tags=frozenset({"nd"})),
         Case("nd-axis1-k2", (_ranked(rng, (2, 5, 3), axis=1), ci(rng, (2, 3), 5)),
              {"k": 2, "axis": 1}, tags=frozenset({"nd"})),
+        # the tie rule: a class tied with the true one does not push it down (scores on a
+        # grid of 0.25, exact in every dtype, with many ties)
+        *(Case(f"2d-ties-k{k}", (_tied(rng, (12, C)), ci(rng, (12,), C)), {"k": k},
+               tags=frozenset({"2d", "ties"})) for k in (1, 2, 3)),
     ]
+
+
+def _tied(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Scores on a coarse grid (0, 0.25, ..., 1): most rows have ties, exact in every
+    dtype."""
+    return rng.integers(0, 5, size=shape) * 0.25
 
 
 def _top_k_extreme(rng: np.random.Generator) -> list[Case]:
@@ -170,16 +205,51 @@ def _flat_scores(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     return s.reshape(-1, s.shape[-1]), t.reshape(-1), int(kwargs.get("k", 1))
 
 
+def _hamming_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                   reduction: str) -> np.ndarray | None:
+    """1 - ``keras.metrics.binary_accuracy(y, scores, threshold)`` averaged: Keras's own
+    threshold rule (``scores > threshold``), for scores without sample weights."""
+    x, y = np.asarray(args[0]), np.asarray(args[1])
+    if x.dtype.kind != "f" or x.size == 0 or "sample_weight" in kwargs:
+        return None
+    truth = (y > 0.5) if y.dtype.kind == "f" else (y != 0)
+    acc = keras().metrics.binary_accuracy(truth.astype(np.float32), x.astype(np.float32),
+                                          threshold=float(kwargs.get("threshold", 0.5)))
+    return np.asarray(1.0 - np.mean(np.asarray(acc, np.float64)))
+
+
+def _top_k_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                 reduction: str) -> np.ndarray:
+    """``keras.metrics.sparse_top_k_categorical_accuracy`` of each sample (TensorFlow's
+    ``in_top_k`` rule: a class tied with the true one is within the top k), then our
+    reductions; ``k >= C`` is every class."""
+    s, t, k = _flat_scores(args, kwargs)
+    if t.size == 0:
+        return np_reduce(np.zeros(np.shape(args[1])), reduction)
+    hits = keras().metrics.sparse_top_k_categorical_accuracy(t, s, k=min(k, s.shape[-1]))
+    return np_reduce(np.asarray(hits, np.float64).reshape(np.shape(args[1])), reduction)
+
+
+def _has_ties(s: np.ndarray) -> bool:
+    srt = np.sort(s, axis=-1)
+    return bool(np.any(srt[..., 1:] == srt[..., :-1]))
+
+
 def _top_k_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                   reduction: str) -> np.ndarray:
+                   reduction: str) -> np.ndarray | None:
     """``sklearn.metrics.top_k_accuracy_score`` of each sample (``labels`` = every
-    class), then our reductions."""
+    class), then our reductions; none for scores with ties (scikit-learn's argsort order
+    decides them)."""
     from sklearn.metrics import top_k_accuracy_score
 
     s, t, k = _flat_scores(args, kwargs)
+    if _has_ties(s):
+        return None
     labels = np.arange(s.shape[-1])
-    hits = np.array([top_k_accuracy_score([ti], si[None, :], k=k, labels=labels)
-                     for si, ti in zip(s, t, strict=True)], dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # k >= C: "will result in a perfect score"
+        hits = np.array([top_k_accuracy_score([ti], si[None, :], k=k, labels=labels)
+                         for si, ti in zip(s, t, strict=True)], dtype=np.float64)
     return np_reduce(hits.reshape(np.shape(args[1])), reduction)
 
 
@@ -190,7 +260,7 @@ def _top_k_sklearn_batch(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any]
     from sklearn.metrics import top_k_accuracy_score
 
     s, t, k = _flat_scores(args, kwargs)
-    if reduction == "none" or t.size == 0:
+    if reduction == "none" or t.size == 0 or _has_ties(s):
         return None
     labels = np.arange(s.shape[-1])
     with warnings.catch_warnings():
@@ -266,16 +336,24 @@ SPECS = [
          differences="scikit-learn takes hard labels and 1-d/2-d inputs only: the oracle "
                      "binarises the scores and flattens the label axes (N, ...) -> (N, L); an "
                      "empty input is NaN for us (scikit-learn raises). Scores are kept away "
-                     "from the threshold so half-precision rounding cannot cross it.",
+                     "from the threshold so half-precision rounding cannot cross it, but "
+                     "where they sit exactly on it: a negative, as Keras's binary_accuracy "
+                     "(a cross-check, float32).",
+         cross_checks=(("1 - keras.metrics.binary_accuracy (NumPy backend)", _hamming_keras,
+                        KERAS),),
          pinned=_PINNED_HAMMING_LOSS),
-    spec("top_k_accuracy", oracle=_top_k_sklearn, cases=_top_k_cases, extreme=_top_k_extreme,
-         reference="sklearn.metrics.top_k_accuracy_score per sample",
+    spec("top_k_accuracy", oracle=_top_k_keras, cases=_top_k_cases, extreme=_top_k_extreme,
+         reference="keras.metrics.sparse_top_k_categorical_accuracy per sample",
          differences="Ties: ours counts a class tied with the true one as not above it "
-                     "(optimistic); scikit-learn's argsort order decides. The cases have no "
-                     "ties in any dtype (levels 0.5 apart). Empty input: NaN mean, 0 sum "
-                     "(scikit-learn raises). k >= C: 1 for every sample (scikit-learn warns).",
-         cross_checks=(("sklearn.metrics.top_k_accuracy_score on the batch",
-                        _top_k_sklearn_batch, EXACT),),
+                     "(optimistic), as TensorFlow's in_top_k and Keras's "
+                     "sparse_top_k_categorical_accuracy (the oracle; the '-ties' cases); "
+                     "scikit-learn's argsort order decides ties, so its cross-checks skip "
+                     "them. Empty input: NaN mean, 0 sum (scikit-learn raises). k >= C: 1 "
+                     "for every sample (scikit-learn warns; the Keras oracle is given k = C).",
+         cross_checks=(("sklearn.metrics.top_k_accuracy_score per sample", _top_k_sklearn,
+                        EXACT),
+                       ("sklearn.metrics.top_k_accuracy_score on the batch",
+                        _top_k_sklearn_batch, EXACT)),
          pinned=_PINNED_TOP_K_ACCURACY),
 ]
 

@@ -79,7 +79,9 @@ class Case:
         summed weights), ``ignore``, ``smoothing``, ``probs-target``, ``pos-weight``,
         ``int-target``, ``bool-target``, ``nan-mean`` (the mean is NaN by definition:
         empty batch, every target ignored), ``kink`` (some error sits exactly where the
-        loss is not differentiable: backends pick different subgradients).
+        loss is not differentiable: backends pick different subgradients), ``tail`` (the
+        loss and its gradient are tiny next to 1, e.g. a logit's tail: compared in
+        relative terms only, without the tolerance's absolute floor).
     grad : bool
         Whether the gradient is well defined everywhere and comparable with an
         oracle's (False for ``nan-mean`` and ``kink`` cases).
