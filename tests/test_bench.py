@@ -29,7 +29,7 @@ import pytest
 import losses_xp as lx
 from losses_xp import _bench
 from losses_xp.__main__ import build_parser
-from losses_xp._bench import cli, modes, report
+from losses_xp._bench import cli, modes, pairs, report
 
 ROOT = Path(lx.__file__).resolve().parent.parent
 # the quickest form: one size, two rounds of >= 0.5 ms, no plot
@@ -105,17 +105,21 @@ def test_quick_numpy_run_writes_a_ratio_per_case(tmp_path: Path) -> None:
     assert "numpy: 10 losses × sizes 1e2" in err
 
 
+#: a second loss of the NumPy mode's pairs (any one but mse_loss)
+OTHER = next(p.loss for p in pairs.numpy_pairs() if p.loss != "mse_loss")
+
+
 def test_wrong_native_number_is_a_mismatch_and_not_timed(tmp_path: Path) -> None:
     """A benchmark of a wrong number is meaningless: the case fails, exit status 1."""
     mode = _bench.with_wrong_native(_bench.numpy_mode(), "mse_loss", factor=1.001)
-    opts = _options(tmp_path, losses=["mse_loss", "l1_loss"])
+    opts = _options(tmp_path, losses=["mse_loss", OTHER])
     out, err = io.StringIO(), io.StringIO()
     assert _bench.bench(opts, out, err, modes=[mode]) == 1
     by_loss = {r["loss"]: r for r in _results(tmp_path)}
     assert by_loss["mse_loss"]["status"] == "mismatch"
     assert by_loss["mse_loss"]["deviation"] == pytest.approx(1e-3, rel=1e-2)
     assert by_loss["mse_loss"]["ratio"] is None  # not timed
-    assert by_loss["l1_loss"]["status"] == "ok"
+    assert by_loss[OTHER]["status"] == "ok"
     md = (tmp_path / "results.md").read_text(encoding="utf-8")
     assert "**MISMATCH**" in md
     assert "1 mismatch(es) or error(s)" in md
@@ -285,11 +289,12 @@ def test_shapes_inputs_and_targets() -> None:
     assert t.shape == (10,)
     # issue 5's targets
     assert _bench.target_for("torch", "cross_entropy", 10**6) == 1.0
-    assert _bench.target_for("torch", "l1_loss", 10**6) is None
-    assert _bench.target_for("torch", "l1_loss", 100) == 1.3
+    other = next(p.loss for p in pairs.numpy_pairs() if p.loss not in pairs.HEADLINE)
+    assert _bench.target_for("torch", other, 10**6) is None
+    assert _bench.target_for("torch", other, 100) == 1.3
     assert _bench.target_for("torch", "mse_loss", 10**4) is None
-    assert _bench.target_for("jax", "huber_loss", 10**4) == 1.0
-    assert _bench.target_for("numpy", "nll_loss", 10**7) == 1.2
+    assert _bench.target_for("jax", other, 10**4) == 1.0
+    assert _bench.target_for("numpy", other, 10**7) == 1.2
     assert _bench.target_for("torch.compile", "mse_loss", 100) is None
 
 
