@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -328,3 +329,29 @@ def test_no_silent_float64_on_a_device_without_float64(loss: Loss) -> None:
         out = loss.fn(pred, target, reduction=reduction, **kwargs)
         assert out.dtype == xs.float32
         assert out.device == dev
+
+
+def test_a_concrete_jax_array_is_unreadable_inside_a_transformation() -> None:
+    """A concrete JAX array captured by a traced function counts as unreadable (its
+    operations are staged), so an invalid captured target gives NaN under ``jax.jit``
+    instead of a concretization error; outside a transformation it is checked eagerly."""
+    jax = pytest.importorskip("jax", reason="jax not installed")
+    jnp = jax.numpy
+    from losses_xp import _compat
+
+    captured = jnp.asarray([0.0, 2.0])  # a target outside [0, 1]
+    seen: list[bool] = []
+
+    def loss(x: Any) -> Any:
+        seen.append(_compat.values_readable(captured))
+        return lx.binary_cross_entropy_with_logits(x, captured)
+
+    x = jnp.zeros(2)
+    assert math.isnan(float(jax.jit(loss)(x)))
+    assert math.isnan(float(jax.vmap(loss)(x[None])[0]))
+    jax.grad(loss)(x)  # (traces: the gradient of a NaN loss is not specified)
+    assert seen == [False, False, False]
+    assert _compat.values_readable(captured)
+    with pytest.raises(ValueError, match=r"`target` must lie in \[0, 1\]"):
+        loss(x)
+
