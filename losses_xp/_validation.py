@@ -18,6 +18,7 @@ them.  The full list of errors is ``conformance/error_catalogue.py`` (``docs/err
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -109,8 +110,10 @@ def normalize_axis(ndim: int, axis: object, name: str = "axis") -> int:
 
 def python_number(value: object, name: str, *, minimum: float | None = None,
                   strict: bool = False, maximum: float | None = None) -> float:
-    """A Python real number option (static, so it may take part in Python control flow)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A real number option (Python or NumPy scalar, never a bool) as a Python float:
+    static, so it may take part in Python control flow."""
+    if type(value) is not float and type(value) is not int and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real)):
         raise TypeError(f"`{name}` must be a Python int or float; got {type(value).__name__}")
     v = float(value)
     if math.isnan(v):

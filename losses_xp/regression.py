@@ -171,9 +171,10 @@ def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
                  \delta\,(|e_i| - \tfrac12\delta) & \text{otherwise}\end{cases}
 
     computed branch-free as :math:`\tfrac12 q^2 + \delta(|e| - q)`, :math:`q = \min(|e|,
-    \delta)`.  ``delta`` must be a Python number > 0 (``ValueError`` otherwise).  Equals
-    ``torch.nn.functional.huber_loss`` and ``optax.huber_loss`` (elementwise), and
-    ``delta * smooth_l1_loss(beta=delta)``.  Reductions as in :func:`mse_loss`.
+    \delta)`.  ``delta`` must be a Python or NumPy number > 0 (``ValueError``
+    otherwise).  Equals ``torch.nn.functional.huber_loss`` and ``optax.huber_loss``
+    (elementwise), and ``delta * smooth_l1_loss(beta=delta)``.  Reductions as in
+    :func:`mse_loss`.
 
     Examples
     --------
@@ -204,8 +205,8 @@ def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
         \ell_i = w_i \begin{cases} \tfrac{1}{2\beta} e_i^2 & |e_i| < \beta \\
                  |e_i| - \tfrac12\beta & \text{otherwise}\end{cases}
 
-    ``beta`` must be a Python number >= 0.  ``beta=0`` is exactly the L1 loss (PyTorch
-    does the same) and its gradient at 0 is finite; for ``beta > 0`` this is
+    ``beta`` must be a Python or NumPy number >= 0.  ``beta=0`` is exactly the L1 loss
+    (PyTorch does the same) and its gradient at 0 is finite; for ``beta > 0`` this is
     ``huber_loss(delta=beta) / beta``.  Equals ``torch.nn.functional.smooth_l1_loss``.
     Reductions as in :func:`mse_loss`.
 

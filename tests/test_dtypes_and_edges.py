@@ -331,6 +331,28 @@ def test_no_silent_float64_on_a_device_without_float64(loss: Loss) -> None:
         assert out.device == dev
 
 
+def test_number_options_accept_numpy_scalars() -> None:
+    """A NumPy scalar option (``np.float32(0.5)`` read from a config or an array) is a
+    number like a Python one, converted to a Python float: it stays static and never
+    promotes a float32 loss to float64; a bool (NumPy's too) is still refused."""
+    p = np.array([0.3, -2.0], dtype=np.float32)
+    t = np.zeros(2, dtype=np.float32)
+    for scalar in (np.float32, np.float64, np.int64):
+        got = lx.huber_loss(p, t, delta=scalar(2), reduction="none")
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, lx.huber_loss(p, t, delta=2.0, reduction="none"))
+    logits, y = np.array([[2.0, 0.5, -1.0]]), np.array([[1, 0, 0]])
+    assert lx.sigmoid_focal_loss(logits, y, alpha=np.float32(0.25), gamma=np.float64(2.0)) \
+        == lx.sigmoid_focal_loss(logits, y, alpha=0.25, gamma=2.0)
+    assert lx.cross_entropy(logits, np.array([0]), label_smoothing=np.float64(0.1)) \
+        == lx.cross_entropy(logits, np.array([0]), label_smoothing=0.1)
+    for bad in (True, np.bool_(True)):
+        with pytest.raises(TypeError, match=r"^`delta` must be a Python int or float; got bool$"):
+            lx.huber_loss(p, t, delta=bad)
+    with pytest.raises(TypeError, match=r"got ndarray$"):
+        lx.huber_loss(p, t, delta=np.array(0.5))
+
+
 def test_a_concrete_jax_array_is_unreadable_inside_a_transformation() -> None:
     """A concrete JAX array captured by a traced function counts as unreadable (its
     operations are staged), so an invalid captured target gives NaN under ``jax.jit``
