@@ -301,8 +301,8 @@ def log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Arr
     ``(m_o - m) + log Σ_{c≠y} e^{x_c - m_o} - log Σ_c e^{x_c - m}`` with the shifts
     ``m = max x`` and ``m_o = max_{c≠y} x_c`` (gradients stopped): no rounded
     ``x - logsumexp(x)`` enters, and the sum over the other classes never underflows.
-    Needs two classes or more (with one, 1 - p_y = 0 and the log of the empty sum is
-    -inf).
+    ``-inf`` where every other logit is ``-inf`` (p_y = 1 exactly, one class included),
+    with a zero gradient: the empty sum's log goes through a double ``where``.
     """
     if is_empty(x):  # Dask's max of an empty chunk raises; the result is empty
         return xp.sum(x, axis=axis)
@@ -312,7 +312,9 @@ def log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Arr
     m_o = xp.max(others, axis=axis, keepdims=True)
     m_o = stop_gradient(xp, xp.where(xp.isfinite(m_o), m_o, m))
     log_s = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
-    log_s_o = xp.log(xp.sum(xp.exp(others - m_o), axis=axis, keepdims=True))
+    s_o = xp.sum(xp.exp(others - m_o), axis=axis, keepdims=True)
+    none = s_o == 0.0  # (s_o >= 1 wherever some other logit is finite)
+    log_s_o = xp.where(none, -math.inf, xp.log(xp.where(none, 1.0, s_o)))
     return xp.squeeze((m_o - m) + log_s_o - log_s, axis=axis)
 
 

@@ -4,6 +4,7 @@ shapes, dtypes and the documented conventions."""
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -241,3 +242,33 @@ def test_asl_bad_inputs(xpb2: XP) -> None:
         lx.asymmetric_loss(xpb2.asarray(X), xpb2.asarray(Y[0]))
     with pytest.raises(ValueError, match="target"):
         lx.asymmetric_loss(xpb2.asarray(X), xpb2.asarray(-Y))
+
+
+def test_softmax_focal_is_flat_when_every_other_logit_is_minus_inf() -> None:
+    """``1 - p_y`` is exactly 0 when every other logit is -inf: the loss is 0 and flat, so
+    its gradient is 0 and its second derivative finite (the gradient used to be
+    ``[0, nan, nan]`` on PyTorch and JAX: log 0 of the empty sum of the others)."""
+    x = [[3.0, -math.inf, -math.inf]]
+    for gamma in (0.5, 2.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no NumPy "divide by zero" either
+            out = lx.softmax_focal_loss(np.array(x), np.array([0]), gamma=gamma)
+        assert float(out) == 0.0
+    torch = pytest.importorskip("torch", reason="torch not installed")
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    loss = lx.softmax_focal_loss(xt, torch.tensor([0]), gamma=2.0)
+    (grad,) = torch.autograd.grad(loss, xt, create_graph=True)
+    assert loss.item() == 0.0
+    assert grad.tolist() == [[0.0, 0.0, 0.0]]
+    (second,) = torch.autograd.grad(grad.sum(), xt)
+    assert torch.isfinite(second).all()
+    jax = pytest.importorskip("jax", reason="jax not installed")
+
+    def f(v: Any) -> Any:
+        return lx.softmax_focal_loss(v, jax.numpy.asarray([0]), gamma=2.0)
+
+    v = jax.numpy.asarray(x)
+    assert float(f(v)) == 0.0
+    assert np.asarray(jax.grad(f)(v)).tolist() == [[0.0, 0.0, 0.0]]
+    assert np.isfinite(np.asarray(jax.hessian(f)(v))).all()
+
