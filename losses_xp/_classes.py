@@ -57,7 +57,8 @@ def class_inputs(pred: Array, target: Array, axis: object, pred_name: str,
     Checks, in this order: one library and device for ``pred``, ``target`` and the
     array ``options``; a real floating ``pred``; ``axis``; with ``pred_range`` a ``pred``
     in [0, 1]; then the target.  ``probs``: which targets of ``pred``'s rank are class
-    probabilities instead of indices: ``""`` none, ``"floating"`` floating ones.  A
+    probabilities instead of indices: ``""`` none, ``"floating"`` floating ones,
+    ``"one_hot"`` also integer and bool ones of exactly ``pred``'s shape (one-hot).  A
     probability target must have ``pred``'s shape and lie in [0, 1]; an index target
     must have ``pred``'s shape without ``axis`` and an integer dtype.
 
@@ -69,8 +70,10 @@ def class_inputs(pred: Array, target: Array, axis: object, pred_name: str,
     out_dtype, dtype = floating_input(xp, pred, pred_name)
     ax = normalize_axis(pred.ndim, axis)
     invalid = values_in_range(xp, pred, 0.0, 1.0, pred_name) if pred_range else None
-    soft = bool(probs) and target.ndim == pred.ndim and xp.isdtype(target.dtype,
-                                                                   "real floating")
+    soft = bool(probs) and target.ndim == pred.ndim and (
+        xp.isdtype(target.dtype, "real floating") or (
+            probs == "one_hot" and tuple(target.shape) == tuple(pred.shape)
+            and (target.dtype == xp.bool or xp.isdtype(target.dtype, "integral"))))
     if soft:
         same_shape(pred, target, (pred_name, "target"))
         invalid = either(invalid, values_in_range(xp, target, 0.0, 1.0, "target"))

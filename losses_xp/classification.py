@@ -385,7 +385,8 @@ def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
     clipped; unlike Keras, :math:`\epsilon` = ``finfo(probs.dtype).eps`` instead of a
     fixed 1e-7 (``1 - 1e-7`` rounds to 1 in float16, so Keras's clip does not keep the
     log finite there).  ``target`` is either one-hot/soft
-    probabilities of ``probs``' shape (Keras ``categorical_crossentropy``) or integer
+    probabilities of ``probs``' shape (Keras ``categorical_crossentropy``; floating, or
+    integer or bool one-hot rows, which Keras accepts too) or integer
     class indices of ``probs``' shape without ``axis`` (Keras
     ``sparse_categorical_crossentropy``).  Label smoothing is :math:`\varepsilon / C`.
     ``mean`` averages over samples.  A probability or target outside [0, 1] (or NaN),
@@ -405,7 +406,7 @@ def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
     check_reduction(reduction)
     smoothing = python_number(label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
     xp, p, ax, out, probs_target, invalid = class_inputs(probs, target, axis, "probs",
-                                                         probs="floating", pred_range=True)
+                                                         probs="one_hot", pred_range=True)
     eps = float(xp.finfo(out).eps)  # the input dtype's: see "Where the epsilons come from"
     p = p / xp.sum(p, axis=ax, keepdims=True)
     logp = xp.log(clip(xp, p, min=eps, max=1.0 - eps))

@@ -254,6 +254,18 @@ def test_categorical_cross_entropy(xpb: XP) -> None:
     close(value(xpb, out)[0], smooth)
 
 
+def test_categorical_cross_entropy_accepts_integer_one_hot_targets(xpb: XP) -> None:
+    """Integer and bool one-hot rows are class probabilities, as in Keras's
+    ``categorical_crossentropy`` (they used to fail with the class-index shape message)."""
+    p = xpb.asarray([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    expected = -(LN(0.7) + LN(0.8)) / 2
+    onehot = np.array([[1, 0, 0], [0, 0, 1]])
+    for target in (onehot, onehot.astype(np.int32), onehot.astype(bool)):
+        close(value(xpb, lx.categorical_cross_entropy(p, xpb.asarray(target))), expected)
+    with pytest.raises(ValueError, match=r"class-index `target` must have the shape"):
+        lx.categorical_cross_entropy(p, xpb.asarray(onehot[:, :1]))  # (N, 1): indices
+
+
 # --------------------------------------------------------------------------- reductions
 
 
