@@ -27,6 +27,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "DEFAULT_IGNORE_INDEX",
     "check_ignore_index",
     "check_indices",
     "class_inputs",
@@ -36,6 +37,8 @@ __all__ = [
     "take_class",
     "target_weight",
 ]
+
+DEFAULT_IGNORE_INDEX = -100  # PyTorch's
 
 _INDEX_HINT = (" (a target with the {pred}' shape without the class axis holds class "
                "indices; pass class probabilities with the {pred}' full shape instead)")

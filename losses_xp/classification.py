@@ -25,6 +25,7 @@ import math
 from typing import Any
 
 from ._classes import (
+    DEFAULT_IGNORE_INDEX,
     check_ignore_index,
     check_indices,
     class_inputs,
@@ -271,7 +272,8 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
       exactly as PyTorch (Keras returns 0).  Ignored targets are excluded from the
       numerator, the denominator and the smoothing term; ``none`` gives 0 there.
     * probability targets, ``mean``: the plain mean over samples (weights do not enter
-      the denominator), as PyTorch.  ``ignore_index`` does not apply.
+      the denominator), as PyTorch.  ``ignore_index`` does not apply: any value but
+      the default -100 raises ``ValueError`` (PyTorch raises too).
     * ``sum``: :math:`\sum_i \ell_i`.
 
     Label smoothing is :math:`\varepsilon / C` (PyTorch, optax, Keras categorical).  A
@@ -293,7 +295,8 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
     weight : array or sequence, optional
         One weight per class, shape ``(C,)``.
     ignore_index : int
-        Class-index targets equal to it are ignored.  Default -100 as in PyTorch.
+        Class-index targets equal to it are ignored.  Default -100 as in PyTorch.  With
+        probability targets only the default is accepted.
     label_smoothing : float
         :math:`\varepsilon` in [0, 1].
     reduction : {'mean', 'sum', 'none'}
@@ -330,6 +333,12 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
                                                   {"weight": weight}, probs="floating")
     if not probs:
         return _nll(xp, x, target, ax, weight, ignore, eps, reduction, out, fused="logits")
+    if ignore != DEFAULT_IGNORE_INDEX:
+        raise ValueError(
+            f"`ignore_index` applies to class-index targets only; got ignore_index={ignore} "
+            "with class probabilities (a floating `target` of the logits' shape), which "
+            f"have no index to ignore (PyTorch raises too). Leave it at {DEFAULT_IGNORE_INDEX}."
+        )
     return _soft_ce(xp, log_softmax(xp, x, ax), target, ax, weight, eps, reduction, out,
                     invalid)
 

@@ -266,6 +266,21 @@ def test_categorical_cross_entropy_accepts_integer_one_hot_targets(xpb: XP) -> N
         lx.categorical_cross_entropy(p, xpb.asarray(onehot[:, :1]))  # (N, 1): indices
 
 
+def test_cross_entropy_probability_targets_refuse_ignore_index(xpb: XP) -> None:
+    """``ignore_index`` has nothing to ignore in class probabilities: a value other than
+    the default raises (it used to be accepted silently; PyTorch raises too)."""
+    logits = xpb.asarray([[2.0, 0.5, -1.0]])
+    probs = xpb.asarray([[1.0, 0.0, 0.0]])
+    expected = value(xpb, lx.cross_entropy(logits, probs))
+    close(value(xpb, lx.cross_entropy(logits, probs, ignore_index=-100)), expected)
+    for ignore in (0, -1):
+        with pytest.raises(ValueError, match=r"^`ignore_index` applies to class-index targets"):
+            lx.cross_entropy(logits, probs, ignore_index=ignore)
+    # class indices keep it
+    close(value(xpb, lx.cross_entropy(logits, xpb.asarray([0]), ignore_index=0,
+                                      reduction="sum")), 0.0)
+
+
 # --------------------------------------------------------------------------- reductions
 
 
