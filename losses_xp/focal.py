@@ -15,7 +15,7 @@ for every finite logit (±1e4 included) and every :math:`\\gamma \\ge 0`.
 from __future__ import annotations
 
 import math
-from typing import Any
+import numbers
 
 from ._classes import (
     check_ignore_index,
@@ -26,7 +26,7 @@ from ._classes import (
     take_class,
     target_weight,
 )
-from ._compat import Array, Namespace
+from ._compat import Array
 from ._declare import declare
 from ._primitives import (
     focal_bce,
@@ -181,8 +181,9 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     axis : int
         Class axis (``1`` for PyTorch's ``(N, C, ...)``).
     alpha : float, sequence, array or None
-        ``None`` (default): no balancing; a float: one factor for every sample; a
-        sequence or array of shape ``(C,)``: the factor of each sample's true class.
+        ``None`` (default): no balancing; a float (Python or NumPy scalar): one factor
+        for every sample; a sequence or array of shape ``(C,)``: the factor of each
+        sample's true class.
         The paper's α = 0.25 is for the sigmoid (binary) form, so there is no
         multi-class default.
     gamma : float >= 0
@@ -232,8 +233,9 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     check_reduction(reduction)
     g = python_number(gamma, "gamma", minimum=0.0)
     ignore = check_ignore_index(ignore_index)
+    number = not isinstance(alpha, bool) and isinstance(alpha, (float, int, numbers.Real))
     xp, x, ax, out, _, _ = class_inputs(logits, target, axis, "logits",
-                                        {"alpha": alpha, "weight": weight})
+                                        {"alpha": None if number else alpha, "weight": weight})
     num_classes = x.shape[ax]
     check_indices(xp, target, num_classes, ignore)
     kept, invalid, safe = index_masks(xp, target, num_classes, ignore)
@@ -242,20 +244,15 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     if g != 0.0 and num_classes > 1:  # (one class: p_y = 1 and the loss is 0 already)
         hot = one_hot(xp, safe, num_classes, ax)
         loss = xp.exp(g * log_one_minus_softmax(xp, x, hot, ax)) * loss  # (1 - p_y)^γ
-    if alpha is not None:
-        loss = loss * _alpha(xp, alpha, safe, num_classes, x)
+    if number:  # one α for every sample (a Python or NumPy number)
+        loss = loss * python_number(alpha, "alpha", minimum=0.0)
+    elif alpha is not None:  # α of each target's class
+        a = class_vector(xp, alpha, "alpha", num_classes, x.dtype, x,
+                         must="be a float or have one value per class")
+        loss = loss * take_class(xp, a, safe)
     w = None if weight is None else class_vector(xp, weight, "weight", num_classes, x.dtype, x)
     w_t = target_weight(xp, w, kept, safe, x.dtype)
     if w is not None:
         loss = loss * w_t
     loss = xp.where(invalid, math.nan, loss)  # an index out of range: NaN
     return finish(xp, loss, out, reduction, weight=w_t)
-
-
-def _alpha(xp: Namespace, alpha: object, safe: Array, num_classes: int, x: Array) -> Any:
-    """α of each target: one float, or a per-class vector read at the targets."""
-    if isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
-        return python_number(alpha, "alpha", minimum=0.0)
-    a = class_vector(xp, alpha, "alpha", num_classes, x.dtype, x,
-                     must="be a float or have one value per class")
-    return take_class(xp, a, safe)

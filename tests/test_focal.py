@@ -272,3 +272,17 @@ def test_softmax_focal_is_flat_when_every_other_logit_is_minus_inf() -> None:
     assert np.asarray(jax.grad(f)(v)).tolist() == [[0.0, 0.0, 0.0]]
     assert np.isfinite(np.asarray(jax.hessian(f)(v))).all()
 
+
+def test_softmax_focal_alpha_may_be_a_numpy_float() -> None:
+    """A NumPy float ``alpha`` is one factor, like a Python float (it used to be taken for
+    a per-class array of shape ``()``), on every library's inputs."""
+    x, y = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]), np.array([0, 2])
+    expected = lx.softmax_focal_loss(x, y, alpha=0.25)
+    for alpha in (np.float32(0.25), np.float64(0.25)):
+        assert lx.softmax_focal_loss(x, y, alpha=alpha) == expected
+    torch = pytest.importorskip("torch", reason="torch not installed")
+    got = lx.softmax_focal_loss(torch.tensor(x), torch.tensor(y), alpha=np.float64(0.25))
+    assert got.item() == pytest.approx(float(expected), rel=1e-12)
+    with pytest.raises(ValueError, match=r"^`alpha` must be >= 0.0; got "):
+        lx.softmax_focal_loss(x, y, alpha=np.float64(-1.0))
+
