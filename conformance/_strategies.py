@@ -394,6 +394,7 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         t = catalogue.soft_class_targets(rng, shape, axis, zeros=bool(draw(st.booleans())))
         args.append(quantize(t, dtype))
         ignore = None  # ignore_index does not apply to class probabilities
+        kwargs.pop("ignore_index", None)  # (a non-default one is an error there)
         if unit == "kept":
             unit = "sample"
     elif tkind is not None:

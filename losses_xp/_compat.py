@@ -13,7 +13,9 @@ package, so the whole folder can be copied into another project's tree.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 try:  # a vendored copy beside the package wins
@@ -28,17 +30,20 @@ except ModuleNotFoundError as _exc:
 __all__ = [
     "Array",
     "Namespace",
+    "default_float",
     "device",
     "device_name",
     "is_array",
     "is_cupy",
     "is_dask",
+    "is_empty",
     "is_jax",
     "is_numpy",
     "is_strict",
     "is_torch",
     "library_name",
     "namespace",
+    "size",
     "stop_gradient",
     "values_readable",
 ]
@@ -52,6 +57,7 @@ is_jax = _aac.is_jax_namespace
 is_dask = _aac.is_dask_namespace
 is_cupy = _aac.is_cupy_namespace
 is_strict = _aac.is_array_api_strict_namespace
+size = _aac.size  # the number of elements; None where a Dask size is unknown
 
 
 def library_name(x: object) -> str:
@@ -66,10 +72,8 @@ def library_name(x: object) -> str:
 # Python values that are never arrays (exact types: a NumPy scalar subclasses float).
 _PYTHON_VALUES = (type(None), bool, int, float, complex, str, bytes, list, tuple)
 
-# PyTorch tensors and Python values are recognised here, before array-api-compat's
-# helpers: under torch.compile, the Dynamo of PyTorch 2.3 and 2.4 cannot trace them
-# (``hasattr(tensor, "__array_namespace__")``; a ``sys.modules[...]`` lookup of a library
-# that is not imported, whose KeyError Dynamo does not catch).
+# PyTorch tensors and Python values are recognised here first: the Dynamo of PyTorch 2.3
+# and 2.4 cannot trace array-api-compat's checks of them (docs/testing.md)
 
 
 def is_array(x: object) -> bool:
@@ -88,6 +92,14 @@ def device(x: Array) -> Any:
     return _aac.device(x)
 
 
+def default_float(xp: Namespace, like: Array) -> Any:
+    """The library's default real floating dtype on ``like``'s device (for integer inputs)."""
+    info = getattr(xp, "__array_namespace_info__", None)
+    if info is None:  # pragma: no cover - a namespace before the 2023.12 standard (JAX < 0.4.32)
+        return xp.asarray(0.0, device=device(like)).dtype
+    return info().default_dtypes(device=device(like))["real floating"]
+
+
 def device_name(d: object) -> str:
     """A device as error messages print it, the same way whatever the library.
 
@@ -104,6 +116,13 @@ def device_name(d: object) -> str:
     text = str(d)
     named = text.endswith("')") and "('" in text  # array-api-strict's Device('name')
     return text[text.index("('") + 2:-2] if named else text
+
+
+def is_empty(x: Array) -> bool:
+    """Whether ``x`` has no elements by its static shape (an unknown Dask size is NaN or
+    ``None``: never 0).  Not array-api-compat's ``size(x) == 0``: its ``math.isnan`` of a
+    symbolic size fails ``torch.compile(fullgraph=True, dynamic=True)``."""
+    return 0 in x.shape
 
 
 def _device_or_none(x: object) -> Any:
@@ -134,16 +153,8 @@ def _same_device(present: dict[str, object]) -> None:
         )
 
 
-def _tensor_elsewhere(first: Any, arrays: dict[str, Any], options: dict[str, Any] | None
-                      ) -> bool:
-    """Whether a tensor of ``arrays`` or ``options`` is not on ``first``'s device (the fast
-    path's check: attribute reads only, static under ``torch.compile``)."""
-    where = first.device
-    return any(v.device != where for v in arrays.values()) or any(
-        type(v) is type(first) and v.device != where for v in (options or {}).values())
-
-
-def namespace(arrays: dict[str, object], options: dict[str, object] | None = None) -> Namespace:
+def namespace(arrays: Mapping[str, object], options: Mapping[str, object] | None = None
+              ) -> Namespace:
     """The array namespace shared by the named input ``arrays`` and array-valued ``options``.
 
     Every value of ``arrays`` must be an array; ``options`` (``weight``, ``pos_weight``
@@ -163,8 +174,12 @@ def namespace(arrays: dict[str, object], options: dict[str, object] | None = Non
     if cached is not None and all(type(v) is type(first) for v in arrays.values()) and (
             options is None or all(type(v) is type(first) or type(v) in _PYTHON_VALUES
                                    for v in options.values())):
-        # (NumPy arrays all live on the one CPU; PyTorch tensors may not)
-        if _aac.is_torch_array(first) and _tensor_elsewhere(first, arrays, options):
+        # NumPy arrays all live on the one CPU; PyTorch tensors may not (attribute reads
+        # only, static under torch.compile)
+        if _aac.is_torch_array(first) and (
+                any(v.device != first.device for v in arrays.values())  # type: ignore[attr-defined]
+                or any(type(v) is type(first) and v.device != first.device  # type: ignore[attr-defined]
+                       for v in (options or {}).values())):
             _same_device({**arrays, **{k: v for k, v in (options or {}).items()
                                        if type(v) is type(first)}})
         return cached
@@ -192,9 +207,8 @@ def namespace(arrays: dict[str, object], options: dict[str, object] | None = Non
     return xp
 
 
-# The namespace of an array type, for the types whose namespace depends on nothing else
-# (array-api-strict's depends on its global flags, JAX tracers are many types, Dask and
-# CuPy are not worth it): saves the ~2 µs of array_namespace on every small call.
+# The namespace of an array type whose namespace depends on nothing else (not
+# array-api-strict's: its flags): saves the ~2 µs of array_namespace on every small call
 _CACHEABLE = ("numpy", "torch")
 _NAMESPACE_OF_TYPE: dict[type, Namespace] = {}
 
@@ -229,50 +243,58 @@ def stop_gradient(xp: Namespace, x: Array) -> Array:
 
 
 def values_readable(*arrays: object) -> bool:
-    """Whether reading the values of every array is cheap, eager and sync-free.
+    """Whether reading the values of every array (``None`` skipped) is cheap, eager and
+    sync-free: value-dependent validation runs only then.
 
     True for NumPy and array-api-strict arrays, for PyTorch CPU tensors outside
-    ``torch.compile`` tracing and functorch transforms, and for concrete (untraced)
-    JAX arrays on the CPU.  False for Dask (it would compute), CuPy and CUDA tensors
-    (a device sync), JAX tracers (``jit``/``grad``/``vmap``) and anything unknown.
-    Value-dependent validation runs only when this is True.
+    ``torch.compile`` tracing and functorch transforms, and for concrete JAX arrays on
+    the CPU outside every transformation.  False for Dask (it would compute), CuPy and
+    CUDA tensors (a device sync), JAX tracers and anything unknown.
     """
-    return all(_readable(a) for a in arrays if a is not None)
+    for x in arrays:
+        if x is None:
+            continue
+        # (torch first: the Dynamo of PyTorch 2.3 cannot trace type(x).__module__.split)
+        lib = "torch" if _aac.is_torch_array(x) else library_name(x)
+        if lib == "torch":
+            torch = sys.modules["torch"]
+            if torch.compiler.is_compiling():
+                return False  # pragma: no cover - only in a torch.compile trace, unseen by coverage
+            functorch = getattr(torch._C, "_functorch", None)
+            if functorch is not None and functorch.is_functorch_wrapped_tensor(x):
+                return False
+            if x.device.type != "cpu":  # type: ignore[attr-defined]
+                return False
+        elif lib == "jax":
+            jax = sys.modules["jax"]
+            if isinstance(x, jax.core.Tracer) or _jax_tracing(jax):
+                return False
+            try:
+                if not all(d.platform == "cpu" for d in x.devices()):  # type: ignore[attr-defined]
+                    return False
+            except Exception:  # deleted or otherwise unreadable buffers
+                return False
+        elif lib not in ("numpy", "array_api_strict"):
+            return False
+    return True
 
 
 def _jax_tracing(jax: Any) -> bool:
-    """Whether a JAX transformation (``jit``, ``grad``, ``vmap``) is tracing right now.
+    """Whether a JAX transformation (``jit``, ``grad``, ``vmap``) is tracing right now:
+    then even a concrete array (captured by the traced function) is not readable, since
+    every operation on it is staged into the trace.  Public API only: the test is chosen
+    once, for the JAX in use."""
+    if not _JAX_TRACING:
+        find: Any = getattr(importlib.import_module("jax.extend.core"), "find_top_trace", None)
+        if find is not None:  # pragma: no branch - JAX 0.10 has it
+            with jax.ensure_compile_time_eval():
+                top = find(())
+                current = find(()) is top  # (the trace object itself, not a fresh copy)
+            if current:  # pragma: no branch - JAX 0.10: one eval trace outside transformations
+                _JAX_TRACING.append(lambda: find(()) is not top)
+        if not _JAX_TRACING:  # pragma: no cover - older JAX (0.4.30), whose jax.core has it
+            _JAX_TRACING.append(lambda: not jax.core.trace_state_clean())
+    return _JAX_TRACING[0]()
 
-    Then even a concrete array (an option captured by the traced function) is not
-    readable: every operation on it is staged into the trace, so a value check on it
-    would convert a tracer to a bool.
-    """
-    try:
-        from jax._src.core import trace_state_clean
-    except ImportError:  # pragma: no cover - private API moved: probe with an operation
-        return isinstance(jax.numpy.zeros(()) + 0, jax.core.Tracer)
-    return not trace_state_clean()
 
-
-def _readable(x: object) -> bool:
-    # (torch first: the Dynamo of PyTorch 2.3 cannot trace type(x).__module__.split)
-    lib = "torch" if _aac.is_torch_array(x) else library_name(x)
-    if lib in ("numpy", "array_api_strict"):
-        return True
-    if lib == "torch":
-        torch = sys.modules["torch"]
-        if torch.compiler.is_compiling():
-            return False  # pragma: no cover - only in a torch.compile trace, unseen by coverage
-        functorch = getattr(torch._C, "_functorch", None)
-        if functorch is not None and functorch.is_functorch_wrapped_tensor(x):
-            return False
-        return bool(x.device.type == "cpu")  # type: ignore[attr-defined]
-    if lib == "jax":
-        jax = sys.modules["jax"]
-        if isinstance(x, jax.core.Tracer) or _jax_tracing(jax):
-            return False
-        try:
-            return all(d.platform == "cpu" for d in x.devices())  # type: ignore[attr-defined]
-        except Exception:  # deleted or otherwise unreadable buffers
-            return False
-    return False
+_JAX_TRACING: list[Callable[[], bool]] = []

@@ -9,19 +9,12 @@ compat's two-argument wrappers such as ``maximum(x, 0)`` break ``torch.compile``
 Fast paths
 ----------
 This module is the one seam where a backend's own fused kernels replace the generic
-array-API formula: ``softplus`` / ``softplus_pair`` /
-``log_softmax`` and the element-wise regression losses of :func:`pointwise_loss` call
-``torch.nn.functional`` (PyTorch) and ``jax.nn`` (JAX) when the namespace is theirs,
-and the generic formula otherwise (NumPy, CuPy, Dask, array-api-strict).  A fused
-kernel is one pass over memory where the generic formula is several eager operations
-(each a full read and write of the array in PyTorch eager mode).  Every fast path
-computes the same function to rounding, including the tails (a fast path that loses a
-tail is not used: PyTorch's fused BCE-with-logits returns 0 for ``x = -20, y = 0`` in
-float32, where the exact value is 2.06e-9), and has a parity test against the generic
-formula on every backend, values and gradients, at ±1e4
-(``conformance/test_fast_paths.py``).
-``LOSSES_XP_GENERIC=1`` in the environment disables every fast path (for those parity
-tests and for benchmarking the generic formulas).
+array-API formula, chosen from the namespace (never from values): ``torch.nn.functional``
+(PyTorch) and ``jax.nn`` (JAX); the generic formula elsewhere (NumPy, CuPy, Dask,
+array-api-strict).  Every fast path computes the same function to rounding, tails
+included, and has a parity test against the generic formula, values and gradients
+(``conformance/test_fast_paths.py``).  ``LOSSES_XP_GENERIC=1`` in the environment
+disables them all.  Why each is written as it is: ``docs/numerics.md``.
 """
 
 from __future__ import annotations
@@ -31,33 +24,43 @@ import os
 import sys
 from typing import Any
 
-from ._compat import Array, Namespace, device, is_dask, is_jax, is_torch, stop_gradient
-from ._reduction import mean
+from ._compat import (
+    Array,
+    Namespace,
+    device,
+    is_dask,
+    is_empty,
+    is_jax,
+    is_torch,
+    stop_gradient,
+)
 
 __all__ = [
     "binary_logit_loss",
     "clip",
+    "focal_bce",
+    "fused_loss",
     "fused_nll",
     "gather_at_class",
+    "hard_target",
     "hard_target_logit",
     "log_mixed_sigmoids",
+    "log_one_minus_softmax",
     "log_softmax",
     "mix",
     "neg_log_softmax_at",
     "one_hot",
-    "pointwise_loss",
     "relu",
     "softplus",
     "softplus_pair",
 ]
 
-# softplus(x) = x exactly (to rounding) above this, in float32 and float64 alike:
-# log1p(exp(-40)) = 4.2e-18 is below half an ulp of 40 in float64, and exp(40) = 2.4e17
-# does not overflow float32.  (torch's default threshold of 20 would lose 2e-9 in float64.)
+# softplus(x) = x to rounding above this in float32 and float64 (torch's default 20 is not)
 _SOFTPLUS_THRESHOLD = 40.0
 
 FAST_PATHS = os.environ.get("LOSSES_XP_GENERIC", "") in ("", "0")
 """Whether the fast paths are used (tests switch it off to compare with the generic formulas)."""
+
 
 def _kind(xp: Namespace) -> str:
     """``'torch'``, ``'jax'`` or ``'generic'``: which fast paths apply to ``xp``.
@@ -72,26 +75,13 @@ def _kind(xp: Namespace) -> str:
     return "jax" if is_jax(xp) else "generic"
 
 
-def _torch_functional() -> Any:
-    return sys.modules["torch"].nn.functional
-
-
-def _jax_nn() -> Any:
-    return sys.modules["jax"].nn
-
-
 def clip(xp: Namespace, x: Array, min: float | None = None,
          max: float | None = None) -> Array:
     """``xp.clip`` with Python-number bounds, in ``x``'s dtype.
 
-    Dask: ``dask.array.clip``.  array-api-compat's Dask ``clip`` turns a Python bound
-    into a float64 array of the input's *whole* shape in one chunk, which the scheduler
-    materialises up front: 8 bytes per element of the whole array, whatever the chunk
-    size (a 10^9-element loss would hold 8 GB).  Elsewhere the standard's ``clip``,
-    which keeps the dtype and compiles under ``torch.compile``.  PyTorch: ``torch.clamp``
-    (older array-api-compat releases build the PyTorch ``clip`` from a copy and boolean
-    mask assignments, which the Dynamo of PyTorch 2.3 cannot trace, and which before
-    array-api-compat 1.12 dropped the gradient).
+    Dask: ``dask.array.clip`` (array-api-compat's builds a float64 array of the whole
+    shape in one chunk); PyTorch: ``torch.clamp`` (older array-api-compat releases build
+    one Dynamo cannot trace); the standard's ``clip`` elsewhere.
     """
     if is_dask(xp):
         return sys.modules["dask.array"].clip(x, min, max)
@@ -106,42 +96,25 @@ def relu(xp: Namespace, x: Array) -> Array:
 
 
 def softplus(xp: Namespace, x: Array) -> Array:
-    """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
-
-    Exact in both tails: for x = -20 it is 2.06e-9 (not 0), for x = 1e4 it is 1e4
-    (exp never overflows because its argument is <= 0).  PyTorch: the fused
-    ``softplus`` with threshold 40 (exact to rounding in float32 and float64); JAX:
-    ``jax.nn.softplus``.  The generic formula's derivative at exactly x = 0 is the
-    backend's subgradient of max and |x| (1 on PyTorch instead of 1/2); it only runs on
-    libraries without autodiff, where that cannot show.
+    """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact in both tails (2.06e-9 at
+    x = -20; exp never overflows).  PyTorch: the fused ``softplus`` with threshold 40;
+    JAX: ``jax.nn.softplus``.
     """
     kind = _kind(xp)
     if kind == "torch":
-        return _torch_functional().softplus(x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD)
+        F = sys.modules["torch"].nn.functional
+        return F.softplus(x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD)
     if kind == "jax":
-        return _jax_nn().softplus(x)
+        return sys.modules["jax"].nn.softplus(x)
     return relu(xp, x) + xp.log1p(xp.exp(-xp.abs(x)))
-
-
-def _staged(xp: Namespace) -> bool:
-    """Whether PyTorch's operations are being staged into one compiled program
-    (``torch.compile``), where the compiler fuses every element-wise operation into one
-    loop and the count of transcendental functions, not of operations, sets the speed.
-    Decided from the tracing state, never from array values.  (JAX is always staged;
-    its callers never ask.)"""
-    return bool(sys.modules["torch"].compiler.is_compiling())
 
 
 def softplus_pair(xp: Namespace, x: Array) -> tuple[Array, Array]:
     """``(softplus(-x), softplus(x))``: both tails exact, in value and in gradient.
 
-    PyTorch and JAX (eager, ``jax.jit``, ``torch.compile``): two fused ``softplus``
-    calls, whose derivatives are σ(∓x) computed directly.  Generic (no autodiff): one
-    ``exp`` and one ``log1p`` shared by both, softplus(±x) = max(±x, 0) +
-    log1p(exp(-|x|)).  The shared form is not used where gradients exist: its derivative
-    sums the O(1) terms of max(±x, 0) with the tail's exp(-|x|) in the dtype, so in
-    float32 the gradient of softplus(-x) at x = 20 came out 0 instead of -2.06e-9
-    (``jax.grad`` and ``torch.compile``; kept as a regression test).
+    PyTorch and JAX: two fused ``softplus`` (derivatives σ(∓x) computed directly).
+    Generic (no autodiff): one ``exp`` and one ``log1p`` shared by both; not where
+    gradients exist, whose derivative would lose the tail in float32.
     """
     kind = _kind(xp)
     if kind == "generic":
@@ -155,16 +128,11 @@ def log_mixed_sigmoids(xp: Namespace, x: Array, y: Array, sp_neg: Array,
     """log(y σ(-x) + (1 - y) σ(x)), the sigmoid focal loss's log(1 - p_t) for soft targets
     ``y`` (``sp_neg``, ``sp_pos``: softplus(∓x), so log σ(∓x) = -softplus(±x)).
 
-    Generic and PyTorch: the log of the mixture y·exp(-softplus(x)) +
-    (1 - y)·exp(-softplus(-x)) of two non-negative terms, each endpoint exact (see
-    :func:`mix`), floored at the smallest normal number (below it the focal factor is 0
-    to the dtype's precision either way, and the floor keeps log 0 out of the gradient);
-    no ``where`` (NumPy's is ~10x slower than arithmetic on a random mask).  PyTorch's
-    double backward through the floor is finite (tested at ±100 and ±1e4).  JAX: in log
-    space, a two-term logaddexp of log y - softplus(x) and log(1 - y) - softplus(-x) in
-    which a zero coefficient drops its term (double ``where``: no log 0 reaches the value
-    or a derivative), because JAX's Hessian of the floored log forms -1/u² (overflowing
-    float32 once u < 1e-19) times a zero: NaN.
+    Generic and PyTorch: the log of the mixture of two exact sigmoids (:func:`mix`),
+    floored at the smallest normal number, where the focal factor is 0 to the dtype's
+    precision anyway.  JAX: in log space, a two-term logaddexp in which a zero
+    coefficient drops its term (double ``where``), since JAX's Hessian of the floored
+    log is NaN there.
     """
     if _kind(xp) != "jax":
         tiny = float(xp.finfo(x.dtype).smallest_normal)
@@ -176,8 +144,7 @@ def log_mixed_sigmoids(xp: Namespace, x: Array, y: Array, sp_neg: Array,
     log_1my = xp.where(neg, xp.log1p(-xp.where(neg, y, 0.0)), -math.inf)
     a = log_y - sp_pos
     b = log_1my - sp_neg
-    # logaddexp(a, b) written out: PyTorch's has a NaN second derivative once |a - b|
-    # passes ~88 in float32 (its backward forms exp(|a - b|)); a and b are never both -inf
+    # logaddexp written out (a finite second derivative); a and b are never both -inf
     hi = xp.where(a > b, a, b)
     lo = xp.where(a > b, b, a)
     return hi + xp.log1p(xp.exp(lo - hi))
@@ -194,16 +161,20 @@ def mix(xp: Namespace, a: Array, b: Array, t: Array) -> Array:
     return (1.0 - t) * a + t * b
 
 
+def hard_target(xp: Namespace, target: Array) -> Array | None:
+    """``target`` if its dtype (static) makes it a hard 0/1 target (bool or integer), else
+    ``None``: the exact hard-target algebra of :func:`hard_target_logit` applies."""
+    hard = target.dtype == xp.bool or xp.isdtype(target.dtype, "integral")
+    return target if hard else None
+
+
 def hard_target_logit(xp: Namespace, x: Array, target: Array, y: Array) -> Array:
     """``z = x`` where the target is 0 and ``-x`` where it is 1 (``target``: bool or
     integer; ``y``: the same values in ``x``'s dtype).
 
-    With hard targets the binary cross-entropy is ``softplus(z)`` and ``log(1 - p_t)``
-    is ``-softplus(-z) = z - softplus(z)``: one transcendental pass instead of the two
-    softplus and the mixture that soft targets need.  Chosen from the target's *dtype*
-    (static), never from its values.  Generic: ``x * (1 - 2y)`` (exact for y in {0, 1});
-    NumPy's ``where`` on a random mask is ~10x slower than a multiplication (branch
-    mispredictions).
+    Then the binary cross-entropy is ``softplus(z)`` and ``log(1 - p_t)`` is
+    ``z - softplus(z)``: one transcendental pass.  Generic: ``x * (1 - 2y)``, exact for
+    y in {0, 1} (NumPy's ``where`` on a random mask is ~10x slower).
     """
     if _kind(xp) == "generic":
         return x * (1.0 - 2.0 * y)
@@ -214,17 +185,15 @@ def hard_target_logit(xp: Namespace, x: Array, target: Array, y: Array) -> Array
 def binary_logit_loss(xp: Namespace, x: Array, y: Array) -> Array:
     """Element-wise binary cross-entropy with logits, ``y softplus(-x) + (1 - y) softplus(x)``.
 
-    PyTorch and JAX: two fused softplus and :func:`mix`, exact in every tail for soft
-    targets too.  Generic (NumPy, CuPy, Dask, array-api-strict: no autodiff):
-    ``(max(x, 0) - x y) + log1p(exp(-|x|))``, 8 passes instead of 13: exact in both tails
-    for y in {0, 1} (``max(x, 0) - x y`` is then 0, x or -x exactly; x = -20, y = 0
-    gives 2.06e-9), and for a soft target within eps·y/(1 - y) of the exact value (the
-    formula PyTorch's own kernel uses, in a better order: PyTorch returns 0 there).
+    PyTorch and JAX: two fused softplus and :func:`mix` (in eager PyTorch, for large
+    inputs that need a gradient, the ``autograd.Function`` below).  Generic (no
+    autodiff): ``(max(x, 0) - x y) + log1p(exp(-|x|))`` in 8 passes instead of 13,
+    exact in both tails for y in {0, 1} and within eps·y/(1 - y) for a soft target.
     """
     kind = _kind(xp)
     if (kind == "torch" and x.requires_grad and math.prod(x.shape) >= _FUSED_BACKWARD_MIN
-            and not _staged(xp)):
-        # (static facts only: whether autograd will run, the size, the tracing state)
+            and not sys.modules["torch"].compiler.is_compiling()):
+        # (static facts only: whether autograd will run, the size, not a compiled trace)
         return _torch_bce_with_logits().apply(x, y)
     if kind != "generic":
         sp_neg, sp_pos = softplus_pair(xp, x)
@@ -233,19 +202,14 @@ def binary_logit_loss(xp: Namespace, x: Array, y: Array) -> Array:
 
 
 _TORCH_BCE: list[Any] = []
-# below this many elements the ~25 µs of a custom autograd.Function call cost more than
-# the backward kernels it saves (measured on PyTorch 2.13 CPU)
-_FUSED_BACKWARD_MIN = 65536
+_FUSED_BACKWARD_MIN = 65536  # below it the autograd.Function's call costs more than it saves
 
 
 def _torch_bce_with_logits() -> Any:
-    """A ``torch.autograd.Function``: the exact forward of :func:`binary_logit_loss`
-    (``lerp(softplus(x), softplus(-x), y)``) with the analytic backward
-    ``σ(x) - y`` (and ``-x`` for ``y``) in one expression, instead of autograd's backward
-    kernel per forward operation.  The backward is written in differentiable operations,
-    so second derivatives work; ``generate_vmap_rule`` lets ``torch.func`` transform it.
-    Eager PyTorch only (under ``torch.compile`` the compiler fuses the plain formula).
-    Built on first use (PyTorch is imported by then), once.
+    """A ``torch.autograd.Function`` (built once, on first use): the exact forward of
+    :func:`binary_logit_loss` with the analytic backward ``σ(x) - y`` (and ``-x`` for
+    ``y``) in one expression, written in differentiable operations (second derivatives
+    work; ``generate_vmap_rule`` lets ``torch.func`` transform it).  Eager PyTorch only.
     """
     if _TORCH_BCE:
         return _TORCH_BCE[0]
@@ -275,34 +239,40 @@ def _torch_bce_with_logits() -> Any:
     return BinaryLogitLoss
 
 
+def focal_bce(xp: Namespace, x: Array, y: Array, gamma: float,
+              hard: Array | None = None) -> Array:
+    """The sigmoid focal term ``(1 - p_t)^γ · BCE(x, y)``, element-wise, without α.
+
+    ``(1 - p_t)^γ = exp(γ log(1 - p_t))``, never a power of a rounded ``1 - p_t``.
+    ``hard``: the original target when its dtype is bool or integer (:func:`hard_target`):
+    then BCE = softplus(z) and log(1 - p_t) = z - softplus(z) with z = ±x, one pass;
+    else both from the two exact softplus (:func:`log_mixed_sigmoids`).
+    """
+    if hard is not None:
+        z = hard_target_logit(xp, x, hard, y)
+        ce = softplus(xp, z)
+        return ce if gamma == 0.0 else xp.exp(gamma * (z - ce)) * ce
+    sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
+    ce = mix(xp, sp_pos, sp_neg, y)
+    if gamma == 0.0:
+        return ce
+    return xp.exp(gamma * log_mixed_sigmoids(xp, x, y, sp_neg, sp_pos)) * ce
+
+
 def neg_log_softmax_at(xp: Namespace, x: Array, picked: Array, axis: int) -> Array:
     """-log_softmax(x)[picked] = log Σ exp(x - m) - (x_picked - m), without the (N, C)
     log-softmax (``picked``: the values of ``x`` at one class per row, ``axis`` removed).
 
-    The negative log-likelihood itself, never a negation of the log-probability: a
-    fully confident row (or a single class) has log p = 0 and -(0) would be ``-0.0``,
-    a negative zero loss; ``log s - (x_y - m)`` is ``+0`` there (the same value, to the
-    bit, everywhere else, and one operation less).
-
-    Same arithmetic as a log-softmax read at the target: subtracting the row maximum
-    ``m`` first keeps a confident prediction's small loss accurate to about one ulp of
-    1 in absolute terms, as PyTorch's (``logsumexp - x_y`` would round ``m + log s`` at
-    the magnitude of ``m``); a loss below that, e.g. float32 logits ``[20, 0]`` (true
-    loss 2.1e-9), rounds to 0.  Under ``jax.jit`` /
-    ``torch.compile`` the exponentials fuse into the sum: no temporary of the input's size.
+    Never a negated log-probability (a confident row would give ``-0.0``); the row
+    maximum ``m`` is subtracted first, as in a log-softmax, so a small loss is accurate
+    to about one ulp of 1.
     """
-    if _has_no_elements(x):
+    if is_empty(x):
         return xp.sum(x, axis=axis) - picked  # empty: the shape is all that matters
     m = xp.max(x, axis=axis, keepdims=True)
     m = stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
     log_s = xp.log(xp.sum(xp.exp(x - m), axis=axis))
     return log_s - (picked - xp.squeeze(m, axis=axis))
-
-
-def _has_no_elements(x: Array) -> bool:
-    """Whether ``x`` is statically known to be empty (a 0 in its shape; static metadata
-    only, never array values: an unknown Dask dimension is ``None`` or NaN)."""
-    return any(d == 0 for d in x.shape)
 
 
 def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:
@@ -311,28 +281,47 @@ def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:
 
     Generic: ``(x - m) - log Σ exp(x - m)`` with the row maximum ``m`` (gradient
     stopped), as PyTorch and JAX compute it; never ``x - logsumexp(x)``, whose
-    ``m + log s`` is rounded at the magnitude of ``m``: two float16 logits of 65504 in
-    a column came out with probabilities 0.5009 instead of 1/2 (computed in float32;
-    found by conformance/test_properties.py against PyTorch).  One operation fewer, too.
+    ``m + log s`` is rounded at the magnitude of ``m``.
     """
     kind = _kind(xp)
     if kind == "torch":
-        return _torch_functional().log_softmax(x, dim=axis)
+        return sys.modules["torch"].nn.functional.log_softmax(x, dim=axis)
     if kind == "jax":
-        return _jax_nn().log_softmax(x, axis=axis)
-    if _has_no_elements(x):  # (Dask's max of an empty chunk raises; only the shape matters)
+        return sys.modules["jax"].nn.log_softmax(x, axis=axis)
+    if is_empty(x):  # (Dask's max of an empty chunk raises; only the shape matters)
         return x - xp.sum(x, axis=axis, keepdims=True)
     m = xp.max(x, axis=axis, keepdims=True)
     shifted = x - stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
-def one_hot(xp: Namespace, index: Array, num_classes: int, axis: int) -> Array:
-    """Boolean one-hot of integer ``index`` with the class dimension inserted at ``axis``.
+def log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Array:
+    """log(1 - p_y) = log Σ_{c≠y} softmax(x)_c along ``axis`` (``hot``: one-hot of y).
 
-    ``axis`` is an axis of the *result* (non-negative).  Indices outside
-    ``[0, num_classes)`` give an all-False row.  Built as ``index == arange`` so it is
-    jit-safe and needs no scatter.
+    ``(m_o - m) + log Σ_{c≠y} e^{x_c - m_o} - log Σ_c e^{x_c - m}`` with the shifts
+    ``m = max x`` and ``m_o = max_{c≠y} x_c`` (gradients stopped): no rounded
+    ``x - logsumexp(x)`` enters, and the sum over the other classes never underflows.
+    ``-inf`` where every other logit is ``-inf`` (p_y = 1 exactly, one class included),
+    with a zero gradient: the empty sum's log goes through a double ``where``.
+    """
+    if is_empty(x):  # Dask's max of an empty chunk raises; the result is empty
+        return xp.sum(x, axis=axis)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
+    others = xp.where(hot, -math.inf, x)
+    m_o = xp.max(others, axis=axis, keepdims=True)
+    m_o = stop_gradient(xp, xp.where(xp.isfinite(m_o), m_o, m))
+    log_s = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
+    s_o = xp.sum(xp.exp(others - m_o), axis=axis, keepdims=True)
+    none = s_o == 0.0  # (s_o >= 1 wherever some other logit is finite)
+    log_s_o = xp.where(none, -math.inf, xp.log(xp.where(none, 1.0, s_o)))
+    return xp.squeeze((m_o - m) + log_s_o - log_s, axis=axis)
+
+
+def one_hot(xp: Namespace, index: Array, num_classes: int, axis: int) -> Array:
+    """Boolean one-hot of integer ``index`` with the class dimension inserted at ``axis``
+    (an axis of the result, non-negative); an index outside ``[0, num_classes)`` gives an
+    all-False row.  ``index == arange``: jit-safe, no scatter.
     """
     classes = xp.arange(num_classes, dtype=index.dtype, device=device(index))
     shape = [1] * (index.ndim + 1)
@@ -341,15 +330,12 @@ def one_hot(xp: Namespace, index: Array, num_classes: int, axis: int) -> Array:
 
 
 def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:
-    """``x`` picked at ``index`` along the class ``axis`` (non-negative).
+    """``x`` picked at valid class indices ``index`` along the class ``axis``
+    (non-negative; ``index`` has ``x``'s shape without it).
 
-    ``index`` has ``x``'s shape without ``axis`` and must hold valid class indices
-    (callers replace ignored or invalid ones first).  Uses ``take_along_axis`` where
-    the namespace has it and a one-hot ``where``-sum otherwise (Dask).  PyTorch:
-    ``torch.take_along_dim`` directly (the Dynamo of PyTorch 2.3 and 2.4 cannot trace
-    ``hasattr`` on a module), with the indices as int64, the only dtype it takes (class
-    indices of any integer dtype are accepted: an int32 target raised a RuntimeError;
-    chosen from the static dtype, and int64 indices are not copied).
+    ``take_along_axis`` where the namespace has it, a one-hot ``where``-sum otherwise
+    (Dask).  PyTorch: ``torch.take_along_dim`` directly (Dynamo 2.3 cannot trace
+    ``hasattr`` on a module), with int64 indices, the only dtype it takes.
     """
     if is_torch(xp):
         torch = sys.modules["torch"]
@@ -364,113 +350,45 @@ def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:
     return xp.sum(xp.where(mask, x, 0.0), axis=axis)
 
 
-# ----------------------------------------------------------- element-wise regression
-
-POINTWISE_KINDS = ("squared", "absolute", "huber", "smooth_l1", "log_cosh")
-# PyTorch's fused kernels for the kinds it has, called with the reduction (one pass)
-_TORCH_POINTWISE = {"squared": "mse_loss", "absolute": "l1_loss", "huber": "huber_loss",
-                    "smooth_l1": "smooth_l1_loss"}
+# --------------------------------------------------------------- PyTorch's fused losses
 
 
-def pointwise_loss(xp: Namespace, kind: str, prediction: Array, target: Array,
-                   param: float = 1.0, reduction: str = "none") -> Array:
-    """An element-wise regression loss of ``error = prediction - target``, reduced.
-
-    ``kind``: ``squared`` e², ``absolute`` |e|, ``huber`` ½q² + δ(|e| − q) with
-    q = min(|e|, δ = ``param``), ``smooth_l1`` huber(β = ``param``)/β (|e| for β = 0),
-    ``log_cosh`` |e| + log1p(exp(−2|e|)) − log 2.  ``reduction``: ``none``, ``sum`` or
-    ``mean`` (over all elements).  Both inputs have the same shape and floating dtype.
-    PyTorch: the fused ``torch.nn.functional`` loss with the reduction, one call; except
-    the ``mean`` of an empty input (static shape), whose fused backward divides by the
-    element count in Python in PyTorch's decompositions (a ``ZeroDivisionError`` under
-    ``torch.compile`` and on the ``meta`` device, PyTorch 2.13): the generic formula's
-    ``mean`` gives the same NaN.
+def fused_loss(xp: Namespace, name: str, prediction: Array, target: Array, reduction: str,
+               **options: float) -> Array | None:
+    """PyTorch's fused ``torch.nn.functional.<name>`` (an element-wise regression loss)
+    with the reduction, one call; ``None`` elsewhere, and for the ``mean`` of an empty
+    input, whose fused backward divides by zero in Python (``ZeroDivisionError`` under
+    ``torch.compile`` and on ``meta``): the generic ``mean`` gives the same NaN.
     """
-    if _kind(xp) == "torch" and kind in _TORCH_POINTWISE and not (
-            reduction == "mean" and _has_no_elements(prediction)):
-        fn = getattr(_torch_functional(), _TORCH_POINTWISE[kind])
-        if kind == "huber":
-            return fn(prediction, target, reduction=reduction, delta=param)
-        if kind == "smooth_l1":
-            return fn(prediction, target, reduction=reduction, beta=param)
-        return fn(prediction, target, reduction=reduction)
-    e = prediction - target
-    if kind == "squared":
-        loss = e * e
-    elif kind == "absolute":
-        loss = xp.abs(e)
-    elif kind in ("huber", "smooth_l1"):
-        if kind == "smooth_l1" and param < float(xp.finfo(e.dtype).smallest_normal):
-            # β = 0 is exactly L1; so is, to within that smallest normal number, a β
-            # whose 1/β overflows the compute dtype (β = 1e-250 on float32 gave 0 · inf
-            # = NaN; found by test_properties.py)
-            loss = xp.abs(e)
-        else:
-            # one branch-free formula whose both pieces are finite for every finite error
-            a = xp.abs(e)
-            q = clip(xp, a, max=param)
-            if kind == "huber":
-                loss = 0.5 * q * q + param * (a - q)
-            else:
-                # huber(β) / β written out, 0.5 q (q / β) + (a - q): the Huber value
-                # divided by β overflowed (inf) for β > 1 and an error near the dtype's
-                # maximum, whose loss ~|e| is finite (found by test_properties.py)
-                loss = (0.5 * q) * (q * (1.0 / param)) + (a - q)
-    elif kind == "log_cosh":
-        a = xp.abs(e)
-        # log cosh(a) = a + log1p(e^{-2a}) - log 2 = a + log1p(expm1(-2a) / 2): the same
-        # operation count as the first form, whose "- log 2" cancels for small errors to
-        # an absolute error of ulp(log 2) (a loss of -6e-8 in float32 for an error of
-        # 1e-4, whose log-cosh is 5e-9; found by conformance/test_properties.py); here
-        # the error is ~ulp(a).  One smooth expression, so the gradient at e = 0 is
-        # exactly 0 whatever subgradient the backend gives abs (a max(-2a, 0) kink there
-        # gave JAX a gradient of 1).  (torch.compile's CPU expm1 is exp(x) - 1, which
-        # gives back the first form's accuracy, no worse.)
-        loss = a + xp.log1p(xp.expm1(-2.0 * a) * 0.5)
-    else:  # pragma: no cover - internal misuse
-        raise ValueError(f"unknown pointwise loss kind {kind!r}")
-    if reduction == "sum":
-        return xp.sum(loss)
-    if reduction == "mean":
-        return mean(xp, loss)  # (NaN for an empty input, without NumPy's warnings)
-    return loss
-
-
-# ------------------------------------------------------------ class-index losses
+    if _kind(xp) != "torch" or (reduction == "mean" and is_empty(prediction)):
+        return None
+    fn = getattr(sys.modules["torch"].nn.functional, name)
+    return fn(prediction, target, reduction=reduction, **options)
 
 
 def fused_nll(xp: Namespace, kind: str, x: Array, target: Array, axis: int,
               weight: Array | None, ignore_index: int, smoothing: float,
               reduction: str) -> Array | None:
     """PyTorch's fused ``cross_entropy`` (``kind='logits'``) or ``nll_loss``
-    (``kind='log_probs'``) of class indices, or ``None`` where there is none.
+    (``kind='log_probs'``) of class indices; ``None`` elsewhere.
 
-    Only for indices that were validated (every one in ``[0, C)`` or ``ignore_index``):
-    PyTorch's kernels fail or read out of bounds on others, where the generic formula
-    gives NaN.  Same semantics as ours by construction (``weight``, ``ignore_index``,
-    label smoothing, the weighted mean's denominator, NaN when all are ignored).
+    Only for validated indices (each in ``[0, C)`` or ``ignore_index``): PyTorch's
+    kernels fail or read out of bounds on others.  Same semantics as the generic
+    formula (``weight``, ``ignore_index``, smoothing, the weighted mean, NaN when all
+    are ignored).
     """
-    if _kind(xp) != "torch":  # pragma: no cover - callers ask has_fused_nll first
+    if _kind(xp) != "torch":
         return None
     torch = sys.modules["torch"]
     if x.ndim > 1 and axis != 1:
         x = torch.movedim(x, axis, 1)  # a view: PyTorch wants the classes on dim 1
     if target.dtype != torch.int64:
         target = target.to(torch.int64)
-    F = _torch_functional()
+    F = sys.modules["torch"].nn.functional
     if kind == "logits":
         return F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
                                reduction=reduction, label_smoothing=smoothing)
     if x.ndim == 4 and x.requires_grad and not x.is_contiguous():
-        # PyTorch's 4-d nll_loss (nll_loss2d) backward raises "grad_input must be
-        # contiguous" for a non-contiguous input, e.g. the view above of (C, N, H, W)
-        # log-probabilities with axis=0 (PyTorch 2.13; found by test_properties.py).
-        # Its forward and every other rank are fine: only this case pays for a copy.
-        x = x.contiguous()
+        x = x.contiguous()  # nll_loss2d's backward refuses a non-contiguous input
     return F.nll_loss(x, target, weight=weight, ignore_index=ignore_index,
                       reduction=reduction)
-
-
-def has_fused_nll(xp: Namespace) -> bool:
-    """Whether :func:`fused_nll` has a kernel for ``xp`` (checked before validating)."""
-    return _kind(xp) == "torch"

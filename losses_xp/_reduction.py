@@ -1,8 +1,8 @@
-"""Reductions and the final cast back to the input dtype.
+"""How every loss ends: the reduction, the NaN of unchecked invalid values, the cast back.
 
 Losses compute in their compute dtype (float32 for half-precision inputs), so a mean
 of 70,000 float16 values is accumulated in float32 and only the result is cast back.
-Every result of every loss leaves through :func:`cast`.
+Every result of every loss leaves through :func:`finish` (and so through :func:`cast`).
 """
 
 from __future__ import annotations
@@ -10,68 +10,60 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._compat import Array, Namespace, is_numpy
+from ._compat import Array, Namespace, device, is_empty, is_numpy
 
 
-def reduce(xp: Namespace, loss: Array, reduction: str, out_dtype: Any) -> Array:
-    """``none``: the per-element loss; ``sum``: its sum; ``mean``: sum / number of elements.
+def finish(xp: Namespace, loss: Array, out_dtype: Any, reduction: str = "none", *,
+           weight: Array | None = None, invalid: Array | None = None) -> Array:
+    """The result of a loss: ``loss`` reduced, made NaN where ``invalid``, in ``out_dtype``.
 
-    The mean of an empty loss is NaN (0/0), its sum 0, as in PyTorch (see :func:`mean`).
+    ``reduction``: ``none`` keeps ``loss`` (also for a loss already reduced by a fused
+    kernel), ``sum`` sums it, ``mean`` divides the sum by the number of elements
+    (:func:`mean`: NaN for an empty input) or, with ``weight``, by ``sum(weight)``
+    (PyTorch's weighted mean; NaN for a zero sum, through a ``where``: no 0/0).
+
+    ``invalid``: the 0-d flag of ``_validation.values_in_range`` (values that could not
+    be checked eagerly); where True every element of the result is NaN, never a
+    plausible number.  Added after the reduction, never to the inputs (why:
+    ``docs/numerics.md``, "Invalid values").
     """
     if reduction == "sum":
         loss = xp.sum(loss)
-    elif reduction == "mean":
+    elif reduction == "mean" and weight is None:
         loss = mean(xp, loss)
+    elif reduction == "mean":
+        den = xp.sum(weight)
+        zero = den == 0
+        loss = xp.where(zero, math.nan, xp.sum(loss) / xp.where(zero, 1.0, den))
+    if invalid is not None:  # (a 0-d term: 0 or NaN, broadcast over `none`)
+        loss = loss + xp.where(invalid, math.nan, xp.zeros((), dtype=loss.dtype,
+                                                              device=device(loss)))
     return cast(xp, loss, out_dtype)
 
 
 def mean(xp: Namespace, x: Array, axis: int | tuple[int, ...] | None = None) -> Array:
     """The mean of ``x`` over ``axis`` (every axis by default); NaN where no element is
-    averaged.
+    averaged, silently (``docs/numerics.md``, "Empty batch").
 
-    One rule for every loss (``docs/numerics.md``, "Empty batch"): the mean of nothing is
-    NaN, silently, on every backend.  NumPy's own ``mean`` of an empty slice emits two
-    ``RuntimeWarning`` s ("Mean of empty slice", "invalid value encountered") that no
-    other backend emits, and the losses whose mean divides by a weight sum never did; so
-    an input that is empty by its static shape (never by its values: nothing is read)
-    takes ``sum * nan`` instead: the same NaN without a 0/0, the input still in the
+    An input empty by its static shape (never by its values) takes ``sum * nan``: the
+    same NaN without NumPy's "Mean of empty slice" warnings, the input still in the
     autodiff graph.
     """
-    shape = tuple(x.shape)  # (an unknown Dask size is NaN or None: never 0)
     if axis is None:
-        empty = 0 in shape
+        empty = is_empty(x)
     else:
-        empty = any(shape[a] == 0 for a in ((axis,) if isinstance(axis, int) else axis))
+        empty = any(x.shape[a] == 0 for a in ((axis,) if isinstance(axis, int) else axis))
     if empty:
         return xp.sum(x, axis=axis) * math.nan
     return xp.mean(x, axis=axis)
 
 
-def weighted_mean(xp: Namespace, loss: Array, weight: Array, reduction: str,
-                  out_dtype: Any) -> Array:
-    """Like ``reduce`` but ``mean`` divides by ``sum(weight)``.
-
-    A zero ``sum(weight)`` (every target ignored) gives NaN, as in PyTorch, through a
-    ``where`` rather than a 0/0 division (which NumPy reports as a RuntimeWarning).
-    """
-    if reduction == "mean":
-        den = xp.sum(weight)
-        empty = den == 0
-        mean = xp.where(empty, xp.nan, xp.sum(loss) / xp.where(empty, 1.0, den))
-        return cast(xp, mean, out_dtype)
-    return reduce(xp, loss, reduction, out_dtype)
-
-
 def cast(xp: Namespace, x: Array, dtype: Any) -> Array:
-    """``x`` in ``dtype``, never copied when it has that dtype already.
+    """``x`` in ``dtype``, never copied when it has that dtype already (``astype`` copies
+    by default: a pass over every input for nothing).
 
-    (``astype`` copies by default, as the standard says: one full pass over every input
-    of every loss for nothing, since no loss writes in place.)
-
-    NumPy: a 0-d result is a 0-d ``ndarray``, never a NumPy scalar.  NumPy's reductions
-    and its arithmetic on 0-d arrays return scalars (``np.float64``), which are not
-    array-API arrays (no ``device``, no ``__array_namespace__``) and which the other
-    backends never return; every loss's result passes through here.
+    NumPy: a 0-d result is a 0-d ``ndarray``, never a NumPy scalar (which NumPy's
+    reductions and 0-d arithmetic return, and which is not an array-API array).
     """
     if x.dtype != dtype:
         x = xp.astype(x, dtype, copy=False)

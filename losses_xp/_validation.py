@@ -1,12 +1,13 @@
 """Input validation shared by every loss.
 
 Static checks (shapes, dtypes, options) always run and only look at metadata, so they
-are free under ``jax.jit``, ``torch.compile`` and Dask.  Value checks (a class index out
-of range, a probability outside [0, 1]) run only when the arrays' values can be read
-eagerly on the host (see ``_compat.values_readable``).  Otherwise nothing can raise
+are free under ``jax.jit``, ``torch.compile`` and Dask.  Value checks (a probability
+outside [0, 1]; class indices: ``_classes.py``) run only when the arrays' values can be
+read eagerly on the host (see ``_compat.values_readable``).  Otherwise nothing can raise
 without a host sync, so :func:`values_in_range` hands back a 0-d "invalid" flag computed
-on the device instead and the loss becomes NaN (:func:`nan_where`): an invalid input
-never yields a plausible number.
+on the device instead and the loss becomes NaN (``_reduction.finish``): an invalid input
+never yields a plausible number.  :func:`elementwise_inputs` is the beginning of every
+loss whose prediction and target have one shape.
 
 Every error names the argument, what was expected and what was received, and reads the
 same on every backend: dtypes are printed by their standard name (``int64``, never
@@ -17,10 +18,20 @@ them.  The full list of errors is ``conformance/error_catalogue.py`` (``docs/err
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import numbers
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._compat import Array, Namespace, device, is_array, stop_gradient, values_readable
+from ._compat import (
+    Array,
+    Namespace,
+    device,
+    is_array,
+    is_empty,
+    namespace,
+    stop_gradient,
+    values_readable,
+)
 from ._reduction import cast
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -99,8 +110,10 @@ def normalize_axis(ndim: int, axis: object, name: str = "axis") -> int:
 
 def python_number(value: object, name: str, *, minimum: float | None = None,
                   strict: bool = False, maximum: float | None = None) -> float:
-    """A Python real number option (static, so it may take part in Python control flow)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A real number option (Python or NumPy scalar, never a bool) as a Python float:
+    static, so it may take part in Python control flow."""
+    if type(value) is not float and type(value) is not int and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real)):
         raise TypeError(f"`{name}` must be a Python int or float; got {type(value).__name__}")
     v = float(value)
     if math.isnan(v):
@@ -136,8 +149,7 @@ def option_array(xp: Namespace, value: object, name: str, dtype: Any, like: Arra
 def broadcastable_to(opt: Array, shape: tuple[int, ...], name: str, what: str) -> None:
     """``opt`` must broadcast to ``shape`` without changing it."""
     oshape = tuple(opt.shape)
-    # trailing axes aligned by slicing: the Dynamo of PyTorch 2.3 and 2.4 treats
-    # zip(..., strict=False) as strict
+    # trailing axes by slicing (the Dynamo of PyTorch 2.3/2.4 takes zip(strict=False) as strict)
     ok = len(oshape) <= len(shape) and all(
         o in (1, s) for o, s in zip(oshape, shape[len(shape) - len(oshape):], strict=True)
     )
@@ -151,23 +163,16 @@ def broadcastable_to(opt: Array, shape: tuple[int, ...], name: str, what: str) -
 def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str) -> Array | None:
     """Check that every value of ``x`` lies in ``[lo, hi]`` (NaN never does).
 
-    The check is two reductions, the minimum and the maximum (a NaN makes both NaN, and
-    NaN fails both comparisons).  Where the values can be read eagerly
-    (``values_readable``), an invalid value raises ``ValueError`` and ``None`` is
-    returned.  Where they cannot (``jax.jit``, ``torch.compile``, Dask, an accelerator),
-    no check can raise without a host sync, so the same two reductions stay on the
-    device and the 0-d boolean "some value is invalid" is returned, for the caller to
-    make the whole loss NaN with :func:`nan_where`: never a plausible number.  (A scalar
-    flag rather than an element-wise mask: under ``torch.compile`` an element-wise
-    ``where`` on the input made the fused CPU kernels of the binary losses 1.5-2.4x
-    slower, the two reductions and a scalar add cost ~5-15 %.)  ``None`` also when
-    nothing can be invalid: a bool ``x`` (0 and 1 lie in every caller's range), an empty
-    one.
-
-    The message reports the smallest and largest non-NaN values and any NaN separately
-    (a NaN would otherwise make both extremes NaN and hide an out-of-range value).
+    Two reductions, the minimum and the maximum (a NaN makes both NaN, which fails
+    both comparisons).  Where the values can be read eagerly (``values_readable``) an
+    invalid value raises ``ValueError`` and ``None`` is returned; elsewhere the same two
+    reductions stay on the device and the 0-d boolean "some value is invalid" is
+    returned, for ``_reduction.finish`` to make the whole loss NaN (a scalar flag, not
+    an element-wise mask: ``docs/numerics.md``, "Invalid values").  ``None`` also when
+    nothing can be invalid: a bool ``x`` (0 and 1 lie in every caller's range), an
+    empty one.  The message shows the extremes of the non-NaN values and any NaN apart.
     """
-    if x.dtype == xp.bool or any(d == 0 for d in x.shape):  # (static: an unknown is None)
+    if x.dtype == xp.bool or is_empty(x):
         return None
     xf = stop_gradient(xp, x)  # (reading a tensor that requires grad warns on PyTorch)
     if not values_readable(x):
@@ -193,27 +198,44 @@ def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str) ->
     raise ValueError(f"`{name}` must lie in [{lo:g}, {hi:g}]; got {got}")
 
 
-def nan_where(xp: Namespace, invalid: Array | None, x: Array) -> Array:
-    """``x`` (floating), every element NaN where the 0-d ``invalid`` is True (``x``
-    itself for ``None``).
-
-    What a loss does with the flag of :func:`values_in_range` when the values could not
-    be checked, to its result *after* the reduction: a 0-d term (0 or NaN, in ``x``'s
-    dtype) added to the mean or sum (a broadcast add for ``reduction="none"``).  After,
-    not before: the gradient program never needs the flag (its reductions are dead code
-    there), and on Dask every chunk's partial sum is computed and released before the
-    global minimum and maximum are known (poisoning the inputs made the scheduler hold
-    every chunk until then: the peak memory grew with the array).  Nothing is computed
-    on Dask.
-    """
-    if invalid is None:
-        return x
-    zero = xp.zeros((), dtype=x.dtype, device=device(x))
-    return x + xp.where(invalid, math.nan, zero)
-
-
 def either(a: Array | None, b: Array | None) -> Array | None:
     """The union of two flags of :func:`values_in_range` (``None``: nothing invalid)."""
     if a is None:
         return b
     return a if b is None else a | b
+
+
+def elementwise_inputs(prediction: Array, target: Array,
+                       names: tuple[str, str] = ("prediction", "target"),
+                       weights: Mapping[str, object] | None = None, *, binary: bool = False,
+                       probs: bool = False,
+                       ) -> tuple[Namespace, Array, Array, Any, Array | None,
+                                  list[Array | None]]:
+    """The beginning of a loss whose prediction and target have one shape.
+
+    Checks, in this order: one library and device for the inputs and the array
+    ``weights``; a real floating prediction; a real numeric (or bool) target of exactly
+    the prediction's shape; with ``binary`` a target in [0, 1], with ``probs`` also a
+    prediction in [0, 1]; each of ``weights`` (element weights broadcastable to the
+    prediction).  Returns ``(xp, prediction, target, out_dtype, invalid, weights)``:
+    both arrays in the compute dtype (float32 for half precision), ``invalid`` the 0-d
+    flag of values that could not be checked eagerly (for ``_reduction.finish``),
+    ``weights`` in the order given, ``None`` where absent.
+    """
+    pred_name, target_name = names
+    xp = namespace({pred_name: prediction, target_name: target}, weights)
+    out_dtype, dtype = floating_input(xp, prediction, pred_name)
+    numeric_target(xp, target, target_name)
+    same_shape(prediction, target, names)
+    invalid = None
+    if binary:
+        invalid = values_in_range(xp, target, 0.0, 1.0, target_name)
+        if probs:
+            invalid = either(invalid, values_in_range(xp, prediction, 0.0, 1.0, pred_name))
+    ws: list[Array | None] = []
+    for name, w in (weights or {}).items():
+        if w is not None:  # element weights, broadcastable to the prediction
+            w = option_array(xp, w, name, dtype, prediction)
+            broadcastable_to(w, tuple(prediction.shape), name, f"`{pred_name}`")
+        ws.append(w)
+    return xp, cast(xp, prediction, dtype), cast(xp, target, dtype), out_dtype, invalid, ws

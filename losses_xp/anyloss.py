@@ -16,27 +16,21 @@ macro or micro averaging; logits accepted with ``from_logits=True``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-from ._compat import Array, Namespace, namespace
+from ._classes import check_indices, class_inputs, index_masks
+from ._compat import Array, Namespace
 from ._declare import declare
 from ._primitives import log_softmax, one_hot
-from ._reduction import cast, reduce
+from ._reduction import cast, finish
 from ._validation import (
     check_reduction,
     either,
-    floating_input,
-    integer_input,
-    nan_where,
-    normalize_axis,
-    numeric_target,
+    elementwise_inputs,
     python_number,
-    same_shape,
     values_in_range,
 )
-from .classification import _index_target_shape, index_masks
 
 __all__ = ["any_loss", "soft_confusion_matrix"]
 
@@ -53,65 +47,46 @@ def _sigmoid_pair(xp: Namespace, x: Array) -> tuple[Array, Array]:
 
 
 def _sigmoid(xp: Namespace, x: Array) -> Array:
-    """1 / (1 + e^{-x}) to full relative precision in both tails.
-
-    ``e = exp(-|x|)`` never overflows; ``e / (1 + e)`` keeps the relative precision of
-    small values (A(0.02) at L = 73 is 6e-16: ``0.5 (1 + tanh(x / 2))`` loses it all, and
-    its derivative ``1 - tanh²`` loses ~2 % at A ~ 1e-6 in float32).  ``|x|`` is written
-    as a ``where`` of the two signs so the derivative at 0 is the true 1/4 on every
-    backend (``abs``' subgradient at 0 differs between PyTorch and JAX).
-    """
+    """1 / (1 + e^{-x}) to full relative precision in both tails: ``e / (1 + e)`` with
+    ``e = exp(-|x|)``, ``|x|`` as a ``where`` of the two signs (the derivative at 0 is
+    1/4 on every backend)."""
     return _sigmoid_pair(xp, x)[0]
 
 
-def _counts(probs: Array, target: Array, L: float, axis: int | None,
-            from_logits: bool) -> tuple[Namespace, Any, Any, Counts]:
-    """Validate and return ``(xp, out dtype, compute dtype, (tp, fn, fp, tn))``."""
+def _counts(probs: Array, target: Array, L: float, axis: int | None, from_logits: bool
+            ) -> tuple[Namespace, Any, Array | None, Counts]:
+    """Validate and return ``(xp, out dtype, invalid, (tp, fn, fp, tn))`` in the compute
+    dtype; ``invalid``: the 0-d flag of values that could not be checked eagerly (an
+    invalid value makes every count NaN, in ``finish``)."""
     L = python_number(L, "L", minimum=0.0, strict=True)
     if not isinstance(from_logits, bool):
         raise TypeError(f"`from_logits` must be a bool; got {type(from_logits).__name__}")
-    xp = namespace({"probs": probs, "target": target})
-    out_dtype, dtype = floating_input(xp, probs, "probs")
-    p = cast(xp, probs, dtype)
-    # values outside [0, 1] that could not be checked eagerly: 0-d flag, NaN counts
-    out_of_range: Array | None = None
+    reduce_axes: tuple[int, ...] | None = None
     if axis is None:
-        numeric_target(xp, target, "target")
-        same_shape(probs, target, ("probs", "target"))
-        out_of_range = values_in_range(xp, target, 0.0, 1.0, "target")
+        xp, p, y, out_dtype, invalid, _ = elementwise_inputs(
+            probs, target, ("probs", "target"), binary=True, probs=not from_logits)
         if from_logits:
             p = _sigmoid(xp, p)
-        else:
-            out_of_range = either(out_of_range, values_in_range(xp, probs, 0.0, 1.0, "probs"))
-        y = cast(xp, target, dtype)
-        reduce_axes: tuple[int, ...] | None = None
-        invalid = None
     else:
-        ax = normalize_axis(probs.ndim, axis)
-        _index_target_shape(probs, target, ax, "probs")
-        integer_input(xp, target, "target")
+        xp, p, ax, out_dtype, _, invalid = class_inputs(probs, target, axis, "probs")
         if from_logits:
             p = xp.exp(log_softmax(xp, p, ax))
         else:
-            out_of_range = values_in_range(xp, probs, 0.0, 1.0, "probs")
-        _, invalid, safe = index_masks(xp, target, probs.shape[ax], None)
-        y = cast(xp, one_hot(xp, safe, probs.shape[ax], ax), dtype)
+            invalid = values_in_range(xp, probs, 0.0, 1.0, "probs")
+        num_classes = p.shape[ax]
+        check_indices(xp, target, num_classes, None)
+        _, bad, safe = index_masks(xp, target, num_classes, None)
+        y = cast(xp, one_hot(xp, safe, num_classes, ax), p.dtype)
         reduce_axes = tuple(a for a in range(probs.ndim) if a != ax)
-    # Each count is its own sum of non-negative terms, with 1 - A computed as A(-x):
-    # TN = N - Σy - ΣA + TP (and FN = Σy - TP, FP = ΣA - TP) would cancel, e.g. a
-    # float32 FP of a class predicted nowhere is then noise of ~ulp(ΣA), and so is the
-    # sign of its precision's gradient.  The four counts still sum to N.
+        invalid = either(invalid, xp.any(bad))  # an index out of range: every count NaN
+    # Each count its own sum of non-negative terms, 1 - A as A(-x): no cancellation
     a, abar = _sigmoid_pair(xp, L * (p - 0.5))
     ybar = 1.0 - y
     tp = xp.sum(y * a, axis=reduce_axes)
     fn = xp.sum(y * abar, axis=reduce_axes)
     fp = xp.sum(ybar * a, axis=reduce_axes)
     tn = xp.sum(ybar * abar, axis=reduce_axes)
-    if invalid is not None:  # an out-of-range class index poisons every count (NaN)
-        bad = xp.any(invalid)
-        tp, fn, fp, tn = (xp.where(bad, math.nan, c) for c in (tp, fn, fp, tn))
-    tp, fn, fp, tn = (nan_where(xp, out_of_range, c) for c in (tp, fn, fp, tn))
-    return xp, out_dtype, dtype, (tp, fn, fp, tn)
+    return xp, out_dtype, invalid, (tp, fn, fp, tn)
 
 
 @declare(prediction="probs_or_logits", target="binary_or_index", class_axis="optional",
@@ -171,8 +146,8 @@ def soft_confusion_matrix(probs: Array, target: Array, *, L: float = 73.0,
     >>> [round(float(c), 4) for c in (tp, fn, fp, tn)]
     [1.0, 0.0, 1.0, 1.0]
     """
-    xp, out_dtype, _, counts = _counts(probs, target, L, axis, from_logits)
-    tp, fn, fp, tn = (cast(xp, c, out_dtype) for c in counts)
+    xp, out_dtype, invalid, counts = _counts(probs, target, L, axis, from_logits)
+    tp, fn, fp, tn = (finish(xp, c, out_dtype, invalid=invalid) for c in counts)
     return tp, fn, fp, tn
 
 
@@ -304,10 +279,8 @@ def any_loss(probs: Array, target: Array, *,
     else:
         valid = ", ".join(repr(m) for m in METRICS)
         raise ValueError(f"`metric` must be a callable or one of {valid}; got {metric!r}")
-    xp, out_dtype, _, (tp, fn, fp, tn) = _counts(probs, target, L, axis, from_logits)
+    xp, out_dtype, invalid, (tp, fn, fp, tn) = _counts(probs, target, L, axis, from_logits)
     if axis is not None and average == "micro":
         tp, fn, fp, tn = (xp.sum(c) for c in (tp, fn, fp, tn))
     loss = 1.0 - score_fn(xp, tp, fn, fp, tn)
-    if loss.ndim == 0:
-        return cast(xp, loss, out_dtype)
-    return reduce(xp, loss, reduction, out_dtype)
+    return finish(xp, loss, out_dtype, reduction if loss.ndim else "none", invalid=invalid)

@@ -15,99 +15,31 @@ for every finite logit (±1e4 included) and every :math:`\\gamma \\ge 0`.
 from __future__ import annotations
 
 import math
-from typing import Any
+import numbers
 
-from ._compat import Array, Namespace, namespace, stop_gradient
-from ._declare import declare
-from ._primitives import (
-    _has_no_elements,
-    hard_target_logit,
-    log_mixed_sigmoids,
-    mix,
-    neg_log_softmax_at,
-    one_hot,
-    softplus,
-    softplus_pair,
-)
-from ._reduction import cast, reduce, weighted_mean
-from ._validation import (
-    broadcastable_to,
-    check_reduction,
-    floating_input,
-    integer_input,
-    nan_where,
-    normalize_axis,
-    numeric_target,
-    option_array,
-    python_number,
-    same_shape,
-    values_in_range,
-)
-from .classification import (
-    _ignore_index,
-    _index_target_shape,
-    _is_hard,
-    pick_class,
+from ._classes import (
+    check_ignore_index,
+    check_indices,
+    class_inputs,
+    class_vector,
+    index_masks,
     take_class,
     target_weight,
 )
+from ._compat import Array
+from ._declare import declare
+from ._primitives import (
+    focal_bce,
+    gather_at_class,
+    hard_target,
+    log_one_minus_softmax,
+    neg_log_softmax_at,
+    one_hot,
+)
+from ._reduction import finish
+from ._validation import check_reduction, elementwise_inputs, python_number
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
-
-
-def _log_one_minus_softmax(xp: Namespace, x: Array, hot: Array, axis: int) -> Array:
-    """log(1 - p_y) = log Σ_{c≠y} softmax(x)_c along ``axis`` (``hot``: one-hot of y).
-
-    Computed as ``(m_o - m) + log Σ_{c≠y} e^{x_c - m_o} - log Σ_c e^{x_c - m}`` with the
-    shifts ``m = max x`` and ``m_o = max_{c≠y} x_c`` (gradients stopped: the value does
-    not depend on them).  Unlike ``logsumexp(others of log_softmax(x))`` no rounded
-    ``x - logsumexp(x)`` enters (an error of ulp(1e4) ≈ 1e-3 in float32 for logits of
-    1e4): when ``m_o = m`` the shifts cancel exactly, otherwise ``m_o - m`` is the
-    leading term; and the sum over the other classes never underflows to 0 (a target
-    far above the others gives ``m_o - m`` ≈ -2e4, not log 0).  Needs two classes or
-    more (with one, 1 - p_y = 0 and the log of the empty sum is -inf).
-    """
-    if _has_no_elements(x):  # Dask's max of an empty chunk raises; the result is empty
-        return xp.sum(x, axis=axis)
-    m = xp.max(x, axis=axis, keepdims=True)
-    m = stop_gradient(xp, xp.where(xp.isfinite(m), m, 0.0))
-    others = xp.where(hot, -math.inf, x)
-    m_o = xp.max(others, axis=axis, keepdims=True)
-    m_o = stop_gradient(xp, xp.where(xp.isfinite(m_o), m_o, m))
-    log_s = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
-    log_s_o = xp.log(xp.sum(xp.exp(others - m_o), axis=axis, keepdims=True))
-    return xp.squeeze((m_o - m) + log_s_o - log_s, axis=axis)
-
-
-def sigmoid_focal_core(xp: Namespace, x: Array, y: Array, alpha: float | None,
-                       gamma: float, hard: Array | None = None) -> Array:
-    """Element-wise sigmoid focal loss on compute-dtype ``x`` and targets ``y``.
-
-    ``hard``: the original target when its dtype is bool or integer (then the values
-    are 0 or 1 and a cheaper exact algebra applies), else ``None``.
-    """
-    if hard is not None:
-        # hard targets (bool / integer dtype): z = ±x, BCE = softplus(z) and
-        # log(1 - p_t) = -softplus(-z) = z - softplus(z); one transcendental pass
-        z = hard_target_logit(xp, x, hard, y)
-        ce = softplus(xp, z)
-        log_1m_pt = z - ce
-    else:
-        sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
-        ce = mix(xp, sp_pos, sp_neg, y)
-        log_1m_pt = log_mixed_sigmoids(xp, x, y, sp_neg, sp_pos)
-    loss = ce
-    if gamma != 0.0:
-        loss = xp.exp(gamma * log_1m_pt) * ce
-    if alpha is not None:
-        loss = (alpha * y + (1.0 - alpha) * (1.0 - y)) * loss
-    return loss
-
-
-def _focal_options(alpha: object, gamma: object) -> tuple[float | None, float]:
-    g = python_number(gamma, "gamma", minimum=0.0)
-    a = None if alpha is None else python_number(alpha, "alpha", minimum=0.0, maximum=1.0)
-    return a, g
 
 
 @declare(prediction="logits", target="binary",
@@ -195,20 +127,14 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     0.635332
     """
     check_reduction(reduction)
-    a, g = _focal_options(alpha, gamma)
-    xp = namespace({"logits": logits, "target": target}, {"weight": weight})
-    out_dtype, dtype = floating_input(xp, logits, "logits")
-    numeric_target(xp, target, "target")
-    same_shape(logits, target, ("logits", "target"))
-    invalid = values_in_range(xp, target, 0.0, 1.0, "target")
-    hard = target if _is_hard(xp, target) else None
-    loss = sigmoid_focal_core(xp, cast(xp, logits, dtype), cast(xp, target, dtype), a, g, hard)
-    if weight is not None:
-        w = option_array(xp, weight, "weight", dtype, logits)
-        broadcastable_to(w, tuple(logits.shape), "weight", "`logits`")
-        loss = loss * w
-    # a target outside [0, 1] that could not be checked eagerly: a NaN result
-    return nan_where(xp, invalid, reduce(xp, loss, reduction, out_dtype))
+    g = python_number(gamma, "gamma", minimum=0.0)
+    a = None if alpha is None else python_number(alpha, "alpha", minimum=0.0, maximum=1.0)
+    xp, x, y, out, invalid, (w,) = elementwise_inputs(
+        logits, target, ("logits", "target"), {"weight": weight}, binary=True)
+    loss = focal_bce(xp, x, y, g, hard_target(xp, target))  # (1 - p_t)^γ BCE
+    if a is not None:
+        loss = (a * y + (1.0 - a) * (1.0 - y)) * loss  # α_t
+    return finish(xp, loss if w is None else loss * w, out, reduction, invalid=invalid)
 
 
 @declare(prediction="logits", target="index", class_axis="axis",
@@ -255,8 +181,9 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     axis : int
         Class axis (``1`` for PyTorch's ``(N, C, ...)``).
     alpha : float, sequence, array or None
-        ``None`` (default): no balancing; a float: one factor for every sample; a
-        sequence or array of shape ``(C,)``: the factor of each sample's true class.
+        ``None`` (default): no balancing; a float (Python or NumPy scalar): one factor
+        for every sample; a sequence or array of shape ``(C,)``: the factor of each
+        sample's true class.
         The paper's α = 0.25 is for the sigmoid (binary) form, so there is no
         multi-class default.
     gamma : float >= 0
@@ -305,43 +232,27 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
     """
     check_reduction(reduction)
     g = python_number(gamma, "gamma", minimum=0.0)
-    ignore = _ignore_index(ignore_index)
-    xp = namespace({"logits": logits, "target": target}, {"alpha": alpha, "weight": weight})
-    out_dtype, dtype = floating_input(xp, logits, "logits")
-    ax = normalize_axis(logits.ndim, axis)
-    _index_target_shape(logits, target, ax, "logits")
-    integer_input(xp, target, "target")
-    num_classes = logits.shape[ax]
-    x = cast(xp, logits, dtype)
-    # log p_y as cross_entropy computes it (no (N, C) log-softmax)
-    picked, kept, invalid, safe = pick_class(xp, x, target, ax, ignore)
-    loss = xp.where(kept, neg_log_softmax_at(xp, x, picked, ax), 0.0)
-    if g != 0.0 and num_classes > 1:
-        # (one class, a static shape: p_y = 1 and the cross-entropy is exactly 0, so is
-        # the loss; the factor's log(1 - p_y) = log 0 (a NumPy warning) times a γ that
-        # rounds to 0 in the compute dtype was 0 · -inf = NaN: found by
-        # test_properties.py)
+    ignore = check_ignore_index(ignore_index)
+    number = not isinstance(alpha, bool) and isinstance(alpha, (float, int, numbers.Real))
+    xp, x, ax, out, _, _ = class_inputs(logits, target, axis, "logits",
+                                        {"alpha": None if number else alpha, "weight": weight})
+    num_classes = x.shape[ax]
+    check_indices(xp, target, num_classes, ignore)
+    kept, invalid, safe = index_masks(xp, target, num_classes, ignore)
+    picked = gather_at_class(xp, x, safe, ax)
+    loss = xp.where(kept, neg_log_softmax_at(xp, x, picked, ax), 0.0)  # -log p_y
+    if g != 0.0 and num_classes > 1:  # (one class: p_y = 1 and the loss is 0 already)
         hot = one_hot(xp, safe, num_classes, ax)
-        loss = xp.exp(g * _log_one_minus_softmax(xp, x, hot, ax)) * loss
-    loss = _times_alpha(xp, loss, alpha, safe, num_classes, dtype, logits)
-    w, w_t = target_weight(xp, weight, kept, safe, num_classes, dtype, logits)
+        loss = xp.exp(g * log_one_minus_softmax(xp, x, hot, ax)) * loss  # (1 - p_y)^γ
+    if number:  # one α for every sample (a Python or NumPy number)
+        loss = loss * python_number(alpha, "alpha", minimum=0.0)
+    elif alpha is not None:  # α of each target's class
+        a = class_vector(xp, alpha, "alpha", num_classes, x.dtype, x,
+                         must="be a float or have one value per class")
+        loss = loss * take_class(xp, a, safe)
+    w = None if weight is None else class_vector(xp, weight, "weight", num_classes, x.dtype, x)
+    w_t = target_weight(xp, w, kept, safe, x.dtype)
     if w is not None:
         loss = loss * w_t
-    # an index outside [0, C) that is not ignore_index: NaN, never a plausible number
-    loss = xp.where(invalid, math.nan, loss)
-    return weighted_mean(xp, loss, w_t, reduction, out_dtype)
-
-
-def _times_alpha(xp: Namespace, loss: Array, alpha: object, safe: Array, num_classes: int,
-                 dtype: Any, like: Array) -> Array:
-    if alpha is None:
-        return loss
-    if isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
-        return loss * python_number(alpha, "alpha", minimum=0.0)
-    a = option_array(xp, alpha, "alpha", dtype, like)
-    if tuple(a.shape) != (num_classes,):
-        raise ValueError(
-            f"`alpha` must be a float or have one value per class, shape ({num_classes},); "
-            f"got shape {tuple(a.shape)}"
-        )
-    return loss * take_class(xp, a, safe)
+    loss = xp.where(invalid, math.nan, loss)  # an index out of range: NaN
+    return finish(xp, loss, out, reduction, weight=w_t)

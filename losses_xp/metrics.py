@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
 
-from ._compat import Array, Namespace, device, namespace
+from ._classes import check_indices, class_inputs, index_masks
+from ._compat import Array, Namespace, default_float, namespace
 from ._declare import declare
 from ._primitives import gather_at_class
-from ._reduction import cast, mean, reduce, weighted_mean
-from ._validation import (
-    check_reduction,
-    floating_input,
-    integer_input,
-    normalize_axis,
-    option_array,
-    python_number,
-    same_shape,
-)
-from .classification import _index_target_shape, index_masks
+from ._reduction import cast, finish, mean
+from ._validation import check_reduction, option_array, python_number, same_shape
 
 __all__ = ["hamming_loss", "top_k_accuracy"]
-
-
-def _result_dtype(xp: Namespace, x: Array) -> Any:
-    """The input's floating dtype, or the library's default float for labels."""
-    if xp.isdtype(x.dtype, "real floating"):
-        return x.dtype
-    return xp.asarray(0.0, device=device(x)).dtype
 
 
 def _as_bool(xp: Namespace, labels: Array) -> Array:
@@ -92,8 +76,9 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
     same_shape(input, target, ("input", "target"))
     if input.ndim == 0:
         raise ValueError("`input` must have at least 1 dimension (samples); got a 0-d array")
-    dtype = _result_dtype(xp, input)
-    if xp.isdtype(input.dtype, "real floating"):
+    floating = xp.isdtype(input.dtype, "real floating")
+    dtype = input.dtype if floating else default_float(xp, input)  # the result's
+    if floating:
         pred = cast(xp, input, xp.float32 if xp.finfo(dtype).bits < 32 else dtype) > t
         wrong = pred != _as_bool(xp, target)
     elif input.dtype == xp.bool or target.dtype == xp.bool:
@@ -107,7 +92,7 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
     if per_sample.ndim > 1:
         per_sample = mean(xp, per_sample, axis=tuple(range(1, per_sample.ndim)))
     if sample_weight is None:
-        return reduce(xp, per_sample, "mean", dtype)
+        return finish(xp, per_sample, dtype, "mean")
     w = option_array(xp, sample_weight, "sample_weight", compute, input)
     if tuple(w.shape) != (input.shape[0],):
         raise ValueError(
@@ -115,7 +100,7 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
             f"got shape {tuple(w.shape)}"
         )
     # Σ s_i HL_i / Σ s_i; NaN for a zero Σ s_i (no samples) without a 0/0
-    return weighted_mean(xp, per_sample * w, w, "mean", dtype)
+    return finish(xp, per_sample * w, dtype, "mean", weight=w)
 
 
 @declare(prediction="scores", target="index", class_axis="axis",
@@ -167,17 +152,13 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
     """
     check_reduction(reduction)
     k = _top_k(k)
-    xp = namespace({"scores": scores, "target": target})
-    out_dtype, dtype = floating_input(xp, scores, "scores")
-    ax = normalize_axis(scores.ndim, axis)
-    _index_target_shape(scores, target, ax, "scores")
-    integer_input(xp, target, "target")
-    _, invalid, safe = index_masks(xp, target, scores.shape[ax], None)
-    s = cast(xp, scores, dtype)
+    xp, s, ax, out, _, _ = class_inputs(scores, target, axis, "scores")
+    check_indices(xp, target, s.shape[ax], None)
+    _, invalid, safe = index_masks(xp, target, s.shape[ax], None)
     true_score = xp.expand_dims(gather_at_class(xp, s, safe, ax), axis=ax)
-    above = xp.sum(cast(xp, s > true_score, xp.int32), axis=ax)
-    hit = cast(xp, above < k, dtype)
-    return reduce(xp, xp.where(invalid, math.nan, hit), reduction, out_dtype)
+    above = xp.sum(cast(xp, s > true_score, xp.int32), axis=ax)  # classes ranked above
+    hit = cast(xp, above < k, s.dtype)
+    return finish(xp, xp.where(invalid, math.nan, hit), out, reduction)
 
 
 def _top_k(k: object) -> int:

@@ -6,24 +6,28 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ._compat import Array, Namespace, device, is_array, namespace, stop_gradient
+from ._classes import check_indices, class_inputs, index_masks, take_class
+from ._compat import (
+    Array,
+    Namespace,
+    default_float,
+    device,
+    is_array,
+    is_empty,
+    namespace,
+    stop_gradient,
+)
 from ._declare import declare
-from ._primitives import _has_no_elements, log_softmax, one_hot, relu, softplus_pair
 from ._primitives import clip as clip_values  # `clip` is an option of asymmetric_loss
-from ._reduction import cast, reduce
+from ._primitives import focal_bce, gather_at_class, log_softmax, one_hot, relu, softplus_pair
+from ._reduction import cast, finish
 from ._validation import (
     check_reduction,
-    floating_input,
-    integer_input,
-    nan_where,
+    elementwise_inputs,
     normalize_axis,
-    numeric_target,
     python_number,
-    same_shape,
     values_in_range,
 )
-from .classification import _index_target_shape, index_masks, pick_class, take_class
-from .focal import sigmoid_focal_core
 
 __all__ = [
     "asymmetric_loss",
@@ -31,19 +35,6 @@ __all__ = [
     "class_balanced_weights",
     "multilabel_categorical_crossentropy",
 ]
-
-
-def _binary_target(logits: Array, target: Array
-                   ) -> tuple[Namespace, Any, Any, Array, Array | None]:
-    """Validate; return ``(xp, out dtype, compute dtype, logits in the compute dtype,
-    invalid)``: ``invalid`` the 0-d flag of a target outside [0, 1] that could not be
-    checked eagerly (``values_in_range``), for ``nan_where`` on the loss."""
-    xp = namespace({"logits": logits, "target": target})
-    out_dtype, dtype = floating_input(xp, logits, "logits")
-    numeric_target(xp, target, "target")
-    same_shape(logits, target, ("logits", "target"))
-    invalid = values_in_range(xp, target, 0.0, 1.0, "target")
-    return xp, out_dtype, dtype, cast(xp, logits, dtype), invalid
 
 
 # bounded: -log max(p, eps) <= -log(eps) with eps >= the smallest normal number
@@ -135,9 +126,9 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
     e = python_number(eps, "eps", minimum=0.0, strict=True, maximum=1.0)
     if not isinstance(detach_focusing, bool):
         raise TypeError(f"`detach_focusing` must be a bool; got {type(detach_focusing).__name__}")
-    xp, out_dtype, dtype, x, invalid = _binary_target(logits, target)
-    e = max(e, float(xp.finfo(dtype).smallest_normal))  # a smaller eps: log 0
-    y = cast(xp, target, dtype)
+    xp, x, y, out, invalid, _ = elementwise_inputs(logits, target, ("logits", "target"),
+                                                   binary=True)
+    e = max(e, float(xp.finfo(x.dtype).smallest_normal))  # a smaller eps: log 0
     sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
     log_eps = math.log(e)
     # positives: log max(p, eps) = max(log p, log eps); focusing (1 - p)^γ+ = exp(γ+ log σ(-x))
@@ -161,7 +152,7 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
     pos = y * log_pos if w_pos is None else y * w_pos * log_pos
     neg = (1.0 - y) * log_neg if w_neg is None else (1.0 - y) * w_neg * log_neg
     # 0 - (pos + neg), not -(pos + neg): a loss of exactly 0 is +0, never -0.0
-    return nan_where(xp, invalid, reduce(xp, 0.0 - (pos + neg), reduction, out_dtype))
+    return finish(xp, 0.0 - (pos + neg), out, reduction, invalid=invalid)
 
 
 @declare(prediction="logits", target="binary", class_axis="axis", options={"axis": "axis"},
@@ -222,17 +213,18 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
     array([1.8582, 2.0163, 2.0666])
     """
     check_reduction(reduction)
-    xp, out_dtype, dtype, s, invalid = _binary_target(logits, target)
+    xp, s, y, out, invalid, _ = elementwise_inputs(logits, target, ("logits", "target"),
+                                                   binary=True)
     ax = normalize_axis(logits.ndim, axis)
-    pos = cast(xp, target, dtype) > 0.5
+    pos = y > 0.5
     neg_term = _log1p_sum_exp(xp, xp.where(pos, -math.inf, s), ax)
     pos_term = _log1p_sum_exp(xp, xp.where(pos, -s, -math.inf), ax)
-    return nan_where(xp, invalid, reduce(xp, neg_term + pos_term, reduction, out_dtype))
+    return finish(xp, neg_term + pos_term, out, reduction, invalid=invalid)
 
 
 def _log1p_sum_exp(xp: Namespace, z: Array, axis: int) -> Array:
     """log(1 + Σ exp(z)) along ``axis``; entries of -inf drop out (an all -inf row gives 0)."""
-    if _has_no_elements(z):  # Dask's max of an empty chunk raises; no shift is needed
+    if is_empty(z):  # Dask's max of an empty chunk raises; no shift is needed
         shift = xp.zeros_like(xp.sum(z, axis=axis, keepdims=True))
     else:
         shift = stop_gradient(xp, clip_values(xp, xp.max(z, axis=axis, keepdims=True), min=0.0))
@@ -308,11 +300,10 @@ def class_balanced_weights(samples_per_class: Array | Sequence[int], *, beta: fl
         xp = namespace({"samples_per_class": np.zeros(0)})
         n, dtype = _counts(xp, samples_per_class, np.zeros(0)), xp.float64
     if dtype is None:
-        dtype = n.dtype if xp.isdtype(n.dtype, "real floating") else \
-            xp.asarray(0.0, device=device(n)).dtype
+        dtype = n.dtype if xp.isdtype(n.dtype, "real floating") else default_float(xp, n)
     # half precision is computed in float32 and rounded once to the output dtype
     compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
-    return cast(xp, _effective_number_weights(xp, n, b, compute), dtype)
+    return finish(xp, _effective_number_weights(xp, n, b, compute), dtype)
 
 
 def _beta(beta: object) -> float:
@@ -329,13 +320,12 @@ def _effective_number_weights(xp: Namespace, n: Array, beta: float, dtype: Any) 
     # a negative (or NaN) count that could not be checked eagerly makes every weight NaN
     invalid = values_in_range(xp, n, 0.0, math.inf, "samples_per_class")
     if beta == 0.0 or n.shape[0] == 0:  # (static shape: no 0/0 for no classes)
-        return nan_where(xp, invalid, xp.ones_like(n))
-    # 1 - β^n = -expm1(x) = -tanh(x/2) (e^x + 1) with x = n log β: no cancellation for β
-    # near 1; not expm1 itself, which torch.compile's CPU (inductor) kernels evaluate
-    # with ~1e-4 relative error in float32
+        return finish(xp, xp.ones_like(n), dtype, invalid=invalid)
+    # 1 - β^n = -expm1(x) = -tanh(x/2) (e^x + 1), x = n log β: no cancellation near β = 1
+    # (and not expm1 itself: inaccurate under torch.compile's CPU kernels)
     x = clip_values(xp, n, min=1.0) * math.log(beta)
     inv = 1.0 / (-xp.tanh(0.5 * x) * (xp.exp(x) + 1.0))  # 1 / (1 - β^n)
-    return nan_where(xp, invalid, inv * (n.shape[0] / xp.sum(inv)))
+    return finish(xp, inv * (n.shape[0] / xp.sum(inv)), dtype, invalid=invalid)
 
 
 def _counts(xp: Namespace, values: object, like: Array) -> Array:
@@ -435,29 +425,24 @@ def class_balanced_loss(logits: Array, target: Array,
         valid = ", ".join(repr(t) for t in _LOSS_TYPES)
         raise ValueError(f"`loss_type` must be one of {valid}; got {loss_type!r}")
     g = python_number(gamma, "gamma", minimum=0.0)
-    xp = namespace({"logits": logits, "target": target}, {"samples_per_class": samples_per_class})
-    out_dtype, dtype = floating_input(xp, logits, "logits")
-    ax = normalize_axis(logits.ndim, axis)
-    _index_target_shape(logits, target, ax, "logits")
-    integer_input(xp, target, "target")
-    num_classes = logits.shape[ax]
+    xp, x, ax, out, _, _ = class_inputs(logits, target, axis, "logits",
+                                        {"samples_per_class": samples_per_class})
+    num_classes = x.shape[ax]
     counts = _counts(xp, samples_per_class, logits)
     if tuple(counts.shape) != (num_classes,):
         raise ValueError(
             f"`samples_per_class` must have one count per class, length {num_classes}; "
             f"got shape {tuple(counts.shape)}"
         )
-    w = _effective_number_weights(xp, counts, _beta(beta), dtype)
-    x = cast(xp, logits, dtype)
+    w = _effective_number_weights(xp, counts, _beta(beta), x.dtype)
+    check_indices(xp, target, num_classes, None)
+    _, invalid, safe = index_masks(xp, target, num_classes, None)
     if loss_type == "softmax":
-        picked, _, invalid, safe = pick_class(xp, log_softmax(xp, x, ax), target, ax, None)
-        per_sample = 0.0 - picked  # (+0 at log p = 0, not -0.0)
+        per_sample = 0.0 - gather_at_class(xp, log_softmax(xp, x, ax), safe, ax)  # (+0)
     else:
-        _, invalid, safe = index_masks(xp, target, num_classes, None)
-        hot = one_hot(xp, safe, num_classes, ax)
-        y = cast(xp, hot, dtype)
+        hot = one_hot(xp, safe, num_classes, ax)  # hard targets: the exact 0/1 algebra
         focal_gamma = g if loss_type == "focal" else 0.0
-        # one-hot targets are hard: sigmoid_focal_core's exact 0/1 algebra
-        per_sample = xp.sum(sigmoid_focal_core(xp, x, y, None, focal_gamma, hot), axis=ax)
+        per_sample = xp.sum(focal_bce(xp, x, cast(xp, hot, x.dtype), focal_gamma, hot),
+                            axis=ax)
     loss = xp.where(invalid, math.nan, per_sample * take_class(xp, w, safe))
-    return reduce(xp, loss, reduction, out_dtype)
+    return finish(xp, loss, out, reduction)

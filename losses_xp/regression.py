@@ -10,21 +10,11 @@ like PyTorch's ``binary_cross_entropy(weight=...)`` and Keras's sample weights.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ._compat import Array, Namespace, namespace
+from ._compat import Array
 from ._declare import declare
-from ._primitives import pointwise_loss
-from ._reduction import cast, mean, reduce
-from ._validation import (
-    broadcastable_to,
-    check_reduction,
-    floating_input,
-    numeric_target,
-    option_array,
-    python_number,
-    same_shape,
-)
+from ._primitives import clip, fused_loss
+from ._reduction import finish, mean
+from ._validation import check_reduction, elementwise_inputs, python_number
 
 __all__ = [
     "huber_loss",
@@ -35,32 +25,6 @@ __all__ = [
     "rmse_loss",
     "smooth_l1_loss",
 ]
-
-def _inputs(prediction: Array, target: Array, weight: object, reduction: str,
-            allowed: tuple[str, ...] = ("none", "mean", "sum"),
-            ) -> tuple[Namespace, Array, Array, Array | None, Any]:
-    """Validate the common arguments; return ``(xp, prediction, target, weight, output
-    dtype)`` with both inputs in the compute dtype."""
-    check_reduction(reduction, allowed)
-    xp = namespace({"prediction": prediction, "target": target}, {"weight": weight})
-    out_dtype, dtype = floating_input(xp, prediction, "prediction")
-    numeric_target(xp, target, "target")
-    same_shape(prediction, target, ("prediction", "target"))
-    w = None
-    if weight is not None:
-        w = option_array(xp, weight, "weight", dtype, prediction)
-        broadcastable_to(w, tuple(prediction.shape), "weight", "`prediction`")
-    return xp, cast(xp, prediction, dtype), cast(xp, target, dtype), w, out_dtype
-
-
-def _pointwise(kind: str, param: float, prediction: Array, target: Array, weight: object,
-               reduction: str) -> Array:
-    """The element-wise ``kind`` loss (see ``_primitives.pointwise_loss``), weighted and
-    reduced; without a weight the reduction is fused into the backend's kernel."""
-    xp, p, t, w, out = _inputs(prediction, target, weight, reduction)
-    if w is None:
-        return cast(xp, pointwise_loss(xp, kind, p, t, param, reduction), out)
-    return reduce(xp, pointwise_loss(xp, kind, p, t, param) * w, reduction, out)
 
 
 @declare(prediction="regression", target="real", options={"weight": "element_weight"},
@@ -105,7 +69,14 @@ def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     >>> float(lx.mse_loss(np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 1.0])))
     3.3333333333333335
     """
-    return _pointwise("squared", 0.0, prediction, target, weight, reduction)
+    check_reduction(reduction)
+    xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
+    fused = None if w is not None else fused_loss(xp, "mse_loss", p, t, reduction)
+    if fused is not None:
+        return finish(xp, fused, out)
+    e = p - t
+    loss = e * e
+    return finish(xp, loss if w is None else loss * w, out, reduction)
 
 
 @declare(prediction="regression", target="real", options={"weight": "element_weight"},
@@ -142,17 +113,14 @@ def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
             f"`reduction` must be 'mean' for rmse_loss (the root of the mean squared "
             f"error); got {reduction!r}. Use mse_loss or l1_loss for per-element values."
         )
-    xp, p, t, w, out = _inputs(prediction, target, weight, reduction)
-    if w is None:
-        mse = pointwise_loss(xp, "squared", p, t, 0.0, "mean")
-    else:
-        mse = mean(xp, pointwise_loss(xp, "squared", p, t) * w)
+    xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
+    mse = None if w is not None else fused_loss(xp, "mse_loss", p, t, "mean")
+    if mse is None:
+        e = p - t
+        mse = mean(xp, e * e if w is None else e * e * w)
+    # double where: no infinite derivative of sqrt at 0; "== 0" keeps a NaN mean NaN
     zero = mse == 0
-    # double where: sqrt is never evaluated at 0, so its infinite derivative never
-    # reaches the gradient (which is 0 there).  The test is "== 0", not "> 0": a NaN
-    # mean (empty batch, NaN input) must stay NaN, never become a plausible 0.
-    root = xp.where(zero, 0.0, xp.sqrt(xp.where(zero, 1.0, mse)))
-    return cast(xp, root, out)
+    return finish(xp, xp.where(zero, 0.0, xp.sqrt(xp.where(zero, 1.0, mse))), out)
 
 
 @declare(prediction="regression", target="real", options={"weight": "element_weight"},
@@ -177,7 +145,13 @@ def l1_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     >>> float(lx.l1_loss(np.array([1.0, 2.0, 4.0]), np.array([1.0, 1.0, 1.0])))
     1.3333333333333333
     """
-    return _pointwise("absolute", 0.0, prediction, target, weight, reduction)
+    check_reduction(reduction)
+    xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
+    fused = None if w is not None else fused_loss(xp, "l1_loss", p, t, reduction)
+    if fused is not None:
+        return finish(xp, fused, out)
+    loss = xp.abs(p - t)
+    return finish(xp, loss if w is None else loss * w, out, reduction)
 
 
 mae_loss = l1_loss
@@ -197,9 +171,10 @@ def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
                  \delta\,(|e_i| - \tfrac12\delta) & \text{otherwise}\end{cases}
 
     computed branch-free as :math:`\tfrac12 q^2 + \delta(|e| - q)`, :math:`q = \min(|e|,
-    \delta)`.  ``delta`` must be a Python number > 0 (``ValueError`` otherwise).  Equals
-    ``torch.nn.functional.huber_loss`` and ``optax.huber_loss`` (elementwise), and
-    ``delta * smooth_l1_loss(beta=delta)``.  Reductions as in :func:`mse_loss`.
+    \delta)`.  ``delta`` must be a Python or NumPy number > 0 (``ValueError``
+    otherwise).  Equals ``torch.nn.functional.huber_loss`` and ``optax.huber_loss``
+    (elementwise), and ``delta * smooth_l1_loss(beta=delta)``.  Reductions as in
+    :func:`mse_loss`.
 
     Examples
     --------
@@ -208,7 +183,15 @@ def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
     array([0.125, 2.5  ])
     """
     d = python_number(delta, "delta", minimum=0.0, strict=True)
-    return _pointwise("huber", d, prediction, target, weight, reduction)
+    check_reduction(reduction)
+    xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
+    fused = None if w is not None else fused_loss(xp, "huber_loss", p, t, reduction, delta=d)
+    if fused is not None:
+        return finish(xp, fused, out)
+    a = xp.abs(p - t)
+    q = clip(xp, a, max=d)
+    loss = 0.5 * q * q + d * (a - q)  # branch-free: both pieces finite for a finite error
+    return finish(xp, loss if w is None else loss * w, out, reduction)
 
 
 @declare(prediction="regression", target="real",
@@ -222,8 +205,8 @@ def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
         \ell_i = w_i \begin{cases} \tfrac{1}{2\beta} e_i^2 & |e_i| < \beta \\
                  |e_i| - \tfrac12\beta & \text{otherwise}\end{cases}
 
-    ``beta`` must be a Python number >= 0.  ``beta=0`` is exactly the L1 loss (PyTorch
-    does the same) and its gradient at 0 is finite; for ``beta > 0`` this is
+    ``beta`` must be a Python or NumPy number >= 0.  ``beta=0`` is exactly the L1 loss
+    (PyTorch does the same) and its gradient at 0 is finite; for ``beta > 0`` this is
     ``huber_loss(delta=beta) / beta``.  Equals ``torch.nn.functional.smooth_l1_loss``.
     Reductions as in :func:`mse_loss`.
 
@@ -234,7 +217,19 @@ def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
     array([0.125, 2.5  ])
     """
     b = python_number(beta, "beta", minimum=0.0)
-    return _pointwise("smooth_l1", b, prediction, target, weight, reduction)
+    check_reduction(reduction)
+    xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
+    fused = None if w is not None else fused_loss(xp, "smooth_l1_loss", p, t, reduction,
+                                                  beta=b)
+    if fused is not None:
+        return finish(xp, fused, out)
+    a = xp.abs(p - t)
+    if b < float(xp.finfo(a.dtype).smallest_normal):
+        loss = a  # β = 0 is L1; so is, to that precision, a β whose 1/β would overflow
+    else:
+        q = clip(xp, a, max=b)
+        loss = (0.5 * q) * (q * (1.0 / b)) + (a - q)  # huber(β)/β without overflow
+    return finish(xp, loss if w is None else loss * w, out, reduction)
 
 
 @declare(prediction="regression", target="real", options={"weight": "element_weight"},
@@ -262,4 +257,10 @@ def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = No
     >>> round(float(lx.log_cosh_loss(np.array([1.0]), np.array([0.0]))), 6)
     0.433781
     """
-    return _pointwise("log_cosh", 0.0, prediction, target, weight, reduction)
+    check_reduction(reduction)
+    xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
+    a = xp.abs(p - t)
+    # log cosh(a) = a + log1p(e^{-2a}) - log 2 = a + log1p(expm1(-2a) / 2): no cancelling
+    # "- log 2" for small errors, and one smooth expression (gradient exactly 0 at e = 0)
+    loss = a + xp.log1p(xp.expm1(-2.0 * a) * 0.5)
+    return finish(xp, loss if w is None else loss * w, out, reduction)

@@ -446,3 +446,30 @@ def test_bce_with_logits_equals_bce_of_sigmoid(x: np.ndarray, seed: int) -> None
     np.testing.assert_allclose(lx.binary_cross_entropy_with_logits(x, y, reduction="none"),
                                lx.binary_cross_entropy(sig, y, reduction="none"),
                                rtol=1e-8, atol=1e-12)
+
+
+def test_categorical_cross_entropy_accepts_integer_one_hot_targets(xpb: XP) -> None:
+    """Integer and bool one-hot rows are class probabilities, as in Keras's
+    ``categorical_crossentropy`` (they used to fail with the class-index shape message)."""
+    p = xpb.asarray([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    expected = -(LN(0.7) + LN(0.8)) / 2
+    onehot = np.array([[1, 0, 0], [0, 0, 1]])
+    for target in (onehot, onehot.astype(np.int32), onehot.astype(bool)):
+        close(value(xpb, lx.categorical_cross_entropy(p, xpb.asarray(target))), expected)
+    with pytest.raises(ValueError, match=r"class-index `target` must have the shape"):
+        lx.categorical_cross_entropy(p, xpb.asarray(onehot[:, :1]))  # (N, 1): indices
+
+
+def test_cross_entropy_probability_targets_refuse_ignore_index(xpb: XP) -> None:
+    """``ignore_index`` has nothing to ignore in class probabilities: a value other than
+    the default raises (it used to be accepted silently; PyTorch raises too)."""
+    logits = xpb.asarray([[2.0, 0.5, -1.0]])
+    probs = xpb.asarray([[1.0, 0.0, 0.0]])
+    expected = value(xpb, lx.cross_entropy(logits, probs))
+    close(value(xpb, lx.cross_entropy(logits, probs, ignore_index=-100)), expected)
+    for ignore in (0, -1):
+        with pytest.raises(ValueError, match=r"^`ignore_index` applies to class-index targets"):
+            lx.cross_entropy(logits, probs, ignore_index=ignore)
+    # class indices keep it
+    close(value(xpb, lx.cross_entropy(logits, xpb.asarray([0]), ignore_index=0,
+                                      reduction="sum")), 0.0)

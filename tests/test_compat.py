@@ -9,10 +9,12 @@ ones only where those libraries are installed, as in the nox ``coverage`` sessio
 from __future__ import annotations
 
 import importlib.util
+import math
 from typing import Any
 
 import pytest
 
+import losses_xp as lx
 from losses_xp import _compat
 
 
@@ -71,3 +73,27 @@ def test_a_deleted_jax_array_is_unreadable() -> None:
     assert _compat.values_readable(x)
     x.delete()
     assert not _compat.values_readable(x)
+
+
+def test_a_concrete_jax_array_is_unreadable_inside_a_transformation() -> None:
+    """A concrete JAX array captured by a traced function counts as unreadable (its
+    operations are staged), so an invalid captured target gives NaN under ``jax.jit``
+    instead of a concretization error; outside a transformation it is checked eagerly."""
+    jax = pytest.importorskip("jax", reason="jax not installed")
+    jnp = jax.numpy
+
+    captured = jnp.asarray([0.0, 2.0])  # a target outside [0, 1]
+    seen: list[bool] = []
+
+    def loss(x: Any) -> Any:
+        seen.append(_compat.values_readable(captured))
+        return lx.binary_cross_entropy_with_logits(x, captured)
+
+    x = jnp.zeros(2)
+    assert math.isnan(float(jax.jit(loss)(x)))
+    assert math.isnan(float(jax.vmap(loss)(x[None])[0]))
+    jax.grad(loss)(x)  # (traces: the gradient of a NaN loss is not specified)
+    assert seen == [False, False, False]
+    assert _compat.values_readable(captured)
+    with pytest.raises(ValueError, match=r"`target` must lie in \[0, 1\]"):
+        loss(x)

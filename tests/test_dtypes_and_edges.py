@@ -130,3 +130,34 @@ def test_no_silent_float64_on_a_device_without_float64(loss: Loss) -> None:
         out = loss.fn(pred, target, reduction=reduction, **kwargs)
         assert out.dtype == xs.float32
         assert out.device == dev
+
+
+#: the option kinds that are Python numbers
+_NUMBER_KINDS = ("positive", "non_negative", "gamma", "alpha", "smoothing", "unit", "eps")
+
+
+@pytest.mark.parametrize("loss", ALL)
+def test_number_options_accept_numpy_scalars(loss: Loss) -> None:
+    """A NumPy scalar option (``np.float32(0.5)`` read from a config or an array) is a
+    number like a Python one, converted to a Python float: it stays static and never
+    promotes a float32 loss to float64; a bool (NumPy's too) is still refused."""
+    p, t = valid_inputs(loss, n=4, c=3)
+    pred = p.astype(np.float32)
+    options = {k: v for k, v in loss.options(c=3).items()
+               if loss.decl.options[k] in _NUMBER_KINDS}
+    for name, v in options.items():
+        want = loss.fn(pred, t, reduction="none" if "none" in loss.reductions else "mean",
+                       **{name: float(v)})
+        for scalar in (np.float32, np.float64):
+            got = loss.fn(pred, t, reduction="none" if "none" in loss.reductions else "mean",
+                          **{name: scalar(v)})
+            assert got.dtype == np.float32
+            np.testing.assert_array_equal(got, want)
+        for bad in (True, np.bool_(True)):
+            with pytest.raises(TypeError, match=rf"^`{name}` must be a Python int or float; "
+                                                r"got bool$"):
+                loss.fn(pred, t, **{name: bad})
+        with pytest.raises(TypeError, match=r"got ndarray$"):
+            loss.fn(pred, t, **{name: np.array(v)})
+
+

@@ -5,6 +5,7 @@ conventions (the asymmetric loss: test_asymmetric.py)."""
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -172,3 +173,47 @@ def test_softmax_focal_bad_inputs(xpb2: XP) -> None:
         lx.softmax_focal_loss(xpb2.asarray(LOGITS), xpb2.asarray(INDEX[:3]))
     with pytest.raises(ValueError, match="class indices"):
         lx.softmax_focal_loss(xpb2.asarray(LOGITS), xpb2.asarray(np.array([0, 1, 3, 0])))
+
+
+def test_softmax_focal_is_flat_when_every_other_logit_is_minus_inf() -> None:
+    """``1 - p_y`` is exactly 0 when every other logit is -inf: the loss is 0 and flat, so
+    its gradient is 0 and its second derivative finite (the gradient used to be
+    ``[0, nan, nan]`` on PyTorch and JAX: log 0 of the empty sum of the others)."""
+    x = [[3.0, -math.inf, -math.inf]]
+    for gamma in (0.5, 2.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no NumPy "divide by zero" either
+            out = lx.softmax_focal_loss(np.array(x), np.array([0]), gamma=gamma)
+        assert float(out) == 0.0
+    torch = pytest.importorskip("torch", reason="torch not installed")
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    loss = lx.softmax_focal_loss(xt, torch.tensor([0]), gamma=2.0)
+    (grad,) = torch.autograd.grad(loss, xt, create_graph=True)
+    assert loss.item() == 0.0
+    assert grad.tolist() == [[0.0, 0.0, 0.0]]
+    (second,) = torch.autograd.grad(grad.sum(), xt)
+    assert torch.isfinite(second).all()
+    jax = pytest.importorskip("jax", reason="jax not installed")
+
+    def f(v: Any) -> Any:
+        return lx.softmax_focal_loss(v, jax.numpy.asarray([0]), gamma=2.0)
+
+    v = jax.numpy.asarray(x)
+    assert float(f(v)) == 0.0
+    assert np.asarray(jax.grad(f)(v)).tolist() == [[0.0, 0.0, 0.0]]
+    assert np.isfinite(np.asarray(jax.hessian(f)(v))).all()
+
+
+def test_softmax_focal_alpha_may_be_a_numpy_float() -> None:
+    """A NumPy float ``alpha`` is one factor, like a Python float (it used to be taken for
+    a per-class array of shape ``()``), on every library's inputs."""
+    x, y = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]), np.array([0, 2])
+    expected = lx.softmax_focal_loss(x, y, alpha=0.25)
+    for alpha in (np.float32(0.25), np.float64(0.25)):
+        assert lx.softmax_focal_loss(x, y, alpha=alpha) == expected
+    torch = pytest.importorskip("torch", reason="torch not installed")
+    got = lx.softmax_focal_loss(torch.tensor(x), torch.tensor(y), alpha=np.float64(0.25))
+    assert got.item() == pytest.approx(float(expected), rel=1e-12)
+    with pytest.raises(ValueError, match=r"^`alpha` must be >= 0.0; got "):
+        lx.softmax_focal_loss(x, y, alpha=np.float64(-1.0))
+

@@ -138,6 +138,21 @@ def _ignore_index_type(loss: Loss) -> list[Bad]:
     return out
 
 
+def _ignore_index_with_probabilities(loss: Loss) -> list[Bad]:
+    """A non-default ``ignore_index`` with class-probability targets (the target kind
+    ``index_or_probs``): nothing to ignore there."""
+    if loss.decl.target != "index_or_probs":
+        return []
+    out = []
+    for option in loss.options("ignore_index"):
+        call = valid_call(loss, "same")
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "value": bad, "pred": loss.pred,
+                     "default": loss.default(option)}, repr(bad))
+                for bad in (0, -1)]
+    return out
+
+
 def _k_type(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("k"):
@@ -217,6 +232,12 @@ ROWS: tuple[Row, ...] = (
     Row("ignore-index-type", "`ignore_index` that is not a Python int",
         "class-index losses with `ignore_index`", TypeError,
         "`{option}` must be a Python int; got {type}", _ignore_index_type),
+    Row("ignore-index-with-probabilities", "a non-default `ignore_index` with "
+        "class-probability targets", "losses of class indices or probabilities", ValueError,
+        "`{option}` applies to class-index targets only; got {option}={value} with class "
+        "probabilities (a floating `target` of the {pred}' shape), which have no index to "
+        "ignore (PyTorch raises too). Leave it at {default}.",
+        _ignore_index_with_probabilities),
     Row("top-k-type", "`k` that is not an integer (a float, a bool, a string)",
         "functions with `k`", TypeError,
         "`{option}` must be an int (Python or NumPy integer); got {type}", _k_type),
