@@ -366,11 +366,12 @@ def fused_loss(xp: Namespace, name: str, prediction: Array, target: Array, reduc
     return fn(prediction, target, reduction=reduction, **options)
 
 
-def fused_nll(xp: Namespace, kind: str, x: Array, target: Array, axis: int,
+def fused_nll(xp: Namespace, name: str, x: Array, target: Array, axis: int,
               weight: Array | None, ignore_index: int, smoothing: float,
               reduction: str) -> Array | None:
-    """PyTorch's fused ``cross_entropy`` (``kind='logits'``) or ``nll_loss``
-    (``kind='log_probs'``) of class indices; ``None`` elsewhere.
+    """PyTorch's fused ``torch.nn.functional.<name>`` of class indices: ``"cross_entropy"``
+    (``x`` holds logits) or the negative log-likelihood of log-probabilities; ``None``
+    elsewhere.
 
     Only for validated indices (each in ``[0, C)`` or ``ignore_index``): PyTorch's
     kernels fail or read out of bounds on others.  Same semantics as the generic
@@ -384,11 +385,9 @@ def fused_nll(xp: Namespace, kind: str, x: Array, target: Array, axis: int,
         x = torch.movedim(x, axis, 1)  # a view: PyTorch wants the classes on dim 1
     if target.dtype != torch.int64:
         target = target.to(torch.int64)
-    F = sys.modules["torch"].nn.functional
-    if kind == "logits":
-        return F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
-                               reduction=reduction, label_smoothing=smoothing)
-    if x.ndim == 4 and x.requires_grad and not x.is_contiguous():
+    options = {"label_smoothing": smoothing} if smoothing else {}
+    if name != "cross_entropy" and x.ndim == 4 and x.requires_grad and not x.is_contiguous():
         x = x.contiguous()  # nll_loss2d's backward refuses a non-contiguous input
-    return F.nll_loss(x, target, weight=weight, ignore_index=ignore_index,
-                      reduction=reduction)
+    fn = getattr(torch.nn.functional, name)
+    return fn(x, target, weight=weight, ignore_index=ignore_index, reduction=reduction,
+              **options)

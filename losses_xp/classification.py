@@ -191,10 +191,10 @@ def _nll(xp: Namespace, x: Array, target: Array, axis: int, weight: object,
 
     Per target: ``(1 - ε) w[y] (-logp[y]) + ε/C Σ_c w_c (-logp_c)`` if kept, 0 if
     ignored, NaN if out of range; ``mean`` divides by ``Σ w[y]`` over the kept targets.
-    ``x``: log-probabilities, or logits with ``fused="logits"`` (then ``-logp[y]`` comes
-    from ``neg_log_softmax_at`` without the (N, C) log-softmax unless smoothing needs
-    it).  ``fused``: the kind of PyTorch's fused kernel to try once the indices are
-    checked (``"logits"``, ``"log_probs"``; ``""``: none).
+    ``x``: log-probabilities, or logits with ``fused="cross_entropy"`` (then
+    ``-logp[y]`` comes from ``neg_log_softmax_at`` without the (N, C) log-softmax unless
+    smoothing needs it).  ``fused``: the PyTorch function to try once the indices are
+    checked (``"cross_entropy"``, ``"nll_loss"``; ``""``: none).
     """
     num_classes = x.shape[axis]
     checked = check_indices(xp, target, num_classes, ignore_index)
@@ -203,8 +203,8 @@ def _nll(xp: Namespace, x: Array, target: Array, axis: int, weight: object,
         loss = fused_nll(xp, fused, x, target, axis, w, ignore_index, smoothing, reduction)
         if loss is not None:
             return finish(xp, loss, out_dtype, invalid=invalid)
-    from_logits = fused == "logits" and smoothing == 0.0
-    logp = x if fused != "logits" or from_logits else log_softmax(xp, x, axis)
+    from_logits = fused == "cross_entropy" and smoothing == 0.0
+    logp = x if fused != "cross_entropy" or from_logits else log_softmax(xp, x, axis)
     kept, bad, safe = index_masks(xp, target, num_classes, ignore_index)
     picked = gather_at_class(xp, logp, safe, axis)
     nll = neg_log_softmax_at(xp, x, picked, axis) if from_logits else 0.0 - picked  # (+0)
@@ -332,7 +332,7 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
     xp, x, ax, out, probs, invalid = class_inputs(logits, target, axis, "logits",
                                                   {"weight": weight}, probs="floating")
     if not probs:
-        return _nll(xp, x, target, ax, weight, ignore, eps, reduction, out, fused="logits")
+        return _nll(xp, x, target, ax, weight, ignore, eps, reduction, out, fused="cross_entropy")
     if ignore != DEFAULT_IGNORE_INDEX:
         raise ValueError(
             f"`ignore_index` applies to class-index targets only; got ignore_index={ignore} "
@@ -370,7 +370,7 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
     ignore = check_ignore_index(ignore_index)
     xp, logp, ax, out, _, _ = class_inputs(log_probs, target, axis, "log_probs",
                                            {"weight": weight})
-    return _nll(xp, logp, target, ax, weight, ignore, 0.0, reduction, out, fused="log_probs")
+    return _nll(xp, logp, target, ax, weight, ignore, 0.0, reduction, out, fused="nll_loss")
 
 
 @declare(prediction="class_probs", target="index_or_probs", class_axis="axis",

@@ -5,7 +5,7 @@ must have exactly the same shape (``(N, 1)`` against ``(N,)`` is an error, never
 ``(N, N)`` broadcast).  ``weight`` is an optional array of element weights that must
 broadcast to that shape; it multiplies the per-element loss, and ``reduction="mean"``
 divides the weighted sum by the number of elements (not by the sum of the weights),
-like PyTorch's ``binary_cross_entropy(weight=...)`` and Keras's sample weights.
+like the ``weight`` of PyTorch's BCE and Keras's sample weights.
 """
 
 from __future__ import annotations
