@@ -94,6 +94,9 @@ def device(x: Array) -> Any:
 
 def default_float(xp: Namespace, like: Array) -> Any:
     """The library's default real floating dtype on ``like``'s device (for integer inputs)."""
+    if _aac.is_torch_array(like):
+        # (what the namespace info says, but traceable by torch.compile of PyTorch < 2.5)
+        return sys.modules["torch"].get_default_dtype()
     info = getattr(xp, "__array_namespace_info__", None)
     if info is None:  # pragma: no cover - a namespace before the 2023.12 standard (JAX < 0.4.32)
         return xp.asarray(0.0, device=device(like)).dtype
