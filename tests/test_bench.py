@@ -85,7 +85,7 @@ def test_quick_numpy_run_writes_a_ratio_per_case(tmp_path: Path) -> None:
         assert len(r["ours_rounds"]) == len(r["native_rounds"]) == 2
         assert r["deviation"] <= _bench.RTOL
         assert r["target"] == 1.2
-        assert r["met"] == (r["ratio"] <= 1.2)
+        assert r["met"] == (r["ratio"] <= 1.2 * (1.0 + report.PARITY_BAND))
         assert r["ours_bytes"] > 0
         assert r["native_bytes"] > 0
         row = next(line for line in md.splitlines() if line.startswith(f"| `{r['loss']}` vs"))
