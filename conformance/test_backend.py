@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -67,3 +70,28 @@ def test_value_checks_on_tensors_that_require_grad_do_not_warn(bk: Backend) -> N
         for decl in declarations().values():  # every loss that range-checks probabilities
             if decl.prediction in ("probs", "probs_or_logits") and decl.target == "binary":
                 decl.fn(p, t)
+
+
+_FIRST_CALL_TRACED = """
+import jax, jax.numpy as jnp, losses_xp as lx
+known = jnp.array([0, 1])  # a concrete array captured by the traced function
+jax.grad(lambda v: lx.cross_entropy(v, known))(jnp.zeros((2, 3)))
+try:
+    lx.cross_entropy(jnp.zeros((2, 3)), jnp.array([0, 3]))
+except ValueError as exc:
+    print("raised:", exc)
+"""
+
+
+def test_jax_values_stay_readable_after_a_first_call_under_a_transformation(
+        bk: Backend) -> None:
+    """Whether JAX is tracing is decided against the trace outside every transformation,
+    even when the first loss ever called is inside ``jax.grad`` (a fresh interpreter:
+    the decision is made once per process).  It was once taken from that first call:
+    every later eager call then skipped its value checks and returned NaN."""
+    if bk.name != "jax":
+        pytest.skip(f"{bk.name}: JAX's tracing state")
+    out = subprocess.run([sys.executable, "-c", _FIRST_CALL_TRACED], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "raised: `target` class indices must be in [0, 3)" in out.stdout, out.stdout

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -285,16 +286,19 @@ def values_readable(*arrays: object) -> bool:
 def _jax_tracing(jax: Any) -> bool:
     """Whether a JAX transformation (``jit``, ``grad``, ``vmap``) is tracing right now:
     then even a concrete array (captured by the traced function) is not readable, since
-    every operation on it is staged into the trace.  Public API only: the test is chosen
-    once, for the JAX in use."""
+    every operation on it is staged into the trace.  Public API only: the current trace
+    (``jax.extend.core.find_top_trace``) is compared with the one a new thread starts
+    with, which is outside every transformation whatever this thread is doing (the first
+    call may well come from inside ``jax.grad``); older JAX has ``trace_state_clean``."""
     if not _JAX_TRACING:
         find: Any = getattr(importlib.import_module("jax.extend.core"), "find_top_trace", None)
         if find is not None:  # pragma: no branch - JAX 0.10 has it
-            with jax.ensure_compile_time_eval():
-                top = find(())
-                current = find(()) is top  # (the trace object itself, not a fresh copy)
-            if current:  # pragma: no branch - JAX 0.10: one eval trace outside transformations
-                _JAX_TRACING.append(lambda: find(()) is not top)
+            top: list[Any] = []
+            thread = threading.Thread(target=lambda: top.extend((find(()), find(()))))
+            thread.start()
+            thread.join()
+            if top[0] is top[1]:  # pragma: no branch - JAX 0.10: one object, not copies
+                _JAX_TRACING.append(lambda: find(()) is not top[0])
         if not _JAX_TRACING:  # pragma: no cover - older JAX (0.4.30), whose jax.core has it
             _JAX_TRACING.append(lambda: not jax.core.trace_state_clean())
     return _JAX_TRACING[0]()
