@@ -159,11 +159,28 @@ def skip_without_cuda(session: nox.Session, reason: str) -> None:
 def conformance(session: nox.Session, backend: str) -> None:
     """Cross-backend conformance suite for one backend, checked against the oracles."""
     install_conformance(session, backend)
-    run_conformance(session, backend, "conformance")
+    run_conformance(session, backend, "conformance", xla_flags=JAX_FAST_COMPILE)
 
 
-def run_conformance(session: nox.Session, backend: str, *args: str) -> None:
-    """pytest on the conformance suite (``args``: paths and options) for one backend."""
+# JAX eager compiles one XLA program per operation and new shape: the suite compiles tens of
+# thousands of one-operation programs, and compiling is ~80% of conformance(jax)'s time.
+# Without LLVM's optimisation passes, and (jaxlib >= 0.5, which has them) without the newer
+# fusion emitters, XLA compiles them 30-40% faster; the arithmetic is the same IEEE one (XLA
+# never enables fast-math on CPU). conformance(jax), fuzz(jax) and minimums use this;
+# `coverage` runs the backend-specific tests (pinned values, fast paths) with XLA's
+# defaults. docs/testing.md, "Time".
+JAX_FAST_COMPILE = "--xla_cpu_use_fusion_emitters=false --xla_backend_optimization_level=0"
+JAX_FAST_COMPILE_FLOOR = "--xla_backend_optimization_level=0"  # jaxlib 0.4.30 knows only this
+
+
+def run_conformance(session: nox.Session, backend: str, *args: str,
+                    xla_flags: str = "") -> None:
+    """pytest on the conformance suite (``args``: paths and options) for one backend
+    (``xla_flags``: added to XLA_FLAGS when ``backend`` is jax)."""
+    env = {"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy"}
+    if backend == "jax" and xla_flags:
+        env["XLA_FLAGS"] = " ".join(filter(None, (os.environ.get("XLA_FLAGS"), xla_flags)))
+        session.log(f"XLA_FLAGS={env['XLA_FLAGS']} (faster compiles, noxfile.py)")
     session.run(
         "pytest",
         *args,
@@ -171,7 +188,7 @@ def run_conformance(session: nox.Session, backend: str, *args: str) -> None:
         "no:cacheprovider",
         f"--backend={backend}",
         *session.posargs,
-        env={"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy"},
+        env=env,
     )
 
 
@@ -206,7 +223,7 @@ def fuzz(session: nox.Session, backend: str) -> None:
     default session: it is a search, not a gate with a fixed cost."""
     install_conformance(session, backend)
     run_conformance(session, backend, "conformance/test_properties.py",
-                    "--hypothesis-profile=long")
+                    "--hypothesis-profile=long", xla_flags=JAX_FAST_COMPILE)
 
 
 @nox.session(python=PYTHONS)
@@ -297,25 +314,28 @@ MINIMUMS = str(ROOT / "constraints" / "minimums.txt")
 # pyproject.toml's `>=` bounds that constraints/minimums.txt must pin exactly (and jaxlib == jax)
 FLOORS = ("numpy", "array-api-compat", "torch", "jax")
 MINIMUMS_BACKENDS = ("numpy", "torch", "jax")
-# JAX eager runs the suite ~10x slower than NumPy (the full conformance(jax) takes ~13 min
-# on 2 cores), so at the floors it runs a subset that still calls every loss on every value
-# case under jax.jit and jax.grad (about 2.5 min).
-MINIMUMS_JAX_ARGS = (
+# At the floors, torch and jax run a subset that still calls every loss on every value case
+# under the compiler (torch.compile(fullgraph=True), jax.jit/vmap) and autodiff, against the
+# oracles: what an older release breaks is tracing, dispatch and dtype handling, not the
+# formulas, which conformance(<backend>) runs in full on the pinned versions. (The whole
+# suite at the floors took ~17 of CI's 20 minutes: torch 2.3's inductor and JAX 0.4.30's
+# eager dispatch are each several times slower than the pinned releases.)
+MINIMUMS_SUBSET = (
     "--ignore=conformance/test_extreme.py",
     "-k",
     # ("float16" also matches bfloat16)
     "not (test_values and float16) and not test_reductions_are_consistent"
     " and not (test_gradients and not float64) and not (test_compile and float64)",
 )
-MINIMUMS_JAX_WHY = (
-    "jax at the floors: a subset of the suite (the whole of it takes ~13 min in JAX eager "
-    "on 2 cores): every loss on every value case under jax.jit and jax.vmap in float32 "
-    "(test_compile.py) and jax.grad against the oracles in float64 (test_gradients.py); "
-    "values against the oracles in float32 and float64 (test_value_matches_oracle; no "
-    "float16/bfloat16 cases); every other file in full except test_extreme.py (extreme "
-    "inputs) and test_reductions_are_consistent (sum/mean vs none), which numpy and torch "
-    "run in full here and conformance(jax) runs in full on the pinned JAX. Deselected "
-    "tests are counted as 'deselected', not skipped."
+MINIMUMS_SUBSET_WHY = (
+    "torch and jax at the floors: a subset of the suite: every loss on every value case "
+    "compiled (torch.compile(fullgraph=True); jax.jit and jax.vmap) in float32, float16 "
+    "and bfloat16 (test_compile.py), gradients against the oracles in float64 "
+    "(test_gradients.py), values against the oracles in float32 and float64 "
+    "(test_value_matches_oracle); every other file in full except test_extreme.py "
+    "(extreme inputs) and test_reductions_are_consistent (sum/mean vs none), which numpy "
+    "runs in full here and conformance(torch)/conformance(jax) run in full on the pinned "
+    "versions. Deselected tests are counted as 'deselected', not skipped."
 )
 MINIMUMS_VERSIONS = (
     "from importlib.metadata import version as v; print('minimums: ' + ', '.join("
@@ -361,13 +381,14 @@ def minimums(session: nox.Session) -> None:
     session.run("python", "-c", MINIMUMS_VERSIONS)
     for backend in MINIMUMS_BACKENDS:
         subset: tuple[str, ...] = ()
-        if backend == "jax":
-            session.log(MINIMUMS_JAX_WHY)
-            subset = MINIMUMS_JAX_ARGS
+        if backend != "numpy":
+            session.log(MINIMUMS_SUBSET_WHY)
+            subset = MINIMUMS_SUBSET
         # the fuzzing runs on the pinned versions in every conformance(<backend>)
         # session (and at length in `fuzz`); the floors run the deterministic suite
         run_conformance(session, backend, "conformance",
-                        "--ignore=conformance/test_properties.py", *subset)
+                        "--ignore=conformance/test_properties.py", *subset,
+                        xla_flags=JAX_FAST_COMPILE_FLOOR)
 
 
 # glibc: keep freed blocks up to 32 MiB on the heap (no munmap + page faults on the next call

@@ -176,7 +176,9 @@ class Backend:
                 x = x.to(self.load().float64)
             return np.asarray(x.numpy())
         if self.name == "dask":
-            x = x.compute()
+            # the synchronous scheduler: the test graphs are tiny, and a thread pool costs
+            # more than it saves (test_scaleout.py runs the threaded one on purpose)
+            x = x.compute(scheduler="synchronous")
         if self.name == "cupy":  # pragma: no cover - CuPy needs a CUDA device
             x = x.get()
         if self.name == "array_api_strict":
