@@ -102,6 +102,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "--missing-oracles", choices=("error", "skip"), default="error",
             help="what a test whose oracle library (scikit-learn, Keras ...) is not "
                  "installed does: fail (default) or skip with that reason")
+        group.addoption(
+            "--matrix", choices=("auto", "full", "pairs"), default="auto",
+            help="the case x dtype x reduction matrix: every combination ('full'), or "
+                 "every pair of them ('pairs': each case in every dtype and every "
+                 "reduction, each dtype in every reduction, with a third of the tests); "
+                 "'auto' (default): full on numpy, the reference, pairs elsewhere")
 
 
 def _resolve(config: pytest.Config) -> Session:
@@ -274,6 +280,24 @@ def unsupported(spec: Spec, backend: str, needs: str | None) -> str | None:
     return None
 
 
+#: the backend that runs the whole case x dtype x reduction product by default
+REFERENCE_BACKEND = "numpy"
+
+
+def all_pairs(start: int, dtypes: list[str], reductions: tuple[str, ...]
+              ) -> list[tuple[str, str]]:
+    """The (dtype, reduction) combinations of one case under ``--matrix=pairs``.
+
+    Round robin from ``start`` (the case's index among its loss's cases): every dtype
+    with at least one reduction and every reduction with at least one dtype, in
+    max(#dtypes, #reductions) tests instead of their product; the next case starts one
+    further on, so over the cases of a loss (12 or more) every dtype meets every
+    reduction.  The product runs on the reference backend and with ``--matrix=full``."""
+    n = max(len(dtypes), len(reductions)) if dtypes and reductions else 0
+    return [(dtypes[(start + i) % len(dtypes)], reductions[(start + i) % len(reductions)])
+            for i in range(n)]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     s = session_of(metafunc.config)
     marker = metafunc.definition.get_closest_marker("matrix")
@@ -295,6 +319,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             return
     kind = marker.kwargs.get("cases", "values")
     select: Callable[[Combo], bool] | None = marker.kwargs.get("select")
+    full = metafunc.config.getoption("--matrix", default="auto") == "full" or (
+        metafunc.config.getoption("--matrix", default="auto") == "auto"
+        and s.name == REFERENCE_BACKEND)
     params: list[Any] = []
     for bk in s.backends:
         for name in sorted(SPECS):
@@ -305,14 +332,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                     params += _skipped(why, id=f"{name}-unsupported")
                 continue
             cases = value_cases(name) if kind == "values" else extreme_cases(name)
-            for case in cases:
-                for dtype in bk.dtypes:
-                    if not case.applies_to(dtype):
-                        continue
-                    for reduction in spec.entry.reductions_for(case):
-                        c = Combo(bk, spec, case, dtype, reduction)
-                        if select is None or select(c):
-                            params.append(pytest.param(c, id=c.id(len(s.backends) > 1)))
+            for index, case in enumerate(cases):
+                dtypes = [d for d in bk.dtypes if case.applies_to(d)]
+                reductions = spec.entry.reductions_for(case)
+                combos = ([(d, r) for d in dtypes for r in reductions] if full
+                          else all_pairs(index, dtypes, reductions))
+                for dtype, reduction in combos:
+                    c = Combo(bk, spec, case, dtype, reduction)
+                    if select is None or select(c):
+                        params.append(pytest.param(c, id=c.id(len(s.backends) > 1)))
     if not params:
         metafunc.parametrize("combo", _skipped(f"nothing in the matrix applies to {s.name}"))
         return

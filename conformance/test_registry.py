@@ -114,3 +114,23 @@ def test_duplicate_case_names_are_refused() -> None:
     two = [Case("2d", (np.zeros(2),)), Case("2d", (np.ones(2),)), Case("0d", (np.zeros(()),))]
     with pytest.raises(AssertionError, match=r"duplicate case names: \['2d'\]"):
         _checked(two)
+
+
+def test_all_pairs_covers_every_pair_of_the_matrix() -> None:
+    """``--matrix=pairs`` (the default off the reference backend): within a case every
+    dtype and every reduction is tested, each once or more; over a loss's cases every
+    dtype meets every reduction."""
+    from .conftest import all_pairs
+
+    dtypes = ["float64", "float32", "float16", "bfloat16"]
+    reductions = ("none", "sum", "mean")
+    met = set()
+    for index in range(12):
+        for ds, rs in ((dtypes, reductions), (dtypes[:2], reductions), (dtypes, ("sum",))):
+            pairs = all_pairs(index, ds, rs)
+            assert {d for d, _ in pairs} == set(ds)
+            assert {r for _, r in pairs} == set(rs)
+            assert len(pairs) == len(set(pairs)) == max(len(ds), len(rs))
+        met |= set(all_pairs(index, dtypes, reductions))
+    assert met == {(d, r) for d in dtypes for r in reductions}
+    assert all_pairs(0, [], reductions) == all_pairs(0, dtypes, ()) == []
