@@ -351,31 +351,6 @@ def test_label_smoothing_bounds_are_accepted(name: str, eps: float) -> None:
     assert np.isfinite(getattr(lx, name)(p, t, label_smoothing=eps))
 
 
-@pytest.mark.parametrize(
-    ("name", "option", "value"),
-    [
-        ("cross_entropy", "weight", [0.5, 2.0, 1.0]),
-        ("cross_entropy", "weight", (1, 2, 3)),  # ints in a tuple
-        ("nll_loss", "weight", [0.5, 2.0, 1.0]),
-        ("binary_cross_entropy", "weight", [0.5, 2.0, 1.0]),
-        ("binary_cross_entropy_with_logits", "weight", [0.5, 2.0, 1.0]),
-        ("binary_cross_entropy_with_logits", "pos_weight", [0.5, 2.0, 3.0]),
-        ("binary_cross_entropy_with_logits", "pos_weight", 2.0),
-    ],
-)
-def test_options_may_be_python_sequences(name: str, option: str, value: object, xpb: XP) -> None:
-    fn = getattr(lx, name)
-    p, t = _inputs(name)
-    pred, target = xpb.asarray(p), xpb.asarray(t)
-    from_seq = fn(pred, target, **{option: value})
-    from_arr = fn(pred, target, **{option: xpb.asarray(np.asarray(value, dtype=float))})
-    assert xpb.is_native(from_seq)
-    assert from_seq.dtype == pred.dtype
-    np.testing.assert_allclose(xpb.to_numpy(from_seq), xpb.to_numpy(from_arr), rtol=1e-15)
-    # the option changes the value (it is not silently ignored)
-    assert not np.allclose(xpb.to_numpy(from_seq), xpb.to_numpy(fn(pred, target)))
-
-
 # --------------------------------------------------------------------------- properties
 
 finite = st.floats(-30, 30, allow_nan=False, allow_infinity=False, width=64)

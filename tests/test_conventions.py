@@ -19,6 +19,7 @@ from conftest import (
     ELEMENTWISE,
     LOSSES,
     MULTICLASS,
+    OPTION_VALUES,
     XP,
     Loss,
     loss_params,
@@ -111,3 +112,37 @@ def test_result_library_device_dtype_and_shape(loss: Loss, xpb: XP) -> None:
             assert tuple(out.shape) == ((4, 3) if loss.elementwise else (4,))
         else:
             assert tuple(out.shape) == ()
+
+
+def _sequence_options() -> list[object]:
+    """Every option of a weight kind of every loss, as a list of floats and as a tuple of
+    ints; element weights also nested ((1, C)), ``pos_weight`` also as a Python float."""
+    out: list[object] = []
+    for loss in LOSSES:
+        for option, kind in loss.decl.options.items():
+            value = OPTION_VALUES.get(kind) if isinstance(kind, str) else None
+            if not callable(value):
+                continue
+            floats = value(3)
+            forms = [floats, tuple(range(1, 4))]
+            forms += [[floats]] if kind == "element_weight" else []
+            forms += [2.0] if kind == "pos_weight" else []
+            out += [pytest.param(loss, option, v, id=f"{loss.name}-{option}-{type(v).__name__}"
+                                 f"{'-nested' if v == [floats] else ''}") for v in forms]
+    return out
+
+
+@pytest.mark.parametrize(("loss", "option", "value"), _sequence_options())
+def test_options_may_be_python_sequences(loss: Loss, option: str, value: object,
+                                         xpb: XP) -> None:
+    """A list, a tuple (of ints too) or a Python float gives what the same values as an
+    array give, and the option is not silently ignored."""
+    p, t = valid_inputs(loss)
+    pred, target = xpb.asarray(p), xpb.asarray(t)
+    from_seq = loss.fn(pred, target, **{option: value})
+    from_arr = loss.fn(pred, target, **{option: xpb.asarray(np.asarray(value, dtype=float))})
+    assert xpb.is_native(from_seq)
+    assert from_seq.dtype == pred.dtype
+    np.testing.assert_allclose(xpb.to_numpy(from_seq), xpb.to_numpy(from_arr), rtol=1e-15)
+    # the option changes the value (it is not silently ignored)
+    assert not np.allclose(xpb.to_numpy(from_seq), xpb.to_numpy(loss.fn(pred, target)))

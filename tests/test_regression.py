@@ -108,34 +108,6 @@ def test_zero_dim_inputs() -> None:
     assert float(out) == 4.0
 
 
-# --------------------------------------------------------------------------- options
-
-
-@pytest.mark.parametrize(
-    ("name", "option", "value"),
-    [
-        ("mse_loss", "weight", [[0.5, 2.0, 1.0]]),
-        ("rmse_loss", "weight", [0.5, 2.0, 1.0]),
-        ("l1_loss", "weight", [0.5, 2.0, 1.0]),
-        ("huber_loss", "weight", [0.5, 2.0, 1.0]),
-        ("smooth_l1_loss", "weight", [0.5, 2.0, 1.0]),
-        ("log_cosh_loss", "weight", [0.5, 2.0, 1.0]),
-    ],
-)
-def test_options_may_be_python_sequences(name: str, option: str, value: object, xpb: XP) -> None:
-    fn = getattr(lx, name)
-    rng = np.random.default_rng(0)
-    p, t = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
-    pred, target = xpb.asarray(p), xpb.asarray(t)
-    from_seq = fn(pred, target, **{option: value})
-    from_arr = fn(pred, target, **{option: xpb.asarray(np.asarray(value, dtype=float))})
-    assert xpb.is_native(from_seq)
-    assert from_seq.dtype == pred.dtype
-    np.testing.assert_allclose(xpb.to_numpy(from_seq), xpb.to_numpy(from_arr), rtol=1e-15)
-    # the option changes the value (it is not silently ignored)
-    assert not np.allclose(xpb.to_numpy(from_seq), xpb.to_numpy(fn(pred, target)))
-
-
 # --------------------------------------------------------------------------- dtypes and edges
 
 
