@@ -268,8 +268,9 @@ COVERAGE_MIN_LINES = 95.0  # percent of the statements of losses_xp/ (not counti
 # the session fails if the selection leaves less than COVERAGE_MIN_LINES covered.
 COVERAGE_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (test_registry.py checks the oracles against each other: ~16 s, no line of losses_xp
-    # that the rest does not reach)
-    ("numpy", ("conformance", "--ignore=conformance/test_registry.py")),
+    # that the rest does not reach; every pair of the matrix reaches the lines and branches
+    # of its whole product: each case in every dtype and every reduction)
+    ("numpy", ("conformance", "--ignore=conformance/test_registry.py", "--matrix=pairs")),
     *((backend, ("conformance", "-m", "backend_paths"))
       for backend in ("array_api_strict", "torch", "dask", "jax")),
 )
