@@ -102,8 +102,6 @@ class Case:
                     self.reductions, self.tags, self.grad)
 
 
-@dataclass(frozen=True)
-
 def logits(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 3.0) -> np.ndarray:
     """Unnormalised scores, normal with standard deviation ``scale``."""
     return rng.normal(0.0, scale, size=shape)
