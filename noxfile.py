@@ -174,10 +174,10 @@ JAX_FAST_COMPILE_FLOOR = "--xla_backend_optimization_level=0"  # jaxlib 0.4.30 k
 
 
 def run_conformance(session: nox.Session, backend: str, *args: str,
-                    xla_flags: str = "") -> None:
+                    xla_flags: str = "", env: dict[str, str] | None = None) -> None:
     """pytest on the conformance suite (``args``: paths and options) for one backend
-    (``xla_flags``: added to XLA_FLAGS when ``backend`` is jax)."""
-    env = {"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy"}
+    (``xla_flags``: added to XLA_FLAGS when ``backend`` is jax; ``env``: more variables)."""
+    env = {"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy", **(env or {})}
     if backend == "jax" and xla_flags:
         env["XLA_FLAGS"] = " ".join(filter(None, (os.environ.get("XLA_FLAGS"), xla_flags)))
         session.log(f"XLA_FLAGS={env['XLA_FLAGS']} (faster compiles, noxfile.py)")
@@ -328,6 +328,11 @@ MINIMUMS_SUBSET = (
     "not (test_values and float16) and not test_reductions_are_consistent"
     " and not (test_gradients and not float64) and not (test_compile and float64)",
 )
+# torch.compile at the floor: Dynamo's capture of the whole graph (fullgraph=True) and
+# AOTAutograd, what PyTorch 2.3 broke (docs/testing.md), without inductor's C++ code
+# generation (~3 s per compiled test on torch 2.3). test_compile_first.py still compiles
+# with inductor there, and conformance(torch) with inductor throughout on the pinned torch.
+MINIMUMS_TORCH_COMPILER = "aot_eager"
 MINIMUMS_SUBSET_WHY = (
     "torch and jax at the floors: a subset of the suite: every loss on every value case "
     "compiled (torch.compile(fullgraph=True); jax.jit and jax.vmap) in float32, float16 "
@@ -336,7 +341,9 @@ MINIMUMS_SUBSET_WHY = (
     "(test_value_matches_oracle); every other file in full except test_extreme.py "
     "(extreme inputs) and test_reductions_are_consistent (sum/mean vs none), which numpy "
     "runs in full here and conformance(torch)/conformance(jax) run in full on the pinned "
-    "versions. Deselected tests are counted as 'deselected', not skipped."
+    "versions. Deselected tests are counted as 'deselected', not skipped. torch.compile "
+    "uses the aot_eager backend here (Dynamo and AOTAutograd without inductor's code "
+    "generation; LOSSES_XP_TORCH_COMPILE_BACKEND)."
 )
 MINIMUMS_VERSIONS = (
     "from importlib.metadata import version as v; print('minimums: ' + ', '.join("
@@ -389,7 +396,8 @@ def minimums(session: nox.Session) -> None:
         # session (and at length in `fuzz`); the floors run the deterministic suite
         run_conformance(session, backend, "conformance",
                         "--ignore=conformance/test_properties.py", *subset,
-                        xla_flags=JAX_FAST_COMPILE_FLOOR)
+                        xla_flags=JAX_FAST_COMPILE_FLOOR,
+                        env={"LOSSES_XP_TORCH_COMPILE_BACKEND": MINIMUMS_TORCH_COMPILER})
 
 
 # glibc: keep freed blocks up to 32 MiB on the heap (no munmap + page faults on the next call
