@@ -82,7 +82,8 @@ def render() -> str:
     lines.append("")
     lines.append("✓: the whole conformance suite passes on that backend in the default `nox` "
                  "sessions (CPU; every case in every dtype and reduction: their whole "
-                 "product on NumPy, every pair of them elsewhere, [Time](testing.md#time)). GPU: the same suite, run only on a CUDA machine "
+                 "product on NumPy, every pair of them elsewhere, [Time](testing.md#time)). "
+                 "GPU: the same suite, run only on a CUDA machine "
                  "(`nox -s \"conformance(cupy)\"`). ✗: excluded by the function's "
                  "declaration, for the reason given. Generated from the declarations "
                  "(`conformance/support_matrix.py`).")

@@ -45,6 +45,15 @@ spec = eval(compile(entry.strip().rstrip(","), "docs/contributing.md", "eval"),
 specs_regression.SPECS.append(spec)
 registry.SPECS[spec.name] = spec
 
+import doctest
+
+# the function's docstring examples (the docs session leaves this page to this test)
+runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+for test in doctest.DocTestFinder().find(regression.{name}, "{name}", globs={{}}):
+    runner.run(test)
+if runner.summarize(verbose=False).failed or not runner.tries:
+    sys.exit("the docstring examples of {name} failed (or there are none)")
+
 import pytest
 
 sys.exit(pytest.main(["conformance", "--backend=numpy", "-q", "-p", "no:cacheprovider",
