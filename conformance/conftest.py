@@ -319,9 +319,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             return
     kind = marker.kwargs.get("cases", "values")
     select: Callable[[Combo], bool] | None = marker.kwargs.get("select")
-    full = metafunc.config.getoption("--matrix", default="auto") == "full" or (
-        metafunc.config.getoption("--matrix", default="auto") == "auto"
-        and s.name == REFERENCE_BACKEND)
+    matrix = metafunc.config.getoption("--matrix", default="auto")
+    full = matrix == "full" or (matrix == "auto" and s.name == REFERENCE_BACKEND)
     params: list[Any] = []
     for bk in s.backends:
         for name in sorted(SPECS):
