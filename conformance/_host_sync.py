@@ -4,7 +4,6 @@ a Dask graph built with computing forbidden, array-api-strict's strictest flags)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from losses_xp import _compat
 from losses_xp._testing.backends import Backend, get_backend
 from losses_xp._testing.inputs import Case
 
-from .helpers import expected_warnings, first_floating
+from .helpers import assert_lazy_static, expected_warnings, first_floating
 
 if TYPE_CHECKING:
     from .registry import Spec
@@ -32,6 +31,15 @@ NOT_HERE = {
             + WHERE_PROVEN,
 }
 
+#: backends whose mode the matrix tests run on every call: test_no_host_sync.py skips
+#: them (the harness still plants its bad losses in that mode)
+IN_THE_MATRIX = {
+    "dask": "dask: every call of the matrix (test_values.py, test_extreme.py) builds its "
+            "graph with computing forbidden and checks that its shape is static "
+            "(conformance/helpers.py: run), over every value and extreme case in every "
+            "dtype and every reduction (pairs of them: --matrix); the full product of "
+            "those built again here took ~95 s of the session",
+}
 
 
 # --------------------------------------------------------------------------- inputs
@@ -157,17 +165,14 @@ class Lazy:
 
 
 def build_dask(bk: Backend, fn: Loss, case: Case, dtype: str, reduction: str) -> Lazy:
-    """The loss's graph, built under ``forbid_compute``: any compute inside raises."""
-    import dask.array as da
-
+    """The loss's graph, built under ``forbid_compute``: any compute inside raises; its
+    shape must be static (the check of every Dask call of the matrix: helpers.run)."""
     args = [bk.asarray(a, dtype if a.dtype.kind == "f" else None) for a in case.args]
     kwargs = {k: bk.asarray(v, dtype) if isinstance(v, np.ndarray) else v
               for k, v in case.kwargs.items()}
     with expected_warnings(case), bk.forbid_compute():
         out = fn(*args, reduction=reduction, **kwargs)
-    assert isinstance(out, da.Array), f"expected a lazy dask array, got {type(out)}"
-    # a data-dependent shape (boolean mask, nonzero) is NaN in Dask until computed
-    assert not any(math.isnan(d) for d in out.shape), f"data-dependent shape {out.shape}"
+    assert_lazy_static(bk, out, f"{case.name} {dtype} {reduction}")
     return Lazy(out, Seen(tuple(int(d) for d in out.shape), bk.dtype_name(out), {}))
 
 

@@ -7,6 +7,7 @@ registry at module level.
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -193,11 +194,25 @@ def bind(fn: Callable[..., Any], kwargs: Mapping[str, Any], reduction: str) -> C
 
 def run(bk: Backend, spec: Spec, case: Case, dtype: str, reduction: str,
         ) -> tuple[Any, list[Any], dict[str, Any]]:
-    """Call the loss on ``bk``; Dask must stay lazy (any compute inside raises)."""
+    """Call the loss on ``bk``.  Dask must stay lazy: any compute inside the loss raises,
+    and the result's shape must be known without computing (a boolean mask or
+    ``nonzero`` gives NaN dimensions): test_no_host_sync.py's Dask mode, run by every
+    value and extreme case of the matrix."""
     args, kwargs = to_backend(bk, case, dtype)
     with expected_warnings(case), bk.forbid_compute():
         out = spec.entry.call(*args, reduction=reduction, **kwargs)
+    if bk.name == "dask":
+        for o in out if isinstance(out, tuple) else (out,):
+            assert_lazy_static(bk, o, f"{spec.name}[{case.name}] {dtype} {reduction}")
     return out, args, kwargs
+
+
+def assert_lazy_static(bk: Backend, out: Any, what: str) -> None:
+    """``out`` is a lazy Dask array whose shape is known without computing (a boolean
+    mask or ``nonzero`` makes a dimension NaN until computed)."""
+    assert bk.is_native(out), f"{what}: expected a lazy dask array, got {type(out)}"
+    assert not any(math.isnan(d) for d in out.shape), (
+        f"{what}: data-dependent shape {out.shape} (a boolean mask or nonzero)")
 
 
 # --------------------------------------------------------------------------- checks

@@ -1,5 +1,6 @@
 """Extreme inputs: finite values (and the oracle's value where the oracle is exact
-there), finite gradients on autodiff backends."""
+there), finite gradients on autodiff backends (JAX: under ``jax.jit``, as in
+test_gradients.py)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def test_extreme_gradient_is_finite(combo: Combo) -> None:
     args, kwargs = to_backend(bk, case, dtype)
     fn = scalar_loss(bk, spec, case, dtype, reduction, kwargs)
     with expected_warnings(case):
-        value, grads = bk.value_and_grad(fn, args, spec.entry.differentiable)
+        value, grads = bk.value_and_grad(fn, args, spec.entry.differentiable,
+                                           jit=True)
     assert np.isfinite(value)
     for g in grads:
         assert np.all(np.isfinite(g)), f"non-finite gradient {g} at {case.name} in {dtype}"

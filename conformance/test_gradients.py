@@ -1,4 +1,6 @@
-"""Gradients (PyTorch autograd, ``jax.grad``) against the oracle's gradient.
+"""Gradients (PyTorch autograd, ``jax.jit(jax.value_and_grad)``) against the oracle's
+gradient.  (JAX's eager ``jax.grad`` runs in test_pinned.py and the specs' own tests; the
+matrix differentiates under ``jax.jit``: see ``Backend.value_and_grad``.)
 
 The oracle's gradient is PyTorch autograd through the PyTorch oracle, or a fourth-order
 finite difference of the Keras / scikit-learn oracle (see ``Spec.grad_method``).  Cases
@@ -34,7 +36,8 @@ def test_gradient_matches_oracle(combo: Combo) -> None:
     args, kwargs = to_backend(bk, case, dtype)
     fn = scalar_loss(bk, spec, case, dtype, reduction, kwargs)
     with expected_warnings(case):
-        value, grads = bk.value_and_grad(fn, args, spec.entry.differentiable)
+        value, grads = bk.value_and_grad(fn, args, spec.entry.differentiable,
+                                           jit=True)
     if reduction != "none":
         assert_close(value, oracle_value(spec, case, dtype, reduction),
                      case_tol(spec, case, dtype),

@@ -18,10 +18,10 @@ mode of its library that makes such a loss fail:
 * **torch**: tensors on the ``meta`` device (shapes and dtypes, no data: ``.item()``,
   ``float``, ``bool``, ``nonzero`` raise), forward and backward, every floating dtype;
   the result is a ``meta`` tensor of the promised dtype and of the NumPy result's shape.
-* **dask**: the graph is built with computing forbidden (``Backend.forbid_compute``),
-  must have a static shape (a boolean mask or ``nonzero`` gives NaN dimensions lazily),
-  and is then computed outside the loss: equal to NumPy in the same dtype, and finite
-  wherever NumPy's is.
+* **dask**: not here: every Dask call of the matrix (``helpers.run``: test_values.py,
+  test_extreme.py) builds the graph with computing forbidden (``Backend.forbid_compute``)
+  and requires a static shape (a boolean mask or ``nonzero`` gives NaN dimensions
+  lazily); those tests then compute it outside the loss and compare it with the oracle.
 * **array_api_strict**: the strictest flags (``conftest._resolve``: the newest released
   standard, no extensions, no boolean indexing, no data-dependent shapes) on each device
   of the session; the result lives on the inputs' device.  array-api-strict cannot
@@ -48,9 +48,9 @@ from losses_xp._testing.backends import Backend
 from losses_xp._testing.inputs import Case
 
 from ._host_sync import (
+    IN_THE_MATRIX,
     NOT_HERE,
     Seen,
-    build_dask,
     numpy_result,
     run_meta,
     run_strict,
@@ -58,7 +58,7 @@ from ._host_sync import (
 )
 from ._host_sync import Inputs as Inputs
 from .conftest import session_of
-from .helpers import assert_close, expected_warnings, extreme_cases, value_cases
+from .helpers import extreme_cases, value_cases
 from .registry import SPECS, Spec
 
 #: the floating dtypes of a session where not all of its backend's (JAX: float32 and
@@ -103,7 +103,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "point" not in metafunc.fixturenames:
         return
     s = session_of(metafunc.config)
-    reason = s.skip_reason or NOT_HERE.get(s.name)
+    reason = s.skip_reason or NOT_HERE.get(s.name) or IN_THE_MATRIX.get(s.name)
     if reason is not None:
         metafunc.parametrize("point", _skipped(reason))
         return
@@ -144,9 +144,6 @@ def test_no_host_sync(point: Point) -> None:
     fn = spec.entry.call
     reductions = spec.entry.reductions_for(case)
     diff = spec.entry.differentiable
-    if bk.name == "dask":
-        _dask_then_compute(bk, spec, case, dtype, reductions, point.kind)
-        return
     for reduction in reductions:
         what = f"{spec.name}[{point.kind}:{case.name}] {dtype} {reduction} on {bk.label}"
         want = numpy_result(spec, case, "float64", reduction)  # (its shape is compared)
@@ -158,26 +155,4 @@ def test_no_host_sync(point: Point) -> None:
             mode = trace_jax if bk.name == "jax" else run_meta
             _SEEN[key] = mode(bk, fn, case, dtype, reduction, diff)
         _expect(_SEEN[key], want, dtype, case, diff, what)
-
-
-def _dask_then_compute(bk: Backend, spec: Spec, case: Case, dtype: str,
-                       reductions: Sequence[str], kind: str) -> None:
-    """Every reduction's graph built lazily, then computed together, outside the loss."""
-    import dask
-
-    lazy = {r: build_dask(bk, spec.entry.call, case, dtype, r) for r in reductions}
-    with expected_warnings(case):
-        # one synchronous compute of the three graphs; unoptimised (the same tasks, not
-        # fused: fusing costs more than it saves on these small graphs)
-        computed = dask.compute(*(z.out for z in lazy.values()), scheduler="sync",
-                                optimize_graph=False)
-    for (reduction, z), value in zip(lazy.items(), computed, strict=True):
-        what = f"{spec.name}[{kind}:{case.name}] {dtype} {reduction} on dask"
-        want = numpy_result(spec, case, dtype, reduction)
-        _expect(z.seen, want, dtype, case, (), what)
-        got = np.asarray(value, dtype=np.float64)
-        assert np.all(np.isfinite(got) | ~np.isfinite(want)), (
-            f"{what}: not finite where NumPy is ({got} vs {want})")
-        assert_close(got, want, spec.tol(dtype), f"{what} vs numpy")
-
 

