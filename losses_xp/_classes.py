@@ -32,6 +32,7 @@ __all__ = [
     "check_indices",
     "class_inputs",
     "class_vector",
+    "default_class_axis",
     "expand_at",
     "index_masks",
     "take_class",
@@ -71,7 +72,8 @@ def class_inputs(pred: Array, target: Array, axis: object, pred_name: str,
     """
     xp = namespace({pred_name: pred, "target": target}, options)
     out_dtype, dtype = floating_input(xp, pred, pred_name)
-    ax = normalize_axis(pred.ndim, axis)
+    ax = normalize_axis(pred.ndim, default_class_axis(pred, target, pred_name)
+                        if axis is None else axis)
     invalid = values_in_range(xp, pred, 0.0, 1.0, pred_name) if pred_range else None
     soft = bool(probs) and target.ndim == pred.ndim and (
         xp.isdtype(target.dtype, "real floating") or (
@@ -84,6 +86,26 @@ def class_inputs(pred: Array, target: Array, axis: object, pred_name: str,
         _index_target_shape(pred, target, ax, pred_name)
         integer_input(xp, target, "target", _INDEX_HINT.format(pred=pred_name) if probs else "")
     return xp, cast(xp, pred, dtype), ax, out_dtype, soft, invalid
+
+
+def default_class_axis(pred: Array, target: Array, pred_name: str) -> int:
+    """The class axis when ``axis`` is not given: the last one.
+
+    Unless the shapes cannot tell: a class-index ``target`` that fits both the last axis
+    and axis 1 (PyTorch's ``(N, C, d1, ...)`` layout) of a 3-d or higher ``pred``, e.g.
+    ``(N, C, L)`` logits with ``L == C`` and an ``(N, L)`` target.  The two readings give
+    different losses, so that is a ``ValueError`` asking for ``axis=``, never a guess.
+    (A 2-d ``(N, C)`` batch is never ambiguous: axis 0 is never a class axis by default;
+    nor is a target of ``pred``'s own shape, class probabilities, whose class axis no
+    shape can tell: the last, as documented.)
+    """
+    shape, got = tuple(pred.shape), tuple(target.shape)
+    if len(shape) >= 3 and got == shape[:1] + shape[2:] == shape[:-1]:
+        raise ValueError(
+            f"ambiguous class axis: class-index `target` {got} fits `{pred_name}` {shape} "
+            f"with the class axis 1 (PyTorch's (N, C, ...) layout) and with the last axis "
+            f"(channels last), which give different losses; pass axis=1 or axis=-1")
+    return -1
 
 
 def _index_target_shape(x: Array, target: Array, axis: int, x_name: str) -> None:

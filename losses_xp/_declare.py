@@ -69,7 +69,8 @@ TARGET_KINDS: dict[str, str] = {
 
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
 OPTION_KINDS: dict[str, str] = {
-    "axis": "the class axis (an int in [-ndim, ndim))",
+    "axis": "the class axis: an int in [-ndim, ndim), or None (the default): the last axis, "
+            "a ValueError where a class-index target fits axis 1 too",
     "axis_or_none": "None (binary / multi-label inputs) or the class axis",
     "element_weight": "weights >= 0 broadcastable to the prediction (array, list or number)",
     "pos_weight": "weights >= 0 broadcast against the prediction from the right",

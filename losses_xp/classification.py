@@ -248,7 +248,7 @@ def _soft_ce(xp: Namespace, logp: Array, target: Array, axis: int, weight: objec
                 "keras": ("keras.losses.categorical_crossentropy",
                           "keras.losses.sparse_categorical_crossentropy",
                           "keras.losses.SparseCategoricalCrossentropy")})
-def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
+def cross_entropy(logits: Array, target: Array, *, axis: int | None = None,
                   weight: Array | None = None, ignore_index: int = -100,
                   label_smoothing: float = 0.0, reduction: str = "mean") -> Array:
     r"""Softmax cross-entropy (PyTorch ``torch.nn.functional.cross_entropy`` semantics).
@@ -290,8 +290,11 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
         outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly, a
         NaN result (every sample) where they cannot (``jax.jit``, ``torch.compile``,
         Dask, an accelerator).
-    axis : int
-        The class axis; ``-1`` by default, ``1`` for PyTorch's ``(N, C, d1, ...)``.
+    axis : int, optional
+        The class axis; ``1`` for PyTorch's ``(N, C, d1, ...)`` layout.  Not given: the
+        last axis, except where a class-index ``target`` fits both the last axis and
+        axis 1 of a 3-d or higher input (``(N, C, L)`` with ``L == C`` and an ``(N, L)``
+        target): a ``ValueError`` asks for ``axis=1`` or ``axis=-1`` instead of a guess.
     weight : array or sequence, optional
         One weight per class, shape ``(C,)``.
     ignore_index : int
@@ -346,7 +349,7 @@ def cross_entropy(logits: Array, target: Array, *, axis: int = -1,
 @declare(prediction="log_probs", target="index", class_axis="axis",
          options={"axis": "axis", "weight": "class_weight", "ignore_index": "ignore_index"},
          unit="kept", min_ndim=1, peers={"pytorch": ("F.nll_loss",)})
-def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
+def nll_loss(log_probs: Array, target: Array, *, axis: int | None = None,
              weight: Array | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Array:
     r"""Negative log-likelihood of class indices (``torch.nn.functional.nll_loss``).
@@ -379,7 +382,7 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int = -1,
          peers={"keras": ("keras.losses.categorical_crossentropy",
                           "keras.losses.sparse_categorical_crossentropy"),
                 "sklearn": ("metrics.log_loss",)})
-def categorical_cross_entropy(probs: Array, target: Array, *, axis: int = -1,
+def categorical_cross_entropy(probs: Array, target: Array, *, axis: int | None = None,
                               label_smoothing: float = 0.0,
                               reduction: str = "mean") -> Array:
     r"""Categorical cross-entropy from probabilities (Keras ``categorical_crossentropy``).

@@ -142,7 +142,7 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
                   "weight": "class_weight", "ignore_index": "ignore_index"},
          unit="kept", min_ndim=1,
          peers={"keras": ("keras.losses.CategoricalFocalCrossentropy",)})
-def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
+def softmax_focal_loss(logits: Array, target: Array, *, axis: int | None = None,
                        alpha: float | Array | None = None, gamma: float = 2.0,
                        weight: Array | None = None, ignore_index: int = -100,
                        reduction: str = "mean") -> Array:
@@ -178,8 +178,11 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int = -1,
         Real floating dtype, classes along ``axis``.
     target : array
         Integer class indices of ``logits``' shape without ``axis``.
-    axis : int
-        Class axis (``1`` for PyTorch's ``(N, C, ...)``).
+    axis : int, optional
+        The class axis; ``1`` for PyTorch's ``(N, C, d1, ...)`` layout.  Not given: the
+        last axis, except where a class-index ``target`` fits both the last axis and
+        axis 1 of a 3-d or higher input (``(N, C, L)`` with ``L == C`` and an ``(N, L)``
+        target): a ``ValueError`` asks for ``axis=1`` or ``axis=-1`` instead of a guess.
     alpha : float, sequence, array or None
         ``None`` (default): no balancing; a float (Python or NumPy scalar): one factor
         for every sample; a sequence or array of shape ``(C,)``: the factor of each

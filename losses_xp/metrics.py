@@ -109,7 +109,7 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
          peers={"keras": ("keras.metrics.sparse_top_k_categorical_accuracy",
                           "keras.metrics.top_k_categorical_accuracy"),
                 "sklearn": ("metrics.top_k_accuracy_score", "metrics.accuracy_score")})
-def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
+def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int | None = None,
                    reduction: str = "mean") -> Array:
     r"""Whether the true class is among the ``k`` highest scores.
 
@@ -137,8 +137,11 @@ def top_k_accuracy(scores: Array, target: Array, *, k: int = 1, axis: int = -1,
     k : int >= 1
         A Python or NumPy integer (not a bool).  ``k >= C`` counts every sample as
         correct.
-    axis : int
-        Class axis.
+    axis : int, optional
+        The class axis; ``1`` for PyTorch's ``(N, C, d1, ...)`` layout.  Not given: the
+        last axis, except where a class-index ``target`` fits both the last axis and
+        axis 1 of a 3-d or higher input (``(N, C, L)`` with ``L == C`` and an ``(N, L)``
+        target): a ``ValueError`` asks for ``axis=1`` or ``axis=-1`` instead of a guess.
     reduction : {'mean', 'sum', 'none'}
         ``none``: 1.0 or 0.0 per sample; ``mean``: the accuracy; ``sum``: the number of
         hits.

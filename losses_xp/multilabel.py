@@ -158,7 +158,7 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
 @declare(prediction="logits", target="binary", class_axis="axis", options={"axis": "axis"},
          unit="sample", min_ndim=1,
          no_peer="ZLPR / bert4keras: no peer library ships it")
-def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: int = -1,
+def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: int | None = None,
                                         reduction: str = "mean") -> Array:
     r"""Multi-label categorical cross-entropy (Su Jianlin's "softmax + CE for multi-label", ZLPR).
 
@@ -193,8 +193,8 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
         Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
         a NaN result (every sample) where they cannot (``jax.jit``,
         ``torch.compile``, Dask, an accelerator): never a plausible number.
-    axis : int
-        The class axis (default -1, the last, as the reference).
+    axis : int, optional
+        The class axis (not given: the last, as the reference).
     reduction : {'mean', 'sum', 'none'}
         Default ``"mean"`` over samples (the reference returns per-sample values, which
         Keras then averages).
@@ -215,7 +215,7 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
     check_reduction(reduction)
     xp, s, y, out, invalid, _ = elementwise_inputs(logits, target, ("logits", "target"),
                                                    binary=True)
-    ax = normalize_axis(logits.ndim, axis)
+    ax = normalize_axis(logits.ndim, -1 if axis is None else axis)
     pos = y > 0.5
     neg_term = _log1p_sum_exp(xp, xp.where(pos, -math.inf, s), ax)
     pos_term = _log1p_sum_exp(xp, xp.where(pos, -s, -math.inf), ax)
@@ -350,7 +350,7 @@ _LOSS_TYPES = ("focal", "sigmoid", "softmax")  # (the default first)
          no_peer="Cui et al. 2019: no peer library ships it")
 def class_balanced_loss(logits: Array, target: Array,
                         samples_per_class: Array | Sequence[int], *, beta: float = 0.9999,
-                        gamma: float = 2.0, loss_type: str = "focal", axis: int = -1,
+                        gamma: float = 2.0, loss_type: str = "focal", axis: int | None = None,
                         reduction: str = "mean") -> Array:
     r"""Class-balanced loss (Cui et al., CVPR 2019), as the official TensorFlow code.
 
@@ -401,8 +401,11 @@ def class_balanced_loss(logits: Array, target: Array,
         ``gamma`` only matters for ``"focal"`` (``gamma=0`` is ``"sigmoid"``).
     loss_type : {'focal', 'sigmoid', 'softmax'}
         Default ``"focal"`` (the paper's best variant on long-tailed CIFAR).
-    axis : int
-        The class axis of ``logits``.
+    axis : int, optional
+        The class axis; ``1`` for PyTorch's ``(N, C, d1, ...)`` layout.  Not given: the
+        last axis, except where a class-index ``target`` fits both the last axis and
+        axis 1 of a 3-d or higher input (``(N, C, L)`` with ``L == C`` and an ``(N, L)``
+        target): a ``ValueError`` asks for ``axis=1`` or ``axis=-1`` instead of a guess.
     reduction : {'mean', 'sum', 'none'}
 
     References

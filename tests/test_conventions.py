@@ -27,7 +27,7 @@ from conftest import (
 )
 
 import losses_xp as lx
-from losses_xp._declare import declaration
+from losses_xp._declare import Declaration, declaration
 
 ALL = loss_params(LOSSES)
 
@@ -93,6 +93,67 @@ def test_the_suggested_class_axis_works(loss: Loss, xpb2: XP) -> None:
     out = loss.fn(xpb2.asarray(x), xpb2.asarray(y), axis=1, reduction="none")
     assert tuple(out.shape) == (2, 5)
     assert np.all(np.isfinite(xpb2.to_numpy(out)))
+
+
+#: every function of class indices along a class axis (class_balanced_loss, top_k_accuracy
+#: included): the default class axis is the last one, or an error where that is a guess
+_CLASS_AXIS = [pytest.param(d, id=d.name) for d in
+               (declaration(n) for n in sorted(lx.__all__) if not n.startswith("__"))
+               if d.class_axis == "axis" and d.target in ("index", "index_or_probs")
+               and d.name == d.fn.__name__]
+
+
+def _class_call(decl: Declaration, shape: tuple[int, ...], axis: int,
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """A valid prediction of ``shape`` (classes along ``axis``), class indices and the
+    required options of ``decl``."""
+    rng = np.random.default_rng(sum(shape))
+    x = rng.normal(0.0, 1.5, size=shape)
+    if decl.prediction in ("class_probs", "log_probs"):
+        x = np.exp(x) / np.sum(np.exp(x), axis=axis, keepdims=True)
+        x = np.log(x) if decl.prediction == "log_probs" else x
+    c = shape[axis]
+    y = rng.integers(0, c, size=shape[:axis % len(shape)] + shape[axis % len(shape) + 1:])
+    kw: dict[str, object] = {k: list(range(5, 5 + c)) for k, kind in decl.options.items()
+                             if kind == "counts"}
+    return x, y, kw
+
+
+@pytest.mark.parametrize("decl", _CLASS_AXIS)
+def test_ambiguous_class_axis_raises_and_an_explicit_axis_works(decl: Declaration,
+                                                                xpb2: XP) -> None:
+    """``(N, C, C)`` with ``(N, C)`` class indices fits class axis 1 and the last axis:
+    without ``axis`` a ValueError names both; ``axis=1`` is the PyTorch reading (the
+    channels-last loss of the moved axis), ``axis=-1`` the last-axis one."""
+    x, y, kw = _class_call(decl, (2, 3, 3), 1)
+    xa, ya = xpb2.asarray(x), xpb2.asarray(y)
+    with pytest.raises(ValueError, match=r"ambiguous class axis.*axis 1.*last axis.*"
+                                         r"pass axis=1 or axis=-1"):
+        decl.fn(xa, ya, reduction="none", **kw)
+    by_axis_1 = xpb2.to_numpy(decl.fn(xa, ya, axis=1, reduction="none", **kw))
+    moved = xpb2.asarray(np.moveaxis(x, 1, -1).copy())
+    channels_last = xpb2.to_numpy(decl.fn(moved, ya, axis=-1, reduction="none", **kw))
+    np.testing.assert_allclose(by_axis_1, channels_last, rtol=1e-12)
+    last = xpb2.to_numpy(decl.fn(xa, ya, axis=-1, reduction="none", **kw))
+    assert last.shape == by_axis_1.shape == (2, 3)
+    if decl.prediction == "logits":  # (probabilities are normalised along 1; hits of
+        # top_k_accuracy may agree)
+        assert not np.allclose(last, by_axis_1), "the two readings must differ here"
+
+
+@pytest.mark.parametrize("decl", _CLASS_AXIS)
+@pytest.mark.parametrize("shape", [(3, 3), (4, 4), (2, 3, 4), (2, 4, 4, 3)])
+def test_unambiguous_shapes_never_raise(decl: Declaration, shape: tuple[int, ...],
+                                        xpb2: XP) -> None:
+    """A 2-d batch with N == C, or a 3-d/4-d input whose target fits only the last axis:
+    the default is the last axis, exactly ``axis=-1``."""
+    if len(shape) > decl.max_ndim:
+        pytest.skip(f"{decl.name} takes at most {decl.max_ndim}-d inputs")
+    x, y, kw = _class_call(decl, shape, -1)
+    xa, ya = xpb2.asarray(x), xpb2.asarray(y)
+    default = xpb2.to_numpy(decl.fn(xa, ya, reduction="none", **kw))
+    explicit = xpb2.to_numpy(decl.fn(xa, ya, axis=-1, reduction="none", **kw))
+    np.testing.assert_array_equal(default, explicit)
 
 
 # --------------------------------------------------------------------------- result

@@ -72,6 +72,21 @@ def _index_fits_another_axis(loss: Loss) -> list[Bad]:
     return [Bad(call.with_arg(1, target), {**fields, "hint": hint}, "(N, C, d)")]
 
 
+def _ambiguous_class_axis(loss: Loss) -> list[Bad]:
+    """``(N, C, C)`` with ``(N, C)`` class indices and no ``axis``: axis 1 and the last
+    both fit (3-d and 4-d: ``(N, C, C, C)`` with ``(N, C, C)``)."""
+    if not loss.index_target or loss.decl.class_axis != "axis" or loss.decl.max_ndim < 3:
+        return []
+    out = []
+    for ndim in range(3, min(loss.decl.max_ndim, 4) + 1):
+        pshape = (2,) + (C,) * (ndim - 1)
+        call = valid_call(loss, "index", pshape)
+        assert "axis" not in call.kwargs  # the default
+        out.append(Bad(call, {"pred": loss.pred, "pshape": pshape, "tshape": pshape[:-1]},
+                       f"{ndim}-d"))
+    return out
+
+
 def _zero_d_class_input(loss: Loss) -> list[Bad]:
     if loss.decl.class_axis == "none" or not loss.has_target:
         return []
@@ -110,9 +125,7 @@ def _axis_not_an_int(loss: Loss) -> list[Bad]:
     out = []
     for option in _axis_options(loss):
         call = valid_call(loss, "index" if loss.index_target else "same")
-        bads: list[object] = [1.0, "1", True]
-        if loss.decl.options[option] == "axis":
-            bads.append(None)
+        bads: list[object] = [1.0, "1", True]  # (None: the default class axis)
         out += [Bad(call.with_kwargs(**{option: bad}),
                     {"option": option, "type": type(bad).__name__}, repr(bad)) for bad in bads]
     return out
@@ -200,10 +213,17 @@ ROWS: tuple[Row, ...] = (
         "logits", "class-index targets", ValueError,
         "class-index `target` must have the shape of `{pred}` {pshape} without the class "
         "axis {axis}, i.e. {expected}; got {tshape}{hint}", _index_with_trailing_one),
-    Row("index-target-fits-another-axis", "PyTorch-layout `(N, C, d)` logits with the default "
-        "`axis=-1` (the message suggests `axis=1`)", "class-index targets", ValueError,
+    Row("index-target-fits-another-axis", "PyTorch-layout `(N, C, d)` logits without `axis` "
+        "(the message suggests `axis=1`)", "class-index targets", ValueError,
         "class-index `target` must have the shape of `{pred}` {pshape} without the class "
         "axis {axis}, i.e. {expected}; got {tshape}{hint}", _index_fits_another_axis),
+    Row("ambiguous-class-axis", "`(N, C, C)` logits and `(N, C)` class indices without "
+        "`axis`: the target fits class axis 1 (PyTorch's layout) and the last axis, which "
+        "give different losses (an explicit `axis=1` or `axis=-1` works; 2-d inputs are "
+        "never ambiguous)", "class-index targets with a class axis", ValueError,
+        "ambiguous class axis: class-index `target` {tshape} fits `{pred}` {pshape} with "
+        "the class axis 1 (PyTorch's (N, C, ...) layout) and with the last axis (channels "
+        "last), which give different losses; pass axis=1 or axis=-1", _ambiguous_class_axis),
     Row("zero-d-class-input", "a 0-d input where a class axis is needed",
         "functions with a class axis", ValueError,
         "`{axis}` needs an input with at least 1 dimension (the class axis); got a 0-d input",
@@ -216,8 +236,8 @@ ROWS: tuple[Row, ...] = (
     Row("axis-out-of-range", "`axis` outside `[-ndim, ndim)`", "functions with `axis`",
         ValueError, "`{option}` must be in [-2, 2) for a 2-d input; got {bad}",
         _axis_out_of_range),
-    Row("axis-not-an-int", "`axis` that is not an int (a float, a string, a bool; `None` "
-        "where there must be a class axis)", "functions with `axis`", TypeError,
+    Row("axis-not-an-int", "`axis` that is not an int or None (a float, a string, a bool)",
+        "functions with `axis`", TypeError,
         "`{option}` must be an int; got {type}", _axis_not_an_int),
     # array options of the wrong length or shape
     Row("class-weight-length", "per-class `weight` without one value per class",

@@ -109,6 +109,8 @@ def layouts(decl: Declaration) -> list[Layout]:
     """The shapes a declaration admits, each once (see the module docstring)."""
     name = _axis_option(decl)
     default = _defaults(decl).get(name) if name else None
+    if decl.class_axis == "axis" and name and default is None:
+        default = -1  # (None: the last axis; an error where the target fits axis 1 too)
     lo, hi = decl.min_ndim, decl.max_ndim
     optional = decl.class_axis == "optional"
     out = []
