@@ -406,7 +406,6 @@ def test_callable_metric_equals_builtin(bk: Backend) -> None:
 # --------------------------------------------------------------------------- segmentation
 
 
-@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
 def test_segmentation_call(bk: Backend) -> None:
     """probabilities (1, 10, 512, 512) after a softmax over axis 1, integer labels
     (1, 512, 512), ``axis=1``: equals a NumPy float64 evaluation of the per-class

@@ -214,7 +214,6 @@ def _traced(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]
     return call, [args[i] for i in positions] + [kwargs[k] for k in keys]
 
 
-@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
 def test_value_row_under_compilation(bk: Backend, row: ec.Row, loss: ec.Loss,
                                      dtype: None) -> None:
     """Compiled, nothing can raise on a value without a host sync: the result is NaN.

@@ -172,8 +172,6 @@ def test_array_api_strict_flags_are_the_strictest(bk: Backend) -> None:
     assert not hasattr(xp, "fft"), "the fft extension is enabled"
 
 
-# Dynamo warns that it traces through array-api-compat's lru_cache'd helpers: harmless
-@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
 def test_empty_mean_backward_under_torch_compile(bk: Backend) -> None:
     """Regression: the mean of an empty batch, differentiated under ``torch.compile``.
 

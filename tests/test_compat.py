@@ -12,6 +12,7 @@ import importlib.util
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 
 import losses_xp as lx
@@ -97,3 +98,34 @@ def test_a_concrete_jax_array_is_unreadable_inside_a_transformation() -> None:
     assert _compat.values_readable(captured)
     with pytest.raises(ValueError, match=r"`target` must lie in \[0, 1\]"):
         loss(x)
+
+
+def test_namespace_tests_agree_with_array_api_compat() -> None:
+    """``_compat.is_numpy`` ... read the names that array-api-compat's ``is_*_namespace``
+    read (without their ``lru_cache``, which Dynamo warns about under torch.compile):
+    they agree on every namespace installed here, plain and wrapped."""
+    import importlib
+
+    import array_api_compat as aac
+
+    pairs = [(_compat.is_numpy, aac.is_numpy_namespace), (_compat.is_torch,
+             aac.is_torch_namespace), (_compat.is_jax, aac.is_jax_namespace),
+             (_compat.is_dask, aac.is_dask_namespace), (_compat.is_cupy,
+             aac.is_cupy_namespace), (_compat.is_strict, aac.is_array_api_strict_namespace)]
+    spaces = [np]
+    for name in ("array_api_compat.numpy", "array_api_strict", "torch", "jax.numpy",
+                 "dask.array"):
+        try:
+            spaces.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    for name in ("torch", "dask.array"):
+        try:
+            spaces.append(importlib.import_module(f"array_api_compat.{name}"))
+        except ImportError:
+            continue
+    assert len(spaces) >= 3  # numpy, its wrapper and array-api-strict (the tests session)
+    for xp in spaces:
+        for ours, theirs in pairs:
+            assert ours(xp) == theirs(xp), (xp.__name__, ours.__doc__)
+    assert _compat.is_torch_array(np.zeros(1)) is False
