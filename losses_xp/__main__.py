@@ -37,6 +37,9 @@ from pathlib import Path
 from ._version import __version__
 
 _PACKAGE = __package__ or "losses_xp"
+# array-api-compat's license (MIT, every release), shipped in the package: its wheels carry
+# no license file, and a vendored copy must carry the notice
+_AAC_LICENSE = "array-api-compat-MIT.txt"
 
 
 def _vendor(args: argparse.Namespace) -> int:
@@ -73,6 +76,8 @@ def _vendor(args: argparse.Namespace) -> int:
         shutil.copytree(compat_dir, vendor_dir / "array_api_compat", ignore=shutil.ignore_patterns(
             "__pycache__", "*.pyc", "*.pyo", "tests", "vendor_tests"))
         license_name, license_file = _dist_license("array-api-compat")
+        if license_file is None:  # its wheels ship no license file: the notice we ship
+            license_name, license_file = "MIT", source / "_licenses" / _AAC_LICENSE
         notes.append(f"_vendor/array_api_compat: array-api-compat {aac.__version__}, license "
                      f"{license_name}: " + _copy_license(
                          license_file, vendor_dir / "array_api_compat" / "LICENSE"))
@@ -156,8 +161,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_torch_cuda_probe() -> None:
+    """Silence PyTorch's "No CUDA runtime is found, using CUDA_HOME=..." line.
+
+    A CUDA build of PyTorch (what ``pip install torch`` gives) on a machine without a GPU
+    logs it once, when ``torch.compile``'s inductor imports ``torch.utils.cpp_extension``:
+    noise in ``check`` and ``bench``, which compile on the CPU on purpose and say which
+    device they use.  Only these commands do this; importing losses_xp leaves PyTorch's
+    logging alone (docs/getting_started.md says how to silence it in your own program).
+    """
+    import logging
+
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("check", "bench"):
+        quiet_torch_cuda_probe()
     return int(args.func(args))
 
 

@@ -100,6 +100,30 @@ def test_importing_the_package_imports_no_array_library_but_numpy() -> None:
     assert out.stdout.strip() in ("[]", "['numpy']"), out.stdout
 
 
+def test_only_the_commands_quiet_pytorchs_cuda_probe() -> None:
+    """``check`` and ``bench`` silence the "No CUDA runtime is found" line that a CUDA
+    build of PyTorch logs on a machine without a GPU; importing losses_xp touches no
+    logger (a library leaves its user's logging alone)."""
+    import logging
+
+    from losses_xp import __main__ as cli
+
+    name = "torch.utils.cpp_extension"
+    code = ("import logging, losses_xp, losses_xp.__main__; "
+            f"print(logging.getLogger({name!r}).level)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)})
+    assert out.stdout.strip() == str(logging.NOTSET)
+    logger = logging.getLogger(name)
+    before = logger.level
+    try:
+        cli.quiet_torch_cuda_probe()
+        assert logger.level == logging.ERROR
+        assert not logger.isEnabledFor(logging.WARNING)
+    finally:
+        logger.setLevel(before)
+
+
 # --------------------------------------------------------------------------- docstrings
 
 

@@ -175,7 +175,11 @@ def test_vendored_copy_records_versions_and_licenses(tmp_path: Path) -> None:
     record = (dest / "VENDORED.txt").read_text()
     assert f"losses_xp {lx.__version__}" in record
     assert "array-api-compat" in record
-    assert "license MIT" in record
+    assert "license MIT: text in LICENSE" in record
+    assert "NOT FOUND" not in record
+    notice = (dest / "_vendor" / "array_api_compat" / "LICENSE").read_text()
+    assert notice.startswith("MIT License")
+    assert "Consortium for Python Data API Standards" in notice
 
 
 def test_broken_vendored_compat_is_an_error_not_a_fallback(tmp_path: Path) -> None:
