@@ -1,6 +1,6 @@
 """Nox sessions for losses_xp.
 
-    nox                                  # what CI runs: every default session
+    nox                                  # every default session (CI: these + minimums)
     nox -l                               # list sessions (* = default)
     nox -s "conformance(torch)"          # one backend of the cross-backend suite
     nox -s "conformance(jax)" -- -k bce  # arguments after -- go to pytest
@@ -9,6 +9,7 @@
     nox -s "conformance(cupy)"           # needs a CUDA device; skips without one
     nox -s check                         # python -m losses_xp check, all CPU backends
     nox -s coverage                      # line + branch coverage of losses_xp (>= 95% lines)
+    nox -s minimums                      # lowest claimed versions (not a default session)
     nox -s "fuzz(torch)"                 # test_properties.py, Hypothesis profile `long`
     nox -t fuzz                          # ... on every CPU backend (not a default session)
     nox -s bench                         # python -m losses_xp bench -> benchmarks/results/
@@ -29,6 +30,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,15 +44,97 @@ nox.options.download_python = "never"  # use the interpreters on PATH/pyenv, nev
 nox.options.reuse_venv = "no"  # CI starts clean; use -R / --reuse-venv=yes locally
 nox.options.error_on_external_run = True  # pytest, ruff, mypy must come from the session venv
 # uv when it is installed (10x faster installs: seconds instead of ~1 min per torch session),
-# else virtualenv + pip. uv does not read pip's configuration (pip.conf, PIP_*): .ci/run
-# hands it the same package sources through UV_* variables (see .ci/run).
+# else virtualenv + pip. uv does not read pip's configuration (pip.conf, PIP_*): this file
+# hands it the same package sources through UV_* variables (uv_sources_from_pip below).
 nox.options.default_venv_backend = "uv|virtualenv"
 
 ROOT = Path(__file__).resolve().parent
 CONSTRAINTS = str(ROOT / "constraints" / "ci.txt")
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-# Sessions that install torch run on 3.11: the pinned CPU wheel (torch==2.13.0+cpu) is cp311.
+
+
+# --- a newcomer's machine: `pip install nox uv && nox` in a new shell must just work ----------
+def _version_key(path: Path) -> tuple[int, ...]:
+    return tuple(int(p) for p in path.parent.name.split("."))
+
+
+def find_pyenv_interpreters(pythons: Sequence[str] = PYTHONS) -> list[str]:
+    """Put the newest pyenv-installed patch release of each of ``pythons`` on PATH.
+
+    pyenv's shims answer only for the versions selected in the shell (its global version):
+    ``python3.10`` then exists on PATH but fails, and nox reports the interpreter as not
+    found.  A minor version that is on PATH as a real interpreter is left alone; one that
+    pyenv does not have is left for nox to report.  Returns the folders added."""
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    added: list[str] = []
+    if not root.is_dir():
+        return added
+    for minor in pythons:
+        found = shutil.which(f"python{minor}")
+        if found and "shims" not in Path(found).parts:
+            continue
+        bins = [b for b in root.glob(f"{minor}.*/bin")
+                if all(p.isdigit() for p in b.parent.name.split("."))
+                and (b / f"python{minor}").exists()]
+        if bins:
+            best = str(max(bins, key=_version_key))
+            os.environ["PATH"] = os.pathsep.join([best, os.environ.get("PATH", "")])
+            added.append(best)
+    return added
+
+
+# pip option -> (uv's variable, how uv separates several values)
+PIP_TO_UV = {"index-url": ("UV_INDEX_URL", None), "extra-index-url": ("UV_EXTRA_INDEX_URL", " "),
+             "find-links": ("UV_FIND_LINKS", ","), "cert": ("SSL_CERT_FILE", None)}
+
+
+def pip_settings(listing: str) -> dict[str, str]:
+    """pip's effective options from ``pip config list`` output: an environment variable
+    (``:env:``) over the ``install`` section over ``global``, as pip reads them."""
+    found: dict[str, tuple[int, str]] = {}
+    rank = {":env:": 3, "install": 2, "global": 1}
+    for line in listing.splitlines():
+        key, sep, value = line.partition("=")
+        section, _, option = key.strip().rpartition(".")
+        if not sep or section not in rank:
+            continue
+        value = value.strip().strip("'\"")
+        if option not in found or rank[section] > found[option][0]:
+            found[option] = (rank[section], value)
+    return {option: value for option, (_, value) in found.items()}
+
+
+def uv_sources_from_pip() -> dict[str, str]:
+    """The package sources pip is configured with (pip.conf, ``PIP_*``), as the ``UV_*``
+    variables that uv reads (uv reads no pip configuration), for each one not set already;
+    uv picks the best version across all sources, as pip does, and never downloads a
+    Python.  Returns what it set."""
+    listing = ""
+    for python in (sys.executable, shutil.which("python3")):
+        if not python:
+            continue
+        try:
+            listing = subprocess.run([python, "-m", "pip", "config", "list"], check=True,
+                                     capture_output=True, text=True, timeout=60).stdout
+            break
+        except (OSError, subprocess.SubprocessError):
+            continue
+    wanted: dict[str, str] = {"UV_INDEX_STRATEGY": "unsafe-best-match",
+                              "UV_PYTHON_DOWNLOADS": "never"}
+    for option, value in pip_settings(listing).items():
+        if option in PIP_TO_UV:
+            var, sep = PIP_TO_UV[option]
+            wanted[var] = sep.join(value.split()) if sep else value
+    added = {k: v for k, v in wanted.items() if not os.environ.get(k)}
+    os.environ.update(added)
+    return added
+
+
+if os.environ.get("LOSSES_XP_NOX_ENV", "1") != "0":  # (0: leave PATH and UV_* alone)
+    find_pyenv_interpreters()
+    uv_sources_from_pip()
+# Sessions that install torch run on 3.11: the CPU wheel of the pinned torch here is cp311.
 MAIN_PYTHON = "3.11"
 
 # backend name (as given to --backend / LOSSES_XP_BACKEND) -> the package extra it needs
@@ -229,7 +313,10 @@ def fuzz(session: nox.Session, backend: str) -> None:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Unit tests (NumPy and array-api-strict) on every supported Python."""
-    install(session, "numpy", "pytest", "hypothesis", extras=["strict"])
+    # nox: tests/test_noxfile.py imports this file (the pinned nox and its dependencies
+    # need Python >= 3.11; on 3.10 that file skips, saying so)
+    nox_dep = ("nox",) if session.python != "3.10" else ()
+    install(session, "numpy", "pytest", "hypothesis", *nox_dep, extras=["strict"])
     session.run("pytest", "tests", *session.posargs)
 
 
@@ -358,7 +445,8 @@ MINIMUMS_VERSIONS = (
     "from importlib.metadata import version as v; print('minimums: ' + ', '.join("
     "f'{p} {v(p)}' for p in ('numpy', 'array-api-compat', 'torch', 'jax', 'jaxlib')))"
 )
-nox.options.sessions.append("minimums")
+# not a default session: heavier (PyTorch 2.3's CUDA build from PyPI, ~5.5 GB), run by name
+# (`nox -s minimums`), as .ci/run does
 
 
 def floor_mismatches() -> list[str]:

@@ -1,4 +1,7 @@
-"""Run `nox`'s default sessions as `nox -s <session>`, N at a time (CI_JOBS, default 2).
+"""Run `nox`'s default sessions, and the sessions named as arguments (e.g. `minimums`), as
+`nox -s <session>`, N at a time (CI_JOBS, default 2):
+
+    python .ci/parallel_nox.py minimums     # = `nox` and `nox -s minimums`, 2 at a time
 
 The CI machine has 2 cores and most sessions keep one busy, so two at a time halves the
 wall clock. Longest first (JAX's eager conformance), so the short ones fill the other
@@ -29,6 +32,7 @@ def main() -> int:
     listed = subprocess.run(["nox", "-l", "--json"], capture_output=True, text=True,
                             check=True, stdin=subprocess.DEVNULL)
     names = [s["session"] for s in json.loads(listed.stdout)]
+    names += [s for s in sys.argv[1:] if s not in names]  # heavier sessions, by name
     names = [s for s in LONGEST_FIRST if s in names] + [s for s in names
                                                        if s not in LONGEST_FIRST]
     print(f"{len(names)} sessions, {jobs} at a time: {', '.join(names)}", flush=True)

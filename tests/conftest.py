@@ -185,3 +185,27 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
     elif loss.kind == "categorical":
         x = np.exp(x) / np.exp(x).sum(-1, keepdims=True)
     return x, y
+
+
+@pytest.fixture(scope="session")
+def noxfile() -> Any:
+    """The repository's noxfile, imported without its side effects on PATH and ``UV_*``
+    (``LOSSES_XP_NOX_ENV=0``); its sessions are then in ``nox.registry``."""
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    pytest.importorskip("nox", reason="nox is not installed here (the tests sessions on "
+                        "Python >= 3.11 install it: constraints/ci.txt pins nox's "
+                        "dependencies for 3.11+)")
+    os.environ["LOSSES_XP_NOX_ENV"] = "0"
+    try:
+        path = Path(__file__).resolve().parent.parent / "noxfile.py"
+        spec = importlib.util.spec_from_file_location("losses_xp_noxfile", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        del os.environ["LOSSES_XP_NOX_ENV"]
+    return module
