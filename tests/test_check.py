@@ -79,7 +79,16 @@ def test_check_passes_on_numpy_and_strict_for_every_loss() -> None:
     public = sum(1 + len(d.aliases) for d in decls.values())
     last = out.rstrip().splitlines()[-1]
     assert last.startswith(f"OK: {len(decls)} losses ({public} public names) agree on 2 backend(s)")
-    assert "numpy: ok" in err
+    # the progress, on the standard error (not a terminal here): a line when a backend
+    # starts, at each quarter of its losses, and when it is done
+    n = len(decls)
+    step = math.ceil(n / 4)
+    for backend in ("numpy", "array_api_strict"):
+        lines = [line for line in err.splitlines() if line.startswith(f"  {backend}: ")]
+        assert lines[:-1] == [f"  {backend}: {i}/{n} losses" for i in range(0, n + 1, step)]
+        assert lines[-1].startswith(f"  {backend}: ok in ")
+    assert err.splitlines()[0] == (f"checking {n} losses on numpy, array_api_strict "
+                                   "(in this process)")
 
 
 def test_an_alias_is_its_function_s_row() -> None:
@@ -181,9 +190,17 @@ def test_missing_backends_are_listed_not_failed(monkeypatch: pytest.MonkeyPatch)
     Also runs the worker-process path (--jobs 2) with the two backends that are left.
     """
     _hide(monkeypatch, "torch", "jax", "dask", "cupy")
-    code, out, _ = run_check("--jobs", "2", "--losses", f"{PLAIN},{OTHER}",
-                             "--repeat", "1")
+    code, out, err = run_check("--jobs", "2", "--losses", f"{PLAIN},{OTHER}",
+                               "--repeat", "1")
     assert code == 0, out
+    # the workers' progress reaches the standard error, each before its backend's last line
+    assert err.splitlines()[0] == ("checking 2 losses on numpy, array_api_strict "
+                                   "(in 2 worker processes)")
+    for backend in ("numpy", "array_api_strict"):
+        lines = [line for line in err.splitlines() if line.startswith(f"  {backend}: ")]
+        assert lines[:-1] == [f"  {backend}: {i}/2 losses" for i in range(3)], err
+        assert lines[-1].startswith(f"  {backend}: ok in ")
+    assert "  torch: not installed" in err
     header = next(line for line in out.splitlines() if line.startswith("loss (cases)"))
     assert header.split()[2:] == ["numpy", "array_api_strict", "torch", "jax", "dask", "cupy"]
     row = next(line for line in out.splitlines() if line.startswith(f"{PLAIN} ("))
