@@ -335,10 +335,12 @@ def test_a_requested_backend_that_cannot_run_is_a_failure(tmp_path: Path,
         return None if name.split(".")[0] == "sklearn" else real(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    code, out, _err = run_bench(tmp_path, *QUICK[:1], "numpy,sklearn", *QUICK[2:])
+    code, out, err = run_bench(tmp_path, *QUICK[:1], "numpy,sklearn", *QUICK[2:])
     assert code == 1
-    assert "sklearn: requested with --backends but not installed" in out
-    assert "Not run: sklearn (not installed)" in (tmp_path / "results.md").read_text("utf-8")
+    why = 'scikit-learn not installed: pip install "losses_xp[bench]"'
+    assert f"sklearn: requested with --backends but {why}" in out
+    assert f"  sklearn: {why}\n" in err
+    assert f"Not run: sklearn ({why})" in (tmp_path / "results.md").read_text("utf-8")
 
 
 def test_command_line_records_the_malloc_environment(tmp_path: Path) -> None:
