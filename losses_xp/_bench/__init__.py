@@ -45,7 +45,13 @@ Method
 
 Exit status: 0 when every case agrees (targets not met are reported, not failures), 1 on a
 numerical mismatch or an exception, or when a backend named in ``--backends`` cannot run,
-2 on a usage error.
+2 on a usage error (an ``--out`` folder that cannot be created among them).
+
+Output: the absolute path of ``--out`` first, then the progress, on the standard error (on
+a terminal one line per mode, rewritten in place; elsewhere one line per case); the
+summary and the verdict (``OK:`` or ``FAILED:`` with each mismatch or error) on the
+standard output.  A library the bench compares with that is missing is named with the
+command that installs them all: ``pip install "losses_xp[bench]"``.
 
 Modules, by concern: ``cli`` (the command line), ``options`` (what a run is asked to do),
 ``pairs`` (the table of native counterparts: the one module that names losses),
