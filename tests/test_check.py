@@ -20,6 +20,7 @@ import importlib.util
 import io
 import math
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, replace
@@ -237,6 +238,30 @@ def test_command_line_end_to_end() -> None:
 def test_main_dispatches_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["version"]) == 0
     assert capsys.readouterr().out.strip() == f"losses_xp {lx.__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["bench"], ["vendor"], ["version"]])
+def test_help_names_no_issue_number(command: list[str],
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """What ``--help`` says stands on its own: no reference to the project's issues."""
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*command, "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: ")
+    assert not re.search(r"issue\s*\d", text, flags=re.IGNORECASE), text
+    if command == ["bench"]:
+        assert "performance target" in text
+
+
+def test_the_package_names_no_issue_number() -> None:
+    """Nor do the docstrings (the commands' descriptions come from them) and comments."""
+    package = Path(lx.__file__).resolve().parent
+    found = [f"{path.relative_to(package)}:{i}: {line.strip()}"
+             for path in sorted(package.rglob("*.py")) if "_vendor" not in path.parts
+             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"issue\s*#?\d", line, flags=re.IGNORECASE)]
+    assert found == []
 
 
 def test_parser_defaults() -> None:
