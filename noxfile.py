@@ -505,7 +505,7 @@ BENCH_ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "17
 @nox.session(python=MAIN_PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """`python -m losses_xp bench`: losses_xp vs PyTorch, optax, NumPy, scikit-learn."""
-    install(session, "optax", "scikit-learn", "matplotlib", extras=["torch", "jax"])
+    install(session, extras=["bench"])  # torch, jax, optax, scikit-learn, matplotlib
     out = ROOT / "benchmarks" / "results"
     # Run from outside the checkout so that the installed package is the one imported.
     session.chdir(session.create_tmp())

@@ -12,7 +12,9 @@ Commands:
     under jax.jit, NumPy formulas, scikit-learn metrics) against it, interleaved in one
     process, from 1e2 to 1e7 elements, forward and forward+backward; write
     ``results.md``, ``results.json`` and ``ratios.png`` with the ratio ours/native per case
-    and the targets of issue 5.  See ``losses_xp/_bench/`` and ``docs/benchmarks.md``.
+    and whether it meets its performance target (the largest ratio that counts as met, per
+    backend and size: docs/benchmarks.md), and print a short summary.  See
+    ``losses_xp/_bench/``.
 ``vendor DEST``
     Copy the package into ``DEST/<name>`` with a copy of the array-api-compat it uses in
     ``<name>/_vendor/array_api_compat``, so that a project can ship it inside its own tree

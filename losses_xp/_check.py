@@ -48,6 +48,9 @@ operations for every new shape).
 
 Backends run in parallel worker processes (``--jobs``, default: the number of CPUs, at
 most 4), the slowest (JAX, whose eager operations compile for every new shape) first.
+Their progress goes to the standard error: on a terminal one line, rewritten in place
+(``torch: 12/22 losses``); elsewhere a line when a backend starts, at each quarter of its
+losses and when it is done.  The report goes to the standard output.
 
 Exit status: 0 when every cell agrees, 1 on any disagreement or exception (each is
 printed with its loss, backend, case and dtype), 2 on a usage error.  A backend that is
@@ -59,6 +62,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -66,6 +70,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -82,6 +87,7 @@ from ._check_run import (
 )
 from ._check_run import _quiet as _quiet  # (the bench imports these two from here)
 from ._check_run import _short as _short
+from ._progress import Progress
 from ._testing.compare import SAME_CODE
 from ._version import __version__
 
@@ -283,8 +289,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     return check(specs, opts, out, err)
 
 
-def run_backend(name: str, opts: Options, specs: list[LossSpec] | None = None) -> Column:
-    """The column of one backend (in a worker process when ``--jobs`` > 1)."""
+def run_backend(name: str, opts: Options, specs: list[LossSpec] | None = None,
+                on_loss: Callable[[int, int], None] | None = None) -> Column:
+    """The column of one backend (in a worker process when ``--jobs`` > 1); ``on_loss(done,
+    total)`` is called once the backend is open (``done`` 0) and after each loss."""
     t0 = time.perf_counter()
     if specs is None:  # in a worker: the cases are derived again (same seed, same cases)
         specs = load_specs(opts.losses, opts.seed, opts.extreme)
@@ -295,10 +303,34 @@ def run_backend(name: str, opts: Options, specs: list[LossSpec] | None = None) -
     if backend is None:
         return Column(name, name, status)
     column = Column(name, backend.label, status, platform=_platform(backend))
-    for spec in specs:
+    if on_loss is not None:
+        on_loss(0, len(specs))
+    for i, spec in enumerate(specs, 1):
         column.cells[spec.name] = check_cell(backend, spec, opts, column.label)
+        if on_loss is not None:
+            on_loss(i, len(specs))
     column.seconds = time.perf_counter() - t0
     return column
+
+
+# a worker process's end of the progress queue (set by the pool's initializer)
+_progress_queue: Any = None
+
+
+def _init_worker(queue: Any) -> None:
+    global _progress_queue
+    _progress_queue = queue
+
+
+def _run_in_worker(name: str, opts: Options) -> Column:
+    """:func:`run_backend` in a worker process, reporting its progress to the parent."""
+    queue = _progress_queue
+
+    def on_loss(done: int, total: int) -> None:
+        if queue is not None:
+            queue.put((name, done, total))
+
+    return run_backend(name, opts, on_loss=on_loss)
 
 
 # the slowest first, so that a pool of workers finishes early
@@ -308,37 +340,66 @@ _COST_ORDER = ("jax", "dask", "torch", "cupy", "array_api_strict", "numpy")
 def _columns(specs: list[LossSpec], opts: Options, err: TextIO) -> list[Column]:
     names = list(dict.fromkeys(opts.backends))
     done: dict[str, Column] = {}
-
-    def report(col: Column) -> None:
-        done[col.backend] = col
-        took = f" in {col.seconds:.1f} s" if col.status == "ok" else ""
-        print(f"  {col.label}: {col.status}{took}", file=err, flush=True)
-
-    todo = []
-    for name in names:
-        if importlib.util.find_spec(name) is None:
-            report(Column(name, name, "not installed"))
-        else:
-            todo.append(name)
+    todo = [name for name in names if importlib.util.find_spec(name) is not None]
     jobs = max(1, min(opts.jobs, len(todo)))
-    if jobs == 1:
-        for name in todo:
-            report(run_backend(name, opts, specs))
-    else:
-        import concurrent.futures
-        import multiprocessing
+    if todo:
+        where = "in this process" if jobs == 1 else f"in {jobs} worker processes"
+        print(f"checking {len(specs)} losses on {', '.join(todo)} ({where})", file=err,
+              flush=True)
+    with Progress(err, "losses") as progress:
 
-        ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
-        ordered = sorted(todo, key=lambda n: _COST_ORDER.index(n))
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(run_backend, name, opts): name for name in ordered}
-            for future in concurrent.futures.as_completed(futures):
+        def report(col: Column) -> None:
+            done[col.backend] = col
+            took = f" in {col.seconds:.1f} s" if col.status == "ok" else ""
+            progress.finish(col.backend, f"  {col.label}: {col.status}{took}")
+
+        for name in names:
+            if name not in todo:
+                report(Column(name, name, "not installed"))
+        if jobs == 1:
+            for name in todo:
+                report(run_backend(name, opts, specs,
+                                   on_loss=functools.partial(progress.update, name)))
+        else:
+            _in_workers(todo, opts, jobs, progress, report)
+    return [done[name] for name in names]
+
+
+def _in_workers(todo: list[str], opts: Options, jobs: int, progress: Progress,
+                report: Callable[[Column], None]) -> None:
+    """The columns of ``todo`` from ``jobs`` worker processes, the slowest backend first;
+    their progress comes back through a queue that is read while waiting."""
+    import concurrent.futures
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    # a SimpleQueue writes each report before put() returns: a worker's reports arrive
+    # before its result, so that a backend's progress never follows its final line
+    queue = ctx.SimpleQueue()
+
+    def drain() -> None:
+        while not queue.empty():
+            name, d, n = queue.get()
+            progress.update(name, d, n)
+
+    ordered = sorted(todo, key=lambda n: _COST_ORDER.index(n))
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
+                                                initializer=_init_worker,
+                                                initargs=(queue,)) as pool:
+        futures = {pool.submit(_run_in_worker, name, opts): name for name in ordered}
+        pending = set(futures)
+        while pending:
+            finished, pending = concurrent.futures.wait(
+                pending, timeout=0.2, return_when=concurrent.futures.FIRST_COMPLETED)
+            drain()
+            for future in finished:
                 name = futures[future]
                 try:
                     report(future.result())
                 except Exception as exc:
                     report(Column(name, name, "crashed: " + _short(exc)[:200]))
-    return [done[name] for name in names]
+    drain()
+    queue.close()
 
 
 def check(specs: list[LossSpec], opts: Options, out: TextIO, err: TextIO) -> int:

@@ -29,7 +29,7 @@ import pytest
 import losses_xp as lx
 from losses_xp import _bench
 from losses_xp.__main__ import build_parser
-from losses_xp._bench import cli, modes, pairs, report
+from losses_xp._bench import cli, modes, pairs, report, runner
 
 ROOT = Path(lx.__file__).resolve().parent.parent
 # the quickest form: one size, two rounds of >= 0.5 ms, no plot
@@ -70,9 +70,9 @@ def test_quick_numpy_run_writes_a_ratio_per_case(tmp_path: Path) -> None:
     assert code == 0, out + err
     pairs = _bench.numpy_mode().pairs
     md = (tmp_path / "results.md").read_text(encoding="utf-8")
-    assert md == out[: len(md)]  # the report is also printed
     assert not (tmp_path / "ratios.png").exists()  # --no-plot: no stale plot either
     assert "(no plot: --no-plot)" in out
+    assert err.startswith(f"writing results to {tmp_path} (results.md, results.json)\n")
 
     results = _results(tmp_path)
     assert sorted(r["loss"] for r in results) == sorted(p.loss for p in pairs)
@@ -102,7 +102,50 @@ def test_quick_numpy_run_writes_a_ratio_per_case(tmp_path: Path) -> None:
                   "## Summary", "every case agrees"):
         assert field in md, field
     assert f"OK: {len(pairs)} cases agree" in out
-    assert "numpy: 10 losses × sizes 1e2" in err
+    # the progress, on the standard error (not a terminal here): a line per case
+    assert f"  numpy: 0/{len(pairs)} cases, {len(pairs)} losses × sizes 1e2\n" in err
+    for r in results:
+        assert f"cases, {r['loss']} 1e2 fwd: ours " in err
+    assert f"  numpy: {len(pairs)} cases in " in err
+
+
+def test_the_standard_output_is_a_short_summary(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The full report goes to results.md only; the standard output names the files, the
+    targets met and the highest ratios, in a few lines.  ``--out`` is relative to the
+    current directory, and its absolute path is said before anything is measured."""
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["bench", *QUICK, "--out", "res"])
+    out, err = io.StringIO(), io.StringIO()
+    assert _bench.run(args, out, err) == 0, out.getvalue() + err.getvalue()
+    lines = out.getvalue().splitlines()
+    assert len(lines) < 40, lines
+    folder = tmp_path / "res"
+    md = (folder / "results.md").read_text(encoding="utf-8")
+    assert "| loss | shape |" in md
+    assert "| loss | shape |" not in out.getvalue()
+    results = _results(folder)
+    speed = [r for r in results if r["met"] is not None]
+    met = sum(bool(r["met"]) for r in speed)
+    assert lines[0].startswith(f"bench: {len(results)} cases (numpy {len(results)}) in ")
+    assert lines[1].startswith(f"speed targets: {met} met, {len(speed) - met} not met; ")
+    assert lines[2] == f"highest ratios ours / native (of {len(results)} timed cases):"
+    worst = max(results, key=lambda r: r["ratio"])
+    assert lines[3].startswith(f"  {worst['ratio']:.2f}  numpy {worst['loss']} 1e2 fwd (")
+    assert len([line for line in lines if line.startswith("  ")]) == runner.WORST
+    assert lines[-2] == (f"wrote {folder / 'results.md'} (the full report), "
+                         f"{folder / 'results.json'} (no plot: --no-plot)")
+    assert lines[-1].startswith(f"OK: {len(results)} cases agree")
+    first = err.getvalue().splitlines()[0]
+    assert first == f"writing results to {folder} (results.md, results.json)"
+
+
+def test_an_out_folder_that_cannot_be_made_fails_before_measuring(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    code, out, err = run_bench(tmp_path / "file" / "res", *QUICK)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"error: --out {tmp_path / 'file' / 'res'}: ")
 
 
 #: a second loss of the NumPy mode's pairs (any one but mse_loss)
@@ -287,7 +330,7 @@ def test_shapes_inputs_and_targets() -> None:
     assert x.dtype == np.float32
     assert t.dtype == np.int64
     assert t.shape == (10,)
-    # issue 5's targets
+    # the performance targets (docs/benchmarks.md)
     assert _bench.target_for("torch", "cross_entropy", 10**6) == 1.0
     other = next(p.loss for p in pairs.numpy_pairs() if p.loss not in pairs.HEADLINE)
     assert _bench.target_for("torch", other, 10**6) is None
@@ -335,10 +378,12 @@ def test_a_requested_backend_that_cannot_run_is_a_failure(tmp_path: Path,
         return None if name.split(".")[0] == "sklearn" else real(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    code, out, _err = run_bench(tmp_path, *QUICK[:1], "numpy,sklearn", *QUICK[2:])
+    code, out, err = run_bench(tmp_path, *QUICK[:1], "numpy,sklearn", *QUICK[2:])
     assert code == 1
-    assert "sklearn: requested with --backends but not installed" in out
-    assert "Not run: sklearn (not installed)" in (tmp_path / "results.md").read_text("utf-8")
+    why = 'scikit-learn not installed: pip install "losses_xp[bench]"'
+    assert f"sklearn: requested with --backends but {why}" in out
+    assert f"  sklearn: {why}\n" in err
+    assert f"Not run: sklearn ({why})" in (tmp_path / "results.md").read_text("utf-8")
 
 
 def test_command_line_records_the_malloc_environment(tmp_path: Path) -> None:

@@ -111,7 +111,13 @@ def test_backends_that_are_not_installed(tmp_path: Path, monkeypatch: pytest.Mon
                         lambda name, *a: None if name in ("torch", "jax") else real(name, *a))
     built, status = _bench.build_modes(_options(tmp_path, backends=["torch", "jax"]))
     assert built == []
-    assert status == {"torch": "not installed", "jax": "jax not installed"}
+    hint = 'not installed: pip install "losses_xp[bench]"'
+    assert status == {"torch": f"torch {hint}", "jax": f"jax {hint}"}
+    # JAX without optax, the library it is compared with
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: (
+        None if name == "optax" else object() if name == "jax" else real(name, *a)))
+    _built, status = _bench.build_modes(_options(tmp_path, backends=["jax"]))
+    assert status == {"jax": f"optax {hint}"}
 
 
 def test_a_backend_failing_half_way_is_unavailable(tmp_path: Path,

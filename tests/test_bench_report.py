@@ -37,6 +37,7 @@ def test_no_plot_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert _bench.bench(_options(tmp_path, plot=True), out, io.StringIO(),
                         modes=[_mse_mode()]) == 0
     assert "(no plot: matplotlib is not importable (ModuleNotFoundError:" in out.getvalue()
+    assert 'pip install "losses_xp[bench]")' in out.getvalue()
     assert not (tmp_path / "ratios.png").exists()
 
 

@@ -20,6 +20,7 @@ import importlib.util
 import io
 import math
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, replace
@@ -79,7 +80,16 @@ def test_check_passes_on_numpy_and_strict_for_every_loss() -> None:
     public = sum(1 + len(d.aliases) for d in decls.values())
     last = out.rstrip().splitlines()[-1]
     assert last.startswith(f"OK: {len(decls)} losses ({public} public names) agree on 2 backend(s)")
-    assert "numpy: ok" in err
+    # the progress, on the standard error (not a terminal here): a line when a backend
+    # starts, at each quarter of its losses, and when it is done
+    n = len(decls)
+    step = math.ceil(n / 4)
+    for backend in ("numpy", "array_api_strict"):
+        lines = [line for line in err.splitlines() if line.startswith(f"  {backend}: ")]
+        assert lines[:-1] == [f"  {backend}: {i}/{n} losses" for i in range(0, n + 1, step)]
+        assert lines[-1].startswith(f"  {backend}: ok in ")
+    assert err.splitlines()[0] == (f"checking {n} losses on numpy, array_api_strict "
+                                   "(in this process)")
 
 
 def test_an_alias_is_its_function_s_row() -> None:
@@ -181,9 +191,17 @@ def test_missing_backends_are_listed_not_failed(monkeypatch: pytest.MonkeyPatch)
     Also runs the worker-process path (--jobs 2) with the two backends that are left.
     """
     _hide(monkeypatch, "torch", "jax", "dask", "cupy")
-    code, out, _ = run_check("--jobs", "2", "--losses", f"{PLAIN},{OTHER}",
-                             "--repeat", "1")
+    code, out, err = run_check("--jobs", "2", "--losses", f"{PLAIN},{OTHER}",
+                               "--repeat", "1")
     assert code == 0, out
+    # the workers' progress reaches the standard error, each before its backend's last line
+    assert err.splitlines()[0] == ("checking 2 losses on numpy, array_api_strict "
+                                   "(in 2 worker processes)")
+    for backend in ("numpy", "array_api_strict"):
+        lines = [line for line in err.splitlines() if line.startswith(f"  {backend}: ")]
+        assert lines[:-1] == [f"  {backend}: {i}/2 losses" for i in range(3)], err
+        assert lines[-1].startswith(f"  {backend}: ok in ")
+    assert "  torch: not installed" in err
     header = next(line for line in out.splitlines() if line.startswith("loss (cases)"))
     assert header.split()[2:] == ["numpy", "array_api_strict", "torch", "jax", "dask", "cupy"]
     row = next(line for line in out.splitlines() if line.startswith(f"{PLAIN} ("))
@@ -220,6 +238,30 @@ def test_command_line_end_to_end() -> None:
 def test_main_dispatches_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["version"]) == 0
     assert capsys.readouterr().out.strip() == f"losses_xp {lx.__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["bench"], ["vendor"], ["version"]])
+def test_help_names_no_issue_number(command: list[str],
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """What ``--help`` says stands on its own: no reference to the project's issues."""
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*command, "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: ")
+    assert not re.search(r"issue\s*\d", text, flags=re.IGNORECASE), text
+    if command == ["bench"]:
+        assert "performance target" in text
+
+
+def test_the_package_names_no_issue_number() -> None:
+    """Nor do the docstrings (the commands' descriptions come from them) and comments."""
+    package = Path(lx.__file__).resolve().parent
+    found = [f"{path.relative_to(package)}:{i}: {line.strip()}"
+             for path in sorted(package.rglob("*.py")) if "_vendor" not in path.parts
+             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"issue\s*#?\d", line, flags=re.IGNORECASE)]
+    assert found == []
 
 
 def test_parser_defaults() -> None:

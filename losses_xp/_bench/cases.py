@@ -57,7 +57,8 @@ def make_inputs(kind: str, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
 
 
 def target_for(mode: str, loss: str, n: int) -> float | None:
-    """The largest ratio ours/native that meets issue 5's target, or None (no target)."""
+    """The performance target of a case: the largest ratio ours/native that counts as met
+    (docs/benchmarks.md), or None (no target: reported only)."""
     if mode == "torch":
         if n >= 10**6 and loss in HEADLINE:
             return 1.0

@@ -58,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-plot", dest="plot", action="store_false",
                         help="do not draw ratios.png")
     parser.add_argument("--out", default="benchmarks/results", metavar="DIR",
-                        help="folder of results.md, results.json, ratios.png "
-                             "(default benchmarks/results)")
+                        help="folder of results.md (the full report; the standard output "
+                             "gets a summary), results.json, ratios.png (default "
+                             "benchmarks/results, relative to the current directory)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
                         help="device of the torch and JAX arrays (default cpu)")
     parser.add_argument("--torch-threads", type=int, metavar="N",

@@ -37,8 +37,16 @@ PASSES = ("fwd", "fwd+bwd")
 COMPILE_MAX_SIZE = 10**6
 
 
+#: what installs every library the bench compares with (pyproject.toml's ``bench`` extra)
+INSTALL = 'pip install "losses_xp[bench]"'
+
+
 class Unavailable(Exception):
     """A backend that cannot run here (not installed, no device)."""
+
+
+def _not_installed(distribution: str) -> Unavailable:
+    return Unavailable(f"{distribution} not installed: {INSTALL}")
 
 
 @dataclass
@@ -106,7 +114,7 @@ def numpy_mode() -> Mode:
 
 def _sklearn_mode() -> Mode:
     if importlib.util.find_spec("sklearn") is None:
-        raise Unavailable("not installed")
+        raise _not_installed("scikit-learn")
     metrics = importlib.import_module("sklearn.metrics")
     return Mode("sklearn", f"scikit-learn {_version('sklearn')} metrics (NumPy inputs)",
                 sklearn_pairs(metrics), ("fwd",), lambda a: a, _host_prepare,
@@ -118,7 +126,7 @@ def _sklearn_mode() -> Mode:
 
 def _torch_mode(device: str, compiled: bool, quick: bool, num_threads: int | None = None) -> Mode:
     if importlib.util.find_spec("torch") is None:
-        raise Unavailable("not installed")
+        raise _not_installed("torch")
     torch = importlib.import_module("torch")
     if num_threads is not None:
         torch.set_num_threads(num_threads)
@@ -198,7 +206,7 @@ def _torch_mode(device: str, compiled: bool, quick: bool, num_threads: int | Non
 def _jax_mode(device: str) -> Mode:
     for name in ("jax", "optax"):
         if importlib.util.find_spec(name) is None:
-            raise Unavailable(f"{name} not installed")
+            raise _not_installed(name)
     jax = importlib.import_module("jax")
     optax = importlib.import_module("optax")
     jnp = jax.numpy

@@ -2,8 +2,8 @@
 
 This is the one module of the bench that names losses.  Each :class:`Pair` is one loss of
 this package and its native counterpart in one mode; the per-loss choices of the method
-(which losses carry issue 5's headline targets, which are compiled, focal's alpha and
-gamma, top-k's k) are constants here too.  A bench pair for a new loss is a row in the
+(which losses carry the headline performance target, which are compiled, focal's alpha
+and gamma, top-k's k) are constants here too.  A bench pair for a new loss is a row in the
 lists below, and nothing else.
 
 The losses are looked up by name in the enclosing package (found relatively), so that a
@@ -23,7 +23,7 @@ import numpy as np
 __all__ = ["COMPILED", "HEADLINE", "QUICK_COMPILED", "Pair", "all_losses", "jax_pairs",
            "numpy_pairs", "sklearn_pairs", "torch_pairs"]
 
-#: the losses of issue 5's headline targets (PyTorch eager from 1e6 elements on: ratio <= 1)
+#: the losses with the headline target (PyTorch eager from 1e6 elements on: ratio <= 1)
 HEADLINE = ("sigmoid_focal_loss", "binary_cross_entropy_with_logits", "cross_entropy",
             "mse_loss", "huber_loss", "smooth_l1_loss")
 #: the losses timed under torch.compile (compiling takes seconds per shape)

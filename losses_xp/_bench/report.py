@@ -18,7 +18,7 @@ from typing import Any
 from .._check import _short, _version
 from .._version import __version__
 from .cases import RTOL
-from .modes import Mode
+from .modes import INSTALL, Mode
 from .options import Options
 
 __all__ = ["MALLOC_ENV", "Result"]
@@ -322,7 +322,7 @@ def _plot(results: list[Result], modes: list[Mode], path: Path) -> str:
         import matplotlib.pyplot as plt
         from matplotlib.ticker import FuncFormatter
     except Exception as exc:
-        return f"matplotlib is not importable ({_short(exc)})"
+        return f"matplotlib is not importable ({_short(exc)}; {INSTALL})"
     shown = [m for m in modes if any(r.mode == m.name and r.ratio for r in results)]
     if not shown:
         return "no timed case"
