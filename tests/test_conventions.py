@@ -95,8 +95,8 @@ def test_the_suggested_class_axis_works(loss: Loss, xpb2: XP) -> None:
     assert np.all(np.isfinite(xpb2.to_numpy(out)))
 
 
-#: every function of class indices along a class axis (class_balanced_loss, top_k_accuracy
-#: included): the default class axis is the last one, or an error where that is a guess
+#: every function of class indices along a class axis (losses, metrics and class-balanced
+#: weights included): the default class axis is the last one, or an error where that is a guess
 _CLASS_AXIS = [pytest.param(d, id=d.name) for d in
                (declaration(n) for n in sorted(lx.__all__) if not n.startswith("__"))
                if d.class_axis == "axis" and d.target in ("index", "index_or_probs")
@@ -136,8 +136,8 @@ def test_ambiguous_class_axis_raises_and_an_explicit_axis_works(decl: Declaratio
     np.testing.assert_allclose(by_axis_1, channels_last, rtol=1e-12)
     last = xpb2.to_numpy(decl.fn(xa, ya, axis=-1, reduction="none", **kw))
     assert last.shape == by_axis_1.shape == (2, 3)
-    if decl.prediction == "logits":  # (probabilities are normalised along 1; hits of
-        # top_k_accuracy may agree)
+    if decl.prediction == "logits":  # (probabilities are normalised along 1; the hits
+        # of a metric of scores may agree)
         assert not np.allclose(last, by_axis_1), "the two readings must differ here"
 
 
