@@ -257,14 +257,21 @@ JAX_FAST_COMPILE = "--xla_cpu_use_fusion_emitters=false --xla_backend_optimizati
 JAX_FAST_COMPILE_FLOOR = "--xla_backend_optimization_level=0"  # jaxlib 0.4.30 knows only this
 
 
-def run_conformance(session: nox.Session, backend: str, *args: str,
-                    xla_flags: str = "", env: dict[str, str] | None = None) -> None:
-    """pytest on the conformance suite (``args``: paths and options) for one backend
-    (``xla_flags``: added to XLA_FLAGS when ``backend`` is jax; ``env``: more variables)."""
-    env = {"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy", **(env or {})}
+def backend_env(session: nox.Session, backend: str, xla_flags: str = "") -> dict[str, str]:
+    """The variables of a pytest run on ``backend``: ``xla_flags`` added to XLA_FLAGS
+    when ``backend`` is jax (a user's own XLA_FLAGS kept first)."""
+    env = {"LOSSES_XP_BACKEND": backend, "KERAS_BACKEND": "numpy"}
     if backend == "jax" and xla_flags:
         env["XLA_FLAGS"] = " ".join(filter(None, (os.environ.get("XLA_FLAGS"), xla_flags)))
         session.log(f"XLA_FLAGS={env['XLA_FLAGS']} (faster compiles, noxfile.py)")
+    return env
+
+
+def run_conformance(session: nox.Session, backend: str, *args: str,
+                    xla_flags: str = "", env: dict[str, str] | None = None) -> None:
+    """pytest on the conformance suite (``args``: paths and options) for one backend
+    (``xla_flags``: see :func:`backend_env`; ``env``: more variables)."""
+    env = {**backend_env(session, backend, xla_flags), **(env or {})}
     session.run(
         "pytest",
         *args,
@@ -381,10 +388,8 @@ def coverage(session: nox.Session) -> None:
     pytest = ("coverage", "run", "-m", "pytest", "-p", "no:cacheprovider", "-q")
     session.run(*pytest, "tests", *session.posargs, env=env)
     for backend, args in COVERAGE_RUNS:
-        run_env = {**env, "LOSSES_XP_BACKEND": backend}
-        if backend == "jax":  # the faster compiles of conformance(jax)
-            run_env["XLA_FLAGS"] = " ".join(filter(None, (os.environ.get("XLA_FLAGS"),
-                                                         JAX_FAST_COMPILE)))
+        # (JAX: the faster compiles of conformance(jax))
+        run_env = {**env, **backend_env(session, backend, JAX_FAST_COMPILE)}
         session.run(*pytest, f"--backend={backend}", *args, *session.posargs, env=run_env)
     session.run("coverage", "combine", "--quiet", env=env)
     session.run("coverage", "report", env=env)

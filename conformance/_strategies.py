@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from losses_xp._classes import ambiguous_class_axis
 from losses_xp._declare import Declaration
 from losses_xp._testing import inputs as catalogue
 from losses_xp._testing.backends import Backend
@@ -348,7 +349,7 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         optional = opts.pop("axis") == "axis_or_none"  # (its default is None)
         # (not given, the class axis is the last one, but an error where a class-index
         # target would fit axis 1 as well: the shapes cannot tell, so pass it there)
-        ambiguous = ndim >= 3 and shape[:1] + shape[2:] == shape[:-1]
+        ambiguous = ambiguous_class_axis(shape)
         if axis is not None:
             if optional or axis != ndim - 1 or ambiguous or draw(st.booleans()):
                 kwargs["axis"] = axis - ndim if draw(st.booleans()) else axis

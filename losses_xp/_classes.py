@@ -28,6 +28,7 @@ from ._validation import (
 
 __all__ = [
     "DEFAULT_IGNORE_INDEX",
+    "ambiguous_class_axis",
     "check_ignore_index",
     "check_indices",
     "class_inputs",
@@ -88,6 +89,13 @@ def class_inputs(pred: Array, target: Array, axis: object, pred_name: str,
     return xp, cast(xp, pred, dtype), ax, out_dtype, soft, invalid
 
 
+def ambiguous_class_axis(shape: tuple[int, ...]) -> bool:
+    """Whether class indices of one shape fit both axis 1 and the last axis of a
+    prediction of ``shape`` (3-d or higher, the two axes' lengths and those between them
+    equal): then only ``axis=`` can say which one is meant."""
+    return len(shape) >= 3 and shape[:1] + shape[2:] == shape[:-1]
+
+
 def default_class_axis(pred: Array, target: Array, pred_name: str) -> int:
     """The class axis when ``axis`` is not given: the last one.
 
@@ -100,7 +108,7 @@ def default_class_axis(pred: Array, target: Array, pred_name: str) -> int:
     shape can tell: the last, as documented.)
     """
     shape, got = tuple(pred.shape), tuple(target.shape)
-    if len(shape) >= 3 and got == shape[:1] + shape[2:] == shape[:-1]:
+    if ambiguous_class_axis(shape) and got == shape[:-1]:
         raise ValueError(
             f"ambiguous class axis: class-index `target` {got} fits `{pred_name}` {shape} "
             f"with the class axis 1 (PyTorch's (N, C, ...) layout) and with the last axis "

@@ -83,6 +83,8 @@ def is_torch_array(x: object) -> bool:
     except KeyError:
         return False
     return isinstance(x, torch.Tensor)
+
+
 size = _aac.size  # the number of elements; None where a Dask size is unknown
 
 

@@ -115,7 +115,6 @@ def bench(opts: Options, out: TextIO, err: TextIO, modes: list[Mode] | None = No
     elapsed = time.perf_counter() - start
     meta = _meta(opts, modes, status, elapsed)
     meta["load_average"] = {"start": load_before, "end": _loadavg()}
-    folder.mkdir(parents=True, exist_ok=True)
     report = _markdown(meta, modes, results, failures)
     (folder / "results.md").write_text(report, encoding="utf-8")
     payload = {"meta": meta, "results": [r.as_json() for r in results]}
