@@ -375,6 +375,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     support the session's backend whose value matrix never ran, or one declared
     unsupported that ran.  Only for a run of the whole value matrix (no ``-k``/``-m``
     selection), where every declared function has its tests collected."""
+    if hasattr(session.config, "workerinput"):
+        return  # a pytest-xdist worker ran a share; the controller sees every report
     s = session.config.stash.get(SESSION_KEY, None)
     outcomes = session.config.stash.get(OUTCOMES_KEY, None)
     if s is None or s.skip_reason or outcomes is None:
@@ -415,6 +417,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     again.  Ordered by shape and dtype, they are reused while they are cached.  Tests
     outside the matrix keep their order and run first; the tests of one case run one
     after the other, in file order.
+
+    Under pytest-xdist (the nox sessions) ``--dist worksteal`` keeps this order: each
+    worker starts on a contiguous share of it, and one that runs out takes tests from
+    the end of another's share (``--dist load`` deals them out one by one, and each
+    worker would compile every shape's programs).
     """
     keyed = [(_matrix_group(item), i, item) for i, item in enumerate(items)]
     plain = [item for group, _, item in keyed if group is None]
