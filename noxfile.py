@@ -1,6 +1,6 @@
 """Nox sessions for losses_xp.
 
-    nox                                  # every default session (CI: these + minimums)
+    nox                                  # every default session (CI: + coverage, minimums)
     nox -l                               # list sessions (* = default)
     nox -s "conformance(torch)"          # one backend of the cross-backend suite
     nox -s "conformance(jax)" -- -k bce  # arguments after -- go to pytest
@@ -8,7 +8,7 @@
     nox -s tests-3.12                    # unit tests on one interpreter
     nox -s "conformance(cupy)"           # needs a CUDA device; skips without one
     nox -s check                         # python -m losses_xp check, all CPU backends
-    nox -s coverage                      # line + branch coverage of losses_xp (>= 95% lines)
+    nox -s coverage                      # line + branch coverage (>= 95% lines; not default)
     nox -s minimums                      # lowest claimed versions (not a default session)
     nox -s "fuzz(torch)"                 # test_properties.py, Hypothesis profile `long`
     nox -t fuzz                          # ... on every CPU backend (not a default session)
@@ -380,7 +380,10 @@ COVERAGE_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
       for backend in ("array_api_strict", "torch", "dask", "jax")),
 )
 
-nox.options.sessions.append("coverage")
+# Not a default session, like minimums: CI runs it by name (.ci/run). It runs the unit
+# tests and most of the conformance suite again, under coverage's tracer (~300 s on the
+# 2-core CI machine): `nox` for a contributor is the conformance suite on every backend,
+# the unit tests on every Python, lint, types, docs, vendoring and packaging.
 
 
 @nox.session(python=MAIN_PYTHON)
