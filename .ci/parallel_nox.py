@@ -1,13 +1,14 @@
 """Run `nox`'s default sessions, and the sessions named as arguments (e.g. `minimums`), as
 `nox -s <session>`, N at a time (CI_JOBS, default 2):
 
-    python .ci/parallel_nox.py minimums     # = `nox` and `nox -s minimums`, 2 at a time
+    python .ci/parallel_nox.py coverage minimums  # `nox`, `nox -s coverage`, `nox -s minimums`
 
 The CI machine has 2 cores and most sessions keep one busy, so two at a time halves the
-wall clock. Longest first (JAX's eager conformance), so the short ones fill the other
-slot. Each session's output is printed in one piece when it ends; .ci/.out/nox.log gets
-them all in session order, .ci/.out/nox-report.json the merged `--report` of every
-session. Exit status: the largest of the sessions' exit statuses.
+wall clock; each session's pytest then gets one worker (LOSSES_XP_WORKERS: cores / N).
+Longest first (JAX's eager conformance), so the short ones fill the other slot. Each
+session's output is printed in one piece when it ends; .ci/.out/nox.log gets them all in
+session order, .ci/.out/nox-report.json the merged `--report` of every session. Exit
+status: the largest of the sessions' exit statuses.
 """
 
 from __future__ import annotations
@@ -29,13 +30,20 @@ LONGEST_FIRST = ["conformance(jax)", "minimums", "coverage", "conformance(dask)"
 
 def main() -> int:
     jobs = int(os.environ.get("CI_JOBS", "2"))
+    # Each session's pytest runs on every core (pytest-xdist, noxfile.py's XDIST) unless
+    # told otherwise: with `jobs` sessions at a time, each gets its share of the cores.
+    # (Two sessions with two workers each on 2 cores: minimums took 532 s, against 239 s
+    # alone with two workers and 354-387 s two at a time with one process each.)
+    workers = max(1, (os.cpu_count() or 1) // jobs)
+    os.environ.setdefault("LOSSES_XP_WORKERS", str(workers))
     listed = subprocess.run(["nox", "-l", "--json"], capture_output=True, text=True,
                             check=True, stdin=subprocess.DEVNULL)
     names = [s["session"] for s in json.loads(listed.stdout)]
     names += [s for s in sys.argv[1:] if s not in names]  # heavier sessions, by name
     names = [s for s in LONGEST_FIRST if s in names] + [s for s in names
                                                        if s not in LONGEST_FIRST]
-    print(f"{len(names)} sessions, {jobs} at a time: {', '.join(names)}", flush=True)
+    print(f"{len(names)} sessions, {jobs} at a time, LOSSES_XP_WORKERS="
+          f"{os.environ['LOSSES_XP_WORKERS']}: {', '.join(names)}", flush=True)
 
     def run(item: tuple[int, str]) -> int:
         i, name = item
