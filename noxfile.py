@@ -161,8 +161,9 @@ ORACLE_DEPS = ("pytest", "hypothesis", "torch", "scikit-learn", "keras", "jax", 
 # by input shape x dtype, so that JAX compiles each shape's programs in one worker; see
 # conformance/conftest.py) and one that runs out takes tests from the end of another's.
 # Measured on the 2-core CI machine, one process vs two workers: conformance(torch) 152 s
-# vs 104 s, conformance(jax) ~440 s vs 329 s; dealing tests out one by one (--dist load)
-# or by shape group (loadgroup) was slower (torch 108 s / 133 s, jax - / 481 s).
+# vs 104 s (back to back), conformance(jax) 652 s vs 329 s (hours apart; the machine's
+# speed varies up to 1.5x); dealing tests out one by one (--dist load)
+# or by shape group (loadgroup) was slower (torch 108 s / 133 s; jax loadgroup 481 s).
 XDIST = ("-n", os.environ.get("LOSSES_XP_WORKERS", "auto"), "--dist", "worksteal")
 BACKEND_DEPS: dict[str, tuple[str, ...]] = {}
 # The `cupy` extra names the source distribution; install a prebuilt wheel instead.
