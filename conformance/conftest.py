@@ -423,11 +423,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the end of another's share (``--dist load`` deals them out one by one, and each
     worker would compile every shape's programs).
     """
+    _skip_backend_independent(config, items)
     keyed = [(_matrix_group(item), i, item) for i, item in enumerate(items)]
     plain = [item for group, _, item in keyed if group is None]
     matrix = sorted(((g, i, item) for g, i, item in keyed if g is not None),
                     key=lambda t: (t[0], t[1]))
     items[:] = plain + [item for _, _, item in matrix]
+
+
+def _skip_backend_independent(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``backend_independent`` (the registry's own checks, the oracles against
+    each other, the contributing page's worked example) assert nothing about the backend
+    under test: they run in the reference backend's session only, and every other
+    session skips them saying where they run (each ran in every session: ~10 s of
+    oracle cross-checks per session)."""
+    s = session_of(config)
+    if s.skip_reason or s.name == REFERENCE_BACKEND:
+        return
+    skip = pytest.mark.skip(reason=f"backend-independent: runs once, with "
+                                   f"--backend={REFERENCE_BACKEND}")
+    for item in items:
+        if item.get_closest_marker("backend_independent") is not None:
+            item.add_marker(skip)
 
 
 def _jax_cache_group(item: pytest.Item) -> tuple[Any, ...]:

@@ -68,6 +68,7 @@ def _blocks() -> list[str]:
     return [textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", example, re.S)]
 
 
+@pytest.mark.backend_independent
 def test_the_page_has_the_three_blocks() -> None:
     function, oracle, entry = _blocks()
     assert f"def {NAME}(" in function
@@ -76,10 +77,8 @@ def test_the_page_has_the_three_blocks() -> None:
     assert entry.lstrip().startswith(f'spec("{NAME}"')
 
 
-def test_the_worked_example_passes_the_conformance_suite(request: pytest.FixtureRequest,
-                                                         ) -> None:
-    if request.config.getoption("--backend") != "numpy":
-        pytest.skip("the worked example is run once, with --backend=numpy")
+@pytest.mark.backend_independent  # (its subprocess runs the suite with --backend=numpy)
+def test_the_worked_example_passes_the_conformance_suite() -> None:
     function, oracle, entry = _blocks()
     if hasattr(lx, NAME):  # it has landed: the page shows the package's code
         regression = (ROOT / "losses_xp" / "regression.py").read_text(encoding="utf-8")

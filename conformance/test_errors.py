@@ -246,11 +246,13 @@ def test_value_row_under_compilation(bk: Backend, row: ec.Row, loss: ec.Loss,
 # --------------------------------------------------------------------------- the catalogue
 
 
+@pytest.mark.backend_independent
 def test_every_public_function_is_in_the_catalogue() -> None:
     public = {n for n in lx.__all__ if n != "__version__"}
     assert {loss.name for loss in ec.losses()} == public
 
 
+@pytest.mark.backend_independent
 def test_aliases_are_their_declared_functions() -> None:
     """An alias is a second public name of a declared function (the same object), and the
     catalogue runs every row under it too."""

@@ -169,6 +169,7 @@ def _atol_scale(kinds: Declaration, ex: Example, reduction: str) -> float:
 # --------------------------------------------------------------------------- the catalogue
 
 
+@pytest.mark.backend_independent
 def test_every_loss_has_argument_kinds() -> None:
     """A loss of the registry without an argument description would not be fuzzed; the
     description must use the known kinds and name exactly the function's options."""
