@@ -164,7 +164,12 @@ ORACLE_DEPS = ("pytest", "hypothesis", "torch", "scikit-learn", "keras", "jax", 
 # vs 104 s (back to back), conformance(jax) 652 s vs 329 s (hours apart; the machine's
 # speed varies up to 1.5x); dealing tests out one by one (--dist load)
 # or by shape group (loadgroup) was slower (torch 108 s / 133 s; jax loadgroup 481 s).
-XDIST = ("-n", os.environ.get("LOSSES_XP_WORKERS", "auto"), "--dist", "worksteal")
+# One worker is no gain: the tests run in one process either way, plus a controller that
+# receives every test's report (conformance(array_api_strict): 103.5 s with `-n 1`, 87.9 s
+# in one process, back to back), so LOSSES_XP_WORKERS=1 (what .ci/run gives each of its
+# two sessions at a time on 2 cores) runs in one process, as 0 does.
+WORKERS = os.environ.get("LOSSES_XP_WORKERS", "auto")
+XDIST = ("-n", "0" if WORKERS.strip() == "1" else WORKERS, "--dist", "worksteal")
 BACKEND_DEPS: dict[str, tuple[str, ...]] = {}
 # The `cupy` extra names the source distribution; install a prebuilt wheel instead.
 # Override with e.g. LOSSES_XP_CUPY_WHEEL=cupy-cuda13x on a CUDA 13 machine.

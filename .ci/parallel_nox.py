@@ -4,7 +4,8 @@
     python .ci/parallel_nox.py coverage minimums  # `nox`, `nox -s coverage`, `nox -s minimums`
 
 The CI machine has 2 cores and most sessions keep one busy, so two at a time halves the
-wall clock; each session's pytest then gets one worker (LOSSES_XP_WORKERS: cores / N).
+wall clock; each session's pytest then gets cores / N workers (LOSSES_XP_WORKERS; one
+worker runs in one process, without pytest-xdist's controller: noxfile.py's XDIST).
 Longest first (JAX's eager conformance), so the short ones fill the other slot. Each
 session's output is printed in one piece when it ends; .ci/.out/nox.log gets them all in
 session order, .ci/.out/nox-report.json the merged `--report` of every session. Exit
