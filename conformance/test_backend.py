@@ -11,6 +11,7 @@ import pytest
 import losses_xp as lx
 from losses_xp._declare import declarations
 from losses_xp._testing.backends import Backend
+from losses_xp._testing.inputs import quantize
 
 pytestmark = pytest.mark.backend_paths  # the backend's own contract
 
@@ -95,3 +96,13 @@ def test_jax_values_stay_readable_after_a_first_call_under_a_transformation(
                          text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "raised: `target` class indices must be in [0, 3)" in out.stdout, out.stdout
+
+
+def test_quantization_matches_the_backend(bk: Backend) -> None:
+    """The oracle's inputs (``Case.quantized``) are exactly what the backend received."""
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.normal(0, 3, 200), rng.uniform(0, 1, 200),
+                        np.array([1e4, -1e4, 1e2, 0.3, 7000.0, 2.0 ** -30])])
+    for dtype in bk.dtypes:
+        got = bk.to_numpy(bk.asarray(a, dtype))
+        np.testing.assert_array_equal(got, quantize(a, dtype), err_msg=dtype)
