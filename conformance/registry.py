@@ -411,4 +411,4 @@ SPECS: dict[str, Spec] = _discover()
 def public_names() -> list[str]:
     """Every public function (aliases included): ``losses_xp.__all__`` without
     ``__version__``."""
-    return sorted(n for n in losses_xp.__all__ if n != "__version__")
+    return sorted(n for n in losses_xp.__all__ if n not in losses_xp._NOT_LOSSES)

@@ -9,10 +9,13 @@ library, on the same device, in the input's floating dtype.
 2.0
 
 The public functions are those of the family modules' ``__all__``; each is declared
-beside its definition (``losses_xp._declare``).
+beside its definition (``losses_xp._declare``).  Besides them: ``__version__`` and the
+value-check switch (``value_checks``, ``set_value_checks``, ``get_value_checks``;
+``losses_xp._settings``).
 """
 
 from . import anyloss, classification, focal, metrics, multilabel, regression
+from ._settings import get_value_checks, set_value_checks, value_checks
 from ._version import __version__
 from .anyloss import *  # noqa: F403
 from .classification import *  # noqa: F403
@@ -21,7 +24,9 @@ from .metrics import *  # noqa: F403
 from .multilabel import *  # noqa: F403
 from .regression import *  # noqa: F403
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "get_value_checks", "set_value_checks", "value_checks"]
+#: the public names that are not losses: the version and the value-check switch
+_NOT_LOSSES = tuple(__all__)
 __all__ += regression.__all__
 __all__ += classification.__all__
 __all__ += focal.__all__

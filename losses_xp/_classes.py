@@ -16,6 +16,7 @@ from typing import Any
 
 from ._compat import Array, Namespace, device, is_empty, namespace, size, values_readable
 from ._reduction import cast
+from ._settings import runs
 from ._validation import (
     either,
     floating_input,
@@ -75,14 +76,16 @@ def class_inputs(pred: Array, target: Array, axis: object, pred_name: str,
     out_dtype, dtype = floating_input(xp, pred, pred_name)
     ax = normalize_axis(pred.ndim, default_class_axis(pred, target, pred_name)
                         if axis is None else axis)
-    invalid = values_in_range(xp, pred, 0.0, 1.0, pred_name) if pred_range else None
+    invalid = (values_in_range(xp, pred, 0.0, 1.0, pred_name, essential=True)
+               if pred_range else None)
     soft = bool(probs) and target.ndim == pred.ndim and (
         xp.isdtype(target.dtype, "real floating") or (
             probs == "one_hot" and tuple(target.shape) == tuple(pred.shape)
             and (target.dtype == xp.bool or xp.isdtype(target.dtype, "integral"))))
     if soft:
         same_shape(pred, target, (pred_name, "target"))
-        invalid = either(invalid, values_in_range(xp, target, 0.0, 1.0, "target"))
+        invalid = either(invalid, values_in_range(xp, target, 0.0, 1.0, "target",
+                                                  essential=False))
     else:
         _index_target_shape(pred, target, ax, pred_name)
         integer_input(xp, target, "target", _INDEX_HINT.format(pred=pred_name) if probs else "")
@@ -138,8 +141,9 @@ def check_indices(xp: Namespace, target: Array, num_classes: int,
                   ignore_index: int | None) -> bool:
     """``ValueError`` for a class index outside ``[0, C)`` that is not ``ignore_index``,
     where the values can be read eagerly; returns whether they were (then every index is
-    valid: a backend's fused kernel may take them)."""
-    if not values_readable(target):
+    valid: a backend's fused kernel may take them).  An essential check: skipped (``False``)
+    at the value-check level ``"none"``."""
+    if not values_readable(target) or not runs(essential=True):
         return False
     if size(target) == 0:
         return True

@@ -34,6 +34,7 @@ from ._compat import (
     is_torch,
     stop_gradient,
 )
+from ._settings import get_value_checks
 
 __all__ = [
     "binary_logit_loss",
@@ -207,22 +208,21 @@ _FUSED_BACKWARD_MIN = 65536  # below it the autograd.Function's call costs more 
 
 def _torch_bce_with_logits() -> Any:
     """A ``torch.autograd.Function`` (built once, on first use): the exact forward of
-    :func:`binary_logit_loss` with the analytic backward ``σ(x) - y`` (and ``-x`` for
-    ``y``) in one expression, written in differentiable operations (second derivatives
+    :func:`_bce_logits_forward` with the analytic backward ``σ(x) - y`` (and ``-x`` for
+    ``y``), exact in both tails (``1 - y - σ(-x)`` for x >= 0, never a rounded
+    ``σ(x)`` minus ``y``), written in differentiable operations (second derivatives
     work; ``generate_vmap_rule`` lets ``torch.func`` transform it).  Eager PyTorch only.
     """
     if _TORCH_BCE:
         return _TORCH_BCE[0]
     torch = sys.modules["torch"]
-    F = torch.nn.functional
 
     class BinaryLogitLoss(torch.autograd.Function):  # type: ignore[misc,name-defined]
         generate_vmap_rule = True
 
         @staticmethod
         def forward(x: Any, y: Any) -> Any:
-            return torch.lerp(F.softplus(x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD),
-                              F.softplus(-x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD), y)
+            return _bce_logits_forward(torch, x, y)
 
         @staticmethod
         def setup_context(ctx: Any, inputs: tuple[Any, Any], output: Any) -> None:
@@ -231,7 +231,12 @@ def _torch_bce_with_logits() -> Any:
         @staticmethod
         def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
             x, y = ctx.saved_tensors
-            gx = grad * (torch.sigmoid(x) - y) if ctx.needs_input_grad[0] else None
+            gx = None
+            if ctx.needs_input_grad[0]:
+                # σ(x) - y, exact in both tails: with s = σ(-|x|), (1 - y) - s where
+                # x >= 0 (σ(x) = 1 - s), s - y elsewhere (σ(x) = s)
+                s = torch.sigmoid(-x.abs())
+                gx = grad * torch.where(x >= 0, (1.0 - y) - s, s - y)
             gy = grad * -x if ctx.needs_input_grad[1] else None
             return gx, gy
 
@@ -391,3 +396,169 @@ def fused_nll(xp: Namespace, name: str, x: Array, target: Array, axis: int,
     fn = getattr(torch.nn.functional, name)
     return fn(x, target, weight=weight, ignore_index=ignore_index, reduction=reduction,
               **options)
+
+
+# --------------------------------------------------------------- PyTorch eager express
+#
+# A loss called with plain PyTorch tensors spends most of a small call in Python: the
+# namespace, the checks, the casts (about 10 µs, against 3 to 15 µs for the whole native
+# call).  The functions below are each loss's first step: they take the call as given
+# (Python values, no namespace), and where every fact they need is static and simple
+# (exact ``torch.Tensor`` types, one float32/float64 dtype, equal shapes and devices,
+# default options) they compute the loss with PyTorch's own kernels and return it;
+# anywhere else they return ``None`` and the loss goes its general way, which also
+# writes every error message.  Each computes what the general path computes (parity
+# tests: ``conformance/test_fast_paths.py``); the value checks of the level in effect
+# (``_settings``) run as in the general path, or, where PyTorch's kernel performs the
+# same check (a class index out of range), the kernel's check stands for ours and its
+# error sends the call down the general path, which raises ours.
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _eager_torch(a: Any, b: Any) -> Any:
+    """The ``torch`` module when ``a`` and ``b`` are plain tensors of one float32/float64
+    dtype on one device and the fast paths are on; else ``None``."""
+    torch = sys.modules.get("torch")
+    if (torch is None or type(a) is not torch.Tensor or type(b) is not torch.Tensor
+            or not FAST_PATHS):
+        return None
+    dt = a.dtype
+    if (dt is not torch.float32 and dt is not torch.float64) or a.device != b.device:
+        return None
+    return torch
+
+
+def _reduce(loss: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def express_elementwise(name: str, prediction: Any, target: Any, reduction: str,
+                        **options: float) -> Any:
+    """``torch.nn.functional.<name>`` (a regression loss) of two tensors of one dtype and
+    shape, with ``reduction`` (not the mean of an empty input: see :func:`fused_loss`)."""
+    torch = _eager_torch(prediction, target)
+    if (torch is None or target.dtype is not prediction.dtype
+            or prediction.shape != target.shape or reduction not in _REDUCTIONS
+            or (reduction == "mean" and prediction.numel() == 0)):
+        return None
+    return getattr(torch.nn.functional, name)(prediction, target, reduction=reduction,
+                                              **options)
+
+
+def _extremes(torch: Any, x: Any) -> tuple[float, float] | None:
+    """``(min, max)`` of ``x`` (one ``aminmax`` pass, one host read; NaN if any), or
+    ``None`` where its values cannot be read (a trace, a transform, an accelerator)."""
+    if not x.is_cpu or torch.compiler.is_compiling() or (
+            torch._C._functorch.is_functorch_wrapped_tensor(x)):
+        return None
+    low, high = torch.aminmax(x.detach())
+    return float(low), float(high)
+
+
+def _within(extremes: tuple[float, float] | None, lo: float, hi: float) -> bool:
+    """Whether :func:`_extremes` were read and lie in ``[lo, hi]`` (NaN never does)."""
+    return extremes is not None and extremes[0] >= lo and extremes[1] <= hi
+
+
+def express_binary_cross_entropy(probs: Any, target: Any, reduction: str) -> Any:
+    """PyTorch's ``binary_cross_entropy`` of ``probs`` clipped to ``[eps, 1 - eps]``.
+
+    ``probs`` is checked (an essential check: PyTorch's kernel checks it too, but after
+    the clip it would not see a probability of 1.5) in one ``aminmax``; when every
+    value already lies in ``[eps, 1 - eps]`` the clip, which would change nothing, is
+    skipped (the values were read for the check anyway).  The target is checked at the
+    level ``"all"``.  An unreadable or invalid input: ``None`` (the general path makes
+    the NaN or raises the error).
+    """
+    torch = _eager_torch(probs, target)
+    if (torch is None or target.dtype is not probs.dtype or probs.shape != target.shape
+            or reduction not in _REDUCTIONS or probs.numel() == 0):
+        return None
+    level = get_value_checks()
+    if level == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
+        return None
+    eps = float(torch.finfo(probs.dtype).eps)
+    clip_needed = True
+    if level != "none":
+        seen = _extremes(torch, probs)
+        if not _within(seen, 0.0, 1.0):
+            return None
+        clip_needed = not _within(seen, eps, 1.0 - eps)
+    p = probs.clamp(eps, 1.0 - eps) if clip_needed else probs
+    return torch.nn.functional.binary_cross_entropy(p, target, reduction=reduction)
+
+
+def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
+    """:func:`binary_logit_loss` with ``reduction`` in eager PyTorch, for a float target
+    of ``x``'s dtype or a bool one, without weights.
+
+    Float target: :func:`_bce_logits_forward` (its temporaries overwritten in place:
+    they are this function's own arrays, and no trace ever sees them); with a
+    gradient, through the ``autograd.Function`` of :func:`_torch_bce_with_logits`,
+    whose backward is ``σ(x) - y``.  Bool target:
+    ``softplus(±x)``.  The target is checked at the level ``"all"`` only (a bool one
+    needs no check).  Not under ``torch.compile`` or a functorch transform: ``None``.
+    """
+    torch = _eager_torch(x, target)
+    if (torch is None or x.shape != target.shape or reduction not in _REDUCTIONS
+            or torch.compiler.is_compiling()
+            or torch._C._functorch.is_functorch_wrapped_tensor(x)):
+        return None
+    if target.dtype is torch.bool:
+        z = torch.where(target, -x, x)
+        return _reduce(torch.nn.functional.softplus(z, beta=1.0,
+                                                    threshold=_SOFTPLUS_THRESHOLD), reduction)
+    if target.dtype is not x.dtype:
+        return None
+    if get_value_checks() == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
+        return None
+    if x.requires_grad or target.requires_grad:
+        return _reduce(_torch_bce_with_logits().apply(x, target), reduction)
+    return _reduce(_bce_logits_forward(torch, x, target), reduction)
+
+
+def _bce_logits_forward(torch: Any, x: Any, y: Any) -> Any:
+    """``x (H(x) - y) + log1p(exp(-|x|))`` with ``H(x) = [x >= 0]``: the binary
+    cross-entropy with logits, exact in both tails for every target in [0, 1] (the
+    large term is ``(1 - y) x`` or ``-y x``, never a difference of two large terms);
+    eager PyTorch, in place on its own temporaries (3 allocations).  An infinite
+    logit gives NaN where its target makes ``0 · inf`` (PyTorch's kernel does too)."""
+    tail = x.abs().neg_().exp_().log1p_()
+    return (x >= 0).to(x.dtype).sub_(y).mul_(x).add_(tail)
+
+
+def express_class_nll(name: str, x: Any, target: Any, axis: int | None, weight: Any,
+                      ignore_index: int, smoothing: float, reduction: str) -> Any:
+    """PyTorch's ``cross_entropy`` / ``nll_loss`` (``name``) of an ``(N, C)`` CPU tensor
+    and ``(N,)`` int64 class indices, eagerly (not under a trace or a transform, where
+    an out-of-range index would read out of bounds instead of raising).
+
+    The kernel checks the indices as we do (each in ``[0, C)`` or ``ignore_index``): its
+    error sends the call down the general path, which raises ours; at the level
+    ``"none"`` the kernel's error is what remains.  ``weight``: ``None`` or a tensor of
+    ``x``'s dtype and device, shape ``(C,)``.
+    """
+    torch = _eager_torch(x, target)
+    if (torch is None or target.dtype is not torch.int64 or x.ndim != 2 or target.ndim != 1
+            or not (axis is None or (type(axis) is int and axis in (-1, 1)))
+            or x.shape[0] != target.shape[0] or x.shape[0] == 0 or not x.is_cpu
+            or reduction not in _REDUCTIONS or torch.compiler.is_compiling()
+            or torch._C._functorch.is_functorch_wrapped_tensor(x)):
+        return None
+    if weight is not None and not (type(weight) is torch.Tensor and weight.dtype is x.dtype
+                                   and weight.shape == (x.shape[1],)
+                                   and weight.device == x.device):
+        return None
+    options = {"label_smoothing": smoothing} if smoothing else {}
+    try:
+        return getattr(torch.nn.functional, name)(x, target, weight=weight,
+                                                  ignore_index=ignore_index,
+                                                  reduction=reduction, **options)
+    except (IndexError, RuntimeError):
+        if get_value_checks() == "none":
+            raise
+        return None  # the general path checks the indices and raises our error
+

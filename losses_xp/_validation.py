@@ -33,6 +33,7 @@ from ._compat import (
     values_readable,
 )
 from ._reduction import cast
+from ._settings import runs
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -160,8 +161,12 @@ def broadcastable_to(opt: Array, shape: tuple[int, ...], name: str, what: str) -
         )
 
 
-def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str) -> Array | None:
+def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str, *,
+                    essential: bool) -> Array | None:
     """Check that every value of ``x`` lies in ``[lo, hi]`` (NaN never does).
+
+    ``essential``: a check the frameworks' own losses perform too; it runs unless the
+    value-check level is ``"none"``, any other only at ``"all"`` (``_settings``).
 
     Two reductions, the minimum and the maximum (a NaN makes both NaN, which fails
     both comparisons).  Where the values can be read eagerly (``values_readable``) an
@@ -172,7 +177,7 @@ def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str) ->
     nothing can be invalid: a bool ``x`` (0 and 1 lie in every caller's range), an
     empty one.  The message shows the extremes of the non-NaN values and any NaN apart.
     """
-    if x.dtype == xp.bool or is_empty(x):
+    if x.dtype == xp.bool or is_empty(x) or not runs(essential):
         return None
     xf = stop_gradient(xp, x)  # (reading a tensor that requires grad warns on PyTorch)
     if not values_readable(x):
@@ -229,9 +234,10 @@ def elementwise_inputs(prediction: Array, target: Array,
     same_shape(prediction, target, names)
     invalid = None
     if binary:
-        invalid = values_in_range(xp, target, 0.0, 1.0, target_name)
+        invalid = values_in_range(xp, target, 0.0, 1.0, target_name, essential=False)
         if probs:
-            invalid = either(invalid, values_in_range(xp, prediction, 0.0, 1.0, pred_name))
+            invalid = either(invalid, values_in_range(xp, prediction, 0.0, 1.0, pred_name,
+                                                      essential=True))
     ws: list[Array | None] = []
     for name, w in (weights or {}).items():
         if w is not None:  # element weights, broadcastable to the prediction

@@ -72,7 +72,7 @@ def _counts(probs: Array, target: Array, L: float, axis: int | None, from_logits
         if from_logits:
             p = xp.exp(log_softmax(xp, p, ax))
         else:
-            invalid = values_in_range(xp, probs, 0.0, 1.0, "probs")
+            invalid = values_in_range(xp, probs, 0.0, 1.0, "probs", essential=True)
         num_classes = p.shape[ax]
         check_indices(xp, target, num_classes, None)
         _, bad, safe = index_masks(xp, target, num_classes, None)
@@ -114,7 +114,8 @@ def soft_confusion_matrix(probs: Array, target: Array, *, L: float = 73.0,
     ----------
     probs : array
         Probabilities (or logits with ``from_logits=True``), real floating dtype.
-        Probabilities or 0/1 targets outside [0, 1] (or NaN): ``ValueError`` where the
+        Probabilities outside [0, 1] (or NaN), and at the value-check level ``"all"``
+        (:func:`value_checks`) 0/1 targets outside it: ``ValueError`` where the
         values can be read eagerly, every count NaN where they cannot (``jax.jit``,
         ``torch.compile``, Dask, an accelerator).
     target : array

@@ -16,7 +16,9 @@ Conventions shared by this module:
   JAX CPU arrays).  Under ``jax.jit``, ``torch.compile``, Dask or on an accelerator
   nothing is read: an out-of-range class index then gives NaN for that element (and so
   for the mean and sum), and a probability or target outside [0, 1] (NaN included) a
-  NaN result (every element), never a plausible number.
+  NaN result (every element), never a plausible number.  Which values are checked is
+  the value-check level (``losses_xp.value_checks``): class indices and the ``probs``
+  of :func:`binary_cross_entropy` by default, targets in [0, 1] at ``"all"`` only.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ from ._declare import declare
 from ._primitives import (
     binary_logit_loss,
     clip,
+    express_binary_cross_entropy,
+    express_binary_logit_loss,
+    express_class_nll,
     fused_nll,
     gather_at_class,
     hard_target,
@@ -86,7 +91,8 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
     Parameters
     ----------
     probs : array
-        Probabilities in [0, 1], real floating dtype.
+        Probabilities in [0, 1], real floating dtype.  Checked unless the value-check
+        level is ``"none"`` (:func:`value_checks`; PyTorch checks them too).
         Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
         a NaN result (every element) where they cannot (``jax.jit``,
         ``torch.compile``, Dask, an accelerator): never a plausible number.
@@ -106,6 +112,10 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
     0.164252
     """
     check_reduction(reduction)
+    fast = None if weight is not None else express_binary_cross_entropy(probs, target,
+                                                                          reduction)
+    if fast is not None:
+        return fast
     xp, p, y, out, invalid, (w,) = elementwise_inputs(
         probs, target, ("probs", "target"), {"weight": weight}, binary=True, probs=True)
     eps = float(xp.finfo(out).eps)  # the input dtype's: see "Where the epsilons come from"
@@ -141,9 +151,10 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
         Real floating dtype.
     target : array
         Targets in [0, 1] (soft targets allowed) of exactly ``logits``' shape.
-        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
-        a NaN result (every element) where they cannot (``jax.jit``,
-        ``torch.compile``, Dask, an accelerator): never a plausible number.
+        Checked at the value-check level ``"all"`` only (:func:`value_checks`; no
+        peer checks a target): outside [0, 1] or NaN, ``ValueError`` where the values
+        can be read eagerly, a NaN result (every element) where they cannot
+        (``jax.jit``, ``torch.compile``, Dask, an accelerator).
     weight : array or sequence, optional
         Element weights broadcastable to ``logits.shape``.
     pos_weight : array or sequence, optional
@@ -164,6 +175,10 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     7000.0
     """
     check_reduction(reduction)
+    if weight is None and pos_weight is None:
+        fast = express_binary_logit_loss(logits, target, reduction)
+        if fast is not None:
+            return fast
     xp, x, y, out, invalid, (pw, w) = elementwise_inputs(
         logits, target, ("logits", "target"), {"pos_weight": pos_weight, "weight": weight},
         binary=True)
@@ -286,10 +301,11 @@ def cross_entropy(logits: Array, target: Array, *, axis: int | None = None,
     target : array
         Integer class indices with ``logits``' shape without ``axis`` or class
         probabilities with ``logits``' shape (floating).  Floating targets of the index
-        shape are a ``TypeError`` (class indices must be integers).  A probability
-        outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly, a
-        NaN result (every sample) where they cannot (``jax.jit``, ``torch.compile``,
-        Dask, an accelerator).
+        shape are a ``TypeError`` (class indices must be integers).  At the value-check
+        level ``"all"`` (:func:`value_checks`), a probability outside [0, 1] or NaN:
+        ``ValueError`` where the values can be read eagerly, a NaN result (every
+        sample) where they cannot (``jax.jit``, ``torch.compile``, Dask, an
+        accelerator).  Class indices are checked from the default level on.
     axis : int, optional
         The class axis; ``1`` for PyTorch's ``(N, C, d1, ...)`` layout.  Not given: the
         last axis, except where a class-index ``target`` fits both the last axis and
@@ -332,6 +348,10 @@ def cross_entropy(logits: Array, target: Array, *, axis: int | None = None,
     check_reduction(reduction)
     eps = python_number(label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
     ignore = check_ignore_index(ignore_index)
+    fast = express_class_nll("cross_entropy", logits, target, axis, weight, ignore, eps,
+                             reduction)
+    if fast is not None:
+        return fast
     xp, x, ax, out, probs, invalid = class_inputs(logits, target, axis, "logits",
                                                   {"weight": weight}, probs="floating")
     if not probs:
@@ -371,6 +391,10 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int | None = None,
     """
     check_reduction(reduction)
     ignore = check_ignore_index(ignore_index)
+    fast = express_class_nll("nll_loss", log_probs, target, axis, weight, ignore, 0.0,
+                             reduction)
+    if fast is not None:
+        return fast
     xp, logp, ax, out, _, _ = class_inputs(log_probs, target, axis, "log_probs",
                                            {"weight": weight})
     return _nll(xp, logp, target, ax, weight, ignore, 0.0, reduction, out, fused="nll_loss")
@@ -401,9 +425,10 @@ def categorical_cross_entropy(probs: Array, target: Array, *, axis: int | None =
     integer or bool one-hot rows, which Keras accepts too) or integer
     class indices of ``probs``' shape without ``axis`` (Keras
     ``sparse_categorical_crossentropy``).  Label smoothing is :math:`\varepsilon / C`.
-    ``mean`` averages over samples.  A probability or target outside [0, 1] (or NaN),
-    or a class index outside ``[0, C)``, raises ``ValueError`` where the values can be
-    read eagerly; where they cannot (``jax.jit``, ``torch.compile``, Dask, an
+    ``mean`` averages over samples.  A probability outside [0, 1] (or NaN), a class
+    index outside ``[0, C)`` and, at the value-check level ``"all"``, a target
+    probability outside [0, 1] raise ``ValueError`` where the values can be read
+    eagerly; where they cannot (``jax.jit``, ``torch.compile``, Dask, an
     accelerator) the first gives a NaN result (every sample), the second NaN for that
     sample.  When logits are available, :func:`cross_entropy`
     is exact and should be preferred.

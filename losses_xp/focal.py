@@ -67,9 +67,10 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
         Real floating dtype.
     target : array
         Targets in [0, 1] (floating, integer or bool) of exactly ``logits``' shape.
-        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
-        a NaN result (every element) where they cannot (``jax.jit``,
-        ``torch.compile``, Dask, an accelerator): never a plausible number.
+        Checked at the value-check level ``"all"`` only (:func:`value_checks`; no
+        peer checks a target): outside [0, 1] or NaN, ``ValueError`` where the values
+        can be read eagerly, a NaN result (every element) where they cannot
+        (``jax.jit``, ``torch.compile``, Dask, an accelerator).
     alpha : float in [0, 1] or None
         Weight of the positive class; ``None`` disables the balancing (torchvision's
         ``alpha=-1``, optax's ``alpha=None``).  Default 0.25: the paper's best value

@@ -65,9 +65,10 @@ def asymmetric_loss(logits: Array, target: Array, *, gamma_pos: float = 0.0,
         Real floating dtype.
     target : array
         0/1 labels (floating, integer or bool) of ``logits``' shape.
-        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
-        a NaN result (every element) where they cannot (``jax.jit``,
-        ``torch.compile``, Dask, an accelerator): never a plausible number.
+        Checked at the value-check level ``"all"`` only (:func:`value_checks`; no
+        peer checks a target): outside [0, 1] or NaN, ``ValueError`` where the values
+        can be read eagerly, a NaN result (every element) where they cannot
+        (``jax.jit``, ``torch.compile``, Dask, an accelerator).
     gamma_pos, gamma_neg : float >= 0
         Focusing of positives and negatives.  Defaults 0 and 4: the paper's
         recommended setting (Sec. 4); the official ``AsymmetricLoss`` class defaults
@@ -190,9 +191,10 @@ def multilabel_categorical_crossentropy(logits: Array, target: Array, *, axis: i
         Real floating dtype.
     target : array
         0/1 labels of ``logits``' shape (bool, integer or floating; 1 = positive).
-        Outside [0, 1] or NaN: ``ValueError`` where the values can be read eagerly,
-        a NaN result (every sample) where they cannot (``jax.jit``,
-        ``torch.compile``, Dask, an accelerator): never a plausible number.
+        Checked at the value-check level ``"all"`` only (:func:`value_checks`; no
+        peer checks a target): outside [0, 1] or NaN, ``ValueError`` where the values
+        can be read eagerly, a NaN result (every sample) where they cannot
+        (``jax.jit``, ``torch.compile``, Dask, an accelerator).
     axis : int, optional
         The class axis (not given: the last, as the reference).
     reduction : {'mean', 'sum', 'none'}
@@ -318,7 +320,8 @@ def _effective_number_weights(xp: Namespace, n: Array, beta: float, dtype: Any) 
         raise ValueError(f"`samples_per_class` must be 1-d, shape (C,); got shape {tuple(n.shape)}")
     n = cast(xp, n, dtype)
     # a negative (or NaN) count that could not be checked eagerly makes every weight NaN
-    invalid = values_in_range(xp, n, 0.0, math.inf, "samples_per_class")
+    invalid = values_in_range(xp, n, 0.0, math.inf, "samples_per_class",
+                             essential=True)
     if beta == 0.0 or n.shape[0] == 0:  # (static shape: no 0/0 for no classes)
         return finish(xp, xp.ones_like(n), dtype, invalid=invalid)
     # 1 - β^n = -expm1(x) = -tanh(x/2) (e^x + 1), x = n log β: no cancellation near β = 1

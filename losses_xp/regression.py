@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ._compat import Array
 from ._declare import declare
-from ._primitives import clip, fused_loss
+from ._primitives import clip, express_elementwise, fused_loss
 from ._reduction import finish, mean
 from ._validation import check_reduction, elementwise_inputs, python_number
 
@@ -70,6 +70,10 @@ def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     3.3333333333333335
     """
     check_reduction(reduction)
+    fast = None if weight is not None else express_elementwise("mse_loss", prediction, target,
+                                                               reduction)
+    if fast is not None:
+        return fast
     xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
     fused = None if w is not None else fused_loss(xp, "mse_loss", p, t, reduction)
     if fused is not None:
@@ -146,6 +150,10 @@ def l1_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     1.3333333333333333
     """
     check_reduction(reduction)
+    fast = None if weight is not None else express_elementwise("l1_loss", prediction, target,
+                                                               reduction)
+    if fast is not None:
+        return fast
     xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
     fused = None if w is not None else fused_loss(xp, "l1_loss", p, t, reduction)
     if fused is not None:
@@ -184,6 +192,10 @@ def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
     """
     d = python_number(delta, "delta", minimum=0.0, strict=True)
     check_reduction(reduction)
+    fast = None if weight is not None else express_elementwise("huber_loss", prediction, target,
+                                                               reduction, delta=d)
+    if fast is not None:
+        return fast
     xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
     fused = None if w is not None else fused_loss(xp, "huber_loss", p, t, reduction, delta=d)
     if fused is not None:
@@ -218,6 +230,10 @@ def smooth_l1_loss(prediction: Array, target: Array, *, beta: float = 1.0,
     """
     b = python_number(beta, "beta", minimum=0.0)
     check_reduction(reduction)
+    fast = None if weight is not None else express_elementwise("smooth_l1_loss", prediction, target,
+                                                               reduction, beta=b)
+    if fast is not None:
+        return fast
     xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
     fused = None if w is not None else fused_loss(xp, "smooth_l1_loss", p, t, reduction,
                                                   beta=b)

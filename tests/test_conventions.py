@@ -45,7 +45,7 @@ def test_every_public_loss_is_covered() -> None:
     sample, is in ``tests/conftest.py``'s LOSSES (derived from the declarations): a loss
     whose input kind the derivation does not know fails here.  Metrics of compared scores
     and losses of a whole batch or class are tested with their family."""
-    public = {name for name in lx.__all__ if not name.startswith("__")}
+    public = {name for name in lx.__all__ if name not in lx._NOT_LOSSES}
     for name in public:
         decl = declaration(name)
         if (_conventional(decl.fn) and decl.unit in ("element", "sample", "kept")
@@ -98,7 +98,7 @@ def test_the_suggested_class_axis_works(loss: Loss, xpb2: XP) -> None:
 #: every function of class indices along a class axis (losses, metrics and class-balanced
 #: weights included): the default class axis is the last one, or an error where that is a guess
 _CLASS_AXIS = [pytest.param(d, id=d.name) for d in
-               (declaration(n) for n in sorted(lx.__all__) if not n.startswith("__"))
+               (declaration(n) for n in sorted(lx.__all__) if n not in lx._NOT_LOSSES)
                if d.class_axis == "axis" and d.target in ("index", "index_or_probs")
                and d.name == d.fn.__name__]
 

@@ -127,7 +127,7 @@ def test_only_the_commands_quiet_pytorchs_cuda_probe() -> None:
 # --------------------------------------------------------------------------- docstrings
 
 
-PUBLIC = sorted(name for name in lx.__all__ if not name.startswith("__"))
+PUBLIC = sorted(name for name in lx.__all__ if name not in lx._NOT_LOSSES)
 
 
 @pytest.mark.parametrize("name", PUBLIC)

@@ -322,6 +322,9 @@ class Row:
     every one must raise ``exc`` with exactly ``message`` (the template filled with the
     bad call's fields).  ``value_dependent``: the check needs the array values, so it
     raises only where they can be read eagerly; elsewhere the result must be NaN.
+    ``level``: the value-check level at which a value-dependent row's check runs
+    (``losses_xp.value_checks``): ``"essential"`` (the default level: a check the
+    frameworks perform too) or ``"all"`` (opt-in).
     ``dtypes``: the floating dtypes the row applies to (``None``: every one);
     ``devices``: the row needs a second device of the backend.
     """
@@ -333,6 +336,7 @@ class Row:
     message: str
     bads: Callable[[Loss], list[Bad]]
     value_dependent: bool = False
+    level: str = "essential"
     dtypes: tuple[str, ...] | None = None
     devices: bool = False
 

@@ -3,7 +3,9 @@
 A class index outside ``[0, C)``, a probability or binary target outside [0, 1] or NaN,
 a negative or NaN class count.  Reading a value needs the array on the host, so these
 rows are ``value_dependent``: they raise where the values can be read eagerly; under
-``jax.jit``, ``torch.compile`` and on Dask the result is NaN instead.
+``jax.jit``, ``torch.compile`` and on Dask the result is NaN instead.  Each runs at its
+``level`` of ``losses_xp.value_checks``: a target outside [0, 1] only at ``"all"`` (no
+peer checks it), the others from the default ``"essential"`` on.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ ROWS: tuple[Row, ...] = (
     Row("target-outside-unit-interval", "a binary target or class probability outside "
         "[0, 1], or NaN", "targets in [0, 1]", ValueError,
         "`{arg}` must lie in [0, 1]; got {got}", _target_outside_unit_interval,
-        value_dependent=True),
+        value_dependent=True, level="all"),
     Row("negative-class-count", "a negative or NaN count in `samples_per_class`",
         "class-balanced functions", ValueError,
         "`samples_per_class` must lie in [0, inf]; got {got}", _negative_counts,
