@@ -5,8 +5,10 @@ tests/test_bench.py tests the command's own logic on NumPy, the only library of 
 ``tests`` session.  The nox ``coverage`` session installs every CPU backend, and there
 these tests run the command once, as small as it goes, through the code of the other
 backends: the PyTorch eager and ``torch.compile`` modes with the profiler's peak memory,
-``jax.jit`` against optax with XLA's memory analysis, the scikit-learn metrics and the
-plot; and a backend that cannot run (not installed, no such device, failing half-way).
+``jax.jit`` against optax with XLA's memory analysis, the scikit-learn metrics, the plot
+and the value-check section with the package's own switch; the softmax focal loss timed
+against ``F.cross_entropy`` and checked against its reference formula; and a backend that
+cannot run (not installed, no such device, failing half-way).
 Elsewhere the tests that need a library skip, saying which is missing (the nox ``bench``
 session runs these backends in full).
 """
@@ -22,8 +24,9 @@ import numpy as np
 import pytest
 from test_bench import _options, run_bench  # the same helpers, one copy
 
+import losses_xp as lx
 from losses_xp import _bench
-from losses_xp._bench import measure, modes, pairs
+from losses_xp._bench import checks, measure, modes, pairs
 
 
 def _require(*modules: str) -> None:
@@ -82,6 +85,48 @@ def test_bench_torch_compile_jax_and_sklearn_modes(tmp_path: Path) -> None:
     assert (tmp_path / "ratios.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote {tmp_path / 'results.md'}" in out
     assert "ratios.png" in out.splitlines()[-2]
+    # the value-check section: PyTorch eager, forward, each mode of the package's switch
+    section = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))[
+        "value_checks"]
+    if not hasattr(lx, "value_checks"):
+        assert "has no value_checks" in section["skipped"]
+        return
+    assert section["default"] == lx.get_value_checks()
+    assert loss in pairs.VALUE_CHECKED
+    assert [(r["mode"], r["loss"], r["pass"], r["check_mode"]) for r in section["results"]] \
+        == [("torch", loss, "fwd", m) for m in checks.CHECK_MODES]
+    assert all(r["status"] == "ok" and r["ratio"] > 0 for r in section["results"])
+
+
+def test_softmax_focal_is_timed_against_cross_entropy_and_checked_against_a_formula(
+        tmp_path: Path) -> None:
+    """PyTorch has no softmax focal loss: F.cross_entropy is its timing baseline, and an
+    independent formula of the loss (with its defaults) what ours must agree with."""
+    _require("torch")
+    import torch
+
+    (pair,) = [p for p in pairs.torch_pairs(torch) if p.loss == "softmax_focal_loss"]
+    assert pair.native is torch.nn.functional.cross_entropy
+    assert pair.reference is not None
+    x, t = (torch.from_numpy(a) for a in _bench.make_inputs(pair.kind, 10**4))
+    ours = float(lx.softmax_focal_loss(x, t))
+    assert float(pair.reference(x, t)) == pytest.approx(ours, rel=1e-5)
+    assert float(pair.native(x, t)) != pytest.approx(ours, rel=1e-2)
+    code, out, err = run_bench(tmp_path, "--backends", "torch", "--losses",
+                               "softmax_focal_loss", "--sizes", "1e2,1e6", "--quick",
+                               "--rounds", "1", "--min-time", "0", "--no-compile",
+                               "--no-plot")
+    assert code == 0, out + err
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["results"]
+    assert [(r["n"], r["pass"]) for r in results] == [
+        (100, "fwd"), (100, "fwd+bwd"), (10**6, "fwd"), (10**6, "fwd+bwd")]
+    for r in results:
+        assert r["status"] == "ok", r
+        assert r["native"] == "F.cross_entropy"
+        assert r["reference"] == pair.reference_name
+        assert r["deviation"] <= _bench.RTOL
+        assert r["memory_target"] is None  # a baseline, not a counterpart
+        assert r["target"] == (1.3 if r["n"] == 100 else 1.2)
 
 
 def test_every_paired_loss_can_be_chosen_with_losses(tmp_path: Path) -> None:

@@ -57,6 +57,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the peak-memory measurement")
     parser.add_argument("--no-plot", dest="plot", action="store_false",
                         help="do not draw ratios.png")
+    parser.add_argument("--no-value-checks", dest="value_check_modes", action="store_false",
+                        help="skip the value-check section (PyTorch eager, forward: ours "
+                             "under each value-check mode, at the smallest and the largest "
+                             "size)")
+    parser.add_argument("--update-docs", action="store_true",
+                        help="after a full run (every default: no --quick, --sizes, "
+                             "--losses, --backends subset, ...), rewrite the generated "
+                             "blocks (<!-- bench:NAME --> ... <!-- /bench:NAME -->) of "
+                             "README.md and docs/performance.md, relative to the current "
+                             "directory, and copy the run's files into docs/performance/")
     parser.add_argument("--out", default="benchmarks/results", metavar="DIR",
                         help="folder of results.md (the full report; the standard output "
                              "gets a summary), results.json, ratios.png (default "
@@ -127,7 +137,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     opts = Options(
         backends=list(dict.fromkeys(requested or BACKENDS)), explicit=requested is not None,
         losses=losses, sizes=sizes, rounds=rounds, min_time=min_time, quick=args.quick,
-        compile=args.compile, memory=args.memory, plot=args.plot, device=args.device,
+        compile=args.compile, memory=args.memory, plot=args.plot,
+        value_check_modes=args.value_check_modes, update_docs=args.update_docs,
+        device=args.device,
         torch_threads=args.torch_threads, out=Path(args.out), seed=args.seed,
         command=getattr(args, "command_line", None) or _command_line(), verbose=args.verbose)
     return bench(opts, out, err)

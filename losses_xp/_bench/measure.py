@@ -1,4 +1,6 @@
-"""What one side of a case costs: time per call (interleaved rounds) and peak memory."""
+"""What one side of a case costs: time per call (interleaved rounds of two sides, ours
+and native, or of more: the value-check section times the native and ours under each
+mode) and peak memory."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Timing", "calls_per_round", "time_interleaved"]
+__all__ = ["Timing", "calls_per_round", "time_interleaved", "time_sides"]
 
 
 # --------------------------------------------------------------------------- timing
@@ -48,18 +50,24 @@ class Timing:
         return [o / n for o, n in zip(self.ours, self.native, strict=True)]
 
 
-def _batch(fn: Callable[[], Any], n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return time.perf_counter() - start
+#: a context entered around each batch of one side (outside the timed calls), or None
+Under = Callable[[], contextlib.AbstractContextManager[Any]] | None
 
 
-def calls_per_round(fn: Callable[[], Any], min_time: float, max_calls: int = 100_000) -> int:
+def _batch(fn: Callable[[], Any], n: int, under: Under = None) -> float:
+    with under() if under is not None else contextlib.nullcontext():
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return time.perf_counter() - start
+
+
+def calls_per_round(fn: Callable[[], Any], min_time: float, max_calls: int = 100_000,
+                    under: Under = None) -> int:
     """The number of calls of ``fn`` that takes at least ``min_time`` seconds (>= 1)."""
     n = 1
     while True:
-        elapsed = _batch(fn, n)
+        elapsed = _batch(fn, n, under)
         if elapsed >= min_time or n >= max_calls:
             return n
         grow = math.ceil(n * 1.2 * min_time / max(elapsed, 1e-9))
@@ -77,18 +85,29 @@ def _gc_off() -> Iterator[None]:
             gc.enable()
 
 
+def time_sides(sides: Sequence[Callable[[], Any]], rounds: int, min_time: float,
+               under: Sequence[Under] | None = None) -> tuple[list[list[float]], list[int]]:
+    """``rounds`` rounds of one batch of each side, in order, then in reverse order, and
+    so on; each side's per-call seconds (one value per round) and calls per batch.
+    ``under``: per side, a context entered around each of its batches (e.g. a setting of
+    the package), outside the timed calls."""
+    contexts = list(under) if under is not None else [None] * len(sides)
+    calls = [calls_per_round(fn, min_time, under=u) for fn, u in zip(sides, contexts,
+                                                                     strict=True)]
+    times: list[list[float]] = [[] for _ in sides]
+    order = list(range(len(sides)))
+    with _gc_off():
+        for r in range(max(1, rounds)):
+            for i in (order if r % 2 == 0 else order[::-1]):
+                times[i].append(_batch(sides[i], calls[i], contexts[i]) / calls[i])
+    return times, calls
+
+
 def time_interleaved(ours: Callable[[], Any], native: Callable[[], Any], rounds: int,
                      min_time: float) -> Timing:
     """``rounds`` rounds of one batch of each side, alternating which side goes first."""
-    n_ours = calls_per_round(ours, min_time)
-    n_native = calls_per_round(native, min_time)
-    times: tuple[list[float], list[float]] = ([], [])
-    sides = ((0, ours, n_ours), (1, native, n_native))
-    with _gc_off():
-        for r in range(max(1, rounds)):
-            for side, fn, n in (sides if r % 2 == 0 else sides[::-1]):
-                times[side].append(_batch(fn, n) / n)
-    return Timing(times[0], times[1], (n_ours, n_native))
+    (t_ours, t_native), (n_ours, n_native) = time_sides([ours, native], rounds, min_time)
+    return Timing(t_ours, t_native, (n_ours, n_native))
 
 
 # --------------------------------------------------------------------------- peak memory

@@ -51,12 +51,19 @@ def _not_installed(distribution: str) -> Unavailable:
 
 @dataclass
 class Prepared:
-    """The two calls of one case (each returns its results, synchronised) and how to
-    measure the peak memory of one call of a side (``"ours"`` / ``"native"``)."""
+    """The two calls of one case (each returns its results, synchronised), how to
+    measure the peak memory of one call of a side (``"ours"`` / ``"native"``) and, for a
+    pair with a ``reference`` formula, its call (what ours must agree with)."""
 
     ours: Callable[[], tuple[Any, ...]]
     native: Callable[[], tuple[Any, ...]]
     memory: Callable[[str], int | None] | None = None
+    reference: Callable[[], tuple[Any, ...]] | None = None
+
+    @property
+    def expected(self) -> Callable[[], tuple[Any, ...]]:
+        """The call ours must agree with: the reference if there is one, else the native."""
+        return self.reference if self.reference is not None else self.native
 
 
 @dataclass
@@ -95,14 +102,13 @@ def _host_prepare(pair: Pair, pass_: str, arrays: tuple[Any, ...]) -> Prepared:
     if pass_ != "fwd":
         raise ValueError(f"{pass_}: NumPy and scikit-learn have no autodiff")
 
-    def ours() -> tuple[Any, ...]:
-        return (pair.ours(*arrays),)
+    def call(f: Callable[..., Any]) -> Callable[[], tuple[Any, ...]]:
+        return lambda: (f(*arrays),)
 
-    def native() -> tuple[Any, ...]:
-        return (pair.native(*arrays),)
-
+    ours, native = call(pair.ours), call(pair.native)
+    reference = None if pair.reference is None else call(pair.reference)
     return Prepared(ours, native, lambda side: _tracemalloc_peak(ours if side == "ours"
-                                                                 else native))
+                                                                 else native), reference)
 
 
 def numpy_mode() -> Mode:
@@ -175,7 +181,9 @@ def _torch_mode(device: str, compiled: bool, quick: bool, num_threads: int | Non
 
     def prepare(pair: Pair, pass_: str, arrays: tuple[Any, ...]) -> Prepared:
         ours, native = side(pair.ours, pass_, arrays), side(pair.native, pass_, arrays)
-        return Prepared(ours, native, lambda s: memory(ours if s == "ours" else native))
+        reference = None if pair.reference is None else side(pair.reference, pass_, arrays)
+        return Prepared(ours, native, lambda s: memory(ours if s == "ours" else native),
+                        reference)
 
     where = f"cuda: {torch.cuda.get_device_name()}" if cuda else "cpu"
     nthreads = torch.get_num_threads()
@@ -243,7 +251,8 @@ def _jax_mode(device: str) -> Mode:
                 return None
             return int(stats.temp_size_in_bytes) + int(stats.output_size_in_bytes)
 
-        return Prepared(call(jo), call(jn), memory)
+        reference = None if pair.reference is None else call(jitted(pair.reference))
+        return Prepared(call(jo), call(jn), memory, reference)
 
     where = f"{dev.platform}: {getattr(dev, 'device_kind', dev)}"
     return Mode("jax", f"JAX {jax.__version__} jax.jit, both sides, vs optax "

@@ -1,7 +1,9 @@
 """What one run of the bench is asked to do: :class:`Options` and its defaults.
 
 The command line (:mod:`.cli`) fills the options; the modes, the run and the report read
-them.
+them.  A run with every default that shapes the data (sizes, rounds, batch time, every
+backend and loss, compile, memory, plot, value checks) is a *full* run, the only one that
+``--update-docs`` accepts (:func:`.docs.partial_run`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class Options:
     compile: bool = True
     memory: bool = True
     plot: bool = True
+    value_check_modes: bool = True  # the value-check section (--no-value-checks: False)
+    update_docs: bool = False  # rewrite the docs' generated blocks after the run
     device: str = "cpu"
     torch_threads: int | None = None  # None: PyTorch's default
     out: Path = Path("benchmarks/results")

@@ -1,4 +1,5 @@
-"""The run: every case of every mode checked, timed and measured, then the reports written."""
+"""The run: every case of every mode checked, timed and measured, the value-check section,
+then the reports written (and, with ``--update-docs``, the docs' generated blocks)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,16 @@ import gc
 import json
 import os
 import time
-import traceback
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from .._check import _quiet, _short
+from .._check import _short
 from .._progress import Progress
-from .cases import RTOL, _preview, deviation, make_inputs, shape_for, target_for
-from .measure import time_interleaved
+from .case import Inputs, run_case
+from .checks import CheckSection, run_section
+from .docs import DocsError, check_docs, partial_run, update_docs
 from .modes import Mode, build_modes
 from .options import Options
-from .pairs import Pair
 from .report import (
     MALLOC_ENV,
     Result,
@@ -28,6 +28,8 @@ from .report import (
     _meta,
     _plot,
     _size,
+    misses,
+    targets_line,
 )
 
 __all__ = ["FILES", "bench"]
@@ -36,65 +38,56 @@ __all__ = ["FILES", "bench"]
 FILES = ("results.md", "results.json", "ratios.png")
 
 
-def _run_case(mode: Mode, pair: Pair, pass_: str, n: int, arrays: tuple[Any, ...],
-              opts: Options, measure_memory: bool) -> Result:
-    res = Result(mode.name, pair.loss, pair.native_name, n, shape_for(n), pass_,
-                 target=target_for(mode.name, pair.loss, n))
-    try:
-        with _quiet():
-            if mode.before_case is not None:
-                mode.before_case()
-            prep = mode.prepare(pair, pass_, arrays)
-            got, expected = prep.ours(), prep.native()  # also the warm-up (compiles)
-            res.deviation = deviation(got, expected)
-            if not res.deviation <= RTOL:
-                res.status = "mismatch"
-                res.detail = (f"max |ours - native| / max |native| = {res.deviation:.2e} > "
-                              f"{RTOL:g}; ours {_preview(got)}, native {_preview(expected)}")
-                return res
-            del got, expected
-            prep.ours()
-            prep.native()
-            timing = time_interleaved(prep.ours, prep.native, opts.rounds, opts.min_time)
-            res.ours_s, res.native_s = timing.ours_median, timing.native_median
-            res.ratio = timing.ratio
-            res.ours_rounds, res.native_rounds = timing.ours, timing.native
-            res.calls_per_round = timing.calls
-            if measure_memory and prep.memory is not None:
-                try:
-                    res.ours_bytes = prep.memory("ours")
-                    res.native_bytes = prep.memory("native")
-                except Exception as exc:  # a measurement we cannot make is not a failure
-                    res.detail = f"peak memory not measured: {_short(exc)}"
-    except Exception as exc:
-        res.status = "error"
-        res.detail = _short(exc)
-        if opts.verbose:
-            res.detail += "\n" + traceback.format_exc()
-    return res
+def _refusal(opts: Options) -> str | None:
+    """Why ``--update-docs`` cannot be honoured, or None: a partial run (its options), or
+    docs or markers missing under the current directory."""
+    if not opts.update_docs:
+        return None
+    partial = partial_run(opts)
+    if partial:
+        return (f"--update-docs writes the docs' tables from one full run with the default "
+                f"options; this run changes {', '.join(partial)}")
+    problems = check_docs(Path.cwd())
+    return "--update-docs: " + "; ".join(problems) if problems else None
+
+
+def _down(status: dict[str, str]) -> str | None:
+    """Why ``--update-docs`` cannot be honoured with these backends: one cannot run."""
+    down = [f"{b}: {why}" for b, why in status.items() if why != "ok"]
+    return "--update-docs needs every backend; " + "; ".join(down) if down else None
 
 
 def bench(opts: Options, out: TextIO, err: TextIO, modes: list[Mode] | None = None,
           status: dict[str, str] | None = None) -> int:
     """Run the benchmark, write the reports into ``opts.out``; the exit status.
 
-    Progress goes to ``err``; ``out`` gets a short summary (the targets met, the highest
-    ratios, the files written) and the verdict, the full report goes to ``results.md``.
-    ``modes`` defaults to :func:`build_modes` (tests pass their own).
+    Progress goes to ``err``; ``out`` gets a short summary (the targets met, each one not
+    met, the highest ratios, the files written) and the verdict, the full report goes to
+    ``results.md``.  ``modes`` defaults to :func:`build_modes` (tests pass their own).
+    With ``opts.update_docs``, a partial run is refused before anything is measured, and
+    the docs are rewritten after a run without mismatches or errors.
     """
     start = time.perf_counter()
     load_before = _loadavg()
     folder = Path(os.path.abspath(opts.out))
+    refused = _refusal(opts)
+    if refused:
+        print(f"error: {refused}", file=err, flush=True)
+        return 2
     try:  # before measuring: a folder that cannot be written fails now, not in minutes
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         print(f"error: --out {opts.out}: {_short(exc)}", file=err, flush=True)
         return 2
-    files = ", ".join(FILES if opts.plot else FILES[:2])
-    print(f"writing results to {folder} ({files})", file=err, flush=True)
     if modes is None:
         modes, status = build_modes(opts)
     status = dict(status or {m.name: "ok" for m in modes})
+    refused = _down(status) if opts.update_docs else None
+    if refused:
+        print(f"error: {refused}", file=err, flush=True)
+        return 2
+    files = ", ".join(FILES if opts.plot else FILES[:2])
+    print(f"writing results to {folder} ({files})", file=err, flush=True)
     failures: list[str] = []
     for backend, why in status.items():
         if why != "ok":
@@ -109,28 +102,21 @@ def bench(opts: Options, out: TextIO, err: TextIO, modes: list[Mode] | None = No
     with Progress(err, "cases", every=1) as progress:  # (elsewhere than a terminal: each case)
         for mode in modes:
             results += _run_mode(mode, opts, progress)
-    for r in results:
-        if r.status != "ok":
-            failures.append(f"{r.mode} {r.loss} {_size(r.n)} {r.pass_}: {r.status}: {r.detail}")
+        checks = run_section(modes, opts, progress)
+    failures += [f"{r.mode} {r.loss} {_size(r.n)} {r.pass_}"
+                 + (f" (value checks {r.check_mode})" if r.check_mode else "")
+                 + f": {r.status}: {r.detail}"
+                 for r in [*results, *checks.results] if r.status != "ok"]
     elapsed = time.perf_counter() - start
-    meta = _meta(opts, modes, status, elapsed)
-    meta["load_average"] = {"start": load_before, "end": _loadavg()}
-    report = _markdown(meta, modes, results, failures)
-    (folder / "results.md").write_text(report, encoding="utf-8")
-    payload = {"meta": meta, "results": [r.as_json() for r in results]}
-    (folder / "results.json").write_text(json.dumps(payload, indent=1) + "\n",
-                                         encoding="utf-8")
-    plot = folder / "ratios.png"
-    try:
-        plot_note = _plot(results, modes, plot) if opts.plot else "--no-plot"
-    except Exception as exc:
-        plot_note = f"drawing failed: {_short(exc)}"
-    if plot_note != "ok":
-        plot.unlink(missing_ok=True)  # not a stale plot of an earlier run
-    for line in _summary(results, elapsed):
+    plot_note = _write_reports(folder, opts, modes, status, results, checks, failures,
+                               load_before, elapsed)
+    for line in _summary(results, checks, elapsed):
         print(line, file=out)
     print(f"wrote {folder / 'results.md'} (the full report), {folder / 'results.json'}"
-          + (f", {plot}" if plot_note == "ok" else f" (no plot: {plot_note})"), file=out)
+          + (f", {folder / 'ratios.png'}" if plot_note == "ok" else f" (no plot: {plot_note})"),
+          file=out)
+    if opts.update_docs:
+        failures += _docs(folder, failures, out)
     if failures:
         print(f"FAILED: {len(failures)} mismatch(es) or error(s) ({elapsed:.1f} s)", file=out)
         for f in failures:
@@ -141,6 +127,43 @@ def bench(opts: Options, out: TextIO, err: TextIO, modes: list[Mode] | None = No
         return 1
     print(f"OK: {len(results)} cases agree ({elapsed:.1f} s)", file=out)
     return 0
+
+
+def _write_reports(folder: Path, opts: Options, modes: list[Mode], status: dict[str, str],
+                   results: list[Result], checks: CheckSection, failures: list[str],
+                   load_before: list[float] | None, elapsed: float) -> str:
+    """results.md, results.json and ratios.png into ``folder``; "ok" or why no plot."""
+    meta = _meta(opts, modes, status, elapsed)
+    meta["load_average"] = {"start": load_before, "end": _loadavg()}
+    section = checks.as_json()
+    report = _markdown(meta, modes, results, failures, section)
+    (folder / "results.md").write_text(report, encoding="utf-8")
+    payload = {"meta": meta, "results": [r.as_json() for r in results],
+               "value_checks": section}
+    (folder / "results.json").write_text(json.dumps(payload, indent=1) + "\n",
+                                         encoding="utf-8")
+    plot = folder / "ratios.png"
+    try:
+        plot_note = _plot(results, modes, plot) if opts.plot else "--no-plot"
+    except Exception as exc:
+        plot_note = f"drawing failed: {_short(exc)}"
+    if plot_note != "ok":
+        plot.unlink(missing_ok=True)  # not a stale plot of an earlier run
+    return plot_note
+
+
+def _docs(folder: Path, failures: list[str], out: TextIO) -> list[str]:
+    """``--update-docs`` after the run: the docs rewritten (not after a failed run); the
+    failure it adds, if any."""
+    if failures:
+        print("docs not updated: the run has mismatches or errors", file=out)
+        return []
+    try:
+        written = update_docs(Path.cwd(), folder)
+    except (DocsError, OSError) as exc:
+        return [f"--update-docs: {_short(exc) if isinstance(exc, OSError) else exc}"]
+    print("updated " + ", ".join(os.path.relpath(p) for p in written), file=out)
+    return []
 
 
 def _run_mode(mode: Mode, opts: Options, progress: Progress) -> list[Result]:
@@ -154,28 +177,16 @@ def _run_mode(mode: Mode, opts: Options, progress: Progress) -> list[Result]:
     results: list[Result] = []
     for n in sizes:
         gc.collect()  # once per size: the timing runs with the collector off
-        cache: dict[str, tuple[Any, ...]] = {}
+        inputs = Inputs(mode, n, opts.seed)
         for pair in pairs:
-            problem = ""
-            if pair.kind not in cache:
-                try:
-                    cache[pair.kind] = tuple(mode.convert(a) for a in
-                                             make_inputs(pair.kind, n, opts.seed))
-                except Exception as exc:
-                    problem = f"making the inputs failed: {_short(exc)}"
             for pass_ in mode.passes_for(pair):
                 progress.update(mode.name, len(results), total,
                                 f"{pair.loss} {_size(n)} {pass_}")  # (on a terminal)
-                if problem:
-                    res = Result(mode.name, pair.loss, pair.native_name, n, shape_for(n),
-                                 pass_, status="error", detail=problem)
-                else:
-                    res = _run_case(mode, pair, pass_, n, cache[pair.kind], opts,
-                                    opts.memory and n == sizes[-1])
+                res = run_case(mode, pair, pass_, n, inputs.get(pair.kind), opts,
+                               opts.memory and n == sizes[-1])
                 results.append(res)
                 progress.update(mode.name, len(results), total, _case_line(res),
                                 keep=res.status != "ok")
-        cache.clear()
     progress.finish(mode.name, f"  {mode.name}: {len(results)} cases in "
                                f"{time.perf_counter() - t0:.1f} s")
     return results
@@ -194,19 +205,20 @@ def _case_line(r: Result) -> str:
 WORST = 5
 
 
-def _summary(results: list[Result], elapsed: float) -> list[str]:
-    """The standard output's few lines: the cases, the targets met, the highest ratios."""
+def _summary(results: list[Result], checks: CheckSection, elapsed: float) -> list[str]:
+    """The standard output's lines: the cases, the targets met, every target not met, the
+    highest ratios, the value-check section."""
     by_mode: dict[str, int] = {}
     for r in results:
         by_mode[r.mode] = by_mode.get(r.mode, 0) + 1
+    records = [r.as_json() for r in results]
     lines = [f"bench: {len(results)} cases ("
-             + ", ".join(f"{m} {k}" for m, k in by_mode.items()) + f") in {elapsed:.1f} s"]
-    speed = [r for r in results if r.met is not None]
-    memory = [r for r in results if r.memory_met is not None]
-    speed_met = sum(bool(r.met) for r in speed)
-    memory_met = sum(bool(r.memory_met) for r in memory)
-    lines.append(f"speed targets: {speed_met} met, {len(speed) - speed_met} not met; memory "
-                 f"targets: {memory_met} met, {len(memory) - memory_met} not met")
+             + ", ".join(f"{m} {k}" for m, k in by_mode.items()) + f") in {elapsed:.1f} s",
+             targets_line(records)]
+    missed = misses(records)
+    if missed:
+        lines.append(f"not met ({len(missed)}):")
+        lines += [f"  - {m}" for m in missed]
     timed = sorted((r for r in results if r.ratio is not None),
                    key=lambda r: r.ratio or 0.0, reverse=True)
     if timed:
@@ -216,6 +228,9 @@ def _summary(results: list[Result], elapsed: float) -> list[str]:
                       f"target ≤ {r.target:g}{'' if r.met else ', not met'}")
             lines.append(f"  {_fmt_ratio(r.ratio)}  {r.mode} {r.loss} {_size(r.n)} {r.pass_} "
                          f"({target})")
+    lines.append("value-check modes: " + (f"skipped: {checks.skipped}" if checks.skipped else
+                                          f"{len(checks.results)} cases in "
+                                          f"{checks.seconds:.1f} s (results.md)"))
     return lines
 
 
