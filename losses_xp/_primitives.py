@@ -495,10 +495,12 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
     """:func:`binary_logit_loss` with ``reduction`` in eager PyTorch, for a float target
     of ``x``'s dtype or a bool one, without weights.
 
-    Float target: :func:`_bce_logits_forward` (its temporaries overwritten in place:
-    they are this function's own arrays, and no trace ever sees them); with a
-    gradient, through the ``autograd.Function`` of :func:`_torch_bce_with_logits`,
-    whose backward is ``σ(x) - y``.  Bool target:
+    Float target, from ``_FUSED_BACKWARD_MIN`` elements on: :func:`_bce_logits_forward`
+    (its temporaries overwritten in place: they are this function's own arrays, and
+    no trace ever sees them); with a gradient, through the ``autograd.Function`` of
+    :func:`_torch_bce_with_logits`, whose backward is ``σ(x) - y``.  Below: the two
+    fused softplus and ``lerp`` of :func:`binary_logit_loss` (three kernels instead of
+    nine; an ``autograd.Function`` costs more than it saves there).  Bool target:
     ``softplus(±x)``.  The target is checked at the level ``"all"`` only (a bool one
     needs no check).  Not under ``torch.compile`` or a functorch transform: ``None``.
     """
@@ -515,9 +517,15 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
         return None
     if get_value_checks() == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
         return None
-    if x.requires_grad or target.requires_grad:
-        return _reduce(_torch_bce_with_logits().apply(x, target), reduction)
-    return _reduce(_bce_logits_forward(torch, x, target), reduction)
+    if x.numel() < _FUSED_BACKWARD_MIN:  # (few elements: fewer kernels beat fewer passes)
+        F = torch.nn.functional
+        loss = torch.lerp(F.softplus(x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD),
+                          F.softplus(-x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD), target)
+    elif x.requires_grad or target.requires_grad:
+        loss = _torch_bce_with_logits().apply(x, target)
+    else:
+        loss = _bce_logits_forward(torch, x, target)
+    return _reduce(loss, reduction)
 
 
 def _bce_logits_forward(torch: Any, x: Any, y: Any) -> Any:
