@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ._compat import Array
 from ._declare import declare
-from ._primitives import clip, express_elementwise, fused_loss
+from ._primitives import clip, express_elementwise, fused_loss, log_cosh
 from ._reduction import finish, mean
 from ._validation import check_reduction, elementwise_inputs, python_number
 
@@ -78,8 +78,7 @@ def mse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
     fused = None if w is not None else fused_loss(xp, "mse_loss", p, t, reduction)
     if fused is not None:
         return finish(xp, fused, out)
-    e = p - t
-    loss = e * e
+    loss = xp.square(p - t)  # (JAX: one product in the gradient, 2e·g, not e·g + e·g)
     return finish(xp, loss if w is None else loss * w, out, reduction)
 
 
@@ -202,7 +201,7 @@ def huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
         return finish(xp, fused, out)
     a = xp.abs(p - t)
     q = clip(xp, a, max=d)
-    loss = 0.5 * q * q + d * (a - q)  # branch-free: both pieces finite for a finite error
+    loss = 0.5 * xp.square(q) + d * (a - q)  # branch-free: both finite for a finite error
     return finish(xp, loss if w is None else loss * w, out, reduction)
 
 
@@ -275,8 +274,7 @@ def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = No
     """
     check_reduction(reduction)
     xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
-    a = xp.abs(p - t)
     # log cosh(a) = a + log1p(e^{-2a}) - log 2 = a + log1p(expm1(-2a) / 2): no cancelling
     # "- log 2" for small errors, and one smooth expression (gradient exactly 0 at e = 0)
-    loss = a + xp.log1p(xp.expm1(-2.0 * a) * 0.5)
+    loss = log_cosh(xp, p - t)
     return finish(xp, loss if w is None else loss * w, out, reduction)
