@@ -571,8 +571,8 @@ def express_binary_cross_entropy(probs: Any, target: Any, reduction: str) -> Any
     """
     torch = _eager_torch(probs, target)
     if (torch is None or target.dtype is not probs.dtype or probs.shape != target.shape
-            or reduction not in _REDUCTIONS or probs.numel() == 0):
-        return None
+            or reduction not in _REDUCTIONS or probs.numel() == 0 or not probs.is_cpu):
+        return None  # (CUDA: the kernel's own check of a NaN is a device-side assert)
     level = get_value_checks()
     if level == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
         return None
