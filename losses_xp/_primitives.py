@@ -273,8 +273,12 @@ def _jax_bce_with_logits() -> Any:
     jax = sys.modules["jax"]
     jnp = jax.numpy
 
+    # (jax.lax.optimization_barrier is public from jax 0.4.31 on; without it, the
+    # same value, only less well fused)
+    barrier = getattr(jax.lax, "optimization_barrier", lambda operands: operands)
+
     def value(x: Any, y: Any) -> Any:
-        x, y, one = jax.lax.optimization_barrier((x, y, jnp.ones((), dtype=x.dtype)))
+        x, y, one = barrier((x, y, jnp.ones((), dtype=x.dtype)))
         tail = jnp.log1p(jnp.exp(-jnp.abs(x)))
         return (one - y) * (jnp.maximum(x, 0.0) + tail) + y * (jnp.maximum(-x, 0.0) + tail)
 
@@ -434,7 +438,7 @@ def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:
     (10, 10) logits: XLA's CPU client runs a program of 1000 flops or more on another
     thread, see ``_classes.index_masks``).
     """
-    if _kind(xp) == "jax":
+    if _kind(xp) == "jax" and not is_empty(x):  # (jax 0.4.30 cannot gather empty so)
         picked = sys.modules["jax"].numpy.take_along_axis(
             x, xp.expand_dims(index, axis=axis), axis=axis, mode="promise_in_bounds")
         return xp.squeeze(picked, axis=axis)
