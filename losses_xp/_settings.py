@@ -25,8 +25,8 @@ A check that runs raises ``ValueError`` where the values are readable (NumPy,
 array-api-strict, PyTorch CPU outside ``torch.compile``, concrete JAX CPU arrays) and
 makes the result NaN where they are not (``docs/numerics.md``, "Invalid values").
 
-The level in effect is the innermost :func:`value_checks` block of the current thread,
-else the process-wide level (:func:`set_value_checks`; at import, the environment
+The level in effect is the innermost ``value_checks`` block of the current thread,
+else the process-wide level (``set_value_checks``; at import, the environment
 variable ``LOSSES_XP_VALUE_CHECKS``, else ``"essential"``).  Thread-safe: a block is
 seen only by its own thread (``threading.local``; asyncio tasks that share a thread
 share its blocks).  Traced code reads the level when it is traced.  JAX caches the

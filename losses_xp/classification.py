@@ -18,7 +18,7 @@ Conventions shared by this module:
   for the mean and sum), and a probability or target outside [0, 1] (NaN included) a
   NaN result (every element), never a plausible number.  Which values are checked is
   the value-check level (``losses_xp.value_checks``): class indices and the ``probs``
-  of :func:`binary_cross_entropy` by default, targets in [0, 1] at ``"all"`` only.
+  of ``binary_cross_entropy`` by default, targets in [0, 1] at ``"all"`` only.
 """
 
 from __future__ import annotations

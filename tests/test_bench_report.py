@@ -23,10 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_bench import ROOT, _mse_mode, _options, run_bench  # the same helpers, one copy
+from test_bench import _mse_mode, _options, run_bench  # the same helpers, one copy
 
 from losses_xp import _bench
 from losses_xp._bench import docs, modes, report, runner
+
+#: the checkout whose README.md and docs/ these tests read (not the installed package's
+#: folder: the tests-3.x sessions install losses_xp into site-packages)
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 MIB = 1024**2
 
@@ -130,17 +134,17 @@ def test_the_docs_figures_are_generated_from_the_committed_results() -> None:
     ``render_blocks`` makes from docs/performance/results.json, and the docs contain
     exactly those blocks: regenerate them with ``python -m losses_xp bench
     --update-docs``, never by hand."""
-    data = json.loads((ROOT / docs.DOCS_RESULTS / "results.json").read_text(encoding="utf-8"))
+    data = json.loads((CHECKOUT / docs.DOCS_RESULTS / "results.json").read_text(encoding="utf-8"))
     blocks = _bench.render_blocks(data)
     assert set(blocks) == {name for names in docs.DOC_BLOCKS.values() for name in names}
-    assert docs.check_docs(ROOT) == []
+    assert docs.check_docs(CHECKOUT) == []
     for rel in docs.DOC_BLOCKS:
-        text = (ROOT / rel).read_text(encoding="utf-8")
+        text = (CHECKOUT / rel).read_text(encoding="utf-8")
         assert _bench.replace_blocks(text, blocks) == text, (
             f"{rel}: a generated block differs from docs/performance/results.json; run "
             "`python -m losses_xp bench --update-docs` from the repository's root")
     for name in docs.COPIED:
-        assert (ROOT / docs.DOCS_RESULTS / name).is_file(), name
+        assert (CHECKOUT / docs.DOCS_RESULTS / name).is_file(), name
 
 
 def _record(mode: str, loss: str, n: int, pass_: str, ratio: float, native_s: float = 1e-3,
@@ -238,7 +242,7 @@ def _docs_copy(root: Path) -> Path:
     """A copy of the docs that --update-docs rewrites, under ``root``."""
     for rel in docs.DOC_BLOCKS:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / rel, root / rel)
+        shutil.copyfile(CHECKOUT / rel, root / rel)
     return root
 
 
