@@ -529,6 +529,13 @@ def _eager_torch(a: Any, b: Any) -> Any:
     return torch
 
 
+def _traced(torch: Any, x: Any) -> bool:
+    """Whether ``x`` is seen by a ``torch.compile`` trace or a functorch transform (where
+    nothing may read values, and in-place temporaries are not worth the risk)."""
+    return bool(torch.compiler.is_compiling()
+                or torch._C._functorch.is_functorch_wrapped_tensor(x))
+
+
 def _reduce(loss: Any, reduction: str) -> Any:
     if reduction == "mean":
         return loss.mean()
@@ -551,8 +558,7 @@ def express_elementwise(name: str, prediction: Any, target: Any, reduction: str,
 def _extremes(torch: Any, x: Any) -> tuple[float, float] | None:
     """``(min, max)`` of ``x`` (one ``aminmax`` pass, one host read; NaN if any), or
     ``None`` where its values cannot be read (a trace, a transform, an accelerator)."""
-    if not x.is_cpu or torch.compiler.is_compiling() or (
-            torch._C._functorch.is_functorch_wrapped_tensor(x)):
+    if not x.is_cpu or _traced(torch, x):
         return None
     low, high = torch.aminmax(x.detach())
     return float(low), float(high)
@@ -606,8 +612,7 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
     """
     torch = _eager_torch(x, target)
     if (torch is None or x.shape != target.shape or reduction not in _REDUCTIONS
-            or torch.compiler.is_compiling()
-            or torch._C._functorch.is_functorch_wrapped_tensor(x)):
+            or _traced(torch, x)):
         return None
     if target.dtype is torch.bool:
         z = torch.where(target, -x, x)
@@ -653,8 +658,7 @@ def express_class_nll(name: str, x: Any, target: Any, axis: int | None, weight: 
     if (torch is None or target.dtype is not torch.int64 or x.ndim != 2 or target.ndim != 1
             or not (axis is None or (type(axis) is int and axis in (-1, 1)))
             or x.shape[0] != target.shape[0] or x.shape[0] == 0 or not x.is_cpu
-            or reduction not in _REDUCTIONS or torch.compiler.is_compiling()
-            or torch._C._functorch.is_functorch_wrapped_tensor(x)):
+            or reduction not in _REDUCTIONS or _traced(torch, x)):
         return None
     if weight is not None and not (type(weight) is torch.Tensor and weight.dtype is x.dtype
                                    and weight.shape == (x.shape[1],)
