@@ -9,7 +9,7 @@ elements, and report the ratio ours/native per case against its performance targ
 loss against torchvision's formula, 1.2 for the softmax focal loss against PyTorch's
 cross-entropy; PyTorch eager at 100 elements and fewer: 1.3 or at most 4 µs more per call,
 whichever is looser; JAX against optax: 1.0; torch.compile: 1.2; NumPy and scikit-learn:
-1.2; see docs/benchmarks.md), with the peak memory at the largest size (target: ours <=
+reported only; see docs/benchmarks.md), with the peak memory at the largest size (target: ours <=
 1.1 × native + 64 KiB), and ours under each value-check mode (PyTorch eager, forward,
 reported only).  Writes ``results.md`` (the full report), ``results.json`` and
 ``ratios.png`` into ``--out`` and prints a short summary: the targets met, every target
