@@ -35,6 +35,7 @@ from . import _vendored
 
 VENDORED = _vendored.alias()  # before the first `import losses_xp` (see _vendored.py)
 
+import losses_xp  # noqa: E402
 from losses_xp._testing.backends import (  # noqa: E402
     BACKENDS,
     Backend,
@@ -344,6 +345,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("combo", _skipped(f"nothing in the matrix applies to {s.name}"))
         return
     metafunc.parametrize("combo", params)
+
+
+@pytest.fixture(autouse=True)
+def _exact_tails_for_tail_cases(request: pytest.FixtureRequest) -> Any:
+    """A ``tail`` case of the matrix runs with ``losses_xp.exact_tails()`` on: its values
+    are compared in relative terms, which a fused kernel's rounding to 0 in the far tails
+    (the default, see ``losses_xp._settings``) does not meet."""
+    combo = getattr(request.node, "callspec", None)
+    combo = combo.params.get("combo") if combo is not None else None
+    on = isinstance(combo, Combo) and "tail" in combo.case.tags
+    with losses_xp.exact_tails(on):
+        yield
 
 
 # --------------------------------------------------------------------------- declared support

@@ -164,6 +164,8 @@ class Pinned:
     ``sum(loss)`` with respect to the first argument (autodiff backends; ``"oracle"``:
     the spec's oracle gradient), with the first of ``reductions``, and
     ``compiled`` also runs the call under ``jax.jit`` / ``torch.compile``.
+    ``exact_tails`` runs it all in a ``losses_xp.exact_tails()`` block (a value in the
+    far tails that a framework's fused kernel rounds by default).
     """
 
     name: str
@@ -177,6 +179,7 @@ class Pinned:
     grad_tol: Tol | Mapping[str, Tol] | None = None
     compiled: bool = False
     torch_negative_zero: bool = False
+    exact_tails: bool = False
     why: str = ""
 
     def tolerance(self, dtype: str, grad: bool = False) -> Tol:

@@ -166,7 +166,8 @@ _PINNED_BINARY_CROSS_ENTROPY_WITH_LOGITS = (
     Pinned("tail-gradients-are-exact", (np.array([20.0, -20.0, 15.0, -15.0, 0.5]),
                                         np.array([1.0, 0.0, 1.0, 0.0, 1.0])),
            value="oracle", grad="oracle", reductions=("sum",), dtypes=("float32",),
-           tol=Tol(1e-5, 0.0), grad_tol=Tol(1e-5, 0.0), compiled=True),
+           tol=Tol(1e-5, 0.0), grad_tol=Tol(1e-5, 0.0), compiled=True,
+           exact_tails=True),
     # published: x = 1e4, y = 0.3: (1 - y) x + softplus(-x) = 7000, exactly in float32
     # (float64: (1 - 0.3) · 1e4 rounds to 7000 within 1e-15)
     Pinned("logit-1e4-target-0.3-is-7000-0d", (np.array(1e4), np.array(0.3)), value=7000.0,
@@ -176,10 +177,11 @@ _PINNED_BINARY_CROSS_ENTROPY_WITH_LOGITS = (
     # published: the tails x = -20, y = 0 and x = 20, y = 1 are log1p(exp(-20)) =
     # 2.0611536e-9, not 0
     Pinned("tail-minus-20-target-0", (np.array([-20.0]), np.array([0.0])),
-           value=math.log1p(math.exp(-20.0)), dtypes=FULL, tol=Tol(1e-6, 0.0)),
+           value=math.log1p(math.exp(-20.0)), dtypes=FULL, tol=Tol(1e-6, 0.0),
+           exact_tails=True),
     Pinned("tail-plus-20-target-1", (np.array([20.0]), np.array([1.0])),
            value=math.log1p(math.exp(-20.0)), reductions=("sum",), dtypes=FULL,
-           tol=Tol(1e-6, 0.0)),
+           tol=Tol(1e-6, 0.0), exact_tails=True),
 )
 
 SPECS = [

@@ -175,11 +175,17 @@ def test_hard_targets_equal_soft_formula(bk: Backend, decl: Declaration,
 
 
 def test_torch_fused_backward_bce_equals_generic(bk: Backend) -> None:
-    """From 65536 elements on, eager PyTorch's BCE-with-logits runs a custom autograd
-    Function (analytic backward sigmoid(x) - y): values, first and second derivatives
-    equal the generic formula's, at ±1e4 too, and torch.func transforms it."""
+    """With exact tails, from 65536 elements on, eager PyTorch's BCE-with-logits runs a
+    custom autograd Function (analytic backward sigmoid(x) - y): values, first and second
+    derivatives equal the generic formula's, at ±1e4 too, and torch.func transforms it.
+    (Without exact tails it is PyTorch's own kernel: ``tests/test_exact_tails.py``.)"""
     if bk.name != "torch":
         pytest.skip(f"{bk.name}: the fused backward is a PyTorch autograd.Function")
+    with lx.exact_tails():
+        _fused_backward_bce(bk)
+
+
+def _fused_backward_bce(bk: Backend) -> None:
     torch = bk.load()
     rng = np.random.default_rng(3)
     n = _primitives._FUSED_BACKWARD_MIN + 4
@@ -216,3 +222,59 @@ def test_torch_fused_backward_bce_equals_generic(bk: Backend) -> None:
         want = 1.0 / (1.0 + np.exp(-np.clip(x, -700, 700))) - y
         np.testing.assert_allclose(bk.to_numpy(g), want, rtol=RTOL[dtype] * 10,
                                    atol=RTOL[dtype], err_msg=f"torch.func.grad {dtype}")
+
+
+# ------------------------------------------- PyTorch's softmax focal loss from its kernels
+
+
+def _grad_fns(t: Any) -> set[str]:
+    """The names of the autograd nodes behind ``t``."""
+    seen: dict[int, str] = {}
+    stack = [t.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is not None and id(fn) not in seen:
+            seen[id(fn)] = type(fn).__name__
+            stack.extend(f for f, _ in fn.next_functions)
+    return set(seen.values())
+
+
+@pytest.mark.parametrize("gamma", [0, 1, 2.0, 3, 0.5])
+def test_torch_softmax_focal_from_kernels_equals_generic(bk: Backend, gamma: float) -> None:
+    """Eager PyTorch, (N, C) logits and int64 indices, a whole γ, one α or none, no
+    weight: ``nll_loss(log_softmax)`` times ``(-expm1(log p_y))^γ``. Values, first and
+    second derivatives equal the generic formula's (two log-sum-exps), at ±1e4 and with
+    ignored targets too; γ = 0.5 (its power has no finite derivative at 0) and one
+    class (a loss of +0) take the generic formula."""
+    if bk.name != "torch":
+        pytest.skip(f"{bk.name}: the kernels are PyTorch's")
+    torch = bk.load()
+    rng = np.random.default_rng(5)
+    for c in (1, 3, 10):
+        x = rng.normal(0.0, 4.0, (9, c))
+        x[0, 0], x[1, -1] = 1e4, -1e4
+        t = rng.integers(0, c, 9)
+        t[2] = -100
+        for dtype, alpha, reduction in itertools.product(FULL, (None, 0.3),
+                                                         ("none", "mean", "sum")):
+            def run(x: Any = x, t: Any = t, dtype: str = dtype, alpha: Any = alpha,
+                    reduction: str = reduction) -> tuple[Any, ...]:
+                z = bk.asarray(x, dtype).requires_grad_(True)
+                loss = lx.softmax_focal_loss(z, torch.asarray(t), gamma=gamma, alpha=alpha,
+                                             reduction=reduction)
+                (g,) = torch.autograd.grad(loss.sum(), z, create_graph=True)
+                (h,) = torch.autograd.grad((g * g).sum(), z)
+                return loss, g, h
+
+            fast = run()
+            assert ("NllLossBackward0" in _grad_fns(fast[0])) == (gamma != 0.5 and c > 1), c
+            with _generic_only():
+                slow = run()
+            for what, f, s in zip(("value", "gradient", "second derivative"), fast, slow,
+                                  strict=True):
+                f, s = bk.to_numpy(f.detach()), bk.to_numpy(s.detach())
+                assert np.all(np.isfinite(f)), (what, c, dtype, alpha, reduction)
+                if what == "value" and reduction != "none":  # (none: PyTorch's -0.0)
+                    assert not np.any(np.signbit(f)), (c, dtype, alpha, reduction)
+                np.testing.assert_allclose(f, s, rtol=RTOL[dtype] * 10, atol=RTOL[dtype],
+                                           err_msg=f"{what} C={c} {dtype} {alpha} {reduction}")

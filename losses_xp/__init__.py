@@ -10,12 +10,20 @@ library, on the same device, in the input's floating dtype.
 
 The public functions are those of the family modules' ``__all__``; each is declared
 beside its definition (``losses_xp._declare``).  Besides them: ``__version__`` and the
-value-check switch (``value_checks``, ``set_value_checks``, ``get_value_checks``;
-``losses_xp._settings``).
+two switches (``losses_xp._settings``): value checks (``value_checks``,
+``set_value_checks``, ``get_value_checks``) and exact tails (``exact_tails``,
+``set_exact_tails``, ``get_exact_tails``).
 """
 
 from . import anyloss, classification, focal, metrics, multilabel, regression
-from ._settings import get_value_checks, set_value_checks, value_checks
+from ._settings import (
+    exact_tails,
+    get_exact_tails,
+    get_value_checks,
+    set_exact_tails,
+    set_value_checks,
+    value_checks,
+)
 from ._version import __version__
 from .anyloss import *  # noqa: F403
 from .classification import *  # noqa: F403
@@ -24,8 +32,9 @@ from .metrics import *  # noqa: F403
 from .multilabel import *  # noqa: F403
 from .regression import *  # noqa: F403
 
-__all__ = ["__version__", "get_value_checks", "set_value_checks", "value_checks"]
-#: the public names that are not losses: the version and the value-check switch
+__all__ = ["__version__", "exact_tails", "get_exact_tails", "get_value_checks",
+           "set_exact_tails", "set_value_checks", "value_checks"]
+#: the public names that are not losses: the version and the two switches
 _NOT_LOSSES = tuple(__all__)
 __all__ += regression.__all__
 __all__ += classification.__all__

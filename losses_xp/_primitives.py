@@ -34,7 +34,7 @@ from ._compat import (
     is_torch,
     stop_gradient,
 )
-from ._settings import get_value_checks
+from ._settings import get_exact_tails, get_value_checks
 
 __all__ = [
     "binary_logit_loss",
@@ -229,13 +229,18 @@ def hard_target_logit(xp: Namespace, x: Array, target: Array, y: Array) -> Array
 def binary_logit_loss(xp: Namespace, x: Array, y: Array) -> Array:
     """Element-wise binary cross-entropy with logits, ``y softplus(-x) + (1 - y) softplus(x)``.
 
-    PyTorch: two fused softplus and :func:`mix` (in eager PyTorch, for large inputs that
-    need a gradient, the ``autograd.Function`` below).  JAX: the same value with its
-    derivative given to autodiff (:func:`_jax_bce_with_logits`).  Generic (no
-    autodiff): ``(max(x, 0) - x y) + log1p(exp(-|x|))`` in 8 passes instead of 13,
-    exact in both tails for y in {0, 1} and within eps·y/(1 - y) for a soft target.
+    PyTorch: its fused ``binary_cross_entropy_with_logits`` (rounded in the far tails,
+    see ``_settings``); with exact tails, two fused softplus and :func:`mix` (in eager
+    PyTorch, for large inputs that need a gradient, the ``autograd.Function`` below).
+    JAX: the same value with its derivative given to autodiff
+    (:func:`_jax_bce_with_logits`).  Generic (no autodiff): ``(max(x, 0) - x y) +
+    log1p(exp(-|x|))`` in 8 passes instead of 13, exact in both tails for y in {0, 1}
+    and within eps·y/(1 - y) for a soft target.
     """
     kind = _kind(xp)
+    if kind == "torch" and not get_exact_tails():
+        return sys.modules["torch"].nn.functional.binary_cross_entropy_with_logits(
+            x, y, reduction="none")
     if (kind == "torch" and x.requires_grad and math.prod(x.shape) >= _FUSED_BACKWARD_MIN
             and not sys.modules["torch"].compiler.is_compiling()):
         # (static facts only: whether autograd will run, the size, not a compiled trace)
@@ -335,6 +340,12 @@ def _torch_bce_with_logits() -> Any:
     return BinaryLogitLoss
 
 
+def _whole(gamma: float) -> bool:
+    """Whether ``gamma`` is 0, 1, 2, ...: then ``q ** gamma`` has finite first and
+    second derivatives at ``q = 0``."""
+    return gamma >= 0.0 and float(gamma).is_integer()
+
+
 def focal_bce(xp: Namespace, x: Array, y: Array, gamma: float,
               hard: Array | None = None) -> Array:
     """The sigmoid focal term ``(1 - p_t)^γ · BCE(x, y)``, element-wise, without α.
@@ -342,12 +353,26 @@ def focal_bce(xp: Namespace, x: Array, y: Array, gamma: float,
     ``(1 - p_t)^γ = exp(γ log(1 - p_t))``, never a power of a rounded ``1 - p_t``.
     ``hard``: the original target when its dtype is bool or integer (:func:`hard_target`):
     then BCE = softplus(z) and log(1 - p_t) = z - softplus(z) with z = ±x, one pass;
-    else both from the two exact softplus (:func:`log_mixed_sigmoids`).
+    else both from the two exact softplus (:func:`log_mixed_sigmoids`).  PyTorch without
+    exact tails, a whole γ (0, 1, 2, ...): torchvision's form, ``(1 - p_t)^γ`` from
+    ``σ(x)`` times PyTorch's fused BCE (7 kernels instead of 12).
     """
     if hard is not None:
         z = hard_target_logit(xp, x, hard, y)
         ce = softplus(xp, z)
         return ce if gamma == 0.0 else xp.exp(gamma * (z - ce)) * ce
+    if _kind(xp) == "torch" and _whole(gamma) and not get_exact_tails():
+        # PyTorch's kernel for the BCE (rounded in the far tails, see ``_settings``) and
+        # 1 - p_t = p + y (1 - 2p) from p = σ(x), rounded where p rounds to 1; a power
+        # of it has finite first and second derivatives at 0 only for a whole γ (else
+        # the exact form below)
+        torch = sys.modules["torch"]
+        ce = torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction="none")
+        if gamma == 0.0:
+            return ce
+        p = torch.sigmoid(x)
+        q = torch.lerp(p, 1.0 - p, y)
+        return (q * q if gamma == 2.0 else q ** gamma) * ce
     sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
     ce = mix(xp, sp_pos, sp_neg, y)
     if gamma == 0.0:
@@ -601,7 +626,8 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
     """:func:`binary_logit_loss` with ``reduction`` in eager PyTorch, for a float target
     of ``x``'s dtype or a bool one, without weights.
 
-    Float target, from ``_FUSED_BACKWARD_MIN`` elements on: :func:`_bce_logits_forward`
+    Float target: PyTorch's fused kernel with the reduction.  With exact tails, from
+    ``_FUSED_BACKWARD_MIN`` elements on: :func:`_bce_logits_forward`
     (its temporaries overwritten in place: they are this function's own arrays, and
     no trace ever sees them); with a gradient, through the ``autograd.Function`` of
     :func:`_torch_bce_with_logits`, whose backward is ``σ(x) - y``.  Below: the two
@@ -622,6 +648,9 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
         return None
     if get_value_checks() == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
         return None
+    if not get_exact_tails():
+        return torch.nn.functional.binary_cross_entropy_with_logits(x, target,
+                                                                    reduction=reduction)
     if x.numel() < _FUSED_BACKWARD_MIN:  # (few elements: fewer kernels beat fewer passes)
         F = torch.nn.functional
         loss = torch.lerp(F.softplus(x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD),
@@ -641,6 +670,51 @@ def _bce_logits_forward(torch: Any, x: Any, y: Any) -> Any:
     logit gives NaN where its target makes ``0 · inf`` (PyTorch's kernel does too)."""
     tail = x.abs().neg_().exp_().log1p_()
     return (x >= 0).to(x.dtype).sub_(y).mul_(x).add_(tail)
+
+
+#: the integer dtypes of class indices that the kernels take once converted to int64
+_INT_INDEX = frozenset(f"torch.{t}" for t in ("int8", "uint8", "int16", "int32", "int64"))
+
+
+def express_softmax_focal(x: Any, target: Any, axis: int | None, ignore_index: int,
+                          gamma: float, alpha: float | None, reduction: str) -> Any:
+    """The softmax focal loss ``-α (1 - p_y)^γ log p_y`` of an ``(N, C)`` CPU tensor and
+    ``(N,)`` integer class indices, eagerly, for a whole γ (0, 1, 2, ...) and one α or none.
+
+    ``-log p_y`` is PyTorch's ``cross_entropy`` (0 at ``ignore_index``; the kernel checks
+    the indices as :func:`express_class_nll` does), and
+    ``1 - p_y = -expm1(log p_y)``, accurate wherever ``log p_y`` is not rounded to 0
+    (where it is, the loss is 0 either way).  A whole power of it has finite first and
+    second derivatives at 0, so autograd differentiates the kernels directly: no
+    ``exp(γ log(1 - p_y))`` from two log-sum-exps over the classes, which costs ten
+    passes over the ``(N, C)`` logits where this costs the two of the cross-entropy.
+    """
+    torch = _eager_torch(x, target)
+    if (torch is None or str(target.dtype) not in _INT_INDEX or x.ndim != 2 or target.ndim != 1
+            or not (axis is None or (type(axis) is int and axis in (-1, 1)))
+            or x.shape[0] != target.shape[0] or x.shape[0] == 0 or x.shape[1] < 2
+            or not x.is_cpu or reduction not in _REDUCTIONS or not _whole(gamma)
+            or _traced(torch, x)):
+        return None  # (one class: the loss is 0, +0.0 from the general path)
+    if target.dtype is not torch.int64:  # (the kernel takes int64 indices only)
+        target = target.long()
+    F = torch.nn.functional
+    try:
+        nll = F.cross_entropy(x, target, ignore_index=ignore_index, reduction="none")
+    except (IndexError, RuntimeError):
+        if get_value_checks() == "none":
+            raise
+        return None  # the general path checks the indices and raises our error
+    loss = nll
+    if gamma != 0.0:
+        e = torch.expm1(-nll)  # p_y - 1
+        loss = (e * e if gamma == 2.0 else e.neg() ** gamma) * nll
+    if alpha is not None:
+        loss = loss * alpha
+    if reduction == "mean":  # over the targets not ignored (NaN if none is)
+        return loss.sum() / (target != ignore_index).sum()
+    # (``none``: -0.0 where log p_y is 0, as PyTorch's ``cross_entropy``; sums are +0)
+    return _reduce(loss, reduction)
 
 
 def express_class_nll(name: str, x: Any, target: Any, axis: int | None, weight: Any,

@@ -142,8 +142,12 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     Each softplus is exact in its tails (on PyTorch and JAX it is their fused softplus,
     elsewhere one ``exp`` and one ``log1p`` of :math:`-|x|` shared by both terms), so the
     result is exact in both tails: :math:`x = 10^4, y = 0.3` gives 7000, and
-    :math:`x = -20, y = 0` gives 2.06e-9 in float32 (PyTorch's fused
-    ``binary_cross_entropy_with_logits`` kernel returns 0 there).
+    :math:`x = -20, y = 0` gives 2.06e-9 in float32.  On PyTorch with a floating target
+    and no ``pos_weight`` it is, by default, PyTorch's fused
+    ``binary_cross_entropy_with_logits`` kernel (one pass), which returns 0 at
+    :math:`x = -20, y = 0` and a gradient of 0 at :math:`x \ge 17, y = 1` in float32:
+    absolute errors below ``eps / 2``; the exact form there in an
+    :func:`exact_tails` block (``docs/numerics.md``, "Exact tails").
 
     Parameters
     ----------
@@ -165,8 +169,10 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
 
     Notes
     -----
-    Equals ``torch.nn.functional.binary_cross_entropy_with_logits`` and
-    ``optax.sigmoid_binary_cross_entropy`` (element-wise).
+    Equals ``torch.nn.functional.binary_cross_entropy_with_logits`` (on PyTorch, by
+    default, it is that kernel) and ``optax.sigmoid_binary_cross_entropy``
+    (element-wise), to rounding; exact where the loss of an element is below ``eps``,
+    where PyTorch's kernel rounds (with :func:`exact_tails` on PyTorch).
 
     Examples
     --------

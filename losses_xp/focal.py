@@ -29,6 +29,7 @@ from ._classes import (
 from ._compat import Array
 from ._declare import declare
 from ._primitives import (
+    express_softmax_focal,
     focal_bce,
     gather_at_class,
     hard_target,
@@ -96,7 +97,13 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     ``gamma=0.0`` given as a float).  Here :math:`\log(1 - p_t)` comes from
     exact sigmoids (see the module notes), so for logits of ±100 and ±1e4 and any
     :math:`\gamma \ge 0` the loss, gradient and second derivative are finite; half
-    precision is computed in float32 and returned in the input dtype.
+    precision is computed in float32 and returned in the input dtype.  On PyTorch, with
+    a floating target and a whole :math:`\gamma` (0, 1, 2, ...; finite derivatives
+    there too), it is by default torchvision's form around PyTorch's fused
+    ``binary_cross_entropy_with_logits`` kernel (fewer passes over memory): the same
+    numbers, but for the loss of an element below ``eps``, rounded to within
+    ``eps / 2`` absolute; the exact form in an :func:`exact_tails` block
+    (``docs/numerics.md``, "Exact tails").
 
     **RetinaNet / keras-retinanet recipe** (anchor states −1 ignore, 0 background,
     1 object; one-hot class targets per anchor, all zeros for background): drop the
@@ -134,7 +141,7 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
         logits, target, ("logits", "target"), {"weight": weight}, binary=True)
     loss = focal_bce(xp, x, y, g, hard_target(xp, target))  # (1 - p_t)^γ BCE
     if a is not None:
-        loss = (a * y + (1.0 - a) * (1.0 - y)) * loss  # α_t
+        loss = ((2.0 * a - 1.0) * y + (1.0 - a)) * loss  # α_t = a y + (1 - a)(1 - y)
     return finish(xp, loss if w is None else loss * w, out, reduction, invalid=invalid)
 
 
@@ -215,7 +222,14 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int | None = None,
     derivatives) stay finite for logits of ±1e4 and any :math:`\gamma \ge 0`
     (``gamma=0.5`` included, whose naive power has an infinite derivative at
     :math:`p_t = 1`).  Half precision is computed in float32 and returned in the input
-    dtype.  An index outside ``[0, C)`` that is not
+    dtype.  In eager PyTorch, for ``(N, C)`` logits, integer targets, a whole γ (0, 1,
+    2, ...), one α or none and no ``weight``, the loss is PyTorch's fused
+    ``cross_entropy`` times :math:`(-\operatorname{expm1}(\log p_t))^\gamma` (the
+    accuracy of the form above wherever :math:`\log p_t` is not rounded to 0; where it
+    is the loss is 0 either way, ``-0.0`` with ``reduction="none"`` as PyTorch's own):
+    the cost of the cross-entropy plus a few operations on ``N`` values, where the
+    general form makes several passes over the ``(N, C)`` logits.  An index outside
+    ``[0, C)`` that is not
     ``ignore_index`` raises when the values are readable eagerly and gives NaN
     otherwise (under ``jit``/``compile``/Dask), as :func:`cross_entropy`.
 
@@ -238,6 +252,11 @@ def softmax_focal_loss(logits: Array, target: Array, *, axis: int | None = None,
     g = python_number(gamma, "gamma", minimum=0.0)
     ignore = check_ignore_index(ignore_index)
     number = not isinstance(alpha, bool) and isinstance(alpha, (float, int, numbers.Real))
+    if weight is None and (alpha is None or number):
+        a = None if alpha is None else python_number(alpha, "alpha", minimum=0.0)
+        fast = express_softmax_focal(logits, target, axis, ignore, g, a, reduction)
+        if fast is not None:
+            return fast
     xp, x, ax, out, _, _ = class_inputs(logits, target, axis, "logits",
                                         {"alpha": None if number else alpha, "weight": weight})
     num_classes = x.shape[ax]

@@ -81,7 +81,9 @@ class Case:
         empty batch, every target ignored), ``kink`` (some error sits exactly where the
         loss is not differentiable: backends pick different subgradients), ``tail`` (the
         loss and its gradient are tiny next to 1, e.g. a logit's tail: compared in
-        relative terms only, without the tolerance's absolute floor).
+        relative terms only, without the tolerance's absolute floor, with
+        ``losses_xp.exact_tails()`` on: by default a framework's fused kernel may round
+        such values to 0).
     grad : bool
         Whether the gradient is well defined everywhere and comparable with an
         oracle's (False for ``nan-mean`` and ``kink`` cases).
