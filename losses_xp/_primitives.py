@@ -346,38 +346,65 @@ def _whole(gamma: float) -> bool:
     return gamma >= 0.0 and float(gamma).is_integer()
 
 
+def _torch_focal(torch: Any, x: Any, y: Any, gamma: float, factor: Any) -> Any:
+    """``factor (1 - p_t)^γ BCE(x, y)`` for a whole γ, torchvision's form: PyTorch's
+    fused BCE kernel (rounded in the far tails, see ``_settings``; ``factor`` is its
+    ``weight``) and ``1 - p_t`` from ``p = σ(x)``, rounded where ``p`` rounds to 1; a
+    whole power of it has finite first and second derivatives at 0 (any other γ takes
+    the exact form of :func:`focal_bce`)."""
+    ce = torch.nn.functional.binary_cross_entropy_with_logits(x, y, weight=factor,
+                                                              reduction="none")
+    if gamma == 0.0:
+        return ce
+    # 1 - p_t = y + p (1 - 2y): one addcmul, whose backward is one product (a lerp of p
+    # and 1 - p costs four kernels backward)
+    q = torch.addcmul(y, torch.sigmoid(x), 1.0 - 2.0 * y)
+    return (q * q if gamma == 2.0 else q ** gamma) * ce
+
+
+def express_sigmoid_focal(x: Any, target: Any, gamma: float, alpha: float | None,
+                          reduction: str) -> Any:
+    """:func:`focal_bce` times α_t with ``reduction``, in PyTorch (eager, compiled or
+    transformed), for a float target of ``x``'s dtype and shape, a whole γ, without
+    exact tails (:func:`_torch_focal`), and without a weight; else ``None``.  The
+    target is checked at the level ``"all"`` where it can be read (else ``None``: the
+    general path makes the NaN).  Few guards under ``torch.compile``."""
+    torch = _eager_torch(x, target)
+    if (torch is None or target.dtype is not x.dtype or x.shape != target.shape
+            or reduction not in _REDUCTIONS or not _whole(gamma) or get_exact_tails()
+            or (reduction == "mean" and x.numel() == 0)):
+        return None
+    if get_value_checks() == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
+        return None
+    factor = None if alpha is None else (2.0 * alpha - 1.0) * target + (1.0 - alpha)
+    return _reduce(_torch_focal(torch, x, target, gamma, factor), reduction)
+
+
 def focal_bce(xp: Namespace, x: Array, y: Array, gamma: float,
-              hard: Array | None = None) -> Array:
-    """The sigmoid focal term ``(1 - p_t)^γ · BCE(x, y)``, element-wise, without α.
+              hard: Array | None = None, factor: Array | None = None) -> Array:
+    """The sigmoid focal term ``(1 - p_t)^γ · BCE(x, y)``, element-wise, times ``factor``
+    (α_t; ``None``: 1).
 
     ``(1 - p_t)^γ = exp(γ log(1 - p_t))``, never a power of a rounded ``1 - p_t``.
     ``hard``: the original target when its dtype is bool or integer (:func:`hard_target`):
     then BCE = softplus(z) and log(1 - p_t) = z - softplus(z) with z = ±x, one pass;
     else both from the two exact softplus (:func:`log_mixed_sigmoids`).  PyTorch without
     exact tails, a whole γ (0, 1, 2, ...): torchvision's form, ``(1 - p_t)^γ`` from
-    ``σ(x)`` times PyTorch's fused BCE (7 kernels instead of 12).
+    ``σ(x)`` times PyTorch's fused BCE, which takes ``factor`` as its ``weight`` in its
+    own pass (7 kernels instead of 12).
     """
     if hard is not None:
         z = hard_target_logit(xp, x, hard, y)
         ce = softplus(xp, z)
-        return ce if gamma == 0.0 else xp.exp(gamma * (z - ce)) * ce
+        loss = ce if gamma == 0.0 else xp.exp(gamma * (z - ce)) * ce
+        return loss if factor is None else factor * loss
     if _kind(xp) == "torch" and _whole(gamma) and not get_exact_tails():
-        # PyTorch's kernel for the BCE (rounded in the far tails, see ``_settings``) and
-        # 1 - p_t = p + y (1 - 2p) from p = σ(x), rounded where p rounds to 1; a power
-        # of it has finite first and second derivatives at 0 only for a whole γ (else
-        # the exact form below)
-        torch = sys.modules["torch"]
-        ce = torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction="none")
-        if gamma == 0.0:
-            return ce
-        p = torch.sigmoid(x)
-        q = torch.lerp(p, 1.0 - p, y)
-        return (q * q if gamma == 2.0 else q ** gamma) * ce
+        return _torch_focal(sys.modules["torch"], x, y, gamma, factor)
     sp_neg, sp_pos = softplus_pair(xp, x)  # -log σ(x), -log σ(-x)
     ce = mix(xp, sp_pos, sp_neg, y)
-    if gamma == 0.0:
-        return ce
-    return xp.exp(gamma * log_mixed_sigmoids(xp, x, y, sp_neg, sp_pos)) * ce
+    if gamma != 0.0:
+        ce = xp.exp(gamma * log_mixed_sigmoids(xp, x, y, sp_neg, sp_pos)) * ce
+    return ce if factor is None else factor * ce
 
 
 def neg_log_softmax_at(xp: Namespace, x: Array, picked: Array, axis: int) -> Array:
@@ -634,11 +661,12 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
     fused softplus and ``lerp`` of :func:`binary_logit_loss` (three kernels instead of
     nine; an ``autograd.Function`` costs more than it saves there).  Bool target:
     ``softplus(±x)``.  The target is checked at the level ``"all"`` only (a bool one
-    needs no check).  Not under ``torch.compile`` or a functorch transform: ``None``.
+    needs no check).  Under ``torch.compile`` or a functorch transform: the kernel and
+    the bool form only (few guards: a compiled call of a few elements is mostly the
+    guards' cost), else ``None``.
     """
     torch = _eager_torch(x, target)
-    if (torch is None or x.shape != target.shape or reduction not in _REDUCTIONS
-            or _traced(torch, x)):
+    if torch is None or x.shape != target.shape or reduction not in _REDUCTIONS:
         return None
     if target.dtype is torch.bool:
         z = torch.where(target, -x, x)
@@ -646,11 +674,14 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
                                                     threshold=_SOFTPLUS_THRESHOLD), reduction)
     if target.dtype is not x.dtype:
         return None
+    # (a target that cannot be read, under a trace, goes the general way at "all")
     if get_value_checks() == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
         return None
     if not get_exact_tails():
         return torch.nn.functional.binary_cross_entropy_with_logits(x, target,
                                                                     reduction=reduction)
+    if _traced(torch, x):
+        return None
     if x.numel() < _FUSED_BACKWARD_MIN:  # (few elements: fewer kernels beat fewer passes)
         F = torch.nn.functional
         loss = torch.lerp(F.softplus(x, beta=1.0, threshold=_SOFTPLUS_THRESHOLD),
@@ -719,9 +750,12 @@ def express_softmax_focal(x: Any, target: Any, axis: int | None, ignore_index: i
 
 def express_class_nll(name: str, x: Any, target: Any, axis: int | None, weight: Any,
                       ignore_index: int, smoothing: float, reduction: str) -> Any:
-    """PyTorch's ``cross_entropy`` / ``nll_loss`` (``name``) of an ``(N, C)`` CPU tensor
-    and ``(N,)`` int64 class indices, eagerly (not under a trace or a transform, where
-    an out-of-range index would read out of bounds instead of raising).
+    """PyTorch's ``cross_entropy`` / ``nll_loss`` (``name``) of an ``(N, C)`` tensor and
+    ``(N,)`` int64 class indices: eagerly on the CPU (where the kernel raises on an
+    out-of-range index), or under ``torch.compile`` on any device, where an index out of
+    range is given to the kernel as ignored and makes the result NaN (the general
+    path's answer; a compiled call of a few elements is mostly the guards' cost, and
+    this path has few).  Not under a functorch transform.
 
     The kernel checks the indices as we do (each in ``[0, C)`` or ``ignore_index``): its
     error sends the call down the general path, which raises ours; at the level
@@ -731,18 +765,30 @@ def express_class_nll(name: str, x: Any, target: Any, axis: int | None, weight: 
     torch = _eager_torch(x, target)
     if (torch is None or target.dtype is not torch.int64 or x.ndim != 2 or target.ndim != 1
             or not (axis is None or (type(axis) is int and axis in (-1, 1)))
-            or x.shape[0] != target.shape[0] or x.shape[0] == 0 or not x.is_cpu
-            or reduction not in _REDUCTIONS or _traced(torch, x)):
+            or x.shape[0] != target.shape[0] or x.shape[0] == 0
+            or reduction not in _REDUCTIONS):
+        return None
+    compiling = torch.compiler.is_compiling()
+    if not compiling and torch._C._functorch.is_functorch_wrapped_tensor(x):
         return None
     if weight is not None and not (type(weight) is torch.Tensor and weight.dtype is x.dtype
                                    and weight.shape == (x.shape[1],)
                                    and weight.device == x.device):
         return None
     options = {"label_smoothing": smoothing} if smoothing else {}
+    fn = getattr(torch.nn.functional, name)
+    if compiling:
+        # no value can be read: an index out of range goes to the kernel as ignored and
+        # makes the result NaN, as in the general path (and no kernel reads out of bounds)
+        bad = (target != ignore_index) & ((target < 0) | (target >= x.shape[1]))
+        loss = fn(x, torch.where(bad, ignore_index, target), weight=weight,
+                  ignore_index=ignore_index, reduction=reduction, **options)
+        return torch.where(bad if reduction == "none" else bad.any(), math.nan, loss)
+    if not x.is_cpu:  # (CUDA: an invalid index would be a device-side assert)
+        return None
     try:
-        return getattr(torch.nn.functional, name)(x, target, weight=weight,
-                                                  ignore_index=ignore_index,
-                                                  reduction=reduction, **options)
+        return fn(x, target, weight=weight, ignore_index=ignore_index, reduction=reduction,
+                  **options)
     except (IndexError, RuntimeError):
         if get_value_checks() == "none":
             raise

@@ -29,6 +29,7 @@ from ._classes import (
 from ._compat import Array
 from ._declare import declare
 from ._primitives import (
+    express_sigmoid_focal,
     express_softmax_focal,
     focal_bce,
     gather_at_class,
@@ -137,11 +138,15 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
     check_reduction(reduction)
     g = python_number(gamma, "gamma", minimum=0.0)
     a = None if alpha is None else python_number(alpha, "alpha", minimum=0.0, maximum=1.0)
+    if weight is None:
+        fast = express_sigmoid_focal(logits, target, g, a, reduction)
+        if fast is not None:
+            return fast
     xp, x, y, out, invalid, (w,) = elementwise_inputs(
         logits, target, ("logits", "target"), {"weight": weight}, binary=True)
-    loss = focal_bce(xp, x, y, g, hard_target(xp, target))  # (1 - p_t)^γ BCE
-    if a is not None:
-        loss = ((2.0 * a - 1.0) * y + (1.0 - a)) * loss  # α_t = a y + (1 - a)(1 - y)
+    # α_t = a y + (1 - a)(1 - y), in one pass over y
+    alpha_t = None if a is None else (2.0 * a - 1.0) * y + (1.0 - a)
+    loss = focal_bce(xp, x, y, g, hard_target(xp, target), alpha_t)  # α_t (1 - p_t)^γ BCE
     return finish(xp, loss if w is None else loss * w, out, reduction, invalid=invalid)
 
 

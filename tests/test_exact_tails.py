@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import losses_xp as lx
+from losses_xp._testing.backends import autograd_nodes
 
 # x = -20, y = 0 and x = 20, y = 1: the loss is log1p(exp(-20)) = 2.06e-9 (both)
 X_TAIL = np.array([-20.0, 20.0, 0.5])
@@ -157,6 +158,11 @@ def test_torch_sigmoid_focal_default_equals_torchvision_and_exact_tails_are_exac
     p_t = p * yt + (1 - p) * (1 - yt)
     want = (0.25 * yt + 0.75 * (1 - yt)) * ce * (1 - p_t) ** 2
     torch.testing.assert_close(lx.sigmoid_focal_loss(xt, yt, reduction="none"), want)
+    z = xt.clone().requires_grad_(True)  # PyTorch's kernel is in the graph, not ours
+    assert "BinaryCrossEntropyWithLogitsBackward0" in autograd_nodes(lx.sigmoid_focal_loss(z, yt))
+    with lx.exact_tails():
+        names = autograd_nodes(lx.sigmoid_focal_loss(z, yt))
+    assert "BinaryCrossEntropyWithLogitsBackward0" not in names
     with lx.exact_tails():
         got = lx.sigmoid_focal_loss(xt, yt, alpha=None, gamma=0.0, reduction="none")
     np.testing.assert_allclose(got[:2].numpy(), [TAIL, TAIL], rtol=1e-6)

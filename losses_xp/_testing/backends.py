@@ -28,6 +28,7 @@ __all__ = [
     "Backend",
     "BackendUnavailable",
     "NoDevice",
+    "autograd_nodes",
     "cuda_device_present",
     "devices_under_test",
     "get_backend",
@@ -46,6 +47,19 @@ class NoDevice(BackendUnavailable):
     A test run may skip such a backend with this reason; any other
     ``BackendUnavailable`` (the library is missing or broken) is a hard error.
     """
+
+
+def autograd_nodes(t: Any) -> set[str]:
+    """The class names of the PyTorch autograd nodes behind the tensor ``t`` (which
+    kernels a loss dispatched to, e.g. ``"NllLossBackward0"``)."""
+    seen: dict[int, str] = {}
+    stack = [t.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is not None and id(fn) not in seen:
+            seen[id(fn)] = type(fn).__name__
+            stack.extend(f for f, _ in fn.next_functions)
+    return set(seen.values())
 
 
 def cuda_device_present() -> bool:
