@@ -609,8 +609,9 @@ def express_elementwise(name: str, prediction: Any, target: Any, reduction: str,
 
 def _extremes(torch: Any, x: Any) -> tuple[float, float] | None:
     """``(min, max)`` of ``x`` (one ``aminmax`` pass, one host read; NaN if any), or
-    ``None`` where its values cannot be read (a trace, a transform, an accelerator)."""
-    if not x.is_cpu or _traced(torch, x):
+    ``None`` where its values cannot be read (a trace, a transform, an accelerator) or
+    there are none (``aminmax`` of nothing raises)."""
+    if not x.is_cpu or x.numel() == 0 or _traced(torch, x):
         return None
     low, high = torch.aminmax(x.detach())
     return float(low), float(high)

@@ -205,3 +205,18 @@ def test_torch_compile_recompiles_when_the_level_changes() -> None:
         assert math.isfinite(float(compiled(x, t_bad)))
     with lx.value_checks("all"):
         assert math.isnan(float(compiled(x, t_bad)))
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy_with_logits", "sigmoid_focal_loss",
+                                  "binary_cross_entropy"])
+def test_all_on_empty_torch_inputs_checks_nothing_and_raises_nothing(name: str) -> None:
+    """An empty input has no value to check: at ``"all"`` the result is the default
+    level's (PyTorch's ``aminmax`` of nothing raises; found by ``python -m losses_xp
+    check`` at ``LOSSES_XP_VALUE_CHECKS=all``)."""
+    torch = pytest.importorskip("torch", reason="torch not installed")
+    empty = torch.zeros((0, 3))
+    for reduction in ("none", "sum", "mean"):
+        want = getattr(lx, name)(empty, empty, reduction=reduction)
+        with lx.value_checks("all"):
+            got = getattr(lx, name)(empty, empty, reduction=reduction)
+        torch.testing.assert_close(got, want, equal_nan=True)
