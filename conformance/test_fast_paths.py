@@ -266,3 +266,40 @@ def test_torch_softmax_focal_from_kernels_equals_generic(bk: Backend, gamma: flo
                     assert not np.any(np.signbit(f)), (c, dtype, alpha, reduction)
                 np.testing.assert_allclose(f, s, rtol=RTOL[dtype] * 10, atol=RTOL[dtype],
                                            err_msg=f"{what} C={c} {dtype} {alpha} {reduction}")
+
+
+# ------------------------------------------- PyTorch's class-index kernels, compiled
+
+
+def test_torch_compiled_class_nll_equals_generic(bk: Backend) -> None:
+    """Under torch.compile, cross_entropy and nll_loss call PyTorch's kernels with an
+    index out of range passed as ignored and the result made NaN: the same values and
+    NaNs as the compiled generic formula (class weights, label smoothing, an ignored
+    target and an index out of range, reductions none and mean)."""
+    if bk.name != "torch":
+        pytest.skip(f"{bk.name}: the kernels are PyTorch's")
+    torch = bk.load()
+    rng = np.random.default_rng(7)
+    x = bk.asarray(rng.normal(0.0, 3.0, (6, 4)), "float32")
+    w = bk.asarray(rng.uniform(0.5, 2.0, 4), "float32")
+    good, bad = torch.asarray([0, 3, -100, 1, 1, 2]), torch.asarray([0, 3, -100, 7, 1, 2])
+
+    def losses(x: Any, t: Any, w: Any) -> tuple[Any, ...]:
+        return (lx.cross_entropy(x, t, reduction="none"),
+                lx.cross_entropy(x, t, weight=w, label_smoothing=0.1),
+                lx.nll_loss(torch.log_softmax(x, 1), t, weight=w, reduction="none"))
+
+    graph = torch._dynamo.explain(losses)(x, good, w).graphs[0].graph
+    called = {getattr(n.target, "__name__", "") for n in graph.nodes if n.op == "call_function"}
+    assert {"cross_entropy", "nll_loss"} <= called, called  # the kernels, not the formula
+    for t in (good, bad):
+        runs = []
+        for generic in (False, True):
+            torch._dynamo.reset()
+            with _generic_only() if generic else contextlib.nullcontext():
+                runs.append([bk.to_numpy(o) for o in bk.compile(losses)(x, t, w)])
+        for what, fast, slow in zip(("CE none", "CE weighted smoothed mean", "NLL none"),
+                                    *runs, strict=True):
+            np.testing.assert_allclose(fast, slow, rtol=RTOL["float32"], atol=RTOL["float32"],
+                                       equal_nan=True, err_msg=what)
+            assert np.isnan(fast).any() == (t is bad), what

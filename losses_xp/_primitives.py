@@ -343,7 +343,7 @@ def _torch_bce_with_logits() -> Any:
 def _whole(gamma: float) -> bool:
     """Whether ``gamma`` is 0, 1, 2, ...: then ``q ** gamma`` has finite first and
     second derivatives at ``q = 0``."""
-    return gamma >= 0.0 and float(gamma).is_integer()
+    return gamma >= 0.0 and gamma % 1.0 == 0.0  # (Dynamo of PyTorch 2.3: no is_integer)
 
 
 def _torch_focal(torch: Any, x: Any, y: Any, gamma: float, factor: Any) -> Any:

@@ -52,14 +52,14 @@ class NoDevice(BackendUnavailable):
 def autograd_nodes(t: Any) -> set[str]:
     """The class names of the PyTorch autograd nodes behind the tensor ``t`` (which
     kernels a loss dispatched to, e.g. ``"NllLossBackward0"``)."""
-    seen: dict[int, str] = {}
+    seen: dict[int, Any] = {}  # (the nodes themselves: a freed wrapper's id is reused)
     stack = [t.grad_fn]
     while stack:
         fn = stack.pop()
         if fn is not None and id(fn) not in seen:
-            seen[id(fn)] = type(fn).__name__
+            seen[id(fn)] = fn
             stack.extend(f for f, _ in fn.next_functions)
-    return set(seen.values())
+    return {type(fn).__name__ for fn in seen.values()}
 
 
 def cuda_device_present() -> bool:
