@@ -108,6 +108,12 @@ def _huber_extra(rng: np.random.Generator) -> list[Case]:
                  tags=frozenset({"2d"})) for d in (0.5, 2.5)]
 
 
+def _charbonnier_extra(rng: np.random.Generator) -> list[Case]:
+    rv = regression_values
+    return [Case(f"eps-{e:g}", (rv(rng, (4, 5)), rv(rng, (4, 5))), {"eps": e},
+                 tags=frozenset({"2d"})) for e in (1e-6, 0.5, 1.0)]
+
+
 def _smooth_l1_extra(rng: np.random.Generator) -> list[Case]:
     rv = regression_values
     out = [Case(f"beta-{b:g}", (rv(rng, (4, 5)), rv(rng, (4, 5))), {"beta": b},
@@ -148,6 +154,16 @@ def _sklearn_mean(fname: str) -> Oracle:
         return np.asarray(getattr(metrics, fname)(np.ravel(args[1]).astype(np.float64),
                                                   np.ravel(args[0])))
     return oracle
+
+
+def _charbonnier_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                       reduction: str) -> np.ndarray:
+    """sqrt(e^2 + eps^2) = scipy.special.pseudo_huber(eps, e) / eps + eps (float64)."""
+    from scipy.special import pseudo_huber
+
+    eps = float(kwargs.get("eps", 1e-3))
+    e = np.asarray(args[0], np.float64) - np.asarray(args[1], np.float64)
+    return np_reduce(pseudo_huber(eps, e) / eps + eps, reduction)
 
 
 def _rmse_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
@@ -330,6 +346,12 @@ SPECS = [
                cross_checks=(("keras.losses.log_cosh (NumPy backend)", _log_cosh_keras,
                               KERAS),),
                pinned=_PINNED_LOG_COSH_LOSS),
+    spec("charbonnier_loss", _charbonnier_scipy,
+         "scipy.special.pseudo_huber(eps, e) / eps + eps",
+         _regression_cases(weighted=False, extra=_charbonnier_extra), _regression_extreme(),
+         differences="No loss library has it: the oracle is SciPy's pseudo-Huber function "
+         "through the identity sqrt(e^2 + eps^2) = pseudo_huber(eps, e) / eps + eps, in "
+         "float64. Gradients: finite differences of the SciPy value."),
 ]
 
 
