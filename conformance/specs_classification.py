@@ -288,6 +288,93 @@ def _sparse_categorical_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str,
     return np_reduce(value.reshape(p.shape[:-1]), reduction)
 
 
+# ---------------------------------------------------------- generalized cross-entropy
+
+
+def _gce_cases(rng: np.random.Generator) -> list[Case]:
+    lg, ci, c = logits, class_indices, 5
+    t2 = frozenset({"2d"})
+    return [
+        Case("1d-logits-0d-target", (lg(rng, (c,)), ci(rng, (), c)), tags=frozenset({"0d"})),
+        Case("empty", (lg(rng, (0, c)), ci(rng, (0,), c)),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (lg(rng, (6, c)), ci(rng, (6,), c)), tags=t2),
+        Case("nd-axis1", (lg(rng, (2, 3, 4, 5)), ci(rng, (2, 4, 5), 3)), {"axis": 1},
+             tags=frozenset({"nd"})),
+        Case("nd-last", (lg(rng, (2, 3, 4)), ci(rng, (2, 3), 4)), tags=frozenset({"nd"})),
+        Case("2d-int32-target", (lg(rng, (6, c)), ci(rng, (6,), c).astype(np.int32)), tags=t2),
+        *(Case(f"2d-q-{q:g}", (lg(rng, (6, c)), ci(rng, (6,), c)), {"q": q}, tags=t2)
+          for q in (1e-3, 0.3, 1.0)),
+    ]
+
+
+def _gce_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
+                          [1.0, 1.0, -1.0, -1.0], [1.0, -1.0, -1.0, -1.0]])
+        y = np.array([1, 2, 2, 0], dtype=np.int64)  # wrong, right, wrong, right
+        out += [Case(f"logits-pm{m:g}-q-{q:g}", (x, y), {"q": q}, dtypes=dtypes,
+                     tags=frozenset({"2d"})) for q in (0.1, 0.7, 1.0)]
+    return out
+
+
+def _gce_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """The definition (1 - p_y ** q) / q, p = torch.softmax in float64 (Zhang & Sabuncu
+    2018, Eq. 6); one value per sample."""
+    th = torch()
+    logits, target = t[0], t[1].to(th.int64)
+    q = float(kw.get("q", 0.7))
+    axis = int(kw.get("axis", -1)) % logits.ndim
+    p = th.softmax(logits, axis)
+    p_y = th.take_along_dim(p, target.unsqueeze(axis), axis).squeeze(axis)
+    loss = (1.0 - p_y ** q) / q
+    return loss.mean() if reduction == "mean" else (loss.sum() if reduction == "sum" else loss)
+
+
+def _gce_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+               reduction: str) -> np.ndarray | None:
+    """``keras.losses.categorical_generalized_cross_entropy`` of the softmax
+    probabilities (class axis last; Keras takes q in (0, 1): q = 1 is left out, and so
+    is q < 0.1, where its float32 1 - p ** q cancels beyond the cross-check's
+    tolerance)."""
+    q = float(kwargs.get("q", 0.7))
+    target = np.asarray(args[1])
+    if not 0.1 <= q < 1.0 or target.ndim == 0 or target.size == 0:
+        return None
+    from scipy.special import softmax
+
+    axis = int(kwargs.get("axis", -1)) % args[0].ndim
+    p = softmax(np.moveaxis(np.asarray(args[0], np.float64), axis, -1), axis=-1)
+    k = keras()
+    value = np.asarray(k.losses.categorical_generalized_cross_entropy(
+        target.reshape(-1), p.reshape(-1, p.shape[-1]), q), np.float64)
+    return np_reduce(value.reshape(p.shape[:-1]), reduction)
+
+
+def _cross_entropy_value(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                         reduction: str, dtype: str) -> np.ndarray:
+    """PyTorch's cross-entropy of the same (rounded) logits in float64: the limit q -> 0."""
+    th = torch()
+    x = th.asarray(np.asarray(args[0], np.float64))
+    return np.asarray(th.nn.functional.cross_entropy(
+        x, th.asarray(args[1]), reduction=reduction).numpy())
+
+
+_PINNED_GCE = (
+    # q -> 0: the cross-entropy (relative 1e-6 at q = 1e-8 in float64: -expm1(q l)/q = -l
+    # (1 + q l / 2 + ...))
+    Pinned("q-to-0-is-cross-entropy", (np.random.default_rng(11).normal(0.0, 2.0, (5, 4)),
+                                       np.array([0, 3, 1, 2, 2])),
+           {"q": 1e-8}, value=_cross_entropy_value, reductions=("none", "mean"),
+           dtypes=("float64",), tol=Tol(1e-6, 0.0)),
+    # q = 1: the probabilities' absolute error 1 - p_y
+    Pinned("q-1-is-one-minus-p", (np.array([[0.0, 0.0]]), np.array([1])), {"q": 1.0},
+           value=0.5, reductions=("none",)),
+)
+
+
 # --------------------------------------------------------------------------- specs
 
 _ALL_IGNORED = (np.random.default_rng(4).normal(size=(3, 4)), np.full((3,), -100, dtype=np.int64))
@@ -404,4 +491,15 @@ SPECS = [
                              ("keras.losses.sparse_categorical_crossentropy (NumPy backend)",
                               _sparse_categorical_keras, KERAS)),
                pinned=_PINNED_CATEGORICAL_CROSS_ENTROPY),
+    torch_spec("generalized_cross_entropy", _gce_torch,
+               "(1 - torch.softmax(x)[y] ** q) / q (Zhang & Sabuncu 2018)",
+               _gce_cases, _gce_extreme,
+               differences="No PyTorch function: the oracle is the paper's definition in "
+               "probability space, in float64 (its gradient is infinite where p_y = 0 for "
+               "q < 1: the extreme cases compare finite values only). Keras's "
+               "categorical_generalized_cross_entropy of the softmax probabilities is a "
+               "cross-check at float32 accuracy (q < 1 only: Keras takes q in (0, 1)).",
+               cross_checks=(("keras.losses.categorical_generalized_cross_entropy "
+                              "(NumPy backend)", _gce_keras, KERAS),),
+               pinned=_PINNED_GCE),
 ]

@@ -1,4 +1,4 @@
-"""Cross-entropy losses: binary (probabilities and logits), softmax, NLL, categorical.
+"""Cross-entropy losses: binary (probabilities, logits), softmax, NLL, categorical, generalized.
 
 Conventions shared by this module:
 
@@ -62,6 +62,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "categorical_cross_entropy",
     "cross_entropy",
+    "generalized_cross_entropy",
     "nll_loss",
 ]
 
@@ -404,6 +405,80 @@ def nll_loss(log_probs: Array, target: Array, *, axis: int | None = None,
     xp, logp, ax, out, _, _ = class_inputs(log_probs, target, axis, "log_probs",
                                            {"weight": weight})
     return _nll(xp, logp, target, ax, weight, ignore, 0.0, reduction, out, fused="nll_loss")
+
+
+@declare(prediction="logits", target="index", class_axis="axis",
+         options={"axis": "axis", "q": "eps"}, unit="sample", min_ndim=1,
+         peers={"keras": ("keras.losses.CategoricalGeneralizedCrossEntropy",
+                          "keras.losses.categorical_generalized_cross_entropy")})
+def generalized_cross_entropy(logits: Array, target: Array, *, q: float = 0.7,
+                              axis: int | None = None, reduction: str = "mean") -> Array:
+    r"""Generalized cross-entropy (Zhang & Sabuncu 2018), a noise-robust loss on logits.
+
+    .. math:: \ell_i = \frac{1 - p_{i, y_i}^{\,q}}{q}
+                     = -\frac{\operatorname{expm1}(q \log p_{i, y_i})}{q}
+
+    with :math:`p = \operatorname{softmax}(x)` along ``axis`` and :math:`y_i` a class
+    index.  ``q`` in (0, 1], default 0.7 (the paper's): ``q = 1`` is the mean absolute
+    error :math:`1 - p_y` of the probabilities, and :math:`q \to 0` the cross-entropy
+    :math:`-\log p_y`.  Computed in log space from the logits (:math:`\log p_y` as in
+    :func:`cross_entropy`, then one ``expm1``): no softmax of its own, no rounding of a
+    small :math:`1 - p_y^q` against 1, and a gradient
+    :math:`p_y^q\,(\operatorname{softmax}(x) - \text{onehot}(y))` that is finite for
+    logits of ±1e4, where the probability form's :math:`q\,p^{q - 1}` is infinite at
+    :math:`p = 0`.  The loss of a sample lies in :math:`[0, \min(1/q, -\log p_y)]`.
+    A ``q`` below the compute dtype's smallest normal number is raised to it (the
+    cross-entropy to rounding).
+
+    Parameters
+    ----------
+    logits : array
+        Real floating dtype, classes along ``axis``.
+    target : array
+        Integer class indices, ``logits``' shape without ``axis``.  An index outside
+        ``[0, C)`` raises where the values can be read eagerly (an essential check,
+        :func:`value_checks`) and makes that sample's loss NaN where they cannot.
+    q : float
+        The exponent, a Python or NumPy number in (0, 1].
+    axis : int, optional
+        The class axis; default the last (an error where indices fit axis 1 as well).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per sample (``target``'s shape); ``mean`` divides the sum by
+        the number of samples.
+
+    Notes
+    -----
+    Differences from peers: Keras's ``CategoricalGeneralizedCrossEntropy`` takes
+    probabilities (``y_pred`` after a softmax) and integer indices, with ``q`` in
+    (0, 1), and computes ``(1 - p ** q) / q`` in probability space: the same values at
+    moderate logits, a loss rounded to a multiple of the dtype's epsilon near
+    :math:`p = 1`, and an infinite gradient at a probability of 0.  Here ``q = 1`` is
+    allowed.  PyTorch, optax and scikit-learn have no generalized cross-entropy.
+
+    References
+    ----------
+    Z. Zhang, M. R. Sabuncu, "Generalized Cross Entropy Loss for Training Deep Neural
+    Networks with Noisy Labels", NeurIPS 2018.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    >>> lx.generalized_cross_entropy(logits, np.array([0, 1]), q=0.7, reduction="none")
+    array([0.22203109, 1.24220604])
+    """
+    qq = python_number(q, "q", minimum=0.0, strict=True, maximum=1.0)
+    check_reduction(reduction)
+    xp, x, ax, out, _, _ = class_inputs(logits, target, axis, "logits")
+    # below the smallest normal number q would round to 0 in the compute dtype; there
+    # -expm1(q log p)/q is -log p to rounding already (the q -> 0 limit)
+    qq = max(qq, float(xp.finfo(x.dtype).smallest_normal))
+    num_classes = x.shape[ax]
+    check_indices(xp, target, num_classes, None)
+    _, invalid, safe = index_masks(xp, target, num_classes, None)
+    log_p = 0.0 - neg_log_softmax_at(xp, x, gather_at_class(xp, x, safe, ax), ax)
+    loss = (0.0 - xp.expm1(qq * log_p)) / qq  # (0 - : +0.0 where log p_y is 0)
+    return finish(xp, xp.where(invalid, math.nan, loss), out, reduction)
 
 
 @declare(prediction="class_probs", target="index_or_probs", class_axis="axis",
