@@ -24,6 +24,7 @@ from losses_xp._testing.inputs import (
     Case,
     class_indices,
     class_probabilities,
+    extreme_class_logits,
     log_probabilities,
     logits,
     soft_class_targets,
@@ -312,9 +313,7 @@ def _gce_extreme(rng: np.random.Generator) -> list[Case]:
     out = []
     for dtypes in (FULL, HALF):
         m = EXTREME_LOGIT[dtypes[0]]
-        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
-                          [1.0, 1.0, -1.0, -1.0], [1.0, -1.0, -1.0, -1.0]])
-        y = np.array([1, 2, 2, 0], dtype=np.int64)  # wrong, right, wrong, right
+        x, y = extreme_class_logits(m)  # wrong, right, wrong, right
         out += [Case(f"logits-pm{m:g}-q-{q:g}", (x, y), {"q": q}, dtypes=dtypes,
                      tags=frozenset({"2d"})) for q in (0.1, 0.7, 1.0)]
     return out

@@ -22,7 +22,15 @@ import pytest
 import losses_xp as lx
 from losses_xp._testing import inputs as gen
 from losses_xp._testing.backends import Backend
-from losses_xp._testing.inputs import EXTREME_LOGIT, FULL, HALF, Case, quantize, weights
+from losses_xp._testing.inputs import (
+    EXTREME_LOGIT,
+    FULL,
+    HALF,
+    Case,
+    extreme_class_logits,
+    quantize,
+    weights,
+)
 
 from .helpers import full_dtypes, lazy, need_autodiff
 from .registry import EXACT, TOLERANCES, Pinned, Tol, np_reduce, t_reduce, tensor, torch, torch_spec
@@ -141,9 +149,7 @@ def _softmax_focal_extreme(rng: np.random.Generator) -> list[Case]:
     out = []
     for dtypes in (FULL, HALF):
         m = EXTREME_LOGIT[dtypes[0]]
-        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
-                          [1.0, 1.0, -1.0, -1.0], [1.0, -1.0, -1.0, -1.0]])
-        y = np.array([1, 2, 2, 0], dtype=np.int64)  # wrong, right, wrong, right
+        x, y = extreme_class_logits(m)  # wrong, right, wrong, right
         tag = f"{m:g}"
         out += [Case(f"logits-pm{tag}-gamma-{g!r}", (x, y), {"gamma": g}, dtypes=dtypes,
                      tags=_t("2d")) for g in GAMMAS]

@@ -30,6 +30,7 @@ __all__ = [
     "binary_targets",
     "class_indices",
     "class_probabilities",
+    "extreme_class_logits",
     "log_probabilities",
     "logits",
     "probabilities",
@@ -54,6 +55,14 @@ FINFO_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
 #: logit magnitude of the extreme cases: ±1e4 where the dtype can hold a loss of that
 #: size comfortably (float32/float64), ±1e2 in half precision
 EXTREME_LOGIT = {"float64": 1e4, "float32": 1e4, "bfloat16": 1e2, "float16": 1e2}
+
+
+def extreme_class_logits(magnitude: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(4, 4)`` logits of ``±magnitude`` (and half of it) with class indices whose
+    predictions are wrong, right, wrong, right: the classes' extreme case."""
+    x = magnitude * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
+                              [1.0, 1.0, -1.0, -1.0], [1.0, -1.0, -1.0, -1.0]])
+    return x, np.array([1, 2, 2, 0], dtype=np.int64)
 
 
 @dataclass(frozen=True)
