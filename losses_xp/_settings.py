@@ -54,9 +54,10 @@ below ``eps`` (a confident, correct logit: ``|x| > 17`` in float32, ``|x| > 37``
 float64) it returns 0 or a value off by up to ``eps / 2`` absolute (at ``x = -20``,
 ``y = 0``: 0 instead of 2.06e-9), and its gradient ``σ(x) - y`` is 0 instead of
 ``-σ(-x)`` at ``x >= 17``, ``y = 1``.  Absolute errors of at most ``eps / 2`` per
-element (6e-8 in float32) leave every mean, sum and gradient step unchanged to its own
-rounding; they matter to whoever reads the loss of single confident elements
-(``reduction="none"``: log-likelihoods of rare events, calibration tails).  The exact
+element (6e-8 in float32) are below the rounding of a mean or sum that holds any element
+with a loss of order 1; they matter to whoever reads the loss of confident elements
+(``reduction="none"``: log-likelihoods of rare events, calibration tails; a batch whose
+every element is that confident).  The exact
 formula takes several passes over memory where the kernel takes one (each a separate
 kernel in eager PyTorch); ``docs/numerics.md``, "Exact tails".
 On (``exact_tails(True)``, ``set_exact_tails(True)`` or ``LOSSES_XP_EXACT_TAILS=1``):
