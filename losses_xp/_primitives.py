@@ -37,6 +37,7 @@ from ._compat import (
 from ._settings import get_exact_tails, get_value_checks
 
 __all__ = [
+    "alpha_factor",
     "binary_logit_loss",
     "clip",
     "focal_bce",
@@ -362,6 +363,12 @@ def _torch_focal(torch: Any, x: Any, y: Any, gamma: float, factor: Any) -> Any:
     return (q * q if gamma == 2.0 else q ** gamma) * ce
 
 
+def alpha_factor(alpha: float | None, y: Array) -> Array | None:
+    """The sigmoid focal loss's α_t = α y + (1 - α)(1 - y), in one pass over ``y``
+    (``None`` without α)."""
+    return None if alpha is None else (2.0 * alpha - 1.0) * y + (1.0 - alpha)
+
+
 def express_sigmoid_focal(x: Any, target: Any, gamma: float, alpha: float | None,
                           reduction: str) -> Any:
     """:func:`focal_bce` times α_t with ``reduction``, in PyTorch (eager, compiled or
@@ -374,10 +381,10 @@ def express_sigmoid_focal(x: Any, target: Any, gamma: float, alpha: float | None
             or reduction not in _REDUCTIONS or not _whole(gamma) or get_exact_tails()
             or (reduction == "mean" and x.numel() == 0)):
         return None
-    if get_value_checks() == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
+    if not _target_passes(torch, target):
         return None
-    factor = None if alpha is None else (2.0 * alpha - 1.0) * target + (1.0 - alpha)
-    return _reduce(_torch_focal(torch, x, target, gamma, factor), reduction)
+    return _reduce(_torch_focal(torch, x, target, gamma, alpha_factor(alpha, target)),
+                   reduction)
 
 
 def focal_bce(xp: Namespace, x: Array, y: Array, gamma: float,
@@ -622,6 +629,13 @@ def _within(extremes: tuple[float, float] | None, lo: float, hi: float) -> bool:
     return extremes is not None and extremes[0] >= lo and extremes[1] <= hi
 
 
+def _target_passes(torch: Any, target: Any) -> bool:
+    """Whether a binary target passes the value checks in effect: unchecked below the
+    level ``"all"``, else read and in [0, 1] (a target that cannot be read, under a
+    trace, does not pass: the general path makes the NaN)."""
+    return get_value_checks() != "all" or _within(_extremes(torch, target), 0.0, 1.0)
+
+
 def express_binary_cross_entropy(probs: Any, target: Any, reduction: str) -> Any:
     """PyTorch's ``binary_cross_entropy`` of ``probs`` clipped to ``[eps, 1 - eps]``.
 
@@ -636,12 +650,11 @@ def express_binary_cross_entropy(probs: Any, target: Any, reduction: str) -> Any
     if (torch is None or target.dtype is not probs.dtype or probs.shape != target.shape
             or reduction not in _REDUCTIONS or probs.numel() == 0 or not probs.is_cpu):
         return None  # (CUDA: the kernel's own check of a NaN is a device-side assert)
-    level = get_value_checks()
-    if level == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
+    if not _target_passes(torch, target):
         return None
     eps = float(torch.finfo(probs.dtype).eps)
     clip_needed = True
-    if level != "none":
+    if get_value_checks() != "none":
         seen = _extremes(torch, probs)
         if not _within(seen, 0.0, 1.0):
             return None
@@ -675,8 +688,7 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
                                                     threshold=_SOFTPLUS_THRESHOLD), reduction)
     if target.dtype is not x.dtype:
         return None
-    # (a target that cannot be read, under a trace, goes the general way at "all")
-    if get_value_checks() == "all" and not _within(_extremes(torch, target), 0.0, 1.0):
+    if not _target_passes(torch, target):
         return None
     if not get_exact_tails():
         return torch.nn.functional.binary_cross_entropy_with_logits(x, target,
@@ -704,6 +716,20 @@ def _bce_logits_forward(torch: Any, x: Any, y: Any) -> Any:
     return (x >= 0).to(x.dtype).sub_(y).mul_(x).add_(tail)
 
 
+def _class_pair(x: Any, target: Any, axis: int | None, reduction: str) -> Any:
+    """The ``torch`` module for ``(N, C)`` float32/float64 logits (or log-probabilities)
+    with ``N >= 1``, ``(N,)`` class indices, the classes on the last axis and a
+    reduction of the kernels; else ``None`` (the class-index express paths' common
+    conditions: the target's dtype and the trace are each path's own)."""
+    torch = _eager_torch(x, target)
+    if (torch is None or x.ndim != 2 or target.ndim != 1
+            or not (axis is None or (type(axis) is int and axis in (-1, 1)))
+            or x.shape[0] != target.shape[0] or x.shape[0] == 0
+            or reduction not in _REDUCTIONS):
+        return None
+    return torch
+
+
 #: the integer dtypes of class indices that the kernels take once converted to int64
 _INT_INDEX = frozenset(f"torch.{t}" for t in ("int8", "uint8", "int16", "int32", "int64"))
 
@@ -721,12 +747,9 @@ def express_softmax_focal(x: Any, target: Any, axis: int | None, ignore_index: i
     ``exp(γ log(1 - p_y))`` from two log-sum-exps over the classes, which costs ten
     passes over the ``(N, C)`` logits where this costs the two of the cross-entropy.
     """
-    torch = _eager_torch(x, target)
-    if (torch is None or str(target.dtype) not in _INT_INDEX or x.ndim != 2 or target.ndim != 1
-            or not (axis is None or (type(axis) is int and axis in (-1, 1)))
-            or x.shape[0] != target.shape[0] or x.shape[0] == 0 or x.shape[1] < 2
-            or not x.is_cpu or reduction not in _REDUCTIONS or not _whole(gamma)
-            or _traced(torch, x)):
+    torch = _class_pair(x, target, axis, reduction)
+    if (torch is None or str(target.dtype) not in _INT_INDEX or x.shape[1] < 2
+            or not x.is_cpu or not _whole(gamma) or _traced(torch, x)):
         return None  # (one class: the loss is 0, +0.0 from the general path)
     if target.dtype is not torch.int64:  # (the kernel takes int64 indices only)
         target = target.long()
@@ -763,11 +786,8 @@ def express_class_nll(name: str, x: Any, target: Any, axis: int | None, weight: 
     ``"none"`` the kernel's error is what remains.  ``weight``: ``None`` or a tensor of
     ``x``'s dtype and device, shape ``(C,)``.
     """
-    torch = _eager_torch(x, target)
-    if (torch is None or target.dtype is not torch.int64 or x.ndim != 2 or target.ndim != 1
-            or not (axis is None or (type(axis) is int and axis in (-1, 1)))
-            or x.shape[0] != target.shape[0] or x.shape[0] == 0
-            or reduction not in _REDUCTIONS):
+    torch = _class_pair(x, target, axis, reduction)
+    if torch is None or target.dtype is not torch.int64:
         return None
     compiling = torch.compiler.is_compiling()
     if not compiling and torch._C._functorch.is_functorch_wrapped_tensor(x):

@@ -476,8 +476,8 @@ def generalized_cross_entropy(logits: Array, target: Array, *, q: float = 0.7,
     num_classes = x.shape[ax]
     check_indices(xp, target, num_classes, None)
     _, invalid, safe = index_masks(xp, target, num_classes, None)
-    log_p = 0.0 - neg_log_softmax_at(xp, x, gather_at_class(xp, x, safe, ax), ax)
-    loss = (0.0 - xp.expm1(qq * log_p)) / qq  # (0 - : +0.0 where log p_y is 0)
+    nll = neg_log_softmax_at(xp, x, gather_at_class(xp, x, safe, ax), ax)  # -log p_y
+    loss = (0.0 - xp.expm1((-qq) * nll)) / qq  # (0 - : +0.0 where log p_y is 0)
     return finish(xp, xp.where(invalid, math.nan, loss), out, reduction)
 
 

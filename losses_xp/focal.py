@@ -29,6 +29,7 @@ from ._classes import (
 from ._compat import Array
 from ._declare import declare
 from ._primitives import (
+    alpha_factor,
     express_sigmoid_focal,
     express_softmax_focal,
     focal_bce,
@@ -144,9 +145,8 @@ def sigmoid_focal_loss(logits: Array, target: Array, *, alpha: float | None = 0.
             return fast
     xp, x, y, out, invalid, (w,) = elementwise_inputs(
         logits, target, ("logits", "target"), {"weight": weight}, binary=True)
-    # α_t = a y + (1 - a)(1 - y), in one pass over y
-    alpha_t = None if a is None else (2.0 * a - 1.0) * y + (1.0 - a)
-    loss = focal_bce(xp, x, y, g, hard_target(xp, target), alpha_t)  # α_t (1 - p_t)^γ BCE
+    loss = focal_bce(xp, x, y, g, hard_target(xp, target),  # α_t (1 - p_t)^γ BCE
+                     alpha_factor(a, y))
     return finish(xp, loss if w is None else loss * w, out, reduction, invalid=invalid)
 
 

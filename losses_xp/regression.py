@@ -10,7 +10,7 @@ like the ``weight`` of PyTorch's BCE and Keras's sample weights.
 
 from __future__ import annotations
 
-from ._compat import Array
+from ._compat import Array, device
 from ._declare import declare
 from ._primitives import clip, express_elementwise, fused_loss, log_cosh
 from ._reduction import finish, mean
@@ -321,4 +321,5 @@ def charbonnier_loss(prediction: Array, target: Array, *, eps: float = 1e-3,
     check_reduction(reduction)
     xp, p, t, out, _, _ = elementwise_inputs(prediction, target)
     r = p - t
-    return finish(xp, xp.hypot(r, xp.full_like(r, e)), out, reduction)
+    return finish(xp, xp.hypot(r, xp.asarray(e, dtype=r.dtype, device=device(r))), out,
+                  reduction)
