@@ -156,6 +156,16 @@ def _sklearn_mean(fname: str) -> Oracle:
     return oracle
 
 
+def _pseudo_huber_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                        reduction: str) -> np.ndarray:
+    """``scipy.special.pseudo_huber(delta, e)`` in float64, then our reductions (SciPy
+    evaluates it without cancellation for small errors)."""
+    from scipy.special import pseudo_huber
+
+    e = np.asarray(args[0], np.float64) - np.asarray(args[1], np.float64)
+    return np_reduce(pseudo_huber(float(kwargs.get("delta", 1.0)), e), reduction)
+
+
 def _charbonnier_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
                        reduction: str) -> np.ndarray:
     """sqrt(e^2 + eps^2) = scipy.special.pseudo_huber(eps, e) / eps + eps (float64)."""
@@ -346,6 +356,10 @@ SPECS = [
                cross_checks=(("keras.losses.log_cosh (NumPy backend)", _log_cosh_keras,
                               KERAS),),
                pinned=_PINNED_LOG_COSH_LOSS),
+    spec("pseudo_huber_loss", _pseudo_huber_scipy, "scipy.special.pseudo_huber",
+         _regression_cases(weighted=False, extra=_huber_extra), _regression_extreme(),
+         differences="No loss library ships it: SciPy's element-wise function is the "
+         "oracle."),
     spec("charbonnier_loss", _charbonnier_scipy,
          "scipy.special.pseudo_huber(eps, e) / eps + eps",
          _regression_cases(weighted=False, extra=_charbonnier_extra), _regression_extreme(),

@@ -23,6 +23,7 @@ __all__ = [
     "log_cosh_loss",
     "mae_loss",
     "mse_loss",
+    "pseudo_huber_loss",
     "rmse_loss",
     "smooth_l1_loss",
 ]
@@ -279,6 +280,41 @@ def log_cosh_loss(prediction: Array, target: Array, *, weight: Array | None = No
     # "- log 2" for small errors, and one smooth expression (gradient exactly 0 at e = 0)
     loss = log_cosh(xp, p - t)
     return finish(xp, loss if w is None else loss * w, out, reduction)
+
+
+@declare(prediction="regression", target="real", options={"delta": "positive"},
+         growth="quadratic", zero_at_target=True,
+         no_peer="no loss library ships it (SciPy's scipy.special.pseudo_huber is the "
+                 "element-wise function)")
+def pseudo_huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
+                      reduction: str = "mean") -> Array:
+    r"""Pseudo-Huber loss: a smooth Huber loss, quadratic near 0 and linear far from it.
+
+    .. math::
+        \ell_i = \delta^2\Big(\sqrt{1 + (e_i/\delta)^2} - 1\Big)
+               = \frac{e_i^2}{\sqrt{1 + (e_i/\delta)^2} + 1}
+
+    evaluated in the right-hand form as :math:`|e| \cdot |e| / (\mathrm{hypot}(|e|/\delta,
+    1) + 1)`: no cancellation for small errors (the left-hand form loses every digit once
+    :math:`(e/\delta)^2` is below the dtype's epsilon) and no overflow of :math:`e^2` for
+    large ones (the loss is then :math:`\approx \delta |e|`).  ``delta`` must be a Python
+    or NumPy number > 0; one below the compute dtype's smallest normal number is raised to
+    it.  Reductions as in :func:`mse_loss`.  Equals ``scipy.special.pseudo_huber(delta,
+    e)``; no loss library has it.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.pseudo_huber_loss(np.array([0.0, 1.0, -3.0]), np.zeros(3), reduction="none")
+    array([0.        , 0.41421356, 2.16227766])
+    """
+    d = python_number(delta, "delta", minimum=0.0, strict=True)
+    check_reduction(reduction)
+    xp, p, t, out, _, _ = elementwise_inputs(prediction, target)
+    d = max(d, float(xp.finfo(p.dtype).smallest_normal))  # (1/d must not overflow)
+    a = xp.abs(p - t)
+    return finish(xp, a * (a / (xp.hypot(a * (1.0 / d), xp.ones_like(a)) + 1.0)), out,
+                  reduction)
 
 
 @declare(prediction="regression", target="real", options={"eps": "eps"}, growth="linear",
