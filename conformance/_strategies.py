@@ -100,6 +100,8 @@ def magnitude(kinds: Declaration, dtype: str, size: int, num_classes: int) -> fl
     # class weight, up to C; weights and pos_weight up to 2 and differences of two
     # inputs are inside the factor 64)
     budget = top / (64.0 * max(1, size) * max(1, num_classes))
+    if kinds.growth == "relative":  # |e| / max(|t|, eps): up to |e| / eps
+        return budget * EPS[dtype]
     return budget if kinds.growth == "linear" else math.sqrt(budget)
 
 
@@ -385,7 +387,7 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         tkind = "class_probs" if draw(st.booleans()) else "index"
     if equal:
         args.append(pred.copy())
-    elif tkind == "real":
+    elif tkind in ("real", "nonzero"):  # (a zero target: |e| / eps, within the growth)
         args.append(_real_target(draw, rng, shape, bound, dtype))
     elif tkind == "binary":
         args.append(_binary_target(draw, rng, shape, dtype))

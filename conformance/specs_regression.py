@@ -9,6 +9,7 @@ evaluated by PyTorch for log-cosh; scikit-learn and Keras are cross-checks.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 import losses_xp as lx
 from losses_xp._testing.backends import Backend
 from losses_xp._testing.compare import TOLERANCES
-from losses_xp._testing.inputs import Case, regression_values, weights
+from losses_xp._testing.inputs import EPS, Case, quantize, regression_values, weights
 
 from .helpers import lazy, need_autodiff
 from .registry import (
@@ -164,6 +165,78 @@ def _pseudo_huber_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
 
     e = np.asarray(args[0], np.float64) - np.asarray(args[1], np.float64)
     return np_reduce(pseudo_huber(float(kwargs.get("delta", 1.0)), e), reduction)
+
+
+# ------------------------------------------------ MAPE, MSLE, Tweedie deviances
+
+
+def _away_from_zero(make: Callable[[np.random.Generator], list[Case]],
+                    ) -> Callable[[np.random.Generator], list[Case]]:
+    """The cases of ``make`` with every target at least 0.25 from 0 (zeros of integer
+    targets made 1), the predictions that equalled a target moved with it (and, but in
+    the kink cases, none equal to its target in bfloat16): a relative error whose
+    denominator is the target itself in every dtype (a target below the dtype's eps is a
+    pinned case)."""
+    def away(t: np.ndarray) -> np.ndarray:
+        if t.dtype.kind != "f":
+            return np.where(t == 0, 1, t).astype(t.dtype)
+        return np.where(np.abs(t) < 0.25, np.where(t < 0, t - 0.5, t + 0.5), t)
+
+    def wrapped(rng: np.random.Generator) -> list[Case]:
+        out = []
+        for c in make(rng):
+            p, t = c.args
+            t2 = away(t)
+            p2 = np.where(p == t, t2, p)
+            if "kink" not in c.tags:  # no error of 0 (the |e| kink) once rounded to bfloat16
+                p2 = np.where(quantize(p2, "bfloat16") == quantize(t2, "bfloat16"), p2 + 0.5, p2)
+            out.append(dataclasses.replace(c, args=(p2, t2)))
+        return out
+    return wrapped
+
+
+def _mape_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                  reduction: str) -> np.ndarray:
+    """``sklearn.metrics.mean_absolute_percentage_error`` per element (the elements as
+    the columns of one sample, ``multioutput="raw_values"``), then our reductions."""
+    from sklearn.metrics import mean_absolute_percentage_error
+
+    p = np.asarray(args[0], np.float64)
+    if p.size == 0:  # (scikit-learn raises on an empty input)
+        return np_reduce(np.zeros(p.shape), reduction)
+    t = np.asarray(args[1], np.float64)
+    raw = mean_absolute_percentage_error(t.reshape(1, -1), p.reshape(1, -1),
+                                         multioutput="raw_values")
+    return np_reduce(np.asarray(raw, np.float64).reshape(p.shape), reduction)
+
+
+def _mape_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                reduction: str) -> np.ndarray | None:
+    """``keras.losses.mean_absolute_percentage_error`` per element (a trailing axis of
+    1), divided by 100 (Keras returns a percentage), then our reductions."""
+    p = np.asarray(args[0], np.float64)
+    if p.size == 0:
+        return None
+    k = keras()
+    t = np.asarray(args[1], np.float64)
+    value = np.asarray(k.losses.mean_absolute_percentage_error(
+        t.reshape(-1, 1), p.reshape(-1, 1)), np.float64) / 100.0
+    return np_reduce(value.reshape(p.shape), reduction)
+
+
+def _mape_zero_targets(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                       reduction: str, dtype: str) -> np.ndarray:
+    """scikit-learn's value at zero targets, |p| / float64's eps, rescaled to the
+    dtype's eps (our documented denominator)."""
+    value = _mape_sklearn(args, kwargs, "none") * (np.finfo(np.float64).eps / EPS[dtype])
+    return np_reduce(value, reduction)
+
+
+_PINNED_MAPE = (
+    # a zero target divides by the dtype's eps: |p| / eps, large and finite
+    Pinned("zero-targets-divide-by-eps", (np.array([1.0, -2.5, 0.5, 3.0]), np.zeros(4)),
+           value=_mape_zero_targets, reductions=("none", "sum", "mean")),
+)
 
 
 def _charbonnier_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
@@ -360,6 +433,19 @@ SPECS = [
          _regression_cases(weighted=False, extra=_huber_extra), _regression_extreme(),
          differences="No loss library ships it: SciPy's element-wise function is the "
          "oracle."),
+    spec("mape_loss", _mape_sklearn, "sklearn.metrics.mean_absolute_percentage_error",
+         _away_from_zero(_regression_cases(weighted=False)),
+         _away_from_zero(_regression_extreme()),
+         differences="scikit-learn's epsilon is float64's eps whatever the dtype, ours the "
+         "dtype's: the value cases keep every target 0.25 from 0, and a pinned case checks "
+         "zero targets against scikit-learn's value rescaled to the dtype's eps. "
+         "scikit-learn is target-first and raises on an empty input. Keras's "
+         "mean_absolute_percentage_error / 100 is a cross-check at float32 accuracy (a "
+         "percentage, epsilon 1e-7). Gradients: finite differences of the scikit-learn "
+         "value.",
+         cross_checks=(("keras.losses.mean_absolute_percentage_error / 100 (NumPy backend)",
+                        _mape_keras, KERAS),),
+         pinned=_PINNED_MAPE),
     spec("charbonnier_loss", _charbonnier_scipy,
          "scipy.special.pseudo_huber(eps, e) / eps + eps",
          _regression_cases(weighted=False, extra=_charbonnier_extra), _regression_extreme(),

@@ -65,6 +65,9 @@ TARGET_KINDS: dict[str, str] = {
     "index": "integer class indices of the prediction's shape without the class axis",
     "index_or_probs": "class indices, or class-probability rows of the prediction's shape",
     "binary_or_index": "binary with axis=None, class indices with an axis",
+    "nonzero": "real values of the prediction's shape that a relative error divides by "
+               "(floating or integer): the generated cases have no zero, where the value "
+               "depends on the dtype's eps",
 }
 
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
@@ -108,7 +111,9 @@ UNITS: dict[str, str] = {
 
 #: how fast the exact loss can grow with the inputs' magnitude (property tests keep the
 #: exact value representable in the dtype: beyond it inf is the right answer)
-GROWTHS = ("quadratic", "linear", "bounded")
+GROWTHS = ("quadratic", "linear", "bounded", "relative")
+#: ``relative``: linear in the error, divided by a target clamped at the dtype's eps
+#: (a relative error: up to |e| / eps, e.g. ``mape_loss`` at a zero target)
 
 #: the array libraries a declaration may exclude (``unsupported``), as the conformance
 #: suite and ``python -m losses_xp check`` name them

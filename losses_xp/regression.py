@@ -22,6 +22,7 @@ __all__ = [
     "l1_loss",
     "log_cosh_loss",
     "mae_loss",
+    "mape_loss",
     "mse_loss",
     "pseudo_huber_loss",
     "rmse_loss",
@@ -315,6 +316,48 @@ def pseudo_huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
     a = xp.abs(p - t)
     return finish(xp, a * (a / (xp.hypot(a * (1.0 / d), xp.ones_like(a)) + 1.0)), out,
                   reduction)
+
+
+@declare(prediction="regression", target="nonzero", growth="relative", zero_at_target=True,
+         peers={"keras": ("keras.losses.MeanAbsolutePercentageError",
+                          "keras.losses.mean_absolute_percentage_error"),
+                "sklearn": ("metrics.mean_absolute_percentage_error",)})
+def mape_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> Array:
+    r"""Mean absolute percentage error, as a fraction (scikit-learn semantics).
+
+    .. math:: \ell_i = \frac{|p_i - t_i|}{\max(|t_i|, \epsilon)}
+
+    :math:`\epsilon` is the machine epsilon of the inputs' dtype (``finfo(dtype).eps``:
+    2.2e-16 in float64, 1.2e-7 in float32, 9.8e-4 in float16, 7.8e-3 in bfloat16): a
+    zero target gives the large but finite :math:`|p| / \epsilon`, as in scikit-learn, and
+    stays finite in the dtype for :math:`|p|` up to :math:`\epsilon` times its largest
+    value (half precision is computed in float32 and the result rounded, so a dtype's
+    own eps keeps the loss representable there).  ``mean`` divides by the number of
+    elements, ``sum`` sums, ``none`` returns :math:`\ell` with the inputs' shape.  The
+    gradient with respect to the prediction is :math:`\mathrm{sign}(e_i)/\max(|t_i|,
+    \epsilon)` (the backend's subgradient of ``abs`` at a zero error).
+
+    Differences from peers: ``sklearn.metrics.mean_absolute_percentage_error(t, p)``
+    (target first) is the ``mean`` here for float64 inputs; scikit-learn's epsilon is
+    float64's 2.2e-16 whatever the dtype, ours the dtype's, so the two differ where a
+    float32 or half-precision target is below that dtype's eps (a zero target); on 2-D
+    inputs scikit-learn averages per column (the same mean without ``sample_weight``).
+    Keras's ``MeanAbsolutePercentageError`` is a percentage: 100 times this, its
+    :math:`\epsilon` the fixed ``keras.config.epsilon()`` (1e-7), its ``none`` the mean
+    over the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.mape_loss(np.array([1.5, 2.0, 9.0]), np.array([1.0, 2.0, 10.0]), reduction="none")
+    array([0.5, 0. , 0.1])
+    >>> float(lx.mape_loss(np.array([1.0]), np.array([0.0])))  # 1 / float64's eps
+    4503599627370496.0
+    """
+    check_reduction(reduction)
+    xp, p, t, out, _, _ = elementwise_inputs(prediction, target)
+    eps = float(xp.finfo(out).eps)  # the inputs' dtype's (see above)
+    return finish(xp, xp.abs(p - t) / clip(xp, xp.abs(t), min=eps), out, reduction)
 
 
 @declare(prediction="regression", target="real", options={"eps": "eps"}, growth="linear",

@@ -130,7 +130,7 @@ def _kind(decl: Declaration) -> str | None:
     its family, e.g. a positional option, no reduction, a per-sample 0/1 target)."""
     if not decl.takes_reduction or "counts" in decl.options.values():
         return None
-    if decl.class_axis == "none" and decl.target in ("real", "binary"):
+    if decl.class_axis == "none" and decl.target in ("real", "nonzero", "binary"):
         return {"regression": "regression", "probs": "probs", "logits": "logits"}.get(
             decl.prediction)
     if decl.class_axis == "axis" and (decl.prediction, decl.target) == ("logits", "binary"):

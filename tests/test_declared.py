@@ -134,7 +134,8 @@ def test_every_target_form_is_covered(name: str) -> None:
     expected = {"real": {"soft", "int", "bool"},  # (real values are not 0/1: "soft")
                 "binary": {"hard", "soft", "int", "bool"}, "index": {"index"},
                 "index_or_probs": {"index", "soft"},
-                "binary_or_index": {"hard", "soft", "int", "bool", "index"}}[decl.target]
+                "binary_or_index": {"hard", "soft", "int", "bool", "index"},
+                "nonzero": {"soft", "int"}}[decl.target]
     assert expected <= forms, forms
     if decl.target == "index_or_probs":  # probability rows, with exact zeros once
         rows = [c.args[1] for c in cases if c.args[1].dtype.kind == "f"]

@@ -109,7 +109,8 @@ class Loss:
     @property
     def same_shape_target(self) -> bool:
         """The target may have the prediction's shape (binary / real / probabilities)."""
-        return self.decl.target in ("real", "binary", "index_or_probs", "binary_or_index")
+        return self.decl.target in ("real", "nonzero", "binary", "index_or_probs",
+                                    "binary_or_index")
 
     @property
     def index_target(self) -> bool:
@@ -120,7 +121,7 @@ class Loss:
     def elementwise_target(self) -> bool:
         """The same-shape target is the only target of the default call (no class-index
         form that a target of another shape could be taken for)."""
-        return self.decl.target in ("real", "binary", "binary_or_index")
+        return self.decl.target in ("real", "nonzero", "binary", "binary_or_index")
 
     @property
     def label_predictions(self) -> bool:
@@ -284,7 +285,7 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
             kwargs["axis"] = -1
         classes = shape[-1] if shape else 1
         target = np.asarray(rng.integers(0, classes, size=shape[:-1]), dtype=np.int64)
-    elif decl.target == "real":
+    elif decl.target in ("real", "nonzero"):
         target = rng.normal(0.0, 2.0, size=shape)
     elif decl.target == "index_or_probs":
         target = rng.uniform(0.05, 0.95, size=shape)

@@ -197,6 +197,7 @@ def target_forms(decl: Declaration, lay: Layout) -> list[str]:
     if kind == "binary_or_index":
         kind = "binary" if lay.axis is None else "index"
     return {None: [""], "real": ["float", "int-values", "bool"],
+            "nonzero": ["nonzero", "nonzero-int"],
             "binary": ["hard", "soft", "int", "bool"], "index": ["index"],
             "index_or_probs": ["index", "probs", "probs-zeros"]}[kind]
 
@@ -207,6 +208,11 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
         return regression_values(rng, shape)
     if form == "int-values":
         return rng.integers(-3, 4, size=shape)
+    if form == "nonzero":  # at least 0.25 from 0
+        t = regression_values(rng, shape)
+        return np.where(np.abs(t) < 0.25, np.where(t < 0, t - 0.5, t + 0.5), t)
+    if form == "nonzero-int":
+        return rng.choice([-3, -2, -1, 1, 2, 3], size=shape)
     if form == "hard":
         return binary_targets(rng, shape)
     if form == "soft":
@@ -224,6 +230,7 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
 
 def _form_tags(form: str) -> set[str]:
     return {"int-values": {"int-target"}, "int": {"int-target"}, "bool": {"bool-target"},
+            "nonzero-int": {"int-target"},
             "probs": {"probs-target"}, "probs-zeros": {"probs-target"}}.get(form, set())
 
 
@@ -392,7 +399,7 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
                   tags={"ignore"})
             b.add(f"{lay.name}-all-ignored", lay, tags={"ignore", "nan-mean"},
                   target=np.full(lay.sample_shape, default, dtype=np.int64))
-    if decl.zero_at_target and decl.target == "real":
+    if decl.zero_at_target and decl.target in ("real", "nonzero"):
         lay = next(lay for lay in lays if lay.tag in ("1d", "2d"))
         t = regression_values(b.rng, lay.shape)
         p = t.copy()
@@ -435,6 +442,8 @@ def _magnitude(decl: Declaration, m: float, size: int) -> float:
     if m:
         return m
     budget = FLOAT16_MAX / (8.0 * max(1, size))
+    if decl.growth == "relative":  # |e| / max(|t|, eps): up to |e| / float16's eps
+        return budget * 2.0**-10
     return budget if decl.growth != "quadratic" else math.sqrt(budget)
 
 
