@@ -40,7 +40,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from losses_xp._classes import ambiguous_class_axis
-from losses_xp._declare import Declaration
+from losses_xp._declare import SWITCHED, Declaration
 from losses_xp._testing import inputs as catalogue
 from losses_xp._testing.backends import Backend
 from losses_xp._testing.inputs import EPS, FINFO_MAX, quantize
@@ -102,6 +102,8 @@ def magnitude(kinds: Declaration, dtype: str, size: int, num_classes: int) -> fl
     budget = top / (64.0 * max(1, size) * max(1, num_classes))
     if kinds.growth == "relative":  # |e| / max(|t|, eps): up to |e| / eps
         return budget * EPS[dtype]
+    if kinds.growth == "exponential":  # exp(x) of a log-rate
+        return math.log(budget)
     return budget if kinds.growth == "linear" else math.sqrt(budget)
 
 
@@ -149,8 +151,10 @@ def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
                 ) -> np.ndarray:
     if kind == "regression":
         return _real(draw, rng, shape, bound, dtype, catalogue.regression_values)
-    if kind in ("logits", "scores"):
+    if kind in ("logits", "scores", "log_rates"):
         return _real(draw, rng, shape, bound, dtype, catalogue.logits)
+    if kind == "rates":  # >= 0, exact zeros among the specials
+        return np.asarray(np.abs(_real(draw, rng, shape, bound, dtype, catalogue.logits)))
     if kind == "probs":
         return _probs(draw, rng, shape, dtype)
     if kind == "class_probs":
@@ -357,12 +361,15 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
                 kwargs["axis"] = axis - ndim if draw(st.booleans()) else axis
         elif draw(st.booleans()):
             kwargs["axis"] = None
-    from_logits = False
-    if "from_logits" in opts:
-        opts.pop("from_logits")
-        from_logits = bool(draw(st.booleans()))
-        if from_logits or draw(st.booleans()):
-            kwargs["from_logits"] = from_logits
+    pkind = kinds.prediction
+    if pkind in SWITCHED:  # the option that says what the prediction is
+        option, kind_of = SWITCHED[pkind]
+        opts.pop(option)
+        value = bool(draw(st.booleans()))
+        if value != inspect.signature(entry.fn).parameters[option].default or draw(
+                st.booleans()):
+            kwargs[option] = value
+        pkind = kind_of[value]
     ignore: int | None = None
     if "ignore_index" in opts:
         opts.pop("ignore_index")
@@ -374,9 +381,6 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
             kwargs["ignore_index"] = ignore
 
     # -- the arguments
-    pkind = kinds.prediction
-    if pkind == "probs_or_logits":
-        pkind = "logits" if from_logits else "probs"
     pred = _prediction(draw, pkind, rng, shape, axis, dtype, bound)
     args: list[np.ndarray] = [pred]
     unit = kinds.unit

@@ -325,10 +325,13 @@ def compiled_call(bk: Backend, fn: Callable[..., Any], *args: Any) -> Any | None
 
 def atol_scale(decl: Any, input_scale: float, size: int, reduction: str) -> float:
     """The scale of the absolute tolerance of a result, from the loss's declared growth:
-    a loss of inputs ~x is only known to ~ulp(x) (~ulp(x²) for a quadratic one), a loss
+    a loss of inputs ~x is only known to ~ulp(x) (~ulp(x²) for a quadratic one, ~ulp(e^x)
+    for an exponential one), a loss
     bounded whatever its inputs to the table's absolute tolerance itself, and a sum to
     that many times the summed count.  (Never a multiplier that grows with an option.)"""
     scale = 1.0 if decl.growth == "bounded" else max(1.0, input_scale)
     if decl.growth == "quadratic":
         scale *= scale
+    elif decl.growth == "exponential":  # (exp of a log-rate)
+        scale = max(scale, math.exp(min(input_scale, 700.0)))
     return scale * (max(1.0, float(size)) if reduction == "sum" else 1.0)

@@ -483,3 +483,122 @@ def test_smooth_l1_beta_0_gradient_is_finite_at_0(bk: Backend) -> None:
         # away from 0 it is the sign of the error
         e = bk.to_numpy(p) - bk.to_numpy(t)
         np.testing.assert_array_equal(g[e != 0], np.sign(e[e != 0]), err_msg=dtype)
+
+
+# ------------------------------------------------- probabilistic regression (issue 17)
+
+
+def _counts(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Poisson counts (floating), with 0, 1 and 2 among them (the Stirling term's edge)."""
+    y = rng.poisson(3.0, size=shape).astype(np.float64)
+    y.reshape(-1)[:3] = (0.0, 1.0, 2.0)[:y.size]
+    return y
+
+
+def _rates(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Rates >= 0 for ``log_input=False``, one exactly 0."""
+    r = np.exp(rng.normal(0.0, 1.0, size=shape))
+    r.reshape(-1)[:1] = 0.0
+    return r
+
+
+def _poisson_cases(rng: np.random.Generator) -> list[Case]:
+    lr = regression_values  # log-rates
+    t2, t1 = frozenset({"2d"}), frozenset({"1d"})
+    y = _counts(rng, (4, 5))
+    y[0, 3] = 2.5  # (a count need not be an integer)
+    return [
+        Case("0d", (lr(rng, ()), np.array(4.0)), tags=frozenset({"0d"})),
+        Case("empty", (lr(rng, (0, 3)), np.zeros((0, 3))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("1d", (lr(rng, (7,)), _counts(rng, (7,))), tags=t1),
+        Case("2d", (lr(rng, (4, 5)), y), tags=t2),
+        Case("nd", (lr(rng, (2, 3, 4, 5)), _counts(rng, (2, 3, 4, 5))), tags=frozenset({"nd"})),
+        Case("int-target", (lr(rng, (6,)), rng.poisson(2.0, size=(6,))),
+             tags=frozenset({"1d", "int-target"})),
+        Case("bool-target", (lr(rng, (6,)), rng.integers(0, 2, size=(6,)).astype(bool)),
+             tags=frozenset({"1d", "bool-target"})),
+        Case("negative-target", (lr(rng, (6,)), lr(rng, (6,))), tags=t1),
+        Case("2d-full", (lr(rng, (4, 5)), y), {"full": True}, tags=t2),
+        Case("2d-rates", (_rates(rng, (4, 5)), y), {"log_input": False}, tags=t2),
+        Case("2d-rates-full", (_rates(rng, (4, 5)), y), {"log_input": False, "full": True},
+             tags=t2),
+        Case("2d-rates-eps-0.5", (_rates(rng, (4, 5)), y), {"log_input": False, "eps": 0.5},
+             tags=t2),
+        Case("nd-rates-eps-1e-7", (_rates(rng, (2, 3, 4)) + 0.1, _counts(rng, (2, 3, 4))),
+             {"log_input": False, "eps": 1e-7}, tags=frozenset({"nd"})),
+        Case("2d-eps-log-input", (lr(rng, (4, 5)), y), {"eps": 0.5, "log_input": True},
+             tags=t2),
+    ]
+
+
+def _poisson_extreme(rng: np.random.Generator) -> list[Case]:
+    """Log-rates as large as keep exp(x) (and the sum) finite in each dtype, rates of 0
+    and 1e4, counts of 0 to 1e4 with the Stirling term."""
+    full = ("float32", "float64", "bfloat16")
+    x = np.array([[85.0, -85.0, 40.0], [-40.0, 0.0, 60.0]])
+    y = np.array([[1e4, 0.0, 1.0], [2.0, 1e4, 37.0]])
+    xh = np.array([[8.0, -8.0, 4.0], [-4.0, 0.0, 6.0]])
+    yh = np.array([[100.0, 0.0, 1.0], [2.0, 300.0, 37.0]])
+    r = np.array([[0.0, 1e4, 0.5], [3e3, 0.0, 1.0]])
+    # (float16: a zero rate with the count 0; with a count y its gradient 1 - y / eps is
+    # beyond float16's range, an overflow of the exact value)
+    rh = np.array([[1e3, 0.0, 0.5], [300.0, 1.0, 1.0]])
+    out = []
+    for full_term in (False, True):
+        kw = {"full": True} if full_term else {}
+        s = "-full" if full_term else ""
+        out += [
+            Case(f"log-rates-pm85{s}", (x, y), kw, dtypes=full, tags=frozenset({"2d"})),
+            Case(f"log-rates-pm8{s}", (xh, yh), kw, dtypes=("float16",), tags=frozenset({"2d"})),
+            Case(f"rates-0-1e4{s}", (r, y), {"log_input": False, **kw}, dtypes=full,
+                 tags=frozenset({"2d"})),
+            Case(f"rates-0-1e3{s}", (rh, yh), {"log_input": False, **kw}, dtypes=("float16",),
+                 tags=frozenset({"2d"})),
+        ]
+    out.append(Case("log-rate-85-0d", (np.array(85.0), np.array(1e4)), dtypes=full,
+                    tags=frozenset({"0d"})))
+    return out
+
+
+def _poisson_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """``torch.nn.functional.poisson_nll_loss`` (float64)."""
+    F = torch().nn.functional
+    return F.poisson_nll_loss(t[0], t[1].to(t[0].dtype), log_input=kw.get("log_input", True),
+                              full=kw.get("full", False), eps=kw.get("eps", 1e-8),
+                              reduction=reduction)
+
+
+def _poisson_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                   reduction: str) -> np.ndarray | None:
+    """``keras.losses.poisson`` of the rate (``log_input=False``; Keras's epsilon is
+    1e-7, so only the cases with ``eps=1e-7`` and without the Stirling term), element-wise
+    through a trailing axis of size 1."""
+    if kwargs.get("log_input", True) or kwargs.get("full", False) or \
+            kwargs.get("eps") != 1e-7 or args[0].size == 0:
+        return None
+    k = keras()
+    rate, y = np.asarray(args[0], np.float64), np.asarray(args[1], np.float64)
+    value = np.asarray(k.losses.poisson(y.reshape(-1, 1), rate.reshape(-1, 1)), np.float64)
+    return np_reduce(value.reshape(rate.shape), reduction)
+
+
+_PINNED_POISSON_NLL = (
+    # the Stirling term only where the count is > 1 (PyTorch, TensorFlow; Paddle once
+    # added it at counts <= 1, #56733): 1 + 2 log 2 - 2 + log(4 pi) / 2 at the count 2
+    Pinned("stirling-only-above-1", (np.zeros(3), np.array([0.0, 1.0, 2.0])), {"full": True},
+           value=np.array([1.0, 1.0, 1.6518064846045362])),
+    # a zero rate with log_input=False: -y log(eps), finite
+    Pinned("zero-rate-is-finite", (np.zeros(2), np.array([0.0, 2.0])), {"log_input": False},
+           value=np.array([0.0, -2.0 * math.log(1e-8)]), dtypes=("float32", "float64")),
+)
+
+SPECS.append(
+    torch_spec("poisson_nll_loss", _poisson_torch, "torch.nn.functional.poisson_nll_loss",
+               _poisson_cases, _poisson_extreme,
+               differences="None from PyTorch (the deprecated size_average / reduce aside). "
+               "keras.losses.poisson takes the rate with epsilon 1e-7: a cross-check at "
+               "float32 accuracy for log_input=False, eps=1e-7, full=False.",
+               cross_checks=(("keras.losses.poisson (NumPy backend)", _poisson_keras,
+                              KERAS),),
+               pinned=_PINNED_POISSON_NLL))

@@ -34,6 +34,7 @@ __all__ = [
     "PEER_PAGES",
     "PREDICTION_KINDS",
     "REDUCTIONS",
+    "SWITCHED",
     "TARGET_KINDS",
     "TRANSFORMS",
     "UNITS",
@@ -55,6 +56,15 @@ PREDICTION_KINDS: dict[str, str] = {
     "log_probs": "log-probabilities along the class axis (finite, <= 0)",
     "counts": "non-negative counts, one per class (1-d)",
     "probs_or_logits": "probabilities, or logits with the option from_logits=True",
+    "log_rates_or_rates": "log-rates (any real value: the loss grows like exp), or rates "
+                          ">= 0 with the option log_input=False",
+}
+
+#: the prediction kinds whose meaning a flag option switches: kind -> (the option, the
+#: kind for each of its values)
+SWITCHED: dict[str, tuple[str, dict[bool, str]]] = {
+    "probs_or_logits": ("from_logits", {False: "probs", True: "logits"}),
+    "log_rates_or_rates": ("log_input", {True: "log_rates", False: "rates"}),
 }
 
 #: the kinds of target (the second positional argument)
@@ -110,10 +120,11 @@ UNITS: dict[str, str] = {
 }
 
 #: how fast the exact loss can grow with the inputs' magnitude (property tests keep the
-#: exact value representable in the dtype: beyond it inf is the right answer)
-GROWTHS = ("quadratic", "linear", "bounded", "relative")
-#: ``relative``: linear in the error, divided by a target clamped at the dtype's eps
-#: (a relative error: up to |e| / eps, e.g. ``mape_loss`` at a zero target)
+#: exact value representable in the dtype: beyond it inf is the right answer);
+#: ``exponential``: like exp(x) (a log-rate's Poisson likelihood); ``relative``: linear in
+#: the error, divided by a target clamped at the dtype's eps (a relative error: up to
+#: |e| / eps, e.g. ``mape_loss`` at a zero target)
+GROWTHS = ("exponential", "quadratic", "linear", "bounded", "relative")
 
 #: the array libraries a declaration may exclude (``unsupported``), as the conformance
 #: suite and ``python -m losses_xp check`` name them
@@ -156,6 +167,9 @@ class Declaration:
         One of :data:`GROWTHS` and :data:`UNITS`.
     zero_at_target : bool
         The loss is exactly 0 where the prediction equals the target (regression).
+    signed : bool
+        The loss can be negative (a negative log-likelihood without its normalising
+        constant, e.g. PyTorch's Poisson and Gaussian NLL); else it is >= 0 everywhere.
     min_ndim, max_ndim : int
         The prediction's number of dimensions.
     tuple_output : bool
@@ -180,6 +194,7 @@ class Declaration:
     growth: str = "linear"
     unit: str = "element"
     zero_at_target: bool = False
+    signed: bool = False
     min_ndim: int = 0
     max_ndim: int = 4
     tuple_output: bool = False
@@ -229,6 +244,9 @@ class Declaration:
             out.append(f"unknown class_axis {self.class_axis!r}")
         out += [f"option {k!r}: unknown kind {v!r}" for k, v in self.options.items()
                 if not isinstance(v, tuple) and v not in OPTION_KINDS]
+        if self.prediction in SWITCHED and SWITCHED[self.prediction][0] not in self.options:
+            out.append(f"prediction kind {self.prediction!r} needs the option "
+                       f"{SWITCHED[self.prediction][0]!r}")
         if self.growth not in GROWTHS:
             out.append(f"unknown growth {self.growth!r}")
         if self.unit not in UNITS:

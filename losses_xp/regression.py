@@ -1,4 +1,5 @@
-"""Regression losses: MSE, RMSE, L1/MAE, Huber, Smooth L1, log-cosh, Charbonnier.
+"""Regression losses: MSE, RMSE, L1/MAE, Huber, Smooth L1, log-cosh, Charbonnier, and
+the probabilistic ones (Poisson and Gaussian negative log-likelihoods, pinball).
 
 All are element-wise on ``error = prediction - target``.  ``prediction`` and ``target``
 must have exactly the same shape (``(N, 1)`` against ``(N,)`` is an error, never an
@@ -9,6 +10,8 @@ like the ``weight`` of PyTorch's BCE and Keras's sample weights.
 """
 
 from __future__ import annotations
+
+import math
 
 from ._compat import Array, device
 from ._declare import declare
@@ -24,6 +27,7 @@ __all__ = [
     "mae_loss",
     "mape_loss",
     "mse_loss",
+    "poisson_nll_loss",
     "pseudo_huber_loss",
     "rmse_loss",
     "smooth_l1_loss",
@@ -402,3 +406,78 @@ def charbonnier_loss(prediction: Array, target: Array, *, eps: float = 1e-3,
     r = p - t
     return finish(xp, xp.hypot(r, xp.asarray(e, dtype=r.dtype, device=device(r))), out,
                   reduction)
+
+
+# ------------------------------------------------------------ probabilistic regression
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a bool; got {type(value).__name__}")
+    return value
+
+
+@declare(prediction="log_rates_or_rates", target="real",
+         options={"log_input": "flag", "full": "flag", "eps": "positive"},
+         growth="exponential", signed=True,
+         peers={"pytorch": ("F.poisson_nll_loss",),
+                "keras": ("keras.losses.Poisson", "keras.losses.poisson")})
+def poisson_nll_loss(input: Array, target: Array, *, log_input: bool = True,
+                     full: bool = False, eps: float = 1e-8, reduction: str = "mean") -> Array:
+    r"""Poisson negative log-likelihood (PyTorch semantics).
+
+    .. math::
+        \ell_i = \begin{cases} e^{x_i} - y_i x_i & \texttt{log\_input=True}
+                  \ (x \text{ the log-rate}) \\
+                  x_i - y_i \log(x_i + \epsilon) & \texttt{log\_input=False}
+                  \ (x \text{ the rate}) \end{cases}
+                  \; + \; [\texttt{full} \wedge y_i > 1]\,
+                  \big(y_i \log y_i - y_i + \tfrac12 \log(2\pi y_i)\big)
+
+    the negative log-likelihood of a count :math:`y` under a Poisson law of rate
+    :math:`\lambda = e^x` (or :math:`x`), without the constant :math:`\log y!`; with
+    ``full=True`` its Stirling approximation is added, only where :math:`y > 1` (as
+    PyTorch and TensorFlow; 0 elsewhere, where :math:`\log y! = 0` for :math:`y \in
+    \{0, 1\}`).  The loss can be negative (the constant is left out).  ``input`` is the
+    log-rate by default (any real value; the loss grows like :math:`e^x`: in float32 it
+    overflows to inf past :math:`x \approx 88`, as the exact value does), the rate
+    :math:`\ge 0` with ``log_input=False``.  ``target`` holds the counts (floating,
+    integer or bool; not checked, as in PyTorch and Keras); ``eps`` > 0 (default 1e-8,
+    only used with ``log_input=False``; one below the compute dtype's smallest normal
+    number is raised to it, so a zero rate gives a finite loss).  ``full`` and
+    ``log_input`` are Python bools.  ``mean`` divides the sum by the number of
+    elements, ``none`` returns the element-wise loss.
+
+    Differences from peers: equals ``torch.nn.functional.poisson_nll_loss`` (without its
+    deprecated ``size_average`` / ``reduce``).  Keras's ``Poisson`` takes the rate
+    (``log_input=False``), target first, and clamps nothing: ``y_pred - y_true *
+    log(y_pred + 1e-7)`` averaged over the last axis; ``poisson_nll_loss(rate, y,
+    log_input=False, eps=1e-7)`` is that value.  scikit-learn's
+    ``mean_poisson_deviance`` is the deviance (twice the likelihood ratio, 0 where
+    the rate equals the count), not this likelihood.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.poisson_nll_loss(np.array([0.0, 1.0]), np.array([1.0, 3.0]), reduction="none")
+    array([ 1.        , -0.28171817])
+    >>> lx.poisson_nll_loss(np.array([2.0]), np.array([3.0]), log_input=False, full=True,
+    ...                     reduction="none")
+    array([1.68463999])
+    """
+    log_in = _flag(log_input, "log_input")
+    add_stirling = _flag(full, "full")
+    e = python_number(eps, "eps", minimum=0.0, strict=True)
+    check_reduction(reduction)
+    xp, x, y, out, _, _ = elementwise_inputs(input, target, ("input", "target"))
+    if log_in:
+        loss = xp.exp(x) - y * x
+    else:
+        e = max(e, float(xp.finfo(x.dtype).smallest_normal))  # (log(0 + eps) finite)
+        loss = x - y * xp.log(x + e)
+    if add_stirling:
+        big = y > 1.0
+        ys = xp.where(big, y, 2.0)  # (no log of a count <= 0 in the branch not taken)
+        stirling = ys * xp.log(ys) - ys + 0.5 * xp.log((2.0 * math.pi) * ys)
+        loss = loss + xp.where(big, stirling, 0.0)
+    return finish(xp, loss, out, reduction)

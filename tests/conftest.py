@@ -131,8 +131,8 @@ def _kind(decl: Declaration) -> str | None:
     if not decl.takes_reduction or "counts" in decl.options.values():
         return None
     if decl.class_axis == "none" and decl.target in ("real", "nonzero", "binary"):
-        return {"regression": "regression", "probs": "probs", "logits": "logits"}.get(
-            decl.prediction)
+        return {"regression": "regression", "probs": "probs", "logits": "logits",
+                "log_rates_or_rates": "regression"}.get(decl.prediction)
     if decl.class_axis == "axis" and (decl.prediction, decl.target) == ("logits", "binary"):
         return "multilabel"  # 0/1 labels of the logits' shape, one value per sample
     if decl.class_axis == "axis" and decl.target in ("index", "index_or_probs"):

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import losses_xp as lx
-from losses_xp._declare import Declaration, declarations
+from losses_xp._declare import SWITCHED, Declaration, declarations
 from losses_xp._testing import declared
 from losses_xp._testing.declared import (
     FROM_LOGITS,
@@ -140,9 +140,11 @@ def test_every_target_form_is_covered(name: str) -> None:
     if decl.target == "index_or_probs":  # probability rows, with exact zeros once
         rows = [c.args[1] for c in cases if c.args[1].dtype.kind == "f"]
         assert any(np.any(t == 0) for t in rows)
-    if decl.prediction == "probs_or_logits":
-        assert any(c.kwargs.get(FROM_LOGITS) is True for c in cases)
-        assert any(FROM_LOGITS not in c.kwargs for c in cases)
+    if decl.prediction in SWITCHED:  # both kinds: the option at its default and not
+        option = SWITCHED[decl.prediction][0]
+        default = inspect.signature(decl.fn).parameters[option].default
+        assert any(c.kwargs.get(option, default) is not default for c in cases)
+        assert any(option not in c.kwargs for c in cases)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -188,8 +190,11 @@ def test_values_are_valid_for_their_kinds(name: str) -> None:
     for case in value_cases(decl) + extreme_cases(decl):
         p = case.args[0]
         kind = decl.prediction
-        if kind == "probs_or_logits":
-            kind = "logits" if case.kwargs.get(FROM_LOGITS) else "probs"
+        if kind in SWITCHED:
+            option, kind_of = SWITCHED[kind]
+            kind = kind_of[bool(case.kwargs.get(option, defaults[option]))]
+        if kind == "rates":
+            assert np.all(p >= 0), case.name
         if kind in ("probs", "class_probs"):
             assert np.all((p >= 0) & (p <= 1)), case.name
         if kind in ("class_probs", "log_probs") and p.size:
@@ -237,6 +242,10 @@ def test_extreme_cases_reach_the_extremes(name: str) -> None:
         assert any(np.any(p == 0) and np.any(p == 1) for p in probs)
     if kind == "counts":
         assert largest["float32"] >= 1e9
+    if kind == "log_rates_or_rates":  # exp(x) near a quarter of the range, rates of 1e4
+        assert largest["float32"] >= 1e4
+        assert any(np.max(np.abs(c.args[0])) > 80 for c in cases
+                   if c.applies_to("float32") and "log_input" not in c.kwargs)
     assert all(c.name not in {v.name for v in value_cases(decl)} for c in cases)
 
 

@@ -192,6 +192,8 @@ def numpy_pairs() -> list[Pair]:
         Pair("sigmoid_focal_loss", "np: torchvision formula", "logits", _focal(), _np_focal),
         _pair("softmax_focal_loss", "np: -(1-p_y)**gamma log p_y from log-softmax", "classes",
               _np_softmax_focal()),
+        _pair("poisson_nll_loss", "np: mean(exp(x)-t*x)", "regression",
+              lambda x, t: np.mean(np.exp(x) - t * x)),
     ]
 
 
@@ -255,6 +257,7 @@ def torch_pairs(torch: Any) -> list[Pair]:
         Pair("softmax_focal_loss", "F.cross_entropy", "classes", _ours("softmax_focal_loss"),
              F.cross_entropy, reference=softmax_focal,
              reference_name="-(1-p_y)**gamma log p_y from F.log_softmax"),
+        _pair("poisson_nll_loss", "F.poisson_nll_loss", "regression", F.poisson_nll_loss),
     ]
 
 

@@ -11,7 +11,9 @@ Value cases: every shape the declaration admits (:func:`layouts`: 0-d where ``mi
 is 0, an empty batch, 1-d, 2-d, N-d; with a class axis the default one and ``axis=1``;
 with an optional one ``axis=None`` and an axis); every form of the target kind
 (:func:`target_forms`: floating, int and bool hard targets, soft targets, class indices,
-class-probability rows) and logits with ``from_logits=True`` for ``probs_or_logits``;
+class-probability rows) and the other kind of a switched prediction (``SWITCHED``:
+logits with ``from_logits=True`` for ``probs_or_logits``, rates with ``log_input=False``
+for ``log_rates_or_rates``);
 every option once at each representative non-default value of its kind
 (:func:`option_values`), required options always, all options together in one N-d case;
 zero errors where the loss is 0 at the target (a kink), every target ignored.
@@ -19,7 +21,8 @@ zero errors where the loss is 0 at the target (a kink), every target ignored.
 Extreme cases, from the prediction kind: logits and scores of ±1e4 (float32/float64) and
 ±1e2 (float16/bfloat16, :data:`~losses_xp._testing.inputs.EXTREME_LOGIT`), probabilities
 of exactly 0 and 1, log-probabilities of such logits, errors of ~1e4 (float16: as large
-as keeps the exact loss representable), counts of 1e9 (6e4 in half precision); on the
+as keeps the exact loss representable), counts of 1e9 (6e4 in half precision), log-rates
+as large as keeps exp representable and rates of 0 and 1e4; on the
 2-d shapes with every target form and one-class batches, and every option value on one.
 
 Scores (only compared) are distinct multiples of a spacing around the threshold, so no
@@ -36,9 +39,10 @@ from typing import Any
 
 import numpy as np
 
-from .._declare import Declaration
+from .._declare import SWITCHED, Declaration
 from .inputs import (
     EXTREME_LOGIT,
+    FINFO_MAX,
     FULL,
     HALF,
     Case,
@@ -61,7 +65,7 @@ __all__ = ["CLASSES", "Layout", "distinct_scores", "extreme_cases", "layouts", "
 #: the number of classes of the class-axis shapes
 CLASSES = 5
 #: the option that makes a ``probs_or_logits`` prediction logits (PREDICTION_KINDS)
-FROM_LOGITS = "from_logits"
+FROM_LOGITS = SWITCHED["probs_or_logits"][0]
 #: the largest finite float16 (the one dtype whose range limits a case's values)
 FLOAT16_MAX = 65504.0
 _AXIS_KINDS = ("axis", "axis_or_none")
@@ -185,6 +189,12 @@ def _prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Lay
         return log_probabilities(rng, shape, axis)
     if kind == "counts":
         return rng.integers(1, 500, size=shape).astype(np.float64)
+    if kind == "log_rates":
+        return logits(rng, shape, 1.5)
+    if kind == "rates":  # exact zeros among them
+        r = np.exp(logits(rng, shape, 1.5))
+        r.reshape(-1)[::5] = 0.0
+        return np.asarray(r)
     raise ValueError(f"{decl.name}: prediction kind {kind!r} has no generator here")
 
 
@@ -313,18 +323,34 @@ class _Builder:
         self.defaults = _defaults(decl)
         self.layouts = layouts(decl)
         self.bases = _bases(self.layouts)
-        self.mixed = decl.prediction == "probs_or_logits"
+        # a switched prediction kind: the option, its default and its kinds
+        self.switch = SWITCHED.get(decl.prediction)
+        self.mixed = self.switch is not None
 
     def varied(self) -> list[tuple[str, Any]]:
-        """The options that option cases vary (the axis and from_logits vary elsewhere)."""
+        """The options that option cases vary (the axis and a switched prediction's
+        option vary elsewhere)."""
         return [(n, k) for n, k in self.decl.options.items()
-                if k not in _AXIS_KINDS and not (self.mixed and n == FROM_LOGITS)]
+                if k not in _AXIS_KINDS and not (self.switch and n == self.switch[0])]
 
-    def prediction(self, lay: Layout, logits_in: bool = False) -> np.ndarray:
-        kind = ("logits" if logits_in else "probs") if self.mixed else self.decl.prediction
-        return _prediction(self.decl, kind, self.rng, lay)
+    def switched(self, other: bool) -> tuple[str, Any]:
+        """A switched prediction's option and its value: the default, or the other."""
+        assert self.switch is not None
+        option = self.switch[0]
+        default = bool(self.defaults[option])
+        return option, (not default) if other else default
 
-    def add(self, name: str, lay: Layout, *, form: str | None = None, logits_in: bool = False,
+    def kind(self, other: bool = False) -> str:
+        """The prediction's kind (a switched one: with its option at its default value,
+        or at the other one)."""
+        if self.switch is None:
+            return self.decl.prediction
+        return self.switch[1][self.switched(other)[1]]
+
+    def prediction(self, lay: Layout, other: bool = False) -> np.ndarray:
+        return _prediction(self.decl, self.kind(other), self.rng, lay)
+
+    def add(self, name: str, lay: Layout, *, form: str | None = None, other: bool = False,
             pred: np.ndarray | None = None, target: np.ndarray | None = None,
             opts: Mapping[str, Any] | None = None, tags: frozenset[str] | set[str] = frozenset(),
             dtypes: tuple[str, ...] | None = None) -> None:
@@ -332,11 +358,12 @@ class _Builder:
         options at their first representative value."""
         decl, rng = self.decl, self.rng
         form = target_forms(decl, lay)[0] if form is None else form
-        pred = self.prediction(lay, logits_in) if pred is None else pred
+        pred = self.prediction(lay, other) if pred is None else pred
         target = _target(form, rng, lay) if target is None else target
         kwargs: dict[str, Any] = dict(lay.axis_kw)
-        if logits_in and self.mixed:
-            kwargs[FROM_LOGITS] = True
+        if other and self.mixed:  # a switched prediction of its other kind
+            option, value = self.switched(True)
+            kwargs[option] = value
         all_tags = {lay.tag, *tags, *_form_tags(form)}
         for opt, kind in decl.options.items():
             if self.defaults[opt] is inspect.Parameter.empty and opt not in (opts or {}):
@@ -385,9 +412,9 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
         if lay.axis is not None and lay.tag != "empty" and lay not in b.bases:
             for form in target_forms(decl, lay)[1:2]:
                 b.add(f"{lay.name}-{form}-target", lay, form=form)
-    if b.mixed:
+    if b.switch:
         for lay in [*b.bases, lays[-1]]:
-            b.add(f"{lay.name}-{FROM_LOGITS}", lay, logits_in=True)
+            b.add(f"{lay.name}-{b.switch[0]}-{b.switched(True)[1]}", lay, other=True)
     for lay in b.bases:
         b.option_cases(lay.name, lay)
         ignore = [n for n, k in decl.options.items() if k == "ignore_index"]
@@ -408,9 +435,9 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
     varied = b.varied()
     if len(varied) + b.mixed >= 2:
         lay = lays[-1]  # every option at once, on the last N-d shape (the class axis at 1)
-        pred = b.prediction(lay, logits_in=b.mixed)
+        pred = b.prediction(lay, other=b.mixed)
         opts = {n: option_values(k, b.defaults[n], lay, pred, b.rng)[0][1] for n, k in varied}
-        b.add(f"{lay.name}-all-options", lay, pred=pred, logits_in=b.mixed, opts=opts)
+        b.add(f"{lay.name}-all-options", lay, pred=pred, other=b.mixed, opts=opts)
     return b.done()
 
 
@@ -432,6 +459,11 @@ def _extremes(decl: Declaration) -> list[tuple[str, str, tuple[str, ...] | None,
     if kind == "probs_or_logits":
         return [("probs-0-and-1", "probs", None, 1.0)] + [
             (f"logits-{t}", "logits", d, m) for t, d, m in both]
+    if kind == "log_rates_or_rates":  # log-rates: the largest whose exp stays finite
+        return [("log-rates-float32", "log_rates", (*FULL, "bfloat16"), FINFO_MAX["bfloat16"]),
+                ("log-rates-float16", "log_rates", ("float16",), FLOAT16_MAX),
+                (f"rates-0-to-{full:g}", "rates", (*FULL, "bfloat16"), full),
+                ("rates-float16", "rates", ("float16",), 0.0)]
     prefix = {"log_probs": "log-probs-of-logits"}.get(kind, kind)
     return [(f"{prefix}-{t}", kind, d, m) for t, d, m in both]
 
@@ -444,7 +476,7 @@ def _magnitude(decl: Declaration, m: float, size: int) -> float:
     budget = FLOAT16_MAX / (8.0 * max(1, size))
     if decl.growth == "relative":  # |e| / max(|t|, eps): up to |e| / float16's eps
         return budget * 2.0**-10
-    return budget if decl.growth != "quadratic" else math.sqrt(budget)
+    return math.sqrt(budget) if decl.growth == "quadratic" else budget
 
 
 def _extreme_prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Layout,
@@ -458,6 +490,16 @@ def _extreme_prediction(decl: Declaration, kind: str, rng: np.random.Generator, 
         return np.asarray(regression_values(rng, shape) + e)
     if kind == "scores":
         return distinct_scores(rng, shape, _center(decl), 2.0 * m / max(1, n))
+    if kind == "log_rates":  # exp(x) and its sum below a quarter of the dtype's range m
+        top = math.log(m / (8.0 * max(1, n)))
+        x = rng.choice([-1.0, -0.5, 0.5, 1.0], size=shape) * top
+        x.reshape(-1)[:2] = (top, -top)[:n]
+        return np.asarray(x)
+    if kind == "rates":  # exact zeros and the largest rate
+        m = _magnitude(decl, m, n)
+        r = rng.choice([0.0, 1.0, m], size=shape) * rng.uniform(0.5, 1.0, size=shape)
+        r.reshape(-1)[:2] = (m, 0.0)[:n]
+        return np.asarray(r)
     if kind == "probs":
         p = rng.choice([0.0, 1.0, 0.5], p=[0.4, 0.4, 0.2], size=shape)
         p.reshape(-1)[:2] = (0.0, 1.0)[:n]
@@ -487,11 +529,11 @@ def extreme_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> lis
     shapes = [lay for lay in lays if lay.tag == "0d"] + b.bases + [
         lay for lay in lays if lay.name.endswith("nd-axis1")]
     for name, kind, dtypes, m in _extremes(decl):
-        logits_in = b.mixed and kind == "logits"
+        other = b.mixed and kind != b.kind()
         for lay in shapes:
             prefix = f"{name}-{lay.name}"
             pred = _extreme_prediction(decl, kind, b.rng, lay, m)
-            how: dict[str, Any] = {"pred": pred, "dtypes": dtypes, "logits_in": logits_in}
+            how: dict[str, Any] = {"pred": pred, "dtypes": dtypes, "other": other}
             b.add(prefix, lay, **how)
             if lay not in b.bases:
                 continue
