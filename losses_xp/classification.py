@@ -52,6 +52,7 @@ from ._primitives import (
     log_softmax,
     mix,
     neg_log_softmax_at,
+    smooth_binary,
     softplus,
     softplus_pair,
 )
@@ -72,17 +73,19 @@ __all__ = [
 # --------------------------------------------------------------------------- binary
 
 
-@declare(prediction="probs", target="binary", options={"weight": "element_weight"},
+@declare(prediction="probs", target="binary",
+         options={"weight": "element_weight", "label_smoothing": "smoothing"},
          growth="bounded",
          peers={"pytorch": ("F.binary_cross_entropy",),
                 "keras": ("keras.losses.BinaryCrossentropy", "keras.losses.binary_crossentropy"),
                 "sklearn": ("metrics.log_loss",)})
 def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = None,
-                         reduction: str = "mean") -> Array:
+                         label_smoothing: float = 0.0, reduction: str = "mean") -> Array:
     r"""Binary cross-entropy on probabilities.
 
-    .. math:: \ell_i = -w_i\,\big[y_i \log p_i + (1 - y_i) \log(1 - p_i)\big],
-              \quad p_i = \operatorname{clip}(\hat p_i, \epsilon, 1 - \epsilon)
+    .. math:: \ell_i = -w_i\,\big[\tilde y_i \log p_i + (1 - \tilde y_i) \log(1 - p_i)\big],
+              \quad p_i = \operatorname{clip}(\hat p_i, \epsilon, 1 - \epsilon),
+              \quad \tilde y_i = (1 - \varepsilon)\, y_i + \varepsilon / 2
 
     with :math:`\epsilon` = ``finfo(probs.dtype).eps``, so the loss is finite at
     :math:`\hat p \in \{0, 1\}` in every dtype (PyTorch instead clamps each log at
@@ -104,9 +107,22 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
         values as for ``probs``.
     weight : array or sequence, optional
         Element weights broadcastable to ``probs.shape``.
+    label_smoothing : float
+        :math:`\varepsilon` in [0, 1], default 0: the targets are pulled toward 0.5,
+        :math:`\tilde y = y (1 - \varepsilon) + \varepsilon / 2` (Keras's binary
+        smoothing; ``label_smoothing=1`` makes every target 0.5).  The value checks
+        apply to the target as given.
     reduction : {'mean', 'sum', 'none'}
         ``mean`` divides the (weighted) sum by the number of elements, as in
         ``torch.nn.functional.binary_cross_entropy``.
+
+    Notes
+    -----
+    Differences from peers: equals ``torch.nn.functional.binary_cross_entropy`` of the
+    clipped probabilities and the smoothed target (PyTorch has no ``label_smoothing``
+    for it); Keras's ``BinaryCrossentropy(label_smoothing=e)`` smooths the same way
+    (toward 0.5, not :math:`\varepsilon / C` as its categorical losses and timm's
+    binary cross-entropy do) but clips with a fixed 1e-7.
 
     Examples
     --------
@@ -115,12 +131,14 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
     0.164252
     """
     check_reduction(reduction)
+    smoothing = python_number(label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
     fast = None if weight is not None else express_binary_cross_entropy(probs, target,
-                                                                          reduction)
+                                                                          reduction, smoothing)
     if fast is not None:
         return fast
     xp, p, y, out, invalid, (w,) = elementwise_inputs(
         probs, target, ("probs", "target"), {"weight": weight}, binary=True, probs=True)
+    y = smooth_binary(y, smoothing)
     eps = float(xp.finfo(out).eps)  # the input dtype's: see "Where the epsilons come from"
     p = clip(xp, p, min=eps, max=1.0 - eps)
     loss = -(y * xp.log(p) + (1.0 - y) * xp.log1p(-p))
@@ -128,20 +146,25 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
 
 
 @declare(prediction="logits", target="binary",
-         options={"weight": "element_weight", "pos_weight": "pos_weight"},
+         options={"weight": "element_weight", "pos_weight": "pos_weight",
+                  "label_smoothing": "smoothing"},
          peers={"pytorch": ("F.binary_cross_entropy_with_logits",),
                 "optax": ("optax.losses.sigmoid_binary_cross_entropy",),
-                "keras": ("keras.losses.binary_crossentropy",)})
+                "keras": ("keras.losses.binary_crossentropy",
+                          "keras.losses.BinaryCrossentropy")})
 def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
                                      weight: Array | None = None,
                                      pos_weight: Array | None = None,
+                                     label_smoothing: float = 0.0,
                                      reduction: str = "mean") -> Array:
     r"""Binary cross-entropy on logits (sigmoid + BCE in one stable step).
 
-    .. math:: \ell_i = w_i\,\big[p_c\, y_i \operatorname{softplus}(-x_i)
-                       + (1 - y_i) \operatorname{softplus}(x_i)\big]
+    .. math:: \ell_i = w_i\,\big[p_c\, \tilde y_i \operatorname{softplus}(-x_i)
+                       + (1 - \tilde y_i) \operatorname{softplus}(x_i)\big],
+              \quad \tilde y_i = (1 - \varepsilon)\, y_i + \varepsilon / 2
 
-    which is :math:`-w_i[p_c y_i \log\sigma(x_i) + (1 - y_i)\log(1 - \sigma(x_i))]`.
+    which is :math:`-w_i[p_c \tilde y_i \log\sigma(x_i) + (1 - \tilde y_i)\log(1 -
+    \sigma(x_i))]`.
     Each softplus is exact in its tails (on PyTorch and JAX it is their fused softplus,
     elsewhere one ``exp`` and one ``log1p`` of :math:`-|x|` shared by both terms), so the
     result is exact in both tails: :math:`x = 10^4, y = 0.3` gives 7000, and
@@ -167,6 +190,12 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     pos_weight : array or sequence, optional
         Weight :math:`p_c` of the positive term, broadcast against ``logits`` from the
         right (one value per class along the last axis), as in PyTorch.
+    label_smoothing : float
+        :math:`\varepsilon` in [0, 1], default 0: the targets are pulled toward 0.5,
+        :math:`\tilde y = y (1 - \varepsilon) + \varepsilon / 2` (Keras's binary
+        smoothing), before the loss (on PyTorch, the smoothed target goes to its fused
+        kernel).  Hard (integer, bool) targets become soft.  The value checks apply to
+        the target as given.
     reduction : {'mean', 'sum', 'none'}
         ``mean`` divides by the number of elements.
 
@@ -174,8 +203,12 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     -----
     Equals ``torch.nn.functional.binary_cross_entropy_with_logits`` (on PyTorch, by
     default, it is that kernel) and ``optax.sigmoid_binary_cross_entropy``
-    (element-wise), to rounding; exact where the loss of an element is below ``eps``,
-    where PyTorch's kernel rounds (with :func:`exact_tails` on PyTorch).
+    (element-wise) of the smoothed target, to rounding; exact where the loss of an
+    element is below ``eps``, where PyTorch's kernel rounds (with :func:`exact_tails` on
+    PyTorch).  Neither has ``label_smoothing``; Keras's
+    ``BinaryCrossentropy(from_logits=True, label_smoothing=e)`` smooths the same way
+    (toward 0.5, not :math:`\varepsilon / C` as its categorical losses and timm's
+    binary cross-entropy do).
 
     Examples
     --------
@@ -184,14 +217,17 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     7000.0
     """
     check_reduction(reduction)
+    smoothing = python_number(label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
     if weight is None and pos_weight is None:
-        fast = express_binary_logit_loss(logits, target, reduction)
+        fast = express_binary_logit_loss(logits, target, reduction, smoothing)
         if fast is not None:
             return fast
     xp, x, y, out, invalid, (pw, w) = elementwise_inputs(
         logits, target, ("logits", "target"), {"pos_weight": pos_weight, "weight": weight},
         binary=True)
-    hard = hard_target(xp, target)
+    # smoothed, a hard target is soft: the hard-target algebra is for ε = 0 only
+    hard = hard_target(xp, target) if smoothing == 0.0 else None
+    y = smooth_binary(y, smoothing)
     if hard is not None:
         # bool / integer targets are 0 or 1: the loss is softplus(±x), one pass
         loss = softplus(xp, hard_target_logit(xp, x, hard, y))
