@@ -273,6 +273,8 @@ def _float_option(draw: Callable[..., Any], kind: str, bound: float) -> Any:
     if kind == "eps":
         return draw(st.sampled_from([1e-8, 1.0, 1e-3, 1e-300]) |
                     st.floats(0.0, 1.0, exclude_min=True))
+    if kind == "poly_epsilon":
+        return draw(st.sampled_from([-1.0, 2.0, 0.0, -0.5, 100.0]) | st.floats(-1.0, 1e3))
     if kind == "beta_cb":
         return draw(st.sampled_from([0.0, 0.9, 0.9999, 0.999999]) |
                     st.floats(0.0, 1.0, exclude_max=True))

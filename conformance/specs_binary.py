@@ -26,7 +26,7 @@ from losses_xp._testing.inputs import (
     weights,
 )
 
-from .registry import Pinned, Tol, from_torch, torch, torch_spec
+from .registry import KERAS, Pinned, Tol, from_torch, keras, np_reduce, torch, torch_spec
 
 # --------------------------------------------------------------------------- cases
 
@@ -59,6 +59,22 @@ def _binary_cases(pred: Callable[[np.random.Generator, tuple[int, ...]], np.ndar
             Case("2d-weight-list", (pred(rng, (4, 5)), bt(rng, (4, 5))),
                  {"weight": [float(w) for w in weights(rng, (5,))]},
                  tags=frozenset({"2d", "weight"})),
+            # label smoothing toward 0.5 (Keras's binary smoothing): hard, soft, integer
+            # and bool targets, with weights, and ε = 1 (every target 0.5)
+            Case("2d-smoothing", (pred(rng, (4, 5)), bt(rng, (4, 5))), {"label_smoothing": 0.1},
+                 tags=frozenset({"2d", "smoothing"})),
+            Case("0d-smoothing", (pred(rng, ()), bt(rng, ())), {"label_smoothing": 0.3},
+                 tags=frozenset({"0d", "smoothing"})),
+            Case("nd-soft-smoothing-weight", (pred(rng, (2, 3, 4)), st(rng, (2, 3, 4))),
+                 {"label_smoothing": 0.25, "weight": weights(rng, (3, 4))},
+                 tags=frozenset({"nd", "smoothing", "weight"})),
+            Case("int-target-smoothing", (pred(rng, (6,)), rng.integers(0, 2, size=(6,))),
+                 {"label_smoothing": 0.2}, tags=frozenset({"1d", "smoothing", "int-target"})),
+            Case("bool-target-smoothing",
+                 (pred(rng, (6,)), rng.integers(0, 2, size=(6,)).astype(bool)),
+                 {"label_smoothing": 0.2}, tags=frozenset({"1d", "smoothing", "bool-target"})),
+            Case("1d-smoothing-1", (pred(rng, (8,)), bt(rng, (8,))), {"label_smoothing": 1.0},
+                 tags=frozenset({"1d", "smoothing"})),
         ]
         if with_pos_weight:
             cases += [
@@ -89,6 +105,15 @@ def _binary_cases(pred: Callable[[np.random.Generator, tuple[int, ...]], np.ndar
                 Case("tails-pos-weight", (TAIL_LOGITS, TAIL_TARGETS),
                      {"pos_weight": np.full(5, 2.5)}, dtypes=FULL,
                      tags=frozenset({"1d", "tail", "pos-weight"})),
+                Case("2d-pos-weight-smoothing", (pred(rng, (4, 5)), bt(rng, (4, 5))),
+                     {"pos_weight": weights(rng, (5,)) * 2.0, "label_smoothing": 0.1},
+                     tags=frozenset({"2d", "pos-weight", "smoothing"})),
+                Case("nd-pos-weight-bool-target-smoothing",
+                     (pred(rng, (2, 3, 4)), rng.integers(0, 2, size=(2, 3, 4)).astype(bool)),
+                     {"pos_weight": weights(rng, (4,)), "label_smoothing": 0.3},
+                     tags=frozenset({"nd", "pos-weight", "bool-target", "smoothing"})),
+                Case("tails-smoothing", (TAIL_LOGITS, TAIL_TARGETS), {"label_smoothing": 0.05},
+                     dtypes=FULL, tags=frozenset({"1d", "tail", "smoothing"})),
             ]
         return cases
     return make
@@ -103,6 +128,8 @@ def _bce_extreme(rng: np.random.Generator) -> list[Case]:
         Case("probs-0-and-1-weight", (p, y), {"weight": weights(rng, (4,))},
              tags=frozenset({"2d", "weight"})),
         Case("prob-0-0d", (np.array(0.0), np.array(1.0)), tags=frozenset({"0d"})),
+        Case("probs-0-and-1-smoothing", (p, y), {"label_smoothing": 0.1},
+             tags=frozenset({"2d", "smoothing"})),
     ]
 
 
@@ -123,6 +150,11 @@ def _bce_logits_extreme(rng: np.random.Generator) -> list[Case]:
             Case(f"logits-pm{tag}-bool-target-pos-weight", (x, y > 0.5),
                  {"pos_weight": weights(rng, (4,)) * 3}, dtypes=dtypes,
                  tags=frozenset({"2d", "pos-weight", "bool-target"})),
+            Case(f"logits-pm{tag}-smoothing", (x, y), {"label_smoothing": 0.1},
+                 dtypes=dtypes, tags=frozenset({"2d", "smoothing"})),
+            Case(f"logits-pm{tag}-bool-target-smoothing", (x, y > 0.5),
+                 {"label_smoothing": 0.2}, dtypes=dtypes,
+                 tags=frozenset({"2d", "smoothing", "bool-target"})),
         ]
     return out
 
@@ -130,9 +162,16 @@ def _bce_logits_extreme(rng: np.random.Generator) -> list[Case]:
 # --------------------------------------------------------------------------- oracles
 
 
+def _smoothed(t: list[Any], kw: Mapping[str, Any]) -> Any:
+    """The target pulled toward 0.5, y (1 - ε) + ε / 2 (Keras's binary label smoothing;
+    PyTorch has none), in float64."""
+    e = float(kw.get("label_smoothing", 0.0))
+    return t[1].to(t[0].dtype) * (1.0 - e) + 0.5 * e
+
+
 def _bce_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     F = torch().nn.functional
-    return F.binary_cross_entropy(t[0], t[1].to(t[0].dtype), weight=kw.get("weight"),
+    return F.binary_cross_entropy(t[0], _smoothed(t, kw), weight=kw.get("weight"),
                                   reduction=reduction)
 
 
@@ -150,8 +189,37 @@ def _bce_clamped(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any], reduct
 def _bce_logits_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     F = torch().nn.functional
     return F.binary_cross_entropy_with_logits(
-        t[0], t[1].to(t[0].dtype), weight=kw.get("weight"), pos_weight=kw.get("pos_weight"),
+        t[0], _smoothed(t, kw), weight=kw.get("weight"), pos_weight=kw.get("pos_weight"),
         reduction=reduction)
+
+
+#: Keras's NumPy backend takes logits through a float32 sigmoid, clips it at 1e-7 and
+#: takes log(1 - p): it loses about eps · e^|x| (and everything beyond |x| ~ 16): the
+#: cross-check leaves out logits beyond this magnitude, and meets Tol(2e-5, 2e-6) below
+_KERAS_LOGITS_MAX = 5.0
+
+
+def _keras_binary(from_logits: bool) -> Any:
+    def oracle(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+               reduction: str) -> np.ndarray | None:
+        """``keras.losses.binary_crossentropy(y, p, from_logits=..., label_smoothing=e)``
+        element-wise (a trailing axis of 1, which Keras averages over), times the
+        element weights, then our reductions; no ``pos_weight`` (Keras has none), no
+        logits beyond ``_KERAS_LOGITS_MAX``."""
+        if "pos_weight" in kwargs or (from_logits and args[0].size and np.max(
+                np.abs(args[0])) > _KERAS_LOGITS_MAX):
+            return None
+        k = keras()
+        pred = np.asarray(args[0], np.float64)
+        y = np.asarray(args[1], np.float64)
+        value = np.asarray(k.losses.binary_crossentropy(
+            y.reshape(-1, 1), pred.reshape(-1, 1), from_logits=from_logits,
+            label_smoothing=float(kwargs.get("label_smoothing", 0.0))), np.float64)
+        value = value.reshape(pred.shape)
+        if "weight" in kwargs:
+            value = value * np.asarray(kwargs["weight"], np.float64)
+        return np_reduce(value, reduction)
+    return oracle
 
 
 # --------------------------------------------------------------------------- specs
@@ -190,10 +258,24 @@ SPECS = [
                differences="PyTorch clamps each log at -100, we clamp p to "
                "[eps, 1 - eps] with eps = finfo(dtype).eps: they differ only when p is "
                "within eps of 0 or 1, so value cases draw p from [0.02, 0.98]; p in "
-               "{0, 1} (the extreme cases) is compared with PyTorch's BCE of p clamped as ours.",
-               extreme_oracle=_bce_clamped),
+               "{0, 1} (the extreme cases) is compared with PyTorch's BCE of p clamped as ours. "
+               "PyTorch has no label_smoothing: the oracle smooths the target toward 0.5 "
+               "as Keras does, y (1 - e) + e / 2; Keras's binary_crossentropy (which clips "
+               "at 1e-7, inactive in the value cases) is a cross-check at float32 accuracy.",
+               extreme_oracle=_bce_clamped,
+               cross_checks=(("keras.losses.binary_crossentropy(label_smoothing=e) "
+                              "(NumPy backend)", _keras_binary(False), KERAS),)),
     torch_spec("binary_cross_entropy_with_logits", _bce_logits_torch,
                "torch.nn.functional.binary_cross_entropy_with_logits",
                _binary_cases(logits, with_pos_weight=True), _bce_logits_extreme,
+               differences="PyTorch has no label_smoothing: the oracle smooths the target "
+               "toward 0.5 as Keras does, y (1 - e) + e / 2; Keras's "
+               "binary_crossentropy(from_logits=True, label_smoothing=e) is a cross-check at "
+               "float32 accuracy (without pos_weight, which Keras lacks; for logits up to 5 "
+               "in magnitude: Keras's NumPy backend takes log(1 - sigmoid(x)) in float32, "
+               "clipped at 1e-7).",
+               cross_checks=(("keras.losses.binary_crossentropy(from_logits=True, "
+                              "label_smoothing=e) (NumPy backend, |x| <= 5)",
+                              _keras_binary(True), Tol(2e-5, 2e-6)),),
                pinned=_PINNED_BINARY_CROSS_ENTROPY_WITH_LOGITS),
 ]

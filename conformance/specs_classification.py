@@ -10,6 +10,7 @@ cross-checks at float32 accuracy.  The binary cross-entropies of the same module
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +33,20 @@ from losses_xp._testing.inputs import (
     with_ignored,
 )
 
-from .registry import KERAS, Pinned, Tol, class_first, keras, np_reduce, torch, torch_spec
+from .registry import (
+    EXACT,
+    KERAS,
+    Pinned,
+    Tol,
+    class_first,
+    from_torch,
+    keras,
+    np_reduce,
+    spec,
+    t_reduce,
+    torch,
+    torch_spec,
+)
 
 # --------------------------------------------------------------------------- cases
 
@@ -374,6 +388,130 @@ _PINNED_GCE = (
 )
 
 
+# --------------------------------------------------------------------------- Poly-1
+
+
+def _poly1_cases(rng: np.random.Generator) -> list[Case]:
+    lg, ci, st, c = logits, class_indices, soft_class_targets, 5
+    t2 = frozenset({"2d"})
+    p2 = frozenset({"2d", "probs-target"})
+    return [
+        Case("1d-logits-0d-target", (lg(rng, (c,)), ci(rng, (), c)), tags=frozenset({"0d"})),
+        Case("empty", (lg(rng, (0, c)), ci(rng, (0,), c)),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (lg(rng, (6, c)), ci(rng, (6,), c)), tags=t2),
+        Case("nd-axis1", (lg(rng, (2, 3, 4, 5)), ci(rng, (2, 4, 5), 3)), {"axis": 1},
+             tags=frozenset({"nd"})),
+        Case("nd-last", (lg(rng, (2, 3, 4)), ci(rng, (2, 3), 4)), tags=frozenset({"nd"})),
+        Case("2d-int32-target", (lg(rng, (6, c)), ci(rng, (6,), c).astype(np.int32)), tags=t2),
+        Case("probs-target-1d", (lg(rng, (c,)), st(rng, (c,))),
+             tags=frozenset({"1d", "probs-target"})),
+        Case("probs-target-2d", (lg(rng, (6, c)), st(rng, (6, c))), tags=p2),
+        Case("probs-target-zeros", (lg(rng, (6, c)), st(rng, (6, c), zeros=True)), tags=p2),
+        Case("probs-target-nd-axis1", (lg(rng, (2, 3, 4)), st(rng, (2, 3, 4), axis=1)),
+             {"axis": 1}, tags=frozenset({"nd", "probs-target"})),
+        *(Case(f"2d-epsilon-{e:g}", (lg(rng, (6, c)), ci(rng, (6,), c)), {"epsilon": e},
+               tags=t2) for e in (-1.0, -0.3, 0.0, 7.5)),
+        *(Case(f"probs-target-epsilon-{e:g}", (lg(rng, (6, c)), st(rng, (6, c), zeros=True)),
+               {"epsilon": e}, tags=p2) for e in (-1.0, -0.3, 7.5)),
+        # confident rows (p_y near 1, -log p_y below 0.1): the series of g at epsilon < 0
+        Case("2d-confident-epsilon--1", (lg(rng, (6, c)) + 6.0 * np.eye(c)[[0, 1, 2, 3, 4, 0]],
+                                         np.array([0, 1, 2, 3, 4, 0])), {"epsilon": -1.0},
+             tags=t2),
+    ]
+
+
+def _poly1_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x, y = extreme_class_logits(m)  # wrong, right, wrong, right
+        t = np.array([[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.5], [0.0, 0.0, 1.0, 0.0],
+                      [0.25, 0.25, 0.25, 0.25]])
+        for e in (-1.0, 2.0):
+            out += [Case(f"logits-pm{m:g}-epsilon-{e:g}", (x, y), {"epsilon": e},
+                         dtypes=dtypes, tags=frozenset({"2d"})),
+                    Case(f"logits-pm{m:g}-probs-target-epsilon-{e:g}", (x, t), {"epsilon": e},
+                         dtypes=dtypes, tags=frozenset({"2d", "probs-target"}))]
+    # -inf logits whose target probability is 0 contribute exactly 0 (optax: NaN)
+    xi = np.array([[-np.inf, 1.0, 2.0], [0.5, -np.inf, -np.inf]])
+    ti = np.array([[0.0, 0.4, 0.6], [1.0, 0.0, 0.0]])
+    out += [Case(f"neg-inf-logits-probs-target-epsilon-{e:g}", (xi, ti), {"epsilon": e},
+                 tags=frozenset({"2d", "probs-target"})) for e in (-1.0, -0.5, 2.0)]
+    return out
+
+
+def _poly1_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                 reduction: str) -> np.ndarray:
+    """``optax.losses.poly_loss_cross_entropy`` in float64 (JAX's x64 switched on for the
+    call), class indices one-hot encoded along the class axis (optax takes probability
+    labels only), then our reductions."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    x = np.asarray(args[0], np.float64)
+    target = np.asarray(args[1])
+    axis = int(kwargs.get("axis", -1)) % x.ndim
+    if target.dtype.kind in "iu":
+        target = np.moveaxis(np.eye(x.shape[axis])[target], -1, axis)
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        value = np.asarray(optax.losses.poly_loss_cross_entropy(
+            jnp.asarray(x), jnp.asarray(np.asarray(target, np.float64)),
+            epsilon=float(kwargs.get("epsilon", 2.0)), axis=axis), np.float64)
+    finally:
+        jax.config.update("jax_enable_x64", old)
+    return np_reduce(value, reduction)
+
+
+def _poly1_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """The definition, Σ_c t_c (-log p_c + ε (1 - p_c)) with ``torch.log_softmax`` and
+    ``torch.softmax`` in float64 (Leng et al. 2022; class indices one-hot): the gradient
+    oracle (autograd) and a value cross-check."""
+    th = torch()
+    logits, target = t[0], t[1]
+    axis = int(kw.get("axis", -1)) % logits.ndim
+    if not target.is_floating_point():
+        target = th.movedim(th.nn.functional.one_hot(target.to(th.int64), logits.shape[axis]),
+                            -1, axis).to(logits.dtype)
+    eps = float(kw.get("epsilon", 2.0))
+    terms = -th.log_softmax(logits, axis) + eps * (1.0 - th.softmax(logits, axis))
+    loss = (target * terms).sum(axis)
+    return t_reduce(loss, reduction)
+
+
+def _poly1_near_one(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                    reduction: str, dtype: str) -> np.ndarray:
+    """ε = -1 at p_y near 1: -log p - (1 - p) without cancellation, from the rounded
+    logits (rows [a, 0, 0], target 0: -log p = log1p(2 e^-a))."""
+    a = np.asarray(args[0], np.float64)[:, 0]
+    n = np.log1p(2.0 * np.exp(-a))
+    return np.asarray([math.fsum(n_i ** k * (-1.0) ** k / math.factorial(k)
+                                 for k in range(2, 30)) for n_i in n])
+
+
+_PINNED_POLY1 = (
+    # epsilon = 0: PyTorch's cross-entropy
+    Pinned("epsilon-0-is-cross-entropy", (np.random.default_rng(12).normal(0.0, 2.0, (5, 4)),
+                                          np.array([0, 3, 1, 2, 2])),
+           {"epsilon": 0.0}, value=_cross_entropy_value, reductions=("none", "mean"),
+           dtypes=("float64",)),
+    # epsilon = -1 near p = 1: -log p - (1 - p) ~ (1 - p)^2 / 2 >= 0, never negative by
+    # rounding (optax's float32 value of the first row is -4.1e-9); float32 as accurate
+    # as its -log p (~ulp(1) absolute), relative 2e-3 with no absolute floor
+    Pinned("epsilon--1-near-p-1-is-positive", (np.array([[10.0, 0.0, 0.0], [5.0, 0.0, 0.0],
+                                                          [3.0, 0.0, 0.0]]),
+                                                np.array([0, 0, 0])),
+           {"epsilon": -1.0}, value=_poly1_near_one, reductions=("none",),
+           dtypes=FULL, tol={"float64": Tol(1e-9, 0.0), "float32": Tol(2e-3, 0.0)}),
+    Pinned("docstring", (np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]), np.array([0, 1])),
+           value=np.array([0.67011723, 4.80060658]), dtypes=("float64",),
+           tol=Tol(1e-8, 0.0)),
+)
+
+
 # --------------------------------------------------------------------------- specs
 
 _ALL_IGNORED = (np.random.default_rng(4).normal(size=(3, 4)), np.full((3,), -100, dtype=np.int64))
@@ -501,4 +639,15 @@ SPECS = [
                cross_checks=(("keras.losses.categorical_generalized_cross_entropy "
                               "(NumPy backend)", _gce_keras, KERAS),),
                pinned=_PINNED_GCE),
+    spec("poly1_cross_entropy", _poly1_optax,
+         "optax.losses.poly_loss_cross_entropy (JAX float64)", _poly1_cases, _poly1_extreme,
+         differences="optax takes probability labels only: the oracle one-hot encodes class "
+         "indices. optax computes 1 - p from a softmax of its own (rounded against 1) and "
+         "0 · -inf for a -inf logit whose target probability is 0 (NaN; we give 0: finite "
+         "values and gradients checked there). The definition in float64 PyTorch gives "
+         "the gradients (autograd) and is a cross-check.",
+         torch_expr=_poly1_torch,
+         cross_checks=(("Σ t (-log_softmax + ε (1 - softmax)) (PyTorch float64)",
+                        from_torch(_poly1_torch), EXACT),),
+         pinned=_PINNED_POLY1),
 ]

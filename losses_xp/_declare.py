@@ -99,6 +99,7 @@ OPTION_KINDS: dict[str, str] = {
     "non_negative": "a float >= 0",
     "unit": "a float in [0, 1]",
     "eps": "a float in (0, 1]",
+    "poly_epsilon": "a float >= -1 (Poly-1's coefficient: the loss stays >= 0)",
     "beta_cb": "a float in [0, 1) (class-balanced beta)",
     "ignore_index": "an int: the default -100, a class index or another negative value",
     "counts": "one non-negative count per class (array or list)",

@@ -54,6 +54,7 @@ __all__ = [
     "neg_log_softmax_at",
     "one_hot",
     "relu",
+    "smooth_binary",
     "softplus",
     "softplus_pair",
 ]
@@ -636,15 +637,23 @@ def _target_passes(torch: Any, target: Any) -> bool:
     return get_value_checks() != "all" or _within(_extremes(torch, target), 0.0, 1.0)
 
 
-def express_binary_cross_entropy(probs: Any, target: Any, reduction: str) -> Any:
+def smooth_binary(y: Any, smoothing: float) -> Any:
+    """Binary targets pulled toward 0.5, ``y (1 - ε) + ε / 2`` (Keras's binary label
+    smoothing), in ``y``'s floating dtype; ``y`` itself for ``ε = 0`` (no pass)."""
+    return y if smoothing == 0.0 else y * (1.0 - smoothing) + 0.5 * smoothing
+
+
+def express_binary_cross_entropy(probs: Any, target: Any, reduction: str,
+                                 smoothing: float = 0.0) -> Any:
     """PyTorch's ``binary_cross_entropy`` of ``probs`` clipped to ``[eps, 1 - eps]``.
 
     ``probs`` is checked (an essential check: PyTorch's kernel checks it too, but after
     the clip it would not see a probability of 1.5) in one ``aminmax``; when every
     value already lies in ``[eps, 1 - eps]`` the clip, which would change nothing, is
     skipped (the values were read for the check anyway).  The target is checked at the
-    level ``"all"``.  An unreadable or invalid input: ``None`` (the general path makes
-    the NaN or raises the error).
+    level ``"all"``, then smoothed (``smoothing``: :func:`smooth_binary`; the kernel
+    takes soft targets).  An unreadable or invalid input: ``None`` (the general path
+    makes the NaN or raises the error).
     """
     torch = _eager_torch(probs, target)
     if (torch is None or target.dtype is not probs.dtype or probs.shape != target.shape
@@ -660,12 +669,15 @@ def express_binary_cross_entropy(probs: Any, target: Any, reduction: str) -> Any
             return None
         clip_needed = not _within(seen, eps, 1.0 - eps)
     p = probs.clamp(eps, 1.0 - eps) if clip_needed else probs
-    return torch.nn.functional.binary_cross_entropy(p, target, reduction=reduction)
+    return torch.nn.functional.binary_cross_entropy(p, smooth_binary(target, smoothing),
+                                                    reduction=reduction)
 
 
-def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
+def express_binary_logit_loss(x: Any, target: Any, reduction: str,
+                              smoothing: float = 0.0) -> Any:
     """:func:`binary_logit_loss` with ``reduction`` in eager PyTorch, for a float target
-    of ``x``'s dtype or a bool one, without weights.
+    of ``x``'s dtype or a bool one (not with ``smoothing``), without weights; a float
+    target is checked, then smoothed (:func:`smooth_binary`).
 
     Float target: PyTorch's fused kernel with the reduction.  With exact tails, from
     ``_FUSED_BACKWARD_MIN`` elements on: :func:`_bce_logits_forward`
@@ -683,6 +695,8 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
     if torch is None or x.shape != target.shape or reduction not in _REDUCTIONS:
         return None
     if target.dtype is torch.bool:
+        if smoothing:
+            return None  # (soft once smoothed: the general path)
         z = torch.where(target, -x, x)
         return _reduce(torch.nn.functional.softplus(z, beta=1.0,
                                                     threshold=_SOFTPLUS_THRESHOLD), reduction)
@@ -690,6 +704,7 @@ def express_binary_logit_loss(x: Any, target: Any, reduction: str) -> Any:
         return None
     if not _target_passes(torch, target):
         return None
+    target = smooth_binary(target, smoothing)
     if not get_exact_tails():
         return torch.nn.functional.binary_cross_entropy_with_logits(x, target,
                                                                     reduction=reduction)

@@ -1,4 +1,5 @@
-"""Cross-entropy losses: binary (probabilities, logits), softmax, NLL, categorical, generalized.
+"""Cross-entropy losses: binary (probabilities, logits), softmax, NLL, categorical,
+generalized, Poly-1.
 
 Conventions shared by this module:
 
@@ -51,6 +52,7 @@ from ._primitives import (
     log_softmax,
     mix,
     neg_log_softmax_at,
+    smooth_binary,
     softplus,
     softplus_pair,
 )
@@ -64,23 +66,26 @@ __all__ = [
     "cross_entropy",
     "generalized_cross_entropy",
     "nll_loss",
+    "poly1_cross_entropy",
 ]
 
 
 # --------------------------------------------------------------------------- binary
 
 
-@declare(prediction="probs", target="binary", options={"weight": "element_weight"},
+@declare(prediction="probs", target="binary",
+         options={"weight": "element_weight", "label_smoothing": "smoothing"},
          growth="bounded",
          peers={"pytorch": ("F.binary_cross_entropy",),
                 "keras": ("keras.losses.BinaryCrossentropy", "keras.losses.binary_crossentropy"),
                 "sklearn": ("metrics.log_loss",)})
 def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = None,
-                         reduction: str = "mean") -> Array:
+                         label_smoothing: float = 0.0, reduction: str = "mean") -> Array:
     r"""Binary cross-entropy on probabilities.
 
-    .. math:: \ell_i = -w_i\,\big[y_i \log p_i + (1 - y_i) \log(1 - p_i)\big],
-              \quad p_i = \operatorname{clip}(\hat p_i, \epsilon, 1 - \epsilon)
+    .. math:: \ell_i = -w_i\,\big[\tilde y_i \log p_i + (1 - \tilde y_i) \log(1 - p_i)\big],
+              \quad p_i = \operatorname{clip}(\hat p_i, \epsilon, 1 - \epsilon),
+              \quad \tilde y_i = (1 - \varepsilon)\, y_i + \varepsilon / 2
 
     with :math:`\epsilon` = ``finfo(probs.dtype).eps``, so the loss is finite at
     :math:`\hat p \in \{0, 1\}` in every dtype (PyTorch instead clamps each log at
@@ -102,9 +107,22 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
         values as for ``probs``.
     weight : array or sequence, optional
         Element weights broadcastable to ``probs.shape``.
+    label_smoothing : float
+        :math:`\varepsilon` in [0, 1], default 0: the targets are pulled toward 0.5,
+        :math:`\tilde y = y (1 - \varepsilon) + \varepsilon / 2` (Keras's binary
+        smoothing; ``label_smoothing=1`` makes every target 0.5).  The value checks
+        apply to the target as given.
     reduction : {'mean', 'sum', 'none'}
         ``mean`` divides the (weighted) sum by the number of elements, as in
         ``torch.nn.functional.binary_cross_entropy``.
+
+    Notes
+    -----
+    Differences from peers: equals ``torch.nn.functional.binary_cross_entropy`` of the
+    clipped probabilities and the smoothed target (PyTorch has no ``label_smoothing``
+    for it); Keras's ``BinaryCrossentropy(label_smoothing=e)`` smooths the same way
+    (toward 0.5, not :math:`\varepsilon / C` as its categorical losses and timm's
+    binary cross-entropy do) but clips with a fixed 1e-7.
 
     Examples
     --------
@@ -113,12 +131,14 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
     0.164252
     """
     check_reduction(reduction)
+    smoothing = python_number(label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
     fast = None if weight is not None else express_binary_cross_entropy(probs, target,
-                                                                          reduction)
+                                                                          reduction, smoothing)
     if fast is not None:
         return fast
     xp, p, y, out, invalid, (w,) = elementwise_inputs(
         probs, target, ("probs", "target"), {"weight": weight}, binary=True, probs=True)
+    y = smooth_binary(y, smoothing)
     eps = float(xp.finfo(out).eps)  # the input dtype's: see "Where the epsilons come from"
     p = clip(xp, p, min=eps, max=1.0 - eps)
     loss = -(y * xp.log(p) + (1.0 - y) * xp.log1p(-p))
@@ -126,20 +146,25 @@ def binary_cross_entropy(probs: Array, target: Array, *, weight: Array | None = 
 
 
 @declare(prediction="logits", target="binary",
-         options={"weight": "element_weight", "pos_weight": "pos_weight"},
+         options={"weight": "element_weight", "pos_weight": "pos_weight",
+                  "label_smoothing": "smoothing"},
          peers={"pytorch": ("F.binary_cross_entropy_with_logits",),
                 "optax": ("optax.losses.sigmoid_binary_cross_entropy",),
-                "keras": ("keras.losses.binary_crossentropy",)})
+                "keras": ("keras.losses.binary_crossentropy",
+                          "keras.losses.BinaryCrossentropy")})
 def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
                                      weight: Array | None = None,
                                      pos_weight: Array | None = None,
+                                     label_smoothing: float = 0.0,
                                      reduction: str = "mean") -> Array:
     r"""Binary cross-entropy on logits (sigmoid + BCE in one stable step).
 
-    .. math:: \ell_i = w_i\,\big[p_c\, y_i \operatorname{softplus}(-x_i)
-                       + (1 - y_i) \operatorname{softplus}(x_i)\big]
+    .. math:: \ell_i = w_i\,\big[p_c\, \tilde y_i \operatorname{softplus}(-x_i)
+                       + (1 - \tilde y_i) \operatorname{softplus}(x_i)\big],
+              \quad \tilde y_i = (1 - \varepsilon)\, y_i + \varepsilon / 2
 
-    which is :math:`-w_i[p_c y_i \log\sigma(x_i) + (1 - y_i)\log(1 - \sigma(x_i))]`.
+    which is :math:`-w_i[p_c \tilde y_i \log\sigma(x_i) + (1 - \tilde y_i)\log(1 -
+    \sigma(x_i))]`.
     Each softplus is exact in its tails (on PyTorch and JAX it is their fused softplus,
     elsewhere one ``exp`` and one ``log1p`` of :math:`-|x|` shared by both terms), so the
     result is exact in both tails: :math:`x = 10^4, y = 0.3` gives 7000, and
@@ -165,6 +190,12 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     pos_weight : array or sequence, optional
         Weight :math:`p_c` of the positive term, broadcast against ``logits`` from the
         right (one value per class along the last axis), as in PyTorch.
+    label_smoothing : float
+        :math:`\varepsilon` in [0, 1], default 0: the targets are pulled toward 0.5,
+        :math:`\tilde y = y (1 - \varepsilon) + \varepsilon / 2` (Keras's binary
+        smoothing), before the loss (on PyTorch, the smoothed target goes to its fused
+        kernel).  Hard (integer, bool) targets become soft.  The value checks apply to
+        the target as given.
     reduction : {'mean', 'sum', 'none'}
         ``mean`` divides by the number of elements.
 
@@ -172,8 +203,12 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     -----
     Equals ``torch.nn.functional.binary_cross_entropy_with_logits`` (on PyTorch, by
     default, it is that kernel) and ``optax.sigmoid_binary_cross_entropy``
-    (element-wise), to rounding; exact where the loss of an element is below ``eps``,
-    where PyTorch's kernel rounds (with :func:`exact_tails` on PyTorch).
+    (element-wise) of the smoothed target, to rounding; exact where the loss of an
+    element is below ``eps``, where PyTorch's kernel rounds (with :func:`exact_tails` on
+    PyTorch).  Neither has ``label_smoothing``; Keras's
+    ``BinaryCrossentropy(from_logits=True, label_smoothing=e)`` smooths the same way
+    (toward 0.5, not :math:`\varepsilon / C` as its categorical losses and timm's
+    binary cross-entropy do).
 
     Examples
     --------
@@ -182,14 +217,17 @@ def binary_cross_entropy_with_logits(logits: Array, target: Array, *,
     7000.0
     """
     check_reduction(reduction)
+    smoothing = python_number(label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
     if weight is None and pos_weight is None:
-        fast = express_binary_logit_loss(logits, target, reduction)
+        fast = express_binary_logit_loss(logits, target, reduction, smoothing)
         if fast is not None:
             return fast
     xp, x, y, out, invalid, (pw, w) = elementwise_inputs(
         logits, target, ("logits", "target"), {"pos_weight": pos_weight, "weight": weight},
         binary=True)
-    hard = hard_target(xp, target)
+    # smoothed, a hard target is soft: the hard-target algebra is for ε = 0 only
+    hard = hard_target(xp, target) if smoothing == 0.0 else None
+    y = smooth_binary(y, smoothing)
     if hard is not None:
         # bool / integer targets are 0 or 1: the loss is softplus(±x), one pass
         loss = softplus(xp, hard_target_logit(xp, x, hard, y))
@@ -479,6 +517,142 @@ def generalized_cross_entropy(logits: Array, target: Array, *, q: float = 0.7,
     nll = neg_log_softmax_at(xp, x, gather_at_class(xp, x, safe, ax), ax)  # -log p_y
     loss = (0.0 - xp.expm1((-qq) * nll)) / qq  # (0 - : +0.0 where log p_y is 0)
     return finish(xp, xp.where(invalid, math.nan, loss), out, reduction)
+
+
+#: below it, g(n) = n + expm1(-n) is summed from its series (its direct form cancels)
+_POLY1_SERIES_BELOW = 0.1
+#: the series' coefficients: g(n) = n² (1/2 - n/6 + n²/24 - ...), to n^10 (relative
+#: truncation error below 6e-17 for n < 0.1)
+_POLY1_SERIES = tuple((-1.0) ** k / math.factorial(k + 2) for k in range(9))
+
+
+def _poly1_of_nll(xp: Namespace, nll: Array, epsilon: float) -> Array:
+    """Poly-1 of a negative log-probability ``nll`` >= 0: ``nll + ε (1 - p)`` with
+    ``p = exp(-nll)``, element-wise, never negative for ε >= -1.
+
+    ``1 - p`` is ``-expm1(-nll)`` (no rounding against 1).  For ε >= 0 both terms are
+    non-negative.  For -1 <= ε < 0 the sum cancels (at ε = -1 the loss is
+    ``-log p - (1 - p)``, about ``(1 - p)²/2`` near ``p = 1``): it is written as
+    ``(1 + ε) nll + |ε| g(nll)`` with ``g(n) = n + expm1(-n) >= 0``, the series of ``g``
+    below ``n = 0.1`` (its direct form there loses ``2 eps / n`` relative) and the direct
+    form above, each term non-negative.  The series' input goes through a double
+    ``where`` (an infinite ``nll``, a logit of -inf at the target, would make its
+    unused branch's gradient NaN).
+    """
+    one_minus_p = 0.0 - xp.expm1(0.0 - nll)  # (+0.0 where nll is 0)
+    if epsilon >= 0.0:
+        return nll + epsilon * one_minus_p
+    small = nll < _POLY1_SERIES_BELOW
+    n = xp.where(small, nll, 0.0)
+    series = _POLY1_SERIES[-1] * n
+    for c in _POLY1_SERIES[-2:0:-1]:
+        series = (series + c) * n
+    series = (series + _POLY1_SERIES[0]) * (n * n)
+    g = xp.where(small, series, nll - one_minus_p)
+    if epsilon == -1.0:
+        return g  # ((1 + ε) nll would be 0 · inf for a logit of -inf at the target)
+    return (1.0 + epsilon) * nll + (-epsilon) * g
+
+
+@declare(prediction="logits", target="index_or_probs", class_axis="axis",
+         options={"axis": "axis", "epsilon": "poly_epsilon"}, unit="sample", min_ndim=1,
+         peers={"optax": ("optax.losses.poly_loss_cross_entropy",)})
+def poly1_cross_entropy(logits: Array, target: Array, *, epsilon: float = 2.0,
+                        axis: int | None = None, reduction: str = "mean") -> Array:
+    r"""Poly-1 cross-entropy (Leng et al. 2022): the cross-entropy plus
+    :math:`\varepsilon (1 - p_t)`.
+
+    With class indices :math:`y_i` and :math:`\log p = \operatorname{log\_softmax}(x)`
+    along ``axis``:
+
+    .. math:: \ell_i = -\log p_{i, y_i} + \varepsilon\,(1 - p_{i, y_i})
+
+    and with class-probability targets :math:`t` (``logits``' shape), the
+    target-weighted sum of the same per-class term:
+
+    .. math:: \ell_i = \sum_c t_{i,c} \big[-\log p_{i,c}
+                     + \varepsilon\,(1 - p_{i,c})\big]
+
+    which for rows that sum to 1 is the cross-entropy plus :math:`\varepsilon (1 - p_t)`
+    with :math:`p_t = \sum_c t_{i,c}\, p_{i,c}` (the paper's code).  ``epsilon`` >= -1,
+    default 2.0 (the paper's for ImageNet; it recommends -1 for detection):
+    :math:`\varepsilon = 0` is :func:`cross_entropy`, and at :math:`\varepsilon = -1`
+    the loss :math:`-\log p - (1 - p)` is still >= 0 (below -1 it is not: hence the
+    bound).  ``mean`` divides the sum by the number of samples.
+
+    Computed from the logits in log space: :math:`-\log p_y` as in
+    :func:`cross_entropy` (class indices: without the ``(N, C)`` log-softmax), then
+    :math:`1 - p = -\operatorname{expm1}(\log p)`: no softmax of its own and no
+    rounding of :math:`p` against 1.  For :math:`-1 \le \varepsilon < 0` the two terms
+    cancel near :math:`p = 1` (at :math:`\varepsilon = -1` the loss is about
+    :math:`(1 - p)^2 / 2`): there it is evaluated as :math:`(1 + \varepsilon)(-\log p)
+    + |\varepsilon|\, g(-\log p)` with :math:`g(n) = n + \operatorname{expm1}(-n)
+    \ge 0` (its series below :math:`n = 0.1`): a sum of non-negative terms, never negative
+    by rounding, and as accurate as :math:`-\log p` itself (whose absolute error is
+    about one ulp of 1, as in :func:`cross_entropy`).  A target probability of 0
+    contributes exactly 0 (value and gradient), even at a logit of ``-inf``.
+
+    Parameters
+    ----------
+    logits : array
+        Real floating dtype, classes along ``axis``.
+    target : array
+        Integer class indices with ``logits``' shape without ``axis``, or class
+        probabilities with ``logits``' shape (floating).  An index outside ``[0, C)``
+        raises where the values can be read eagerly (an essential check,
+        :func:`value_checks`) and makes that sample's loss NaN where they cannot; a
+        probability outside [0, 1] is checked at the level ``"all"`` only (then NaN,
+        every sample, where it cannot be read).
+    epsilon : float
+        The coefficient :math:`\varepsilon` of the first polynomial term, a Python or
+        NumPy number >= -1.
+    axis : int, optional
+        The class axis; default the last (an error where class indices fit axis 1 as
+        well).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per sample; ``mean`` divides the sum by the number of
+        samples.
+
+    Notes
+    -----
+    Differences from peers: optax's ``poly_loss_cross_entropy(logits, labels,
+    epsilon=2.0)`` takes probability (one-hot) labels only, and computes
+    :math:`\sum_c t_c (1 - p_c)` from a softmax of its own (rounded against 1 where
+    :math:`p \approx 1`, so at :math:`\varepsilon = -1` its float32 loss can be negative):
+    the same function, in which class indices are one-hot rows.  For targets whose rows
+    do not sum to 1 optax and losses_xp agree (:math:`\sum_c t_c(1 - p_c)`), the
+    paper's code's :math:`1 - \sum_c t_c p_c` differs by :math:`1 - \sum_c t_c`.
+    PyTorch, Keras and scikit-learn have no Poly-1 loss.
+
+    References
+    ----------
+    Z. Leng, M. Tan, C. Liu, E. D. Cubuk, X. Shi, S. Cheng, D. Anguelov, "PolyLoss: A
+    Polynomial Expansion Perspective of Classification Loss Functions", ICLR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    >>> lx.poly1_cross_entropy(logits, np.array([0, 1]), reduction="none")
+    array([0.67011723, 4.80060658])
+    """
+    eps = python_number(epsilon, "epsilon", minimum=-1.0)
+    check_reduction(reduction)
+    xp, x, ax, out, probs, invalid = class_inputs(logits, target, axis, "logits",
+                                                  probs="floating")
+    if probs:
+        t = cast(xp, target, x.dtype)
+        zero = t == 0
+        # double where: a target of 0 contributes 0, value and gradient, also where
+        # its logit is -inf (an infinite -log p)
+        nll = 0.0 - xp.where(zero, 0.0, log_softmax(xp, x, ax))
+        loss = xp.sum(t * _poly1_of_nll(xp, nll, eps), axis=ax)
+        return finish(xp, loss, out, reduction, invalid=invalid)
+    num_classes = x.shape[ax]
+    check_indices(xp, target, num_classes, None)
+    _, bad, safe = index_masks(xp, target, num_classes, None)
+    nll = neg_log_softmax_at(xp, x, gather_at_class(xp, x, safe, ax), ax)  # -log p_y
+    return finish(xp, xp.where(bad, math.nan, _poly1_of_nll(xp, nll, eps)), out, reduction)
 
 
 @declare(prediction="class_probs", target="index_or_probs", class_axis="axis",

@@ -121,7 +121,7 @@ OPTION_VALUES: dict[str, object] = {
     "pos_weight": lambda c: [2.0, 1.0, 0.5, 1.5][:c],
     "class_alpha": lambda c: [0.25, 0.5, 0.75, 0.4][:c],
     "smoothing": 0.1, "positive": 0.5, "non_negative": 0.5, "gamma": 2.0, "alpha": 0.25,
-    "unit": 0.05, "eps": 1e-8,
+    "unit": 0.05, "eps": 1e-8, "poly_epsilon": -0.5,
 }
 
 

@@ -133,7 +133,8 @@ def test_no_silent_float64_on_a_device_without_float64(loss: Loss) -> None:
 
 
 #: the option kinds that are Python numbers
-_NUMBER_KINDS = ("positive", "non_negative", "gamma", "alpha", "smoothing", "unit", "eps")
+_NUMBER_KINDS = ("positive", "non_negative", "gamma", "alpha", "smoothing", "unit", "eps",
+                 "poly_epsilon")
 
 
 @pytest.mark.parametrize("loss", ALL)

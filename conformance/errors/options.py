@@ -57,6 +57,7 @@ NUMBER_KINDS: dict[str, tuple[float | None, bool, float | None]] = {
     "smoothing": (0.0, False, 1.0),
     "alpha": (0.0, False, 1.0),
     "eps": (0.0, True, 1.0),
+    "poly_epsilon": (-1.0, False, None),
     "beta_cb": (0.0, False, None),  # and < 1: its own row
     "class_alpha": (0.0, False, None),  # a float (or one value per class)
     "threshold": (None, False, None),
@@ -99,7 +100,10 @@ def _number_option_below(loss: Loss) -> list[Bad]:
         if minimum is None:
             continue
         call = valid_call(loss, _mode_for_option(loss, option))
-        bads: list[float] = [-1.0, -1e-12] + ([0, 0.0] if strict else [])
+        # just below the bound and well below it (the bound itself too where it is strict)
+        bads: list[float] = [minimum - 1.0, minimum - 1e-12 * max(1.0, abs(minimum))]
+        if strict:
+            bads += [int(minimum), float(minimum)] if minimum == int(minimum) else [minimum]
         out += [Bad(call.with_kwargs(**{option: bad}),
                     {"option": option, "op": ">" if strict else ">=", "bound": minimum,
                      "bad": repr(bad)}, repr(bad)) for bad in bads]
@@ -222,7 +226,8 @@ ROWS: tuple[Row, ...] = (
         ValueError, "`{option}` must not be NaN", _number_option_nan),
     Row("number-option-below-minimum", "a number option below its domain: `delta`, `L` and "
         "`eps` <= 0; `beta` (smooth L1, class-balanced), `gamma`, `gamma_pos`, `gamma_neg`, "
-        "`alpha`, `clip`, `label_smoothing` < 0", "functions with number options", ValueError,
+        "`alpha`, `clip`, `label_smoothing` < 0; Poly-1's `epsilon` < -1",
+        "functions with number options", ValueError,
         "`{option}` must be {op} {bound}; got {bad}", _number_option_below),
     Row("number-option-above-maximum", "a number option above its domain: `alpha`, `clip`, "
         "`eps`, `label_smoothing` > 1", "functions with bounded number options", ValueError,

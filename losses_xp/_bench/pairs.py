@@ -146,6 +146,19 @@ def _np_cross_entropy(x: np.ndarray, t: np.ndarray) -> Any:
     return np.mean(lse - np.take_along_axis(z, t[:, None], axis=1)[:, 0])
 
 
+def _np_poly1() -> Callable[..., Any]:
+    """Our Poly-1 cross-entropy with its default epsilon, from its definition
+    -log p_y + epsilon (1 - p_y)."""
+    epsilon = _default("poly1_cross_entropy", "epsilon")  # (read once: not timed)
+
+    def poly1(x: np.ndarray, t: np.ndarray) -> Any:
+        z = x - x.max(axis=1, keepdims=True)
+        logp = np.take_along_axis(z, t[:, None], axis=1)[:, 0] - np.log(np.exp(z).sum(axis=1))
+        return np.mean(-logp + epsilon * (1 - np.exp(logp)))
+
+    return poly1
+
+
 def _np_nll(logp: np.ndarray, t: np.ndarray) -> Any:
     return -np.mean(np.take_along_axis(logp, t[:, None], axis=1))
 
@@ -189,6 +202,8 @@ def numpy_pairs() -> list[Pair]:
         _pair("cross_entropy", "np: shifted log-softmax + take_along_axis", "classes",
               _np_cross_entropy),
         _pair("nll_loss", "np: take_along_axis", "log_probs", _np_nll),
+        _pair("poly1_cross_entropy", "np: -log p_y + eps (1 - p_y) from log-softmax",
+              "classes", _np_poly1()),
         Pair("sigmoid_focal_loss", "np: torchvision formula", "logits", _focal(), _np_focal),
         _pair("softmax_focal_loss", "np: -(1-p_y)**gamma log p_y from log-softmax", "classes",
               _np_softmax_focal()),
@@ -267,6 +282,14 @@ def torch_pairs(torch: Any) -> list[Pair]:
 def jax_pairs(optax: Any) -> list[Pair]:
     """The losses against ``optax.losses`` (each averaged, as ours)."""
     L = optax.losses
+    one_hot = importlib.import_module("jax").nn.one_hot
+    epsilon = _default("poly1_cross_entropy", "epsilon")
+
+    def poly1(x: Any, t: Any) -> Any:
+        # optax takes one-hot labels: the one-hot encoding is part of its call
+        return L.poly_loss_cross_entropy(x, one_hot(t, x.shape[1], dtype=x.dtype),
+                                         epsilon=epsilon).mean()
+
     return [
         _pair("cross_entropy", "optax softmax_cross_entropy_with_integer_labels", "classes",
               lambda x, t: L.softmax_cross_entropy_with_integer_labels(x, t).mean()),
@@ -281,4 +304,6 @@ def jax_pairs(optax: Any) -> list[Pair]:
               lambda p, t: L.log_cosh(p, t).mean()),
         _pair("mse_loss", "optax squared_error", "regression",
               lambda p, t: L.squared_error(p, t).mean()),
+        _pair("poly1_cross_entropy", "optax poly_loss_cross_entropy (one-hot labels)",
+              "classes", poly1),
     ]

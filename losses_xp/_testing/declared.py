@@ -298,7 +298,8 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
 _NUMBERS: dict[str, tuple[Any, ...]] = {
     "alpha": (None, 0.6), "gamma": (0, 0.0, 0.5, 3.5), "smoothing": (0.1,),
     "positive": (0.5, 2.5), "steepness": (10.0,), "non_negative": (0.0, 2.5),
-    "unit": (0.0, 0.2), "eps": (1e-3, 0.5), "beta_cb": (0.0, 0.99, 0.999999),
+    "unit": (0.0, 0.2), "eps": (1e-3, 0.5),
+    "poly_epsilon": (-1.0, -0.5, 0.0, 5.5), "beta_cb": (0.0, 0.99, 0.999999),
 }
 
 
