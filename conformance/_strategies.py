@@ -157,7 +157,7 @@ def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
         return np.asarray(np.abs(_real(draw, rng, shape, bound, dtype, catalogue.logits)))
     if kind == "probs":
         return _probs(draw, rng, shape, dtype)
-    if kind == "class_probs":
+    if kind in ("class_probs", "labels"):  # (labels: their probability-row form)
         # a large scale makes rows one-hot with exact 0s and 1s; overlays of 1 and 1/2
         # keep every row's sum positive (a row of zeros is no distribution)
         scale = float(draw(st.sampled_from([1.0, 0.1, 10.0, 1000.0])))
@@ -429,6 +429,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
                             quantize(np.minimum(n, FINFO_MAX[dtype]), dtype))
         elif kind == "k":
             kwargs[name] = draw(st.integers(1, num_classes + 2))
+        elif kind == "num_classes":  # (probability rows: their class axis' length)
+            kwargs[name] = num_classes
         elif kind == "like":
             kwargs[name] = np.zeros(())  # converted to the dtype under test
         else:

@@ -287,7 +287,7 @@ def finite_difference_grad(f: Callable[..., float], args: tuple[np.ndarray, ...]
     ~eps·|f|/h.  Only used on smooth oracles (log-cosh, probabilities in the interior,
     a positive mean squared error).
     """
-    x = np.array(args[argnum], dtype=np.float64)
+    x = np.array(args[argnum], dtype=np.float64, order="C")  # (reshape(-1) must be a view)
     g = np.zeros_like(x)
     flat, gflat = x.reshape(-1), g.reshape(-1)
     for i in range(flat.size):

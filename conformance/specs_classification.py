@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pytest
 
+from losses_xp._compat import default_float
+from losses_xp._testing.backends import Backend
 from losses_xp._testing.compare import TOLERANCES
 from losses_xp._testing.inputs import (
     EPS,
@@ -33,6 +36,7 @@ from losses_xp._testing.inputs import (
     with_ignored,
 )
 
+from .helpers import close, compiled_call, lazy
 from .registry import (
     EXACT,
     KERAS,
@@ -512,6 +516,61 @@ _PINNED_POLY1 = (
 )
 
 
+# --------------------------------------------------------------------------- smooth_labels
+
+
+def _smooth_labels_cases(rng: np.random.Generator) -> list[Case]:
+    st, c = soft_class_targets, 5
+
+    def onehot(t: np.ndarray, n: int, axis: int = -1) -> np.ndarray:
+        return np.asarray(np.moveaxis(np.eye(n)[t], -1, axis))
+
+    a = {"alpha": 0.1}
+    return [
+        Case("1d-onehot", (onehot(class_indices(rng, (), c), c),), a, tags=frozenset({"1d"})),
+        Case("empty", (np.zeros((0, c)),), a, tags=frozenset({"empty"})),
+        Case("2d-onehot", (onehot(class_indices(rng, (6,), c), c),), a, tags=frozenset({"2d"})),
+        Case("2d-soft", (st(rng, (6, c), zeros=True),), a, tags=frozenset({"2d"})),
+        Case("nd-last", (st(rng, (2, 3, 4)),), {"alpha": 0.25}, tags=frozenset({"nd"})),
+        Case("nd-axis1", (onehot(class_indices(rng, (2, 4, 3), 5), 5, axis=1),),
+             {"alpha": 0.2, "axis": 1}, tags=frozenset({"nd"})),
+        Case("2d-axis0", (st(rng, (c, 3), axis=0),), {"alpha": 0.3, "axis": 0},
+             tags=frozenset({"2d"})),
+        Case("2d-num-classes", (st(rng, (4, c)),), {"alpha": 0.3, "num_classes": c},
+             tags=frozenset({"2d"})),
+        Case("2d-axis-none", (st(rng, (4, c)),), {"alpha": 0.3, "axis": None},
+             tags=frozenset({"2d"})),
+        # (alpha = 1: the gradient is exactly 0, the finite differences' is rounding noise)
+        *(Case(f"2d-alpha-{v!r}", (onehot(class_indices(rng, (6,), c), c),), {"alpha": v},
+               tags=frozenset({"2d"}), grad=v != 1.0) for v in (0.0, 0, 1.0, 0.75)),
+    ]
+
+
+def _smooth_labels_extreme(rng: np.random.Generator) -> list[Case]:
+    # one-hot rows (entries exactly 0 and 1) of many classes: alpha / K small
+    t = np.moveaxis(np.eye(1000)[class_indices(rng, (3,), 1000)], -1, -1)
+    return [Case(f"onehot-1000-classes-alpha-{v:g}", (t,), {"alpha": v},
+                 tags=frozenset({"2d"})) for v in (1e-3, 0.5, 1.0)]
+
+
+def _smooth_labels_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                         reduction: str) -> np.ndarray:
+    """``optax.smooth_labels`` of the float64 rows (a NumPy array in, NumPy arithmetic:
+    float64 without JAX's x64), the class axis as given (optax's ``axis``)."""
+    import optax
+
+    axis = kwargs.get("axis", -1)
+    return np.asarray(optax.smooth_labels(np.asarray(args[0], np.float64),
+                                          float(kwargs["alpha"]),
+                                          axis=-1 if axis is None else int(axis)), np.float64)
+
+
+_PINNED_SMOOTH_LABELS = (
+    Pinned("docstring", (np.array([[0.0, 1.0, 0.0]]),), {"alpha": 0.3},
+           value=np.array([[0.1, 0.8, 0.1]])),
+)
+
+
 # --------------------------------------------------------------------------- specs
 
 _ALL_IGNORED = (np.random.default_rng(4).normal(size=(3, 4)), np.full((3,), -100, dtype=np.int64))
@@ -650,4 +709,89 @@ SPECS = [
          cross_checks=(("Σ t (-log_softmax + ε (1 - softmax)) (PyTorch float64)",
                         from_torch(_poly1_torch), EXACT),),
          pinned=_PINNED_POLY1),
+    spec("smooth_labels", _smooth_labels_optax, "optax.smooth_labels (NumPy float64)",
+         _smooth_labels_cases, _smooth_labels_extreme,
+         shape_tags=frozenset({"1d", "empty", "2d", "nd"}),
+         differences="None on probability rows. optax takes floating one-hot labels only: "
+         "class indices (with num_classes) are checked against optax of their one-hot rows "
+         "by test_smooth_labels_class_indices below, on every backend.",
+         pinned=_PINNED_SMOOTH_LABELS),
 ]
+
+
+# --------------------------------------------------------------------------- tests
+
+_SMOOTH_INDEX_CASES = (  # (shape of the indices, axis, K, alpha)
+    ((6,), -1, 5, 0.1), ((), -1, 4, 0.3), ((2, 3), 1, 4, 0.2), ((3,), 0, 6, 1.0),
+    ((2, 3), None, 3, 0.0), ((0,), -1, 3, 0.5),
+)
+
+
+def _one_hot_optax(y: np.ndarray, k: int, axis: int | None, alpha: float) -> np.ndarray:
+    import optax
+
+    ax = -1 if axis is None else axis
+    rows = np.moveaxis(np.eye(k)[y], -1, ax % (y.ndim + 1))
+    return np.asarray(optax.smooth_labels(rows, alpha, axis=ax), np.float64)
+
+
+def test_smooth_labels_class_indices(bk: Backend) -> None:
+    """Class indices with ``num_classes``: the smoothed one-hot rows along ``axis`` of the
+    result, in the library's default floating dtype, lazily on Dask, equal to optax's
+    ``smooth_labels`` of the one-hot rows; int32 indices too."""
+    import losses_xp as lx
+
+    rng = np.random.default_rng(17)
+    for shape, axis, k, alpha in _SMOOTH_INDEX_CASES:
+        y = class_indices(rng, shape, k)
+        want = _one_hot_optax(y, k, axis, alpha)
+        for dt in (np.int64, np.int32):
+            out = lazy(bk, lx.smooth_labels, bk.asarray(y.astype(dt)), alpha, axis=axis,
+                       num_classes=k)
+            assert bk.is_native(out)
+            xp = bk.namespace_of(out)
+            assert out.dtype == default_float(xp, out), out.dtype
+            got = bk.to_numpy(out)
+            assert got.shape == want.shape, (got.shape, want.shape)
+            close(got, want, bk.dtype_name(out), f"{shape} axis={axis}")
+
+
+@pytest.mark.backend_paths  # (the traced branch of the index check)
+def test_smooth_labels_class_indices_compiled(bk: Backend) -> None:
+    """Under jax.jit / torch.compile: the same rows, and an index out of range gives a
+    NaN row (it cannot raise there), never a plausible one."""
+    import losses_xp as lx
+
+    y = np.array([2, 0, 7, 1])
+    out = compiled_call(bk, lambda t: lx.smooth_labels(t, 0.2, num_classes=3),
+                        bk.asarray(y))
+    if out is None:
+        pytest.skip(f"{bk.name} has no compiler: checked on jax and torch")
+    got = bk.to_numpy(out)
+    assert np.all(np.isnan(got[2])), got
+    ok = [0, 1, 3]
+    close(got[ok], _one_hot_optax(y[ok], 3, -1, 0.2), bk.dtype_name(out))
+
+
+def test_smooth_labels_errors() -> None:
+    """Integer targets need num_classes; num_classes must fit probability rows; bool
+    targets and indices out of range are refused (NumPy: eager values)."""
+    import losses_xp as lx
+
+    with pytest.raises(ValueError, match=r"^`num_classes` is required with integer class "):
+        lx.smooth_labels(np.array([0, 1]), 0.1)
+    with pytest.raises(ValueError, match=r"^`num_classes` must equal the length of the class "
+                                         r"axis 1 of the probability rows `target` \(2, 3\), "
+                                         r"3; got 4$"):
+        lx.smooth_labels(np.full((2, 3), 1 / 3), 0.1, num_classes=4)
+    with pytest.raises(TypeError, match=r"^`num_classes` must be an int"):
+        lx.smooth_labels(np.array([0, 1]), 0.1, num_classes=3.0)
+    with pytest.raises(ValueError, match=r"^`num_classes` must be >= 1; got 0$"):
+        lx.smooth_labels(np.array([0, 1]), 0.1, num_classes=0)
+    with pytest.raises(ValueError, match=r"^`target` class indices must be in \[0, 3\); "
+                                         r"got 5$"):
+        lx.smooth_labels(np.array([0, 5]), 0.1, num_classes=3)
+    with pytest.raises(TypeError, match=r"^`target` must have a real floating dtype"):
+        lx.smooth_labels(np.array([True, False]), 0.1)
+    with pytest.raises(ValueError, match=r"^`alpha` must be <= 1.0; got 1.5$"):
+        lx.smooth_labels(np.array([0, 1]), 1.5, num_classes=3)

@@ -53,6 +53,8 @@ PREDICTION_KINDS: dict[str, str] = {
     "scores": "real scores that are only compared (thresholded or ranked)",
     "probs": "independent probabilities in [0, 1], exactly 0 and 1 included",
     "class_probs": "rows of class probabilities along the class axis (each sums to 1)",
+    "labels": "class targets to transform (not a prediction): probability rows along the "
+              "class axis (floating), or integer class indices with num_classes=",
     "log_probs": "log-probabilities along the class axis (finite, <= 0)",
     "counts": "non-negative counts, one per class (1-d)",
     "probs_or_logits": "probabilities, or logits with the option from_logits=True",
@@ -106,6 +108,8 @@ OPTION_KINDS: dict[str, str] = {
     "flag": "a bool",
     "threshold": "a float in the range of the scores",
     "k": "an int >= 1",
+    "num_classes": "None or the number of classes K, an int >= 1 (required with class "
+                   "indices, the class axis' length with probability rows)",
     "like": "None or an array whose library and floating dtype the result takes",
 }
 

@@ -25,6 +25,7 @@ Conventions shared by this module:
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from ._classes import (
@@ -37,7 +38,7 @@ from ._classes import (
     index_masks,
     target_weight,
 )
-from ._compat import Array, Namespace
+from ._compat import Array, Namespace, default_float, device, namespace
 from ._declare import declare
 from ._primitives import (
     binary_logit_loss,
@@ -52,12 +53,20 @@ from ._primitives import (
     log_softmax,
     mix,
     neg_log_softmax_at,
+    one_hot,
     smooth_binary,
     softplus,
     softplus_pair,
 )
 from ._reduction import cast, finish
-from ._validation import check_reduction, elementwise_inputs, python_number
+from ._validation import (
+    check_reduction,
+    elementwise_inputs,
+    floating_input,
+    normalize_axis,
+    python_number,
+    values_in_range,
+)
 
 __all__ = [
     "binary_cross_entropy",
@@ -67,6 +76,7 @@ __all__ = [
     "generalized_cross_entropy",
     "nll_loss",
     "poly1_cross_entropy",
+    "smooth_labels",
 ]
 
 
@@ -706,3 +716,108 @@ def categorical_cross_entropy(probs: Array, target: Array, *, axis: int | None =
         return _soft_ce(xp, logp, target, ax, None, smoothing, reduction, out, invalid)
     # every sample counts: the mean is the plain mean over samples
     return _nll(xp, logp, target, ax, None, None, smoothing, reduction, out, invalid=invalid)
+
+
+# --------------------------------------------------------------------------- utilities
+
+
+@declare(prediction="labels", class_axis="axis",
+         options={"alpha": "smoothing", "axis": "axis", "num_classes": "num_classes"},
+         reductions=("none",), growth="bounded", min_ndim=1,
+         peers={"optax": ("optax.smooth_labels",)})
+def smooth_labels(target: Array, alpha: float, *, axis: int | None = -1,
+                  num_classes: int | None = None) -> Array:
+    r"""Label smoothing of class targets, toward the uniform distribution over K classes.
+
+    .. math:: \tilde y_{i,c} = (1 - \alpha)\, y_{i,c} + \frac{\alpha}{K}
+
+    ``target`` is either class-probability (one-hot) rows along ``axis`` (floating), whose
+    every entry becomes :math:`(1 - \alpha)\, y + \alpha / K` with :math:`K` the length
+    of ``axis`` (``optax.smooth_labels``), or integer class indices with ``num_classes``
+    :math:`= K`, which give the smoothed one-hot rows, :math:`1 - \alpha + \alpha / K`
+    at the class and :math:`\alpha / K` elsewhere, along a new axis at position ``axis``
+    of the result (``target``'s shape with :math:`K` inserted there).  Each row keeps its
+    sum (1 for probability rows).  Not a loss (no ``reduction``, no mean): the input of a
+    loss that takes probability targets, e.g. :func:`cross_entropy`, whose
+    ``label_smoothing=`` is the same smoothing.
+
+    Parameters
+    ----------
+    target : array
+        Floating class-probability rows along ``axis`` (at least 1-d), or integer class
+        indices (any shape, 0-d included).  An index outside ``[0, K)`` raises where the
+        values can be read eagerly (an essential check, :func:`value_checks`) and makes
+        its row NaN where they cannot.  A bool target is a ``TypeError``.
+    alpha : float
+        :math:`\alpha` in [0, 1], a Python or NumPy number: 0 returns the rows as they
+        are, 1 the uniform rows :math:`1/K`.
+    axis : int, optional
+        The class axis of probability rows, or where the class axis goes in the result
+        for class indices; default the last (``None``: the last too).
+    num_classes : int, optional
+        :math:`K`, required with class indices (``ValueError`` without it); with
+        probability rows it may be given and must equal the length of ``axis``.
+
+    Returns
+    -------
+    array
+        The smoothed rows in ``target``'s library and device: in ``target``'s dtype for
+        probability rows (half precision computed in float32, rounded once), in the
+        library's default floating dtype for class indices (float64 on NumPy, float32
+        on PyTorch and JAX).
+
+    Notes
+    -----
+    Differences from peers: ``optax.smooth_labels(labels, alpha, axis=-1)`` takes
+    floating one-hot labels only (class indices: ``jax.nn.one_hot`` first) and accepts
+    any ``alpha``; the values agree.  PyTorch's and Keras's categorical losses smooth
+    the same way internally (``label_smoothing=``), without a separate function.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.smooth_labels(np.array([[0.0, 1.0, 0.0]]), 0.3)
+    array([[0.1, 0.8, 0.1]])
+    >>> lx.smooth_labels(np.array([1, 0]), 0.3, num_classes=3)
+    array([[0.1, 0.8, 0.1],
+           [0.8, 0.1, 0.1]])
+    """
+    a = python_number(alpha, "alpha", minimum=0.0, maximum=1.0)
+    xp = namespace({"target": target})
+    if xp.isdtype(target.dtype, "integral"):
+        if num_classes is None:
+            raise ValueError(
+                "`num_classes` is required with integer class indices as `target` (the "
+                "length of the class axis of the smoothed one-hot rows); got None")
+        k = _num_classes(num_classes)
+        ax = normalize_axis(target.ndim + 1, -1 if axis is None else axis)
+        check_indices(xp, target, k, None)
+        _, bad, safe = index_masks(xp, target, k, None)
+        dtype = default_float(xp, target)
+        lo = a / k
+        rows = xp.where(one_hot(xp, safe, k, ax),
+                        xp.asarray(1.0 - a + lo, dtype=dtype, device=device(target)),
+                        xp.asarray(lo, dtype=dtype, device=device(target)))
+        return xp.where(xp.expand_dims(bad, axis=ax), math.nan, rows)
+    out, dtype = floating_input(xp, target, "target")
+    if target.ndim == 0:
+        normalize_axis(0, -1 if axis is None else axis)  # (raises: rows need an axis)
+    ax = normalize_axis(target.ndim, -1 if axis is None else axis)
+    k = target.shape[ax]
+    if num_classes is not None and _num_classes(num_classes) != k:
+        raise ValueError(
+            f"`num_classes` must equal the length of the class axis {ax} of the "
+            f"probability rows `target` {tuple(target.shape)}, {k}; got {num_classes}")
+    invalid = values_in_range(xp, target, 0.0, 1.0, "target", essential=False)
+    y = cast(xp, target, dtype)
+    return finish(xp, y * (1.0 - a) + a / max(k, 1), out, invalid=invalid)
+
+
+def _num_classes(value: object) -> int:
+    """``num_classes``: a Python or NumPy integer >= 1 (never a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"`num_classes` must be an int (Python or NumPy integer); got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"`num_classes` must be >= 1; got {int(value)}")
+    return int(value)

@@ -195,11 +195,11 @@ def test_values_are_valid_for_their_kinds(name: str) -> None:
             kind = kind_of[bool(case.kwargs.get(option, defaults[option]))]
         if kind == "rates":
             assert np.all(p >= 0), case.name
-        if kind in ("probs", "class_probs"):
+        if kind in ("probs", "class_probs", "labels"):
             assert np.all((p >= 0) & (p <= 1)), case.name
-        if kind in ("class_probs", "log_probs") and p.size:
+        if kind in ("class_probs", "labels", "log_probs") and p.size:
             p, axis = _rows(case, decl)
-            total = np.sum(p if kind == "class_probs" else np.exp(p), axis=axis)
+            total = np.sum(np.exp(p) if kind == "log_probs" else p, axis=axis)
             np.testing.assert_allclose(total, 1.0, rtol=1e-12, err_msg=case.name)
         if kind == "log_probs":
             assert np.all(np.isfinite(p)), case.name
@@ -237,7 +237,7 @@ def test_extreme_cases_reach_the_extremes(name: str) -> None:
     if kind == "regression":  # errors of 1e4 (the target adds a few units)
         assert largest["float32"] >= 0.99e4
         assert 0 < largest["float16"] < 1e4
-    if kind in ("probs", "class_probs", "probs_or_logits"):
+    if kind in ("probs", "class_probs", "probs_or_logits", "labels"):
         probs = [c.args[0] for c in cases if not c.kwargs.get(FROM_LOGITS)]
         assert any(np.any(p == 0) and np.any(p == 1) for p in probs)
     if kind == "counts":

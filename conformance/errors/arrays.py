@@ -170,7 +170,8 @@ def _non_floating_prediction(loss: Loss) -> list[Bad]:
     call = default_call(loss)
     pred = call.args[0]
     out = []
-    for dtype in ("int64", "int32", "bool"):
+    # (labels: integer ones are class indices, a valid input; bool ones are not)
+    for dtype in ("bool",) if loss.decl.prediction == "labels" else ("int64", "int32", "bool"):
         bad = (pred > np.median(pred)) if dtype == "bool" else np.round(pred).astype(dtype)
         out.append(Bad(call.with_arg(0, Kept(bad)), {"pred": loss.pred, "got": dtype}, dtype))
     return out

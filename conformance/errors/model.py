@@ -250,7 +250,7 @@ class Bad:
 
 
 def _prediction(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    if kind in ("probs", "class_probs", "probs_or_logits"):
+    if kind in ("probs", "class_probs", "probs_or_logits", "labels"):
         out = rng.uniform(0.05, 0.95, size=shape)
     elif kind == "log_probs":
         out = np.log(rng.uniform(0.05, 0.95, size=shape))
@@ -259,6 +259,10 @@ def _prediction(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> 
     else:  # regression values, logits, scores
         out = rng.normal(0.0, 2.0, size=shape)
     return np.asarray(out)  # (a 0-d result is a NumPy scalar otherwise)
+
+
+#: a valid value of each number kind, for a required (positional) number option
+REQUIRED_NUMBERS: dict[str, float] = {"smoothing": 0.1}
 
 
 def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
@@ -277,6 +281,9 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
         if loss.default(name) is inspect.Parameter.empty:
             classes = shape[-1] if shape else 1
             kwargs[name] = [int(c) for c in rng.integers(1, 50, size=classes)]
+    for name, kind in decl.options.items():  # a required number option: a valid value
+        if kind in REQUIRED_NUMBERS and loss.default(name) is inspect.Parameter.empty:
+            kwargs[name] = REQUIRED_NUMBERS[kind]
     if mode == "counts" or decl.target is None:
         return Call((pred,), kwargs)
     target: np.ndarray

@@ -11,7 +11,18 @@ import math
 
 import numpy as np
 
-from .model import Bad, Loss, Row, default_call, default_mode, spec_fields, valid_call
+from .model import (
+    Bad,
+    C,
+    Kept,
+    Loss,
+    N,
+    Row,
+    default_call,
+    default_mode,
+    spec_fields,
+    valid_call,
+)
 
 __all__ = ["CHOICE_PREFIX", "NUMBER_KINDS", "REDUCTIONS", "REDUCTION_ROWS", "ROWS"]
 
@@ -176,6 +187,49 @@ def _k_below_one(loss: Loss) -> list[Bad]:
     return out
 
 
+def _num_classes_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("num_classes"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad))
+                for bad in (3.0, True, "3")]
+    return out
+
+
+def _num_classes_below_one(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("num_classes"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}), {"option": option, "bad": int(bad)},
+                    repr(bad)) for bad in (0, -2, np.int64(0))]
+    return out
+
+
+def _num_classes_missing(loss: Loss) -> list[Bad]:
+    """Integer class indices as the labels, without ``num_classes``."""
+    out = []
+    for option in loss.options("num_classes"):
+        call = default_call(loss)
+        indices = Kept(np.arange(N, dtype=np.int64) % C)
+        out.append(Bad(call.with_arg(0, indices), {"option": option, "pred": loss.pred},
+                       "indices"))
+    return out
+
+
+def _num_classes_mismatch(loss: Loss) -> list[Bad]:
+    """Probability rows whose class axis is not ``num_classes`` long."""
+    out = []
+    for option in loss.options("num_classes"):
+        call = default_call(loss)
+        shape = tuple(np.shape(call.args[0]))
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "pred": loss.pred, "axis": len(shape) - 1,
+                     "shape": shape, "k": shape[-1], "bad": bad}, repr(bad))
+                for bad in (shape[-1] + 1, 1)]
+    return out
+
+
 def _flag_type(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("flag"):
@@ -248,6 +302,19 @@ ROWS: tuple[Row, ...] = (
         "`{option}` must be an int (Python or NumPy integer); got {type}", _k_type),
     Row("top-k-below-one", "`k` < 1", "functions with `k`", ValueError,
         "`{option}` must be >= 1; got {bad}", _k_below_one),
+    Row("num-classes-type", "`num_classes` that is not an integer (a float, a bool, a string)",
+        "functions with `num_classes`", TypeError,
+        "`{option}` must be an int (Python or NumPy integer); got {type}", _num_classes_type),
+    Row("num-classes-below-one", "`num_classes` < 1", "functions with `num_classes`",
+        ValueError, "`{option}` must be >= 1; got {bad}", _num_classes_below_one),
+    Row("num-classes-missing", "integer class indices without `num_classes`",
+        "functions with `num_classes`", ValueError,
+        "`{option}` is required with integer class indices as `{pred}` (the length of the "
+        "class axis of the smoothed one-hot rows); got None", _num_classes_missing),
+    Row("num-classes-mismatch", "`num_classes` other than the length of the class axis of "
+        "probability rows", "functions with `num_classes`", ValueError,
+        "`{option}` must equal the length of the class axis {axis} of the probability rows "
+        "`{pred}` {shape}, {k}; got {bad}", _num_classes_mismatch),
     Row("flag-type", "a flag (`from_logits`, `detach_focusing`) that is not a Python bool",
         "functions with flags", TypeError, "`{option}` must be a bool; got {type}", _flag_type),
     Row("choice-unknown", "an unknown choice (`loss_type`, `metric`, `average`)",

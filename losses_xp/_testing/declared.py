@@ -183,7 +183,7 @@ def _prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Lay
         return distinct_scores(rng, shape, _center(decl))
     if kind == "probs":
         return probabilities(rng, shape)
-    if kind == "class_probs":
+    if kind in ("class_probs", "labels"):  # (labels: their probability-row form)
         return class_probabilities(rng, shape, axis)
     if kind == "log_probs":
         return log_probabilities(rng, shape, axis)
@@ -279,6 +279,8 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
         vals = [("class", min(2, C - 1)), ("negative", -1)]
     elif kind == "k":
         vals = [(str(k), k) for k in dict.fromkeys((2, C, C + 3))]
+    elif kind == "num_classes":  # (probability rows: their class axis' length)
+        vals = [("classes", C)]
     elif kind == "threshold":
         vals = [("above", float(default) + 1.0)]  # (a multiple of the scores' spacing)
     elif kind == "flag":
@@ -455,7 +457,7 @@ def _extremes(decl: Declaration) -> list[tuple[str, str, tuple[str, ...] | None,
                 ("errors-float16", kind, ("float16",), 0.0)]
     if kind == "counts":
         return [("counts-1e9", kind, FULL, 1e9), ("counts-6e4", kind, HALF, 6e4)]
-    if kind in ("probs", "class_probs"):
+    if kind in ("probs", "class_probs", "labels"):
         return [("probs-0-and-1", kind, None, 1.0)]
     if kind == "probs_or_logits":
         return [("probs-0-and-1", "probs", None, 1.0)] + [
@@ -505,7 +507,7 @@ def _extreme_prediction(decl: Declaration, kind: str, rng: np.random.Generator, 
         p = rng.choice([0.0, 1.0, 0.5], p=[0.4, 0.4, 0.2], size=shape)
         p.reshape(-1)[:2] = (0.0, 1.0)[:n]
         return np.asarray(p)
-    if kind == "class_probs":  # one-hot rows and rows of two halves, along the axis
+    if kind in ("class_probs", "labels"):  # one-hot rows and rows of two halves, along the axis
         C = lay.num_classes
         eye = np.moveaxis(np.eye(C)[class_indices(rng, lay.sample_shape, C)], -1, axis)
         other = np.moveaxis(np.eye(C)[class_indices(rng, lay.sample_shape, C)], -1, axis)
