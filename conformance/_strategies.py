@@ -211,6 +211,24 @@ def _index_target(draw: Callable[..., Any], rng: np.random.Generator, shape: tup
     return t.astype(dtype)
 
 
+def _further_input(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
+                   shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """A further input (``Declaration.inputs``) in one of its forms."""
+    if kind != "variance":
+        raise AssertionError(f"{kind!r}: an input kind without a generator here")
+    form = draw(st.sampled_from(["same", "without-last-axis", "size-1-axis", "size-1-axis-0"]
+                                if shape else ["same"]))
+    if form == "without-last-axis":
+        shape = shape[:-1]
+    elif form == "size-1-axis":
+        shape = (*shape[:-1], 1)
+    elif form == "size-1-axis-0":
+        shape = (1, *shape[1:])
+    # in [0.25, 4]: the loss at most 2 e^2 (within the quadratic growth's budget)
+    v = _overlay(draw, rng.uniform(0.25, 4.0, size=shape), [1.0, 0.25, 4.0])
+    return quantize(np.asarray(v), dtype)
+
+
 # --------------------------------------------------------------------------- options
 
 
@@ -407,6 +425,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
             unit = "sample"
     elif tkind is not None:
         raise AssertionError(f"{tkind!r}: a target kind without a generator here")
+    for ikind in kinds.inputs.values():  # further inputs (a variance), in every form
+        args.append(_further_input(draw, ikind, rng, shape, dtype))
 
     # -- the remaining options
     for name, kind in opts.items():

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 __all__ = [
     "BACKENDS",
     "GROWTHS",
+    "INPUT_KINDS",
     "OPTION_KINDS",
     "PEER_PAGES",
     "PREDICTION_KINDS",
@@ -75,6 +76,13 @@ TARGET_KINDS: dict[str, str] = {
     "index": "integer class indices of the prediction's shape without the class axis",
     "index_or_probs": "class indices, or class-probability rows of the prediction's shape",
     "binary_or_index": "binary with axis=None, class indices with an axis",
+}
+
+#: the kinds of the further positional arrays after the target (``inputs``)
+INPUT_KINDS: dict[str, str] = {
+    "variance": "variances >= 0 of the prediction's shape, of that shape without its last "
+                "axis, or with one axis of size 1 (a variance shared along it; PyTorch's "
+                "gaussian_nll_loss shapes)",
 }
 
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
@@ -147,6 +155,10 @@ class Declaration:
     prediction, target : str
         Keys of :data:`PREDICTION_KINDS` and :data:`TARGET_KINDS` (``target`` ``None``:
         no second argument).
+    inputs : mapping
+        The further positional arrays after the target, in order: their name -> kind (a
+        key of :data:`INPUT_KINDS`), e.g. the ``var`` of the Gaussian NLL.  They may be
+        in ``differentiable`` (position 2 onwards).
     class_axis : {'none', 'axis', 'optional'}
         Element-wise (no class axis), a class axis given by the ``axis`` option, or a
         class axis only when ``axis`` is not ``None``.
@@ -182,6 +194,7 @@ class Declaration:
     fn: Callable[..., Any] = field(repr=False)
     prediction: str
     target: str | None = None
+    inputs: Mapping[str, str] = field(default_factory=dict)
     class_axis: str = "none"
     options: Mapping[str, Any] = field(default_factory=dict)
     reductions: tuple[str, ...] = REDUCTIONS
@@ -237,6 +250,10 @@ class Declaration:
             out.append(f"unknown target kind {self.target!r}")
         if self.class_axis not in ("none", "axis", "optional"):
             out.append(f"unknown class_axis {self.class_axis!r}")
+        out += [f"input {k!r}: unknown kind {v!r}" for k, v in self.inputs.items()
+                if v not in INPUT_KINDS]
+        if self.inputs and self.target is None:
+            out.append("further inputs need a target")
         out += [f"option {k!r}: unknown kind {v!r}" for k, v in self.options.items()
                 if not isinstance(v, tuple) and v not in OPTION_KINDS]
         if self.prediction in SWITCHED and SWITCHED[self.prediction][0] not in self.options:
@@ -254,6 +271,10 @@ class Declaration:
                 for k in self.unsupported if k not in BACKENDS + TRANSFORMS]
         params = inspect.signature(self.fn).parameters
         positional = 2 if self.target is not None else 1
+        if list(params)[positional:positional + len(self.inputs)] != list(self.inputs):
+            out.append(f"inputs {list(self.inputs)} are not the function's positional "
+                       f"arguments after the target")
+        positional += len(self.inputs)
         options = {n for n in list(params)[positional:] if n != "reduction"}
         if set(self.options) != options:
             out.append(f"options {sorted(self.options)} are not the function's "

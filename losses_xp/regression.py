@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import math
 
-from ._compat import Array, device
+from ._compat import Array, device, is_array, namespace, stop_gradient
 from ._declare import declare
 from ._primitives import clip, express_elementwise, fused_loss, log_cosh
 from ._reduction import finish, mean
-from ._validation import check_reduction, elementwise_inputs, python_number
+from ._validation import (
+    check_reduction,
+    elementwise_inputs,
+    numeric_target,
+    python_number,
+    values_in_range,
+)
 
 __all__ = [
     "charbonnier_loss",
+    "gaussian_nll_loss",
     "huber_loss",
     "l1_loss",
     "log_cosh_loss",
@@ -402,3 +409,104 @@ def poisson_nll_loss(input: Array, target: Array, *, log_input: bool = True,
         stirling = ys * xp.log(ys) - ys + 0.5 * xp.log((2.0 * math.pi) * ys)
         loss = loss + xp.where(big, stirling, 0.0)
     return finish(xp, loss, out, reduction)
+
+
+def _variance_shape(pshape: tuple[int, ...], vshape: tuple[int, ...]) -> bool:
+    """Whether ``var`` of ``vshape`` must gain a last axis for an input of ``pshape``
+    (PyTorch's shapes: the same, without the last axis, or one axis of size 1); a
+    ``ValueError`` naming ``var`` for any other shape."""
+    if vshape == pshape:
+        return False
+    if pshape and vshape == pshape[:-1]:
+        return True  # one variance per row of the last axis
+    differ = [i for i, (p, v) in enumerate(zip(pshape, vshape, strict=False)) if p != v]
+    if len(vshape) == len(pshape) and len(differ) == 1 and vshape[differ[0]] == 1:
+        return False  # one axis of size 1: shared along it
+    raise ValueError(
+        f"`var` must have the shape of `input` {pshape}, that shape without its last axis "
+        f"{pshape[:-1]}, or that shape with one axis of size 1 (a shared variance); got "
+        f"shape {vshape}")
+
+
+@declare(prediction="regression", target="real", inputs={"var": "variance"},
+         options={"full": "flag", "eps": "positive"}, differentiable=(0, 2),
+         growth="quadratic", signed=True,
+         peers={"pytorch": ("F.gaussian_nll_loss",)})
+def gaussian_nll_loss(input: Array, target: Array, var: Array | float, *, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Array:
+    r"""Gaussian negative log-likelihood with a predicted variance (PyTorch semantics).
+
+    .. math::
+        \ell_i = \tfrac12\Big(\log v_i + \frac{(x_i - y_i)^2}{v_i}\Big)
+                 \; + \; [\texttt{full}]\,\tfrac12 \log 2\pi,
+        \qquad v_i = \max(\mathrm{var}_i, \epsilon)
+
+    the negative log-likelihood of ``target`` under :math:`\mathcal N(x, v)` (Nix &
+    Weigend 1994), without its constant unless ``full=True``; it can be negative (a
+    variance below :math:`1/(2\pi e)`).  ``var`` is **clamped** at ``eps``, not added
+    (PyTorch #190058), and the clamp does not stop the gradient: as in PyTorch, whose
+    ``clamp_`` runs under ``no_grad`` on a clone, the gradient with respect to ``var``
+    is :math:`\partial\ell/\partial v` at the clamped :math:`v`, passed through as if
+    unclamped (a straight-through clamp).  Evaluated as :math:`e \cdot (e / v)`: no
+    overflow of :math:`e^2` unless the loss itself overflows.
+
+    ``var`` has ``input``'s shape (one variance per element), that shape without its
+    last axis (one per row, PyTorch's "homoscedastic" case), or that shape with one axis
+    of size 1 (shared along it), else a ``ValueError`` naming ``var``; or a Python
+    number >= 0 (one variance for all).  A negative (or NaN) variance is a
+    ``ValueError`` where the values can be read and makes the loss NaN where they
+    cannot (``jax.jit``, ``torch.compile``, Dask), at the value-check level
+    ``"essential"`` (PyTorch checks it too).  ``var`` is real numeric (cast to the
+    compute dtype); ``eps`` > 0 (default 1e-6; one below the compute dtype's smallest
+    normal number is raised to it); ``full`` a Python bool.  ``mean`` divides the sum by
+    the number of elements of ``input``; ``none`` returns the element-wise loss of
+    ``input``'s shape.
+
+    Differences from peers: equals ``torch.nn.functional.gaussian_nll_loss``, values and
+    gradients (``input`` and ``var``), except that a NaN variance is refused with the
+    negative ones (PyTorch's ``var < 0`` test lets it through).  MLX's
+    ``gaussian_nll_loss`` requires ``var`` of ``input``'s shape.
+
+    References
+    ----------
+    D. A. Nix, A. S. Weigend, "Estimating the mean and variance of the target
+    probability distribution", ICNN 1994.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> x, y = np.array([[0.0, 1.0], [2.0, 2.0]]), np.array([[0.5, 1.0], [0.0, 2.5]])
+    >>> lx.gaussian_nll_loss(x, y, np.array([[0.25, 1.0], [4.0, 0.5]]), reduction="none")
+    array([[-0.19314718,  0.        ],
+           [ 1.19314718, -0.09657359]])
+    >>> round(float(lx.gaussian_nll_loss(x, y, np.array([1.0, 2.0]))), 6)  # one per row
+    0.470162
+    """
+    add_constant = _flag(full, "full")
+    e = python_number(eps, "eps", minimum=0.0, strict=True)
+    check_reduction(reduction)
+    va: Array | None = var if is_array(var) else None
+    if va is None:  # a Python number: one variance for every element
+        v0 = python_number(var, "var", minimum=0.0)
+    else:
+        namespace({"input": input, "target": target}, {"var": va})
+    xp, x, y, out, _, _ = elementwise_inputs(input, target, ("input", "target"))
+    e = max(e, float(xp.finfo(x.dtype).smallest_normal))
+    invalid = None
+    if va is not None:
+        numeric_target(xp, va, "var")
+        expand = _variance_shape(tuple(x.shape), tuple(va.shape))
+        invalid = values_in_range(xp, va, 0.0, math.inf, "var", essential=True)
+        v = xp.astype(va, x.dtype, copy=False)
+        if expand:
+            v = xp.expand_dims(v, axis=-1)
+    else:
+        v = xp.full_like(x, v0)
+    # clamped at eps, the gradient passed straight through (PyTorch: clamp_ in no_grad)
+    v = v + stop_gradient(xp, xp.maximum(v, xp.asarray(e, dtype=v.dtype, device=device(v)))
+                          - v)
+    r = x - y
+    loss = 0.5 * (xp.log(v) + r * (r / v))
+    if add_constant:
+        loss = loss + 0.5 * math.log(2.0 * math.pi)
+    return finish(xp, loss, out, reduction, invalid=invalid)

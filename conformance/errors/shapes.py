@@ -31,8 +31,9 @@ def _column_vs_vector(loss: Loss) -> list[Bad]:
     pred, target = call.args[0], call.args[1]
     column = (pred[:, :1], target[:, 0])
     row = (pred[:, 0], target[:, :1])
-    return [Bad(replace(call, args=a), {"pred": loss.pred, "pshape": shape_of(a[0]),
-                                        "tshape": shape_of(a[1])}, label)
+    more = call.args[2:]  # (further inputs, a variance, unchanged)
+    return [Bad(replace(call, args=(*a, *more)), {"pred": loss.pred, "pshape": shape_of(a[0]),
+                                                  "tshape": shape_of(a[1])}, label)
             for a, label in ((column, "(N, 1) vs (N,)"), (row, "(N,) vs (N, 1)"))]
 
 
@@ -176,6 +177,19 @@ def _broadcast_option(kinds: tuple[str, ...], shapes: Sequence[tuple[int, ...]]
     return bads
 
 
+def _variance_shape(loss: Loss) -> list[Bad]:
+    out = []
+    for i, (name, kind) in loss.inputs.items():
+        if kind != "variance":
+            continue
+        call = default_call(loss)
+        for shape in ((N, C + 1), (C,), (1, 1), (N, C, 1), (N + 1,)):
+            fields = {"arg": name, "pred": loss.pred, "pshape": (N, C), "short": (N,),
+                      "shape": shape}
+            out.append(Bad(call.with_arg(i, np.ones(shape)), fields, str(shape)))
+    return out
+
+
 def _sample_weight_length(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("sample_weight"):
@@ -256,6 +270,12 @@ ROWS: tuple[Row, ...] = (
         "from the right", "functions with `pos_weight`", ValueError,
         "`{option}` must be broadcastable to the shape of `{pred}` {pshape}; got shape {shape}",
         _broadcast_option(("pos_weight",), ((2,), (N,), (2, 1), (2, N, C)))),
+    Row("variance-shape", "a variance (`var`) of another shape than the prediction's, that "
+        "shape without its last axis, or that shape with one axis of size 1 (PyTorch's "
+        "gaussian_nll_loss shapes)", "functions with a variance", ValueError,
+        "`{arg}` must have the shape of `{pred}` {pshape}, that shape without its last "
+        "axis {short}, or that shape with one axis of size 1 (a shared variance); got "
+        "shape {shape}", _variance_shape),
     Row("sample-weight-length", "`sample_weight` without one value per sample",
         "functions with `sample_weight`", ValueError,
         "`{option}` must have one weight per sample, shape ({samples},); got shape {shape}",

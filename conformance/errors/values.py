@@ -106,6 +106,20 @@ def _negative_counts(loss: Loss) -> list[Bad]:
     return out
 
 
+def _negative_variance(loss: Loss) -> list[Bad]:
+    out = []
+    for i, (name, kind) in loss.inputs.items():
+        if kind != "variance":
+            continue
+        call = default_call(loss)
+        v = np.full(call.args[i].shape, 0.5)
+        for values, got in (((-0.5, 2.0), "values in [-0.5, 2]"),
+                            ((math.nan, 2.0), "values in [0.5, 2] and NaN")):
+            out.append(Bad(call.with_arg(i, _write(v, values)), {"arg": name, "got": got},
+                           got))
+    return out
+
+
 #: the rows of this module, in the order of the docs table
 ROWS: tuple[Row, ...] = (
     # values
@@ -124,4 +138,7 @@ ROWS: tuple[Row, ...] = (
         "class-balanced functions", ValueError,
         "`samples_per_class` must lie in [0, inf]; got {got}", _negative_counts,
         value_dependent=True),
+    Row("negative-variance", "a negative or NaN variance (`var`)", "functions with a "
+        "variance", ValueError, "`{arg}` must lie in [0, inf]; got {got}",
+        _negative_variance, value_dependent=True),
 )
