@@ -447,6 +447,16 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
             kwargs[name] = draw(st.integers(1, num_classes + 2))
         elif kind == "like":
             kwargs[name] = np.zeros(())  # converted to the dtype under test
+        elif kind == "quantile":  # a float, or levels along the prediction's last axis
+            if (not equal and tkind == "real" and pred.ndim >= (2 if batched else 1)
+                    and pred.shape[-1] > 0 and draw(st.booleans())):
+                q = _overlay(draw, rng.uniform(0.01, 0.99, size=pred.shape[-1]),
+                             [0.5, 0.01, 0.99])
+                kwargs[name] = q.tolist() if draw(st.booleans()) else quantize(q, dtype)
+                args[1] = np.asarray(args[1][..., 0])  # the target without that axis
+            else:
+                kwargs[name] = draw(st.sampled_from([0.5, 0.1, 0.9, 0.01, 0.99]) | st.floats(
+                    0.0, 1.0, exclude_min=True, exclude_max=True))
         else:
             kwargs[name] = _float_option(draw, kind, bound)
     if kinds.class_axis == "optional" and (axis is None or kwargs.get("average") == "micro"):

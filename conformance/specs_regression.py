@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import mpmath
@@ -616,3 +617,123 @@ SPECS.append(
                "variance is a ValueError here (PyTorch's var < 0 test lets it through). "
                "The extreme cases' variance of 0 is clamped at eps in both.",
                pinned=_PINNED_GAUSSIAN_NLL))
+
+
+def _levels(rng: np.random.Generator, q: int) -> np.ndarray:
+    return np.sort(rng.uniform(0.05, 0.95, size=q))
+
+
+def _pinball_extra(rng: np.random.Generator) -> list[Case]:
+    rv = regression_values
+    t2, tn = frozenset({"2d"}), frozenset({"nd"})
+    out = [Case(f"2d-quantile-{q:g}", (rv(rng, (4, 5)), rv(rng, (4, 5))), {"quantile": q},
+                tags=t2) for q in (0.1, 0.9, 0.01, 0.999)]
+    p, y = rv(rng, (6, 3)), rv(rng, (6,))
+    p[1, 2] = y[1]  # (a zero error at a level: value only, the kink)
+    out += [
+        Case("2d-levels", (rv(rng, (6, 3)), rv(rng, (6,))), {"quantile": _levels(rng, 3)},
+             tags=t2),
+        Case("2d-levels-list", (rv(rng, (6, 4)), rv(rng, (6,))),
+             {"quantile": [0.1, 0.25, 0.75, 0.9]}, tags=t2),
+        Case("2d-levels-zero-error", (p, y), {"quantile": [0.1, 0.5, 0.9]}, tags=t2,
+             grad=False),
+        Case("nd-levels", (rv(rng, (2, 3, 4)), rv(rng, (2, 3))), {"quantile": _levels(rng, 4)},
+             tags=tn),
+        Case("1d-levels-0d-target", (rv(rng, (3,)), rv(rng, ())), {"quantile": _levels(rng, 3)},
+             tags=frozenset({"1d"})),
+        Case("1d-one-level", (rv(rng, (7, 1)), rv(rng, (7,))), {"quantile": [0.3]},
+             tags=t2),
+        Case("empty-levels", (rv(rng, (0, 3)), rv(rng, (0,))), {"quantile": _levels(rng, 3)},
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("int-target-levels", (rv(rng, (5, 2)), rng.integers(-3, 4, size=(5,))),
+             {"quantile": [0.2, 0.8]}, tags=frozenset({"2d", "int-target"})),
+    ]
+    return out
+
+
+def _pinball_cases(rng: np.random.Generator) -> list[Case]:
+    """The regression cases and the quantile ones, with every error of a case whose
+    gradient is compared at least 0.1 (rounding to bfloat16 could make one 0: the
+    kink, where the backends' subgradients of |e| differ)."""
+    out = []
+    for c in _regression_cases(weighted=False, extra=_pinball_extra)(rng):
+        if c.grad and c.args[0].size:
+            p, t = c.args[0], np.asarray(c.args[1], np.float64)
+            t = t if p.shape == t.shape else t[..., None]
+            c = replace(c, args=(np.where(np.abs(t - p) < 0.1, t + 0.5, p), c.args[1]))
+        out.append(c)
+    return out
+
+
+def _pinball_extreme(rng: np.random.Generator) -> list[Case]:
+    out = _regression_extreme()(rng)
+    t = regression_values(rng, (2, 3))
+    e = np.array([[1e4, -1e4, 700.0], [-3e3, 5e3, -1e4]])
+    return [
+        *out,
+        Case("errors-1e4-quantile-0.99", (t + e, t), {"quantile": 0.99},
+             dtypes=("float32", "float64", "bfloat16"), tags=frozenset({"2d"})),
+        Case("errors-1e4-levels", (t + e, t[:, 0]), {"quantile": [0.01, 0.5, 0.99]},
+             dtypes=("float32", "float64", "bfloat16"), tags=frozenset({"2d"})),
+        Case("errors-2000-levels-float16", (t + 0.2 * e, t[:, 0]),
+             {"quantile": [0.01, 0.5, 0.99]}, dtypes=("float16",), tags=frozenset({"2d"})),
+    ]
+
+
+def _pinball_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                     reduction: str) -> np.ndarray:
+    """``sklearn.metrics.mean_pinball_loss(y_true, y_pred, alpha=q)`` per element (each
+    element its own output of one sample, ``multioutput="raw_values"``), level by level
+    along the prediction's last axis with levels; then our reductions."""
+    from sklearn.metrics import mean_pinball_loss
+
+    p, y = np.asarray(args[0], np.float64), np.asarray(args[1], np.float64)
+    q = kwargs.get("quantile", 0.5)
+    scalar = isinstance(q, float)
+    levels = [float(q)] if scalar else [float(v) for v in np.asarray(q, np.float64)]
+    pl = p[..., None] if scalar else p
+    value = np.zeros(pl.shape)
+    if y.size:
+        for j, alpha in enumerate(levels):
+            value[..., j] = np.asarray(mean_pinball_loss(
+                y.reshape(1, -1), pl[..., j].reshape(1, -1), alpha=alpha,
+                multioutput="raw_values")).reshape(y.shape)
+    return np_reduce(value.reshape(p.shape), reduction)
+
+
+def _pinball_sklearn_means(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                           reduction: str) -> np.ndarray | None:
+    """``mean``: the mean over the levels of ``mean_pinball_loss`` on each level's
+    flattened predictions (what ``mean`` is documented to be)."""
+    from sklearn.metrics import mean_pinball_loss
+
+    q = kwargs.get("quantile", 0.5)
+    if reduction != "mean" or args[1].size == 0:
+        return None
+    p, y = np.asarray(args[0], np.float64), np.ravel(np.asarray(args[1], np.float64))
+    if isinstance(q, float):
+        return np.asarray(mean_pinball_loss(y, np.ravel(p), alpha=q))
+    return np.asarray(np.mean([mean_pinball_loss(y, np.ravel(p[..., j]), alpha=float(a))
+                               for j, a in enumerate(np.asarray(q, np.float64))]))
+
+
+_PINNED_PINBALL = (
+    # the docstring's example: errors above and below the prediction at q = 0.9
+    Pinned("quantile-0.9", (np.array([1.0, 3.0]), np.array([2.0, 2.0])), {"quantile": 0.9},
+           value=np.array([0.9, 0.1])),
+    # q = 0.5 is half the absolute error
+    Pinned("median-is-half-l1", (np.array([1.0, -3.0, 0.5]), np.array([2.0, 2.0, 0.5])),
+           value=np.array([0.5, 2.5, 0.0])),
+)
+
+SPECS.append(
+    spec("pinball_loss", _pinball_sklearn, "sklearn.metrics.mean_pinball_loss per level",
+         _pinball_cases, _pinball_extreme,
+         differences="scikit-learn is target-first, one level per call (alpha in [0, 1]; "
+         "here the open interval (0, 1)), and averages 2-D inputs per column: the oracle "
+         "evaluates it per element (each element its own output, raw_values) and per "
+         "level. mean with Q levels is the mean over the levels of scikit-learn's mean per "
+         "level (a cross-check). Gradients: finite differences of the scikit-learn value.",
+         cross_checks=(("mean of sklearn.metrics.mean_pinball_loss per level",
+                        _pinball_sklearn_means, EXACT),),
+         pinned=_PINNED_PINBALL))

@@ -111,6 +111,9 @@ OPTION_KINDS: dict[str, str] = {
     "threshold": "a float in the range of the scores",
     "k": "an int >= 1",
     "like": "None or an array whose library and floating dtype the result takes",
+    "quantile": "a float in (0, 1), or a 1-D array (or sequence) of Q levels in (0, 1): the "
+                "prediction then has a last axis of length Q and the target the "
+                "prediction's shape without it",
 }
 
 #: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator

@@ -190,6 +190,50 @@ def _variance_shape(loss: Loss) -> list[Bad]:
     return out
 
 
+def _quantile_levels_call(loss: Loss, option: str) -> Any:
+    """A valid call with C quantile levels: the target without the prediction's last axis."""
+    call = default_call(loss)
+    return call.with_arg(1, call.args[1][:, 0]).with_kwargs(
+        **{option: np.linspace(0.25, 0.75, C)})
+
+
+def _quantile_levels_not_1d(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = _quantile_levels_call(loss, option)
+        for value in (np.full((1, C), 0.5), np.asarray(0.5), [[0.25, 0.5, 0.75]]):
+            shape = np.shape(value)
+            out.append(Bad(call.with_kwargs(**{option: value}),
+                           {"option": option, "shape": shape}, f"{type(value).__name__} "
+                           f"{shape}"))
+    return out
+
+
+def _quantile_levels_length(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = _quantile_levels_call(loss, option)
+        for n in (C + 1, 1):
+            out.append(Bad(call.with_kwargs(**{option: np.linspace(0.25, 0.75, n)}),
+                           {"option": option, "n": n, "pred": loss.pred, "pshape": (N, C)},
+                           f"{n} levels"))
+        zero_d = call.with_arg(0, np.asarray(call.args[0][0, 0])).with_arg(1, call.args[1][:0])
+        out.append(Bad(zero_d, {"option": option, "n": C, "pred": loss.pred, "pshape": ()},
+                       "0-d prediction"))
+    return out
+
+
+def _quantile_levels_target_shape(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = _quantile_levels_call(loss, option)
+        for tshape in ((N, C), (N, 1), (1,)):
+            out.append(Bad(call.with_arg(1, np.zeros(tshape)),
+                           {"option": option, "pred": loss.pred, "pshape": (N, C),
+                            "short": (N,), "tshape": tshape}, str(tshape)))
+    return out
+
+
 def _sample_weight_length(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("sample_weight"):
@@ -276,6 +320,18 @@ ROWS: tuple[Row, ...] = (
         "`{arg}` must have the shape of `{pred}` {pshape}, that shape without its last "
         "axis {short}, or that shape with one axis of size 1 (a shared variance); got "
         "shape {shape}", _variance_shape),
+    Row("quantile-levels-not-1d", "an array of quantile levels that is not 1-d",
+        "functions with quantile levels", ValueError,
+        "`{option}` must be a float in (0, 1) or a 1-D array of levels; got shape {shape}",
+        _quantile_levels_not_1d),
+    Row("quantile-levels-length", "Q quantile levels and a prediction whose last axis is not "
+        "of length Q", "functions with quantile levels", ValueError,
+        "with {n} quantile levels, `{pred}` must have a last axis of length {n} (one "
+        "prediction per level); got shape {pshape}", _quantile_levels_length),
+    Row("quantile-levels-target-shape", "quantile levels and a target that is not the "
+        "prediction's shape without its last axis", "functions with quantile levels",
+        ValueError, "with quantile levels, `target` must have the shape of `{pred}` {pshape} "
+        "without its last axis, {short}; got {tshape}", _quantile_levels_target_shape),
     Row("sample-weight-length", "`sample_weight` without one value per sample",
         "functions with `sample_weight`", ValueError,
         "`{option}` must have one weight per sample, shape ({samples},); got shape {shape}",

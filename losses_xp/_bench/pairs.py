@@ -220,6 +220,9 @@ def sklearn_pairs(metrics: Any) -> list[Pair]:
               lambda pred, true: metrics.hamming_loss(true, pred), grad=False),
         Pair("top_k_accuracy", f"sklearn.metrics.top_k_accuracy_score (k={TOP_K})", "classes",
              lambda s, t: top_k(s, t, k=TOP_K), sk_top_k, grad=False),
+        # (2-d inputs: scikit-learn's uniform average over the columns is the overall mean)
+        _pair("pinball_loss", "sklearn.metrics.mean_pinball_loss (alpha=0.5)", "regression",
+              lambda pred, true: metrics.mean_pinball_loss(true, pred), grad=False),
     ]
 
 

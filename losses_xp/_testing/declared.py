@@ -297,6 +297,11 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
         vals = [(str(not default), not default)]
     elif kind == "like":
         vals = [("array", np.zeros(()))]
+    elif kind == "quantile":  # levels along the last axis (the target loses it: _Builder)
+        vals = [("0.1", 0.1), ("0.9", 0.9)]
+        if last and last[0]:
+            vals += [("levels-array", np.sort(rng.uniform(0.05, 0.95, size=last))),
+                     ("levels-list", sorted(_listed(rng.uniform(0.05, 0.95, size=last))))]
     elif kind in _AXIS_KINDS:
         vals = []  # the layouts vary the axis
     else:
@@ -385,6 +390,8 @@ class _Builder:
             kind = decl.options[opt]
             kwargs[opt] = value
             all_tags |= _option_tags(kind, form)
+            if kind == "quantile" and not isinstance(value, float) and target is not None:
+                target = np.asarray(target[..., 0])  # levels on the last axis: not in it
             ignored = kind == "ignore_index" and value < 0  # some targets ignored
             if ignored and target is not None and target.dtype.kind == "i":
                 target = with_ignored(rng, target, value)
