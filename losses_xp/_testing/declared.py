@@ -440,8 +440,10 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
             for form in target_forms(decl, lay)[1:2]:
                 b.add(f"{lay.name}-{form}-target", lay, form=form)
     if b.switch:
+        option, value = b.switched(True)  # (from_logits=True: "-from_logits", as before)
+        label = option if value is True else f"{option}-{value}"
         for lay in [*b.bases, lays[-1]]:
-            b.add(f"{lay.name}-{b.switch[0]}-{b.switched(True)[1]}", lay, other=True)
+            b.add(f"{lay.name}-{label}", lay, other=True)
     for lay in b.bases:
         b.option_cases(lay.name, lay)
         ignore = [n for n, k in decl.options.items() if k == "ignore_index"]
