@@ -119,10 +119,12 @@ class Example:
             return None
         out = {"arg0": b}
         for i, a in enumerate(self.args[1:], start=1):
-            if a.ndim == pred.ndim:
-                out[f"arg{i}"] = b
+            if a.ndim == pred.ndim and a.shape[b] == pred.shape[b]:
+                out[f"arg{i}"] = b  # (not an axis of size 1 shared by the batch)
             elif a.ndim == pred.ndim - 1 and self.axis is not None:
                 out[f"arg{i}"] = 0  # class indices: the class axis removed
+            elif a.ndim == pred.ndim - 1 and b < a.ndim:
+                out[f"arg{i}"] = b  # a variance without the prediction's last axis
         for k, v in self.kwargs.items():
             kind = self.option_kinds.get(k)
             if kind == "sample_weight":

@@ -213,6 +213,24 @@ def _index_target(draw: Callable[..., Any], rng: np.random.Generator, shape: tup
     return t.astype(dtype)
 
 
+def _further_input(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
+                   shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """A further input (``Declaration.inputs``) in one of its forms."""
+    if kind != "variance":
+        raise AssertionError(f"{kind!r}: an input kind without a generator here")
+    form = draw(st.sampled_from(["same", "without-last-axis", "size-1-axis", "size-1-axis-0"]
+                                if shape else ["same"]))
+    if form == "without-last-axis":
+        shape = shape[:-1]
+    elif form == "size-1-axis":
+        shape = (*shape[:-1], 1)
+    elif form == "size-1-axis-0":
+        shape = (1, *shape[1:])
+    # in [0.25, 4]: the loss at most 2 e^2 (within the quadratic growth's budget)
+    v = _overlay(draw, rng.uniform(0.25, 4.0, size=shape), [1.0, 0.25, 4.0])
+    return quantize(np.asarray(v), dtype)
+
+
 # --------------------------------------------------------------------------- options
 
 
@@ -411,6 +429,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
             unit = "sample"
     elif tkind is not None:
         raise AssertionError(f"{tkind!r}: a target kind without a generator here")
+    for ikind in kinds.inputs.values():  # further inputs (a variance), in every form
+        args.append(_further_input(draw, ikind, rng, shape, dtype))
 
     # -- the remaining options
     for name, kind in opts.items():
@@ -433,6 +453,16 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
             kwargs[name] = num_classes
         elif kind == "like":
             kwargs[name] = np.zeros(())  # converted to the dtype under test
+        elif kind == "quantile":  # a float, or levels along the prediction's last axis
+            if (not equal and tkind == "real" and pred.ndim >= (2 if batched else 1)
+                    and pred.shape[-1] > 0 and draw(st.booleans())):
+                q = _overlay(draw, rng.uniform(0.01, 0.99, size=pred.shape[-1]),
+                             [0.5, 0.01, 0.99])
+                kwargs[name] = q.tolist() if draw(st.booleans()) else quantize(q, dtype)
+                args[1] = np.asarray(args[1][..., 0])  # the target without that axis
+            else:
+                kwargs[name] = draw(st.sampled_from([0.5, 0.1, 0.9, 0.01, 0.99]) | st.floats(
+                    0.0, 1.0, exclude_min=True, exclude_max=True))
         else:
             kwargs[name] = _float_option(draw, kind, bound)
     if kinds.class_axis == "optional" and (axis is None or kwargs.get("average") == "micro"):

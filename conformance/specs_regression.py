@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import mpmath
@@ -602,3 +603,237 @@ SPECS.append(
                cross_checks=(("keras.losses.poisson (NumPy backend)", _poisson_keras,
                               KERAS),),
                pinned=_PINNED_POISSON_NLL))
+
+
+def _gaussian_cases(rng: np.random.Generator) -> list[Case]:
+    rv, w = regression_values, weights  # variances in [0.25, 2]
+    t2, t1, tn = frozenset({"2d"}), frozenset({"1d"}), frozenset({"nd"})
+    p, t = rv(rng, (4, 5)), rv(rng, (4, 5))
+    small = w(rng, (4, 5)) * 0.2  # (0.05 to 0.4: below eps = 0.5, clamped)
+    zero = w(rng, (4, 5))
+    zero[::2, 1] = 0.0  # clamped at eps = 1e-6 (its gradient ~1e12: not for float16)
+    return [
+        Case("0d", (rv(rng, ()), rv(rng, ()), w(rng, ())), tags=frozenset({"0d"})),
+        Case("empty", (rv(rng, (0, 3)), rv(rng, (0, 3)), w(rng, (0, 3))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("1d", (rv(rng, (7,)), rv(rng, (7,)), w(rng, (7,))), tags=t1),
+        Case("1d-var-0d", (rv(rng, (7,)), rv(rng, (7,)), w(rng, ())), tags=t1),
+        Case("2d", (p, t, w(rng, (4, 5))), tags=t2),
+        Case("2d-var-per-row", (p, t, w(rng, (4,))), tags=t2),
+        Case("2d-var-trailing-1", (p, t, w(rng, (4, 1))), tags=t2),
+        Case("2d-var-shared-by-rows", (p, t, w(rng, (1, 5))), tags=t2),
+        Case("nd", (rv(rng, (2, 3, 4, 5)), rv(rng, (2, 3, 4, 5)), w(rng, (2, 3, 4, 5))),
+             tags=tn),
+        Case("nd-var-without-last-axis", (rv(rng, (2, 3, 4)), rv(rng, (2, 3, 4)),
+                                          w(rng, (2, 3))), tags=tn),
+        Case("nd-var-size-1-axis", (rv(rng, (2, 3, 4, 5)), rv(rng, (2, 3, 4, 5)),
+                                    w(rng, (2, 1, 4, 5))), tags=tn),
+        Case("int-target", (rv(rng, (6,)), rng.integers(-3, 4, size=(6,)), w(rng, (6,))),
+             tags=frozenset({"1d", "int-target"})),
+        Case("2d-full", (p, t, w(rng, (4, 5))), {"full": True}, tags=t2),
+        Case("2d-eps-0.5-clamped", (p, t, small), {"eps": 0.5}, tags=t2),
+        Case("2d-var-zero-clamped", (p, t, zero), dtypes=("float32", "float64"), tags=t2),
+        Case("2d-eps-1e-300", (p, t, w(rng, (4, 5))), {"eps": 1e-300, "full": True}, tags=t2),
+    ]
+
+
+def _gaussian_extreme(rng: np.random.Generator) -> list[Case]:
+    """Errors of 700 to 1e4, variances from the clamp (0 -> eps) to 1e30 (float32/64,
+    bfloat16); float16: errors up to 30 (the exact loss e^2 / (2v) stays finite)."""
+    full = ("float32", "float64", "bfloat16")
+    sign = rng.choice([-1.0, 1.0], size=(2, 3))
+    e = sign * rng.uniform(700.0, 1e4, size=(2, 3))
+    e[0, 0], e[1, 0] = 1e4, -1e4
+    t = regression_values(rng, (2, 3))
+    v = np.array([[0.5, 1e30, 2.0], [1e-3, 1.0, 1e4]])
+    eh = sign * rng.uniform(10.0, 30.0, size=(2, 3))
+    return [
+        Case("errors-1e4-var-1e-3-to-1e30", (t + e, t, v), dtypes=full, tags=frozenset({"2d"})),
+        Case("errors-1e4-var-0", (t + e, t, np.zeros((2, 3))), dtypes=("float32", "float64"),
+             tags=frozenset({"2d"})),
+        Case("errors-1e4-var-per-row-full", (t + e, t, np.array([1e-2, 1e3])), {"full": True},
+             dtypes=full, tags=frozenset({"2d"})),
+        Case("errors-30-float16", (t + eh, t, np.array([[0.5, 1.0, 2.0], [4.0, 1.0, 0.5]])),
+             dtypes=("float16",), tags=frozenset({"2d"})),
+        Case("error-1e4-0d", (np.array(1e4), np.array(0.0), np.array(1.0)), dtypes=full,
+             tags=frozenset({"0d"})),
+    ]
+
+
+def _gaussian_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """``torch.nn.functional.gaussian_nll_loss`` (float64; its clamp runs under no_grad,
+    so the gradient with respect to ``var`` passes it straight through)."""
+    F = torch().nn.functional
+    return F.gaussian_nll_loss(t[0], t[1].to(t[0].dtype), t[2], full=kw.get("full", False),
+                               eps=kw.get("eps", 1e-6), reduction=reduction)
+
+
+_PINNED_GAUSSIAN_NLL = (
+    # var clamped at eps, not added (PyTorch #190058): 0.5 (log 0.5 + 1 / 0.5) at var 0.1,
+    # eps 0.5; the gradient w.r.t. var is that at the clamped 0.5, passed straight through
+    # (PyTorch clamps under no_grad): 0.5 (1 / 0.5 - 1 / 0.25) = -1
+    Pinned("var-clamped-not-added", (np.array([1.0]), np.array([0.0]), np.array([0.1])),
+           {"eps": 0.5}, value=np.array([0.5 * (math.log(0.5) + 2.0)]),
+           dtypes=("float32", "float64")),
+)
+
+
+def _gaussian_inputs(bk: Backend, dtype: str) -> tuple[Any, Any, Any]:
+    rng = np.random.default_rng(5)
+    return (bk.asarray(rng.normal(size=(3, 4)), dtype), bk.asarray(rng.normal(size=(3, 4)),
+                                                                   dtype),
+            bk.asarray(rng.uniform(0.05, 2.0, size=(3, 4)), dtype))
+
+
+def test_gaussian_nll_var_gradient_passes_the_clamp(bk: Backend) -> None:
+    """Where var < eps the gradient with respect to var is dl/dv at v = eps, passed
+    straight through (PyTorch's clamp_ under no_grad), not 0 (a clamp's gradient)."""
+    need_autodiff(bk)
+    x, y = bk.asarray(np.array([1.0, 2.0]), "float64"), bk.asarray(np.zeros(2), "float64")
+    v = bk.asarray(np.array([0.1, 1.0]), "float64")
+    _, (gv,) = bk.value_and_grad(
+        lambda a, b, c: lx.gaussian_nll_loss(a, b, c, eps=0.5, reduction="sum"), [x, y, v], [2])
+    np.testing.assert_allclose(gv, [0.5 * (1 / 0.5 - 1 / 0.25), 0.5 * (1.0 - 4.0)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_gaussian_nll_python_number_var(bk: Backend, reduction: str) -> None:
+    """A Python number as var (PyTorch accepts a float): one variance for all."""
+    for dtype in bk.dtypes:
+        x, y, _ = _gaussian_inputs(bk, dtype)
+        got = bk.to_numpy(lazy(bk, lx.gaussian_nll_loss, x, y, 0.75, reduction=reduction))
+        full = bk.asarray(np.full((3, 4), 0.75), dtype)
+        want = bk.to_numpy(lazy(bk, lx.gaussian_nll_loss, x, y, full, reduction=reduction))
+        np.testing.assert_array_equal(got, want, err_msg=dtype)
+    with pytest.raises(ValueError, match=r"`var` must be >= 0\.0; got -1\.0"):
+        lx.gaussian_nll_loss(x, y, -1.0)
+
+
+SPECS.append(
+    torch_spec("gaussian_nll_loss", _gaussian_torch, "torch.nn.functional.gaussian_nll_loss",
+               _gaussian_cases, _gaussian_extreme,
+               differences="None from PyTorch in values and gradients (input and var; the "
+               "clamp at eps passes var's gradient straight through in both). A NaN "
+               "variance is a ValueError here (PyTorch's var < 0 test lets it through). "
+               "The extreme cases' variance of 0 is clamped at eps in both.",
+               pinned=_PINNED_GAUSSIAN_NLL))
+
+
+def _levels(rng: np.random.Generator, q: int) -> np.ndarray:
+    return np.sort(rng.uniform(0.05, 0.95, size=q))
+
+
+def _pinball_extra(rng: np.random.Generator) -> list[Case]:
+    rv = regression_values
+    t2, tn = frozenset({"2d"}), frozenset({"nd"})
+    out = [Case(f"2d-quantile-{q:g}", (rv(rng, (4, 5)), rv(rng, (4, 5))), {"quantile": q},
+                tags=t2) for q in (0.1, 0.9, 0.01, 0.999)]
+    p, y = rv(rng, (6, 3)), rv(rng, (6,))
+    p[1, 2] = y[1]  # (a zero error at a level: value only, the kink)
+    out += [
+        Case("2d-levels", (rv(rng, (6, 3)), rv(rng, (6,))), {"quantile": _levels(rng, 3)},
+             tags=t2),
+        Case("2d-levels-list", (rv(rng, (6, 4)), rv(rng, (6,))),
+             {"quantile": [0.1, 0.25, 0.75, 0.9]}, tags=t2),
+        Case("2d-levels-zero-error", (p, y), {"quantile": [0.1, 0.5, 0.9]}, tags=t2,
+             grad=False),
+        Case("nd-levels", (rv(rng, (2, 3, 4)), rv(rng, (2, 3))), {"quantile": _levels(rng, 4)},
+             tags=tn),
+        Case("1d-levels-0d-target", (rv(rng, (3,)), rv(rng, ())), {"quantile": _levels(rng, 3)},
+             tags=frozenset({"1d"})),
+        Case("1d-one-level", (rv(rng, (7, 1)), rv(rng, (7,))), {"quantile": [0.3]},
+             tags=t2),
+        Case("empty-levels", (rv(rng, (0, 3)), rv(rng, (0,))), {"quantile": _levels(rng, 3)},
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("int-target-levels", (rv(rng, (5, 2)), rng.integers(-3, 4, size=(5,))),
+             {"quantile": [0.2, 0.8]}, tags=frozenset({"2d", "int-target"})),
+    ]
+    return out
+
+
+def _pinball_cases(rng: np.random.Generator) -> list[Case]:
+    """The regression cases and the quantile ones, with every error of a case whose
+    gradient is compared at least 0.1 (rounding to bfloat16 could make one 0: the
+    kink, where the backends' subgradients of |e| differ)."""
+    out = []
+    for c in _regression_cases(weighted=False, extra=_pinball_extra)(rng):
+        if c.grad and c.args[0].size:
+            p, t = c.args[0], np.asarray(c.args[1], np.float64)
+            t = t if p.shape == t.shape else t[..., None]
+            c = replace(c, args=(np.where(np.abs(t - p) < 0.1, t + 0.5, p), c.args[1]))
+        out.append(c)
+    return out
+
+
+def _pinball_extreme(rng: np.random.Generator) -> list[Case]:
+    out = _regression_extreme()(rng)
+    t = regression_values(rng, (2, 3))
+    e = np.array([[1e4, -1e4, 700.0], [-3e3, 5e3, -1e4]])
+    return [
+        *out,
+        Case("errors-1e4-quantile-0.99", (t + e, t), {"quantile": 0.99},
+             dtypes=("float32", "float64", "bfloat16"), tags=frozenset({"2d"})),
+        Case("errors-1e4-levels", (t + e, t[:, 0]), {"quantile": [0.01, 0.5, 0.99]},
+             dtypes=("float32", "float64", "bfloat16"), tags=frozenset({"2d"})),
+        Case("errors-2000-levels-float16", (t + 0.2 * e, t[:, 0]),
+             {"quantile": [0.01, 0.5, 0.99]}, dtypes=("float16",), tags=frozenset({"2d"})),
+    ]
+
+
+def _pinball_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                     reduction: str) -> np.ndarray:
+    """``sklearn.metrics.mean_pinball_loss(y_true, y_pred, alpha=q)`` per element (each
+    element its own output of one sample, ``multioutput="raw_values"``), level by level
+    along the prediction's last axis with levels; then our reductions."""
+    from sklearn.metrics import mean_pinball_loss
+
+    p, y = np.asarray(args[0], np.float64), np.asarray(args[1], np.float64)
+    q = kwargs.get("quantile", 0.5)
+    scalar = isinstance(q, float)
+    levels = [float(q)] if scalar else [float(v) for v in np.asarray(q, np.float64)]
+    pl = p[..., None] if scalar else p
+    value = np.zeros(pl.shape)
+    if y.size:
+        for j, alpha in enumerate(levels):
+            value[..., j] = np.asarray(mean_pinball_loss(
+                y.reshape(1, -1), pl[..., j].reshape(1, -1), alpha=alpha,
+                multioutput="raw_values")).reshape(y.shape)
+    return np_reduce(value.reshape(p.shape), reduction)
+
+
+def _pinball_sklearn_means(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                           reduction: str) -> np.ndarray | None:
+    """``mean``: the mean over the levels of ``mean_pinball_loss`` on each level's
+    flattened predictions (what ``mean`` is documented to be)."""
+    from sklearn.metrics import mean_pinball_loss
+
+    q = kwargs.get("quantile", 0.5)
+    if reduction != "mean" or args[1].size == 0:
+        return None
+    p, y = np.asarray(args[0], np.float64), np.ravel(np.asarray(args[1], np.float64))
+    if isinstance(q, float):
+        return np.asarray(mean_pinball_loss(y, np.ravel(p), alpha=q))
+    return np.asarray(np.mean([mean_pinball_loss(y, np.ravel(p[..., j]), alpha=float(a))
+                               for j, a in enumerate(np.asarray(q, np.float64))]))
+
+
+_PINNED_PINBALL = (
+    # the docstring's example: errors above and below the prediction at q = 0.9
+    Pinned("quantile-0.9", (np.array([1.0, 3.0]), np.array([2.0, 2.0])), {"quantile": 0.9},
+           value=np.array([0.9, 0.1])),
+    # q = 0.5 is half the absolute error
+    Pinned("median-is-half-l1", (np.array([1.0, -3.0, 0.5]), np.array([2.0, 2.0, 0.5])),
+           value=np.array([0.5, 2.5, 0.0])),
+)
+
+SPECS.append(
+    spec("pinball_loss", _pinball_sklearn, "sklearn.metrics.mean_pinball_loss per level",
+         _pinball_cases, _pinball_extreme,
+         differences="scikit-learn is target-first, one level per call (alpha in [0, 1]; "
+         "here the open interval (0, 1)), and averages 2-D inputs per column: the oracle "
+         "evaluates it per element (each element its own output, raw_values) and per "
+         "level. mean with Q levels is the mean over the levels of scikit-learn's mean per "
+         "level (a cross-check). Gradients: finite differences of the scikit-learn value.",
+         cross_checks=(("mean of sklearn.metrics.mean_pinball_loss per level",
+                        _pinball_sklearn_means, EXACT),),
+         pinned=_PINNED_PINBALL))

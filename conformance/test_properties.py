@@ -182,8 +182,8 @@ def test_every_loss_has_argument_kinds() -> None:
             continue
         problems += [f"{name}: {p}" for p in entry.kinds.problems()]
         params = inspect.signature(entry.fn).parameters
-        keywords = {n for n, p in list(params.items())[2 if entry.kinds.target else 1:]
-                    if n != "reduction"}
+        first = (2 if entry.kinds.target else 1) + len(entry.kinds.inputs)
+        keywords = {n for n, p in list(params.items())[first:] if n != "reduction"}
         if set(entry.kinds.options) != keywords:
             problems.append(f"{name}: options {sorted(entry.kinds.options)} are not the "
                             f"function's {sorted(keywords)}")

@@ -360,12 +360,21 @@ def _memory_classes(n: int) -> tuple[Any, ...]:
     return x, rng.integers(0, classes, size=n // classes, chunks=rows, dtype=np.int64)
 
 
+def _with_variance(make: Callable[[int], tuple[Any, ...]]) -> Callable[[int], tuple[Any, ...]]:
+    """``make``'s inputs and a variance of their shape (``Declaration.inputs``)."""
+    def inputs(n: int) -> tuple[Any, ...]:
+        rng = _rng(14)
+        return (*make(n), rng.uniform(0.25, 2.0, n, chunks=MEMORY_CHUNK).astype(np.float32))
+    return inputs
+
+
 def _memory_inputs(decl: Declaration) -> Callable[[int], tuple[Any, ...]] | None:
     """The memory test's inputs for a declared loss, by its argument kinds (``None``: a
     loss the test has no inputs for)."""
     if decl.class_axis == "none":
-        return {"regression": _memory_regression, "probs": _memory_probs,
+        make = {"regression": _memory_regression, "probs": _memory_probs,
                 "logits": _memory_binary}.get(decl.prediction)
+        return _with_variance(make) if make and decl.inputs else make
     required = [k for k, kind in decl.options.items() if kind == "counts"]
     if decl.prediction == "logits" and decl.target in ("index", "index_or_probs") \
             and not required:

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 __all__ = [
     "BACKENDS",
     "GROWTHS",
+    "INPUT_KINDS",
     "OPTION_KINDS",
     "PEER_PAGES",
     "PREDICTION_KINDS",
@@ -82,6 +83,13 @@ TARGET_KINDS: dict[str, str] = {
                "depends on the dtype's eps",
 }
 
+#: the kinds of the further positional arrays after the target (``inputs``)
+INPUT_KINDS: dict[str, str] = {
+    "variance": "variances >= 0 of the prediction's shape, of that shape without its last "
+                "axis, or with one axis of size 1 (a variance shared along it; PyTorch's "
+                "gaussian_nll_loss shapes)",
+}
+
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
 OPTION_KINDS: dict[str, str] = {
     "axis": "the class axis: an int in [-ndim, ndim), or None (the default): the last axis, "
@@ -111,6 +119,9 @@ OPTION_KINDS: dict[str, str] = {
     "num_classes": "None or the number of classes K, an int >= 1 (required with class "
                    "indices, the class axis' length with probability rows)",
     "like": "None or an array whose library and floating dtype the result takes",
+    "quantile": "a float in (0, 1), or a 1-D array (or sequence) of Q levels in (0, 1): the "
+                "prediction then has a last axis of length Q and the target the "
+                "prediction's shape without it",
 }
 
 #: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator
@@ -157,6 +168,10 @@ class Declaration:
     prediction, target : str
         Keys of :data:`PREDICTION_KINDS` and :data:`TARGET_KINDS` (``target`` ``None``:
         no second argument).
+    inputs : mapping
+        The further positional arrays after the target, in order: their name -> kind (a
+        key of :data:`INPUT_KINDS`), e.g. the ``var`` of the Gaussian NLL.  They may be
+        in ``differentiable`` (position 2 onwards).
     class_axis : {'none', 'axis', 'optional'}
         Element-wise (no class axis), a class axis given by the ``axis`` option, or a
         class axis only when ``axis`` is not ``None``.
@@ -192,6 +207,7 @@ class Declaration:
     fn: Callable[..., Any] = field(repr=False)
     prediction: str
     target: str | None = None
+    inputs: Mapping[str, str] = field(default_factory=dict)
     class_axis: str = "none"
     options: Mapping[str, Any] = field(default_factory=dict)
     reductions: tuple[str, ...] = REDUCTIONS
@@ -247,6 +263,10 @@ class Declaration:
             out.append(f"unknown target kind {self.target!r}")
         if self.class_axis not in ("none", "axis", "optional"):
             out.append(f"unknown class_axis {self.class_axis!r}")
+        out += [f"input {k!r}: unknown kind {v!r}" for k, v in self.inputs.items()
+                if v not in INPUT_KINDS]
+        if self.inputs and self.target is None:
+            out.append("further inputs need a target")
         out += [f"option {k!r}: unknown kind {v!r}" for k, v in self.options.items()
                 if not isinstance(v, tuple) and v not in OPTION_KINDS]
         if self.prediction in SWITCHED and SWITCHED[self.prediction][0] not in self.options:
@@ -264,6 +284,10 @@ class Declaration:
                 for k in self.unsupported if k not in BACKENDS + TRANSFORMS]
         params = inspect.signature(self.fn).parameters
         positional = 2 if self.target is not None else 1
+        if list(params)[positional:positional + len(self.inputs)] != list(self.inputs):
+            out.append(f"inputs {list(self.inputs)} are not the function's positional "
+                       f"arguments after the target")
+        positional += len(self.inputs)
         options = {n for n in list(params)[positional:] if n != "reduction"}
         if set(self.options) != options:
             out.append(f"options {sorted(self.options)} are not the function's "

@@ -16,7 +16,9 @@ compiled program.  Three levels:
     the checks the frameworks' own losses perform too: class indices in range
     (PyTorch's ``cross_entropy`` / ``nll_loss`` raise), ``probs`` of a loss on
     probabilities in [0, 1] (PyTorch's ``binary_cross_entropy`` raises), the counts of
-    ``samples_per_class`` (an option, a handful of values).
+    ``samples_per_class`` (an option, a handful of values), the variance of
+    ``gaussian_nll_loss`` (>= 0: PyTorch raises) and the quantile levels of
+    ``pinball_loss`` (in (0, 1): scikit-learn raises).
 ``"all"``
     also the targets of the binary and multi-label losses (a target in [0, 1]), which
     no peer checks: ``binary_cross_entropy_with_logits``, the focal losses, ASL, the

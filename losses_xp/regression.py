@@ -12,21 +12,42 @@ like the ``weight`` of PyTorch's BCE and Keras's sample weights.
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Sequence
 
-from ._compat import Array, device
+from ._compat import (
+    Array,
+    Namespace,
+    device,
+    is_array,
+    namespace,
+    stop_gradient,
+    values_readable,
+)
 from ._declare import declare
 from ._primitives import clip, express_elementwise, fused_loss, log_cosh
-from ._reduction import finish, mean
-from ._validation import check_reduction, elementwise_inputs, python_number
+from ._reduction import cast, finish, mean
+from ._settings import runs
+from ._validation import (
+    check_reduction,
+    elementwise_inputs,
+    floating_input,
+    numeric_target,
+    option_array,
+    python_number,
+    values_in_range,
+)
 
 __all__ = [
     "charbonnier_loss",
+    "gaussian_nll_loss",
     "huber_loss",
     "l1_loss",
     "log_cosh_loss",
     "mae_loss",
     "mape_loss",
     "mse_loss",
+    "pinball_loss",
     "poisson_nll_loss",
     "pseudo_huber_loss",
     "rmse_loss",
@@ -481,3 +502,207 @@ def poisson_nll_loss(input: Array, target: Array, *, log_input: bool = True,
         stirling = ys * xp.log(ys) - ys + 0.5 * xp.log((2.0 * math.pi) * ys)
         loss = loss + xp.where(big, stirling, 0.0)
     return finish(xp, loss, out, reduction)
+
+
+def _variance_shape(pshape: tuple[int, ...], vshape: tuple[int, ...]) -> bool:
+    """Whether ``var`` of ``vshape`` must gain a last axis for an input of ``pshape``
+    (PyTorch's shapes: the same, without the last axis, or one axis of size 1); a
+    ``ValueError`` naming ``var`` for any other shape."""
+    if vshape == pshape:
+        return False
+    if pshape and vshape == pshape[:-1]:
+        return True  # one variance per row of the last axis
+    differ = [i for i, (p, v) in enumerate(zip(pshape, vshape, strict=False)) if p != v]
+    if len(vshape) == len(pshape) and len(differ) == 1 and vshape[differ[0]] == 1:
+        return False  # one axis of size 1: shared along it
+    raise ValueError(
+        f"`var` must have the shape of `input` {pshape}, that shape without its last axis "
+        f"{pshape[:-1]}, or that shape with one axis of size 1 (a shared variance); got "
+        f"shape {vshape}")
+
+
+@declare(prediction="regression", target="real", inputs={"var": "variance"},
+         options={"full": "flag", "eps": "positive"}, differentiable=(0, 2),
+         growth="quadratic", signed=True,
+         peers={"pytorch": ("F.gaussian_nll_loss",)})
+def gaussian_nll_loss(input: Array, target: Array, var: Array | float, *, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Array:
+    r"""Gaussian negative log-likelihood with a predicted variance (PyTorch semantics).
+
+    .. math::
+        \ell_i = \tfrac12\Big(\log v_i + \frac{(x_i - y_i)^2}{v_i}\Big)
+                 \; + \; [\texttt{full}]\,\tfrac12 \log 2\pi,
+        \qquad v_i = \max(\mathrm{var}_i, \epsilon)
+
+    the negative log-likelihood of ``target`` under :math:`\mathcal N(x, v)` (Nix &
+    Weigend 1994), without its constant unless ``full=True``; it can be negative (a
+    variance below :math:`1/(2\pi e)`).  ``var`` is **clamped** at ``eps``, not added
+    (PyTorch #190058), and the clamp does not stop the gradient: as in PyTorch, whose
+    ``clamp_`` runs under ``no_grad`` on a clone, the gradient with respect to ``var``
+    is :math:`\partial\ell/\partial v` at the clamped :math:`v`, passed through as if
+    unclamped (a straight-through clamp).  Evaluated as :math:`e \cdot (e / v)`: no
+    overflow of :math:`e^2` unless the loss itself overflows.
+
+    ``var`` has ``input``'s shape (one variance per element), that shape without its
+    last axis (one per row, PyTorch's "homoscedastic" case), or that shape with one axis
+    of size 1 (shared along it), else a ``ValueError`` naming ``var``; or a Python
+    number >= 0 (one variance for all).  A negative (or NaN) variance is a
+    ``ValueError`` where the values can be read and makes the loss NaN where they
+    cannot (``jax.jit``, ``torch.compile``, Dask), at the value-check level
+    ``"essential"`` (PyTorch checks it too).  ``var`` is real numeric (cast to the
+    compute dtype); ``eps`` > 0 (default 1e-6; one below the compute dtype's smallest
+    normal number is raised to it); ``full`` a Python bool.  ``mean`` divides the sum by
+    the number of elements of ``input``; ``none`` returns the element-wise loss of
+    ``input``'s shape.
+
+    Differences from peers: equals ``torch.nn.functional.gaussian_nll_loss``, values and
+    gradients (``input`` and ``var``), except that a NaN variance is refused with the
+    negative ones (PyTorch's ``var < 0`` test lets it through).  MLX's
+    ``gaussian_nll_loss`` requires ``var`` of ``input``'s shape.
+
+    References
+    ----------
+    D. A. Nix, A. S. Weigend, "Estimating the mean and variance of the target
+    probability distribution", ICNN 1994.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> x, y = np.array([[0.0, 1.0], [2.0, 2.0]]), np.array([[0.5, 1.0], [0.0, 2.5]])
+    >>> lx.gaussian_nll_loss(x, y, np.array([[0.25, 1.0], [4.0, 0.5]]), reduction="none")
+    array([[-0.19314718,  0.        ],
+           [ 1.19314718, -0.09657359]])
+    >>> round(float(lx.gaussian_nll_loss(x, y, np.array([1.0, 2.0]))), 6)  # one per row
+    0.470162
+    """
+    add_constant = _flag(full, "full")
+    e = python_number(eps, "eps", minimum=0.0, strict=True)
+    check_reduction(reduction)
+    va: Array | None = var if is_array(var) else None
+    if va is None:  # a Python number: one variance for every element
+        v0 = python_number(var, "var", minimum=0.0)
+    else:
+        namespace({"input": input, "target": target}, {"var": va})
+    xp, x, y, out, _, _ = elementwise_inputs(input, target, ("input", "target"))
+    e = max(e, float(xp.finfo(x.dtype).smallest_normal))
+    invalid = None
+    if va is not None:
+        numeric_target(xp, va, "var")
+        expand = _variance_shape(tuple(x.shape), tuple(va.shape))
+        invalid = values_in_range(xp, va, 0.0, math.inf, "var", essential=True)
+        v = xp.astype(va, x.dtype, copy=False)
+        if expand:
+            v = xp.expand_dims(v, axis=-1)
+    else:
+        v = xp.full_like(x, v0)
+    # clamped at eps, the gradient passed straight through (PyTorch: clamp_ in no_grad)
+    v = v + stop_gradient(xp, xp.maximum(v, xp.asarray(e, dtype=v.dtype, device=device(v)))
+                          - v)
+    r = x - y
+    loss = 0.5 * (xp.log(v) + r * (r / v))
+    if add_constant:
+        loss = loss + 0.5 * math.log(2.0 * math.pi)
+    return finish(xp, loss, out, reduction, invalid=invalid)
+
+
+def _quantile_levels(xp: Namespace, q: Array) -> Array | None:
+    """Quantile levels in the open interval (0, 1): a ``ValueError`` where the values
+    can be read, else the 0-d "invalid" flag for :func:`finish` (``None``: valid, or not
+    checked at the value-check level ``"none"``; scikit-learn checks its ``alpha`` too)."""
+    if not runs(essential=True) or q.shape[0] == 0:
+        return None
+    qf = stop_gradient(xp, q)
+    if not values_readable(q):
+        return xp.logical_not((xp.min(qf) > 0.0) & (xp.max(qf) < 1.0))
+    lo, hi = float(xp.min(qf)), float(xp.max(qf))
+    if lo > 0.0 and hi < 1.0:
+        return None
+    got = "NaN" if math.isnan(lo) or math.isnan(hi) else f"values in [{lo:g}, {hi:g}]"
+    raise ValueError(f"`quantile` levels must lie in (0, 1); got {got}")
+
+
+@declare(prediction="regression", target="real", options={"quantile": "quantile"},
+         zero_at_target=True,
+         peers={"sklearn": ("metrics.mean_pinball_loss",)})
+def pinball_loss(pred: Array, target: Array, *, quantile: float | Array | Sequence[float] = 0.5,
+                 reduction: str = "mean") -> Array:
+    r"""Pinball (quantile) loss: the loss whose minimiser is the ``quantile`` of the target.
+
+    .. math::
+        \ell_i = \begin{cases} q\,(y_i - p_i) & y_i \ge p_i \\
+                 (1 - q)\,(p_i - y_i) & y_i < p_i \end{cases}
+               = \max\big(q\,r_i, (q - 1)\,r_i\big), \qquad r_i = y_i - p_i
+
+    (Koenker & Bassett 1978), computed as :math:`w\,|r|` with :math:`w = q` where
+    :math:`r \ge 0` and :math:`1 - q` elsewhere (never ``-0.0``, no cancellation for
+    :math:`q` near 1).  ``q = 0.5`` is half the absolute error.
+
+    ``quantile`` is a Python (or NumPy) float in (0, 1) (default 0.5): ``pred`` and
+    ``target`` then have one shape, and ``none`` returns the element-wise loss of that
+    shape.  Or it is a 1-D array (or sequence) of Q levels in (0, 1), several quantiles
+    in one call: ``pred`` has a last axis of length Q (one prediction per level) and
+    ``target`` ``pred``'s shape without it; ``none`` then returns the loss of ``pred``'s
+    shape (..., Q), element ``[..., j]`` at level ``quantile[j]``.  In both forms
+    ``mean`` divides the sum by the number of elements of ``pred`` (N·Q with levels:
+    the mean over the levels of each level's mean, i.e. of scikit-learn's
+    ``mean_pinball_loss`` per level) and ``sum`` sums them.  A level outside (0, 1) (or
+    NaN) is a ``ValueError`` where the values can be read and makes the loss NaN where
+    they cannot, at the value-check level ``"essential"`` (scikit-learn checks
+    ``alpha`` too); a float outside (0, 1) is always a ``ValueError``.
+
+    Differences from peers: ``sklearn.metrics.mean_pinball_loss(y_true, y_pred,
+    alpha=q)`` is target-first, takes ``alpha`` in [0, 1] (here the open interval: a
+    level of 0 or 1 is no quantile), has one level per call and averages 2-D inputs per
+    column (``multioutput="uniform_average"``, the same number for equal column sizes);
+    with ``sample_weight`` it divides by the weights' sum.  PyTorch, optax and Keras
+    have no pinball loss.
+
+    References
+    ----------
+    R. Koenker, G. Bassett, "Regression quantiles", Econometrica 46(1), 1978.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.pinball_loss(np.array([1.0, 3.0]), np.array([2.0, 2.0]), quantile=0.9,
+    ...                 reduction="none")
+    array([0.9, 0.1])
+    >>> p = np.array([[1.0, 2.0, 3.0]])  # one sample, predicted at three levels
+    >>> lx.pinball_loss(p, np.array([2.0]), quantile=[0.1, 0.5, 0.9], reduction="none")
+    array([[0.1, 0. , 0.1]])
+    """
+    check_reduction(reduction)
+    if isinstance(quantile, bool) or not (
+            is_array(quantile) or isinstance(quantile, numbers.Real)
+            or (isinstance(quantile, Sequence) and not isinstance(quantile, (str, bytes)))):
+        raise TypeError(f"`quantile` must be a float in (0, 1) or a 1-D array (or sequence) "
+                        f"of levels; got {type(quantile).__name__}")
+    if isinstance(quantile, numbers.Real) and not is_array(quantile):
+        q = float(quantile)
+        if not 0.0 < q < 1.0:  # (NaN too)
+            raise ValueError(f"`quantile` must be in (0, 1); got {quantile!r}")
+        xp, p, t, out, _, _ = elementwise_inputs(pred, target, ("pred", "target"))
+        r = t - p
+        w = xp.where(r >= 0, xp.asarray(q, dtype=r.dtype, device=device(r)),
+                     xp.asarray(1.0 - q, dtype=r.dtype, device=device(r)))
+        return finish(xp, w * xp.abs(r), out, reduction)
+    # several levels along the prediction's last axis
+    xp = namespace({"pred": pred, "target": target}, {"quantile": quantile})
+    out, dtype = floating_input(xp, pred, "pred")
+    numeric_target(xp, target, "target")
+    levels = option_array(xp, quantile, "quantile", dtype, pred)
+    pshape, tshape = tuple(pred.shape), tuple(target.shape)
+    if levels.ndim != 1:
+        raise ValueError(f"`quantile` must be a float in (0, 1) or a 1-D array of levels; "
+                         f"got shape {tuple(levels.shape)}")
+    n = levels.shape[0]
+    if not pshape or pshape[-1] != n:
+        raise ValueError(f"with {n} quantile levels, `pred` must have a last axis of length "
+                         f"{n} (one prediction per level); got shape {pshape}")
+    if tshape != pshape[:-1]:
+        raise ValueError(f"with quantile levels, `target` must have the shape of `pred` "
+                         f"{pshape} without its last axis, {pshape[:-1]}; got {tshape}")
+    invalid = _quantile_levels(xp, levels)
+    r = xp.expand_dims(cast(xp, target, dtype), axis=-1) - cast(xp, pred, dtype)
+    w = xp.where(r >= 0, levels, 1.0 - levels)
+    return finish(xp, w * xp.abs(r), out, reduction, invalid=invalid)

@@ -128,8 +128,8 @@ OPTION_VALUES: dict[str, object] = {
 def _kind(decl: Declaration) -> str | None:
     """The input kind of a conventional loss (``None``: its conventions are tested with
     its family, e.g. a positional option, no reduction, a per-sample 0/1 target)."""
-    if not decl.takes_reduction or "counts" in decl.options.values():
-        return None
+    if not decl.takes_reduction or "counts" in decl.options.values() or decl.inputs:
+        return None  # (further positional inputs, a variance: tested with the family)
     if decl.class_axis == "none" and decl.target in ("real", "nonzero", "binary"):
         return {"regression": "regression", "probs": "probs", "logits": "logits",
                 "log_rates_or_rates": "regression"}.get(decl.prediction)

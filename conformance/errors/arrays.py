@@ -91,8 +91,13 @@ def _option_array(loss: Loss, option: str, mode: str) -> tuple[Call, np.ndarray]
 def _array_option_bads(loss: Loss, wrap: Callable[[np.ndarray], Any],
                        fields: Mapping[str, Any]) -> list[Bad]:
     """The valid call with each array option's valid value wrapped (in another library,
-    on another device); ``{first}`` is the prediction, ``{option}`` the option."""
+    on another device), and each further input (a variance); ``{first}`` is the
+    prediction, ``{option}`` the option or input."""
     out = []
+    for i, (name, _) in loss.inputs.items():
+        call = default_call(loss)
+        out.append(Bad(call.with_arg(i, wrap(call.args[i])),
+                       {"first": loss.pred, "option": name, "second": name, **fields}, name))
     for option in loss.options(*ARRAY_OPTIONS):
         mode = "index" if loss.decl.options[option] in ("class_weight", "class_alpha",
                                                          "counts") else default_mode(loss)
@@ -229,7 +234,8 @@ ROWS: tuple[Row, ...] = (
         "array, `target` is a {target_lib} array. Convert them to one library first.",
         _mixed_libraries),
     Row("option-from-another-library", "an array option (`weight`, `pos_weight`, `alpha`, "
-        "`sample_weight`, `samples_per_class`, `like`) from another array library",
+        "`sample_weight`, `samples_per_class`, `like`) or a further input (`var`) from "
+        "another array library",
         "functions with array options", TypeError,
         "all array arguments must come from the same array library; `{first}` is a {lib} "
         "array, `{option}` is a {foreign} array. Convert them to one library first.",
@@ -239,7 +245,8 @@ ROWS: tuple[Row, ...] = (
         ValueError, "all arrays must be on the same device; `{first}` is on {device}, "
         "`{second}` is on {other_device}. Move them to one device first.", _mixed_devices,
         devices=True),
-    Row("option-on-another-device", "an array option on another device than the inputs",
+    Row("option-on-another-device", "an array option or a further input (`var`) on "
+        "another device than the prediction",
         "functions with array options", ValueError,
         "all arrays must be on the same device; `{first}` is on {device}, `{second}` is on "
         "{other_device}. Move them to one device first.", _option_on_another_device,

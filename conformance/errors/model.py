@@ -144,6 +144,11 @@ class Loss:
         return self.decl.target is not None
 
     @property
+    def inputs(self) -> dict[int, tuple[str, str]]:
+        """The further positional arrays after the target: position -> (name, kind)."""
+        return {2 + i: (n, k) for i, (n, k) in enumerate(self.decl.inputs.items())}
+
+    @property
     def ignore_index(self) -> int | None:
         names = self.options("ignore_index")
         return int(self.default(names[0])) if names else None
@@ -286,6 +291,8 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
             kwargs[name] = REQUIRED_NUMBERS[kind]
     if mode == "counts" or decl.target is None:
         return Call((pred,), kwargs)
+    # further inputs (a variance of the prediction's shape), after the target
+    more = tuple(np.asarray(rng.uniform(0.25, 2.0, size=shape)) for _ in decl.inputs)
     target: np.ndarray
     if mode == "index":
         if decl.class_axis == "optional":
@@ -298,7 +305,7 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
         target = rng.uniform(0.05, 0.95, size=shape)
     else:  # binary: hard 0/1 as floats
         target = rng.integers(0, 2, size=shape).astype(np.float64)
-    return Call((pred, np.asarray(target)), kwargs)
+    return Call((pred, np.asarray(target), *more), kwargs)
 
 
 def default_mode(loss: Loss) -> str:

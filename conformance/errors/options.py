@@ -240,6 +240,25 @@ def _flag_type(loss: Loss) -> list[Bad]:
     return out
 
 
+def _quantile_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad))
+                for bad in ("0.5", None, True, {"a": 1})]
+    return out
+
+
+def _quantile_out_of_range(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}), {"option": option, "bad": repr(bad)},
+                    repr(bad)) for bad in (0.0, 1.0, 0, -0.5, 1.5, math.nan)]
+    return out
+
+
 #: choices that also accept something else, as their message says
 CHOICE_PREFIX = {"metric": "a callable or "}
 
@@ -315,6 +334,13 @@ ROWS: tuple[Row, ...] = (
         "probability rows", "functions with `num_classes`", ValueError,
         "`{option}` must equal the length of the class axis {axis} of the probability rows "
         "`{pred}` {shape}, {k}; got {bad}", _num_classes_mismatch),
+    Row("quantile-type", "`quantile` neither a number nor an array or sequence of levels",
+        "functions with quantile levels", TypeError,
+        "`{option}` must be a float in (0, 1) or a 1-D array (or sequence) of levels; got "
+        "{type}", _quantile_type),
+    Row("quantile-out-of-range", "a `quantile` number outside the open interval (0, 1), "
+        "or NaN", "functions with quantile levels", ValueError,
+        "`{option}` must be in (0, 1); got {bad}", _quantile_out_of_range),
     Row("flag-type", "a flag (`from_logits`, `detach_focusing`) that is not a Python bool",
         "functions with flags", TypeError, "`{option}` must be a bool; got {type}", _flag_type),
     Row("choice-unknown", "an unknown choice (`loss_type`, `metric`, `average`)",

@@ -31,8 +31,9 @@ def _column_vs_vector(loss: Loss) -> list[Bad]:
     pred, target = call.args[0], call.args[1]
     column = (pred[:, :1], target[:, 0])
     row = (pred[:, 0], target[:, :1])
-    return [Bad(replace(call, args=a), {"pred": loss.pred, "pshape": shape_of(a[0]),
-                                        "tshape": shape_of(a[1])}, label)
+    more = call.args[2:]  # (further inputs, a variance, unchanged)
+    return [Bad(replace(call, args=(*a, *more)), {"pred": loss.pred, "pshape": shape_of(a[0]),
+                                                  "tshape": shape_of(a[1])}, label)
             for a, label in ((column, "(N, 1) vs (N,)"), (row, "(N,) vs (N, 1)"))]
 
 
@@ -176,6 +177,63 @@ def _broadcast_option(kinds: tuple[str, ...], shapes: Sequence[tuple[int, ...]]
     return bads
 
 
+def _variance_shape(loss: Loss) -> list[Bad]:
+    out = []
+    for i, (name, kind) in loss.inputs.items():
+        if kind != "variance":
+            continue
+        call = default_call(loss)
+        for shape in ((N, C + 1), (C,), (1, 1), (N, C, 1), (N + 1,)):
+            fields = {"arg": name, "pred": loss.pred, "pshape": (N, C), "short": (N,),
+                      "shape": shape}
+            out.append(Bad(call.with_arg(i, np.ones(shape)), fields, str(shape)))
+    return out
+
+
+def _quantile_levels_call(loss: Loss, option: str) -> Any:
+    """A valid call with C quantile levels: the target without the prediction's last axis."""
+    call = default_call(loss)
+    return call.with_arg(1, call.args[1][:, 0]).with_kwargs(
+        **{option: np.linspace(0.25, 0.75, C)})
+
+
+def _quantile_levels_not_1d(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = _quantile_levels_call(loss, option)
+        for value in (np.full((1, C), 0.5), np.asarray(0.5), [[0.25, 0.5, 0.75]]):
+            shape = np.shape(value)
+            out.append(Bad(call.with_kwargs(**{option: value}),
+                           {"option": option, "shape": shape}, f"{type(value).__name__} "
+                           f"{shape}"))
+    return out
+
+
+def _quantile_levels_length(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = _quantile_levels_call(loss, option)
+        for n in (C + 1, 1):
+            out.append(Bad(call.with_kwargs(**{option: np.linspace(0.25, 0.75, n)}),
+                           {"option": option, "n": n, "pred": loss.pred, "pshape": (N, C)},
+                           f"{n} levels"))
+        zero_d = call.with_arg(0, np.asarray(call.args[0][0, 0])).with_arg(1, call.args[1][:0])
+        out.append(Bad(zero_d, {"option": option, "n": C, "pred": loss.pred, "pshape": ()},
+                       "0-d prediction"))
+    return out
+
+
+def _quantile_levels_target_shape(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = _quantile_levels_call(loss, option)
+        for tshape in ((N, C), (N, 1), (1,)):
+            out.append(Bad(call.with_arg(1, np.zeros(tshape)),
+                           {"option": option, "pred": loss.pred, "pshape": (N, C),
+                            "short": (N,), "tshape": tshape}, str(tshape)))
+    return out
+
+
 def _sample_weight_length(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("sample_weight"):
@@ -256,6 +314,24 @@ ROWS: tuple[Row, ...] = (
         "from the right", "functions with `pos_weight`", ValueError,
         "`{option}` must be broadcastable to the shape of `{pred}` {pshape}; got shape {shape}",
         _broadcast_option(("pos_weight",), ((2,), (N,), (2, 1), (2, N, C)))),
+    Row("variance-shape", "a variance (`var`) of another shape than the prediction's, that "
+        "shape without its last axis, or that shape with one axis of size 1 (PyTorch's "
+        "gaussian_nll_loss shapes)", "functions with a variance", ValueError,
+        "`{arg}` must have the shape of `{pred}` {pshape}, that shape without its last "
+        "axis {short}, or that shape with one axis of size 1 (a shared variance); got "
+        "shape {shape}", _variance_shape),
+    Row("quantile-levels-not-1d", "an array of quantile levels that is not 1-d",
+        "functions with quantile levels", ValueError,
+        "`{option}` must be a float in (0, 1) or a 1-D array of levels; got shape {shape}",
+        _quantile_levels_not_1d),
+    Row("quantile-levels-length", "Q quantile levels and a prediction whose last axis is not "
+        "of length Q", "functions with quantile levels", ValueError,
+        "with {n} quantile levels, `{pred}` must have a last axis of length {n} (one "
+        "prediction per level); got shape {pshape}", _quantile_levels_length),
+    Row("quantile-levels-target-shape", "quantile levels and a target that is not the "
+        "prediction's shape without its last axis", "functions with quantile levels",
+        ValueError, "with quantile levels, `target` must have the shape of `{pred}` {pshape} "
+        "without its last axis, {short}; got {tshape}", _quantile_levels_target_shape),
     Row("sample-weight-length", "`sample_weight` without one value per sample",
         "functions with `sample_weight`", ValueError,
         "`{option}` must have one weight per sample, shape ({samples},); got shape {shape}",

@@ -106,6 +106,34 @@ def _negative_counts(loss: Loss) -> list[Bad]:
     return out
 
 
+def _negative_variance(loss: Loss) -> list[Bad]:
+    out = []
+    for i, (name, kind) in loss.inputs.items():
+        if kind != "variance":
+            continue
+        call = default_call(loss)
+        v = np.full(call.args[i].shape, 0.5)
+        for values, got in (((-0.5, 2.0), "values in [-0.5, 2]"),
+                            ((math.nan, 2.0), "values in [0.5, 2] and NaN")):
+            out.append(Bad(call.with_arg(i, _write(v, values)), {"arg": name, "got": got},
+                           got))
+    return out
+
+
+def _quantile_levels_out_of_range(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("quantile"):
+        call = default_call(loss)
+        call = call.with_arg(1, call.args[1][:, 0])
+        for values, got in (((0.25, 1.5, 0.5), "values in [0.25, 1.5]"),
+                            ((0.0, 0.5, 0.75), "values in [0, 0.75]"),
+                            ((0.25, 0.5, 1.0), "values in [0.25, 1]"),
+                            ((0.25, math.nan, 0.5), "NaN")):
+            out.append(Bad(call.with_kwargs(**{option: np.array(values)}),
+                           {"option": option, "got": got}, got))
+    return out
+
+
 #: the rows of this module, in the order of the docs table
 ROWS: tuple[Row, ...] = (
     # values
@@ -124,4 +152,11 @@ ROWS: tuple[Row, ...] = (
         "class-balanced functions", ValueError,
         "`samples_per_class` must lie in [0, inf]; got {got}", _negative_counts,
         value_dependent=True),
+    Row("quantile-levels-out-of-range", "an array of quantile levels outside the open "
+        "interval (0, 1), or NaN", "functions with quantile levels", ValueError,
+        "`{option}` levels must lie in (0, 1); got {got}", _quantile_levels_out_of_range,
+        value_dependent=True),
+    Row("negative-variance", "a negative or NaN variance (`var`)", "functions with a "
+        "variance", ValueError, "`{arg}` must lie in [0, inf]; got {got}",
+        _negative_variance, value_dependent=True),
 )

@@ -186,6 +186,11 @@ def _np_softmax_focal() -> Callable[..., Any]:
     return softmax_focal
 
 
+def _np_gaussian_nll(x: np.ndarray, t: np.ndarray, var: np.ndarray) -> Any:
+    v = np.maximum(var, np.float32(_default("gaussian_nll_loss", "eps")))
+    return np.mean(np.float32(0.5) * (np.log(v) + (x - t) ** 2 / v))
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -209,6 +214,8 @@ def numpy_pairs() -> list[Pair]:
               _np_softmax_focal()),
         _pair("poisson_nll_loss", "np: mean(exp(x)-t*x)", "regression",
               lambda x, t: np.mean(np.exp(x) - t * x)),
+        _pair("gaussian_nll_loss", "np: mean(log(v)+(x-t)**2/v)/2, v=max(var,eps)", "gaussian",
+              _np_gaussian_nll),
     ]
 
 
@@ -228,6 +235,9 @@ def sklearn_pairs(metrics: Any) -> list[Pair]:
               lambda pred, true: metrics.hamming_loss(true, pred), grad=False),
         Pair("top_k_accuracy", f"sklearn.metrics.top_k_accuracy_score (k={TOP_K})", "classes",
              lambda s, t: top_k(s, t, k=TOP_K), sk_top_k, grad=False),
+        # (2-d inputs: scikit-learn's uniform average over the columns is the overall mean)
+        _pair("pinball_loss", "sklearn.metrics.mean_pinball_loss (alpha=0.5)", "regression",
+              lambda pred, true: metrics.mean_pinball_loss(true, pred), grad=False),
     ]
 
 
@@ -273,6 +283,7 @@ def torch_pairs(torch: Any) -> list[Pair]:
              F.cross_entropy, reference=softmax_focal,
              reference_name="-(1-p_y)**gamma log p_y from F.log_softmax"),
         _pair("poisson_nll_loss", "F.poisson_nll_loss", "regression", F.poisson_nll_loss),
+        _pair("gaussian_nll_loss", "F.gaussian_nll_loss", "gaussian", F.gaussian_nll_loss),
     ]
 
 

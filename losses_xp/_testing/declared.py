@@ -11,9 +11,10 @@ Value cases: every shape the declaration admits (:func:`layouts`: 0-d where ``mi
 is 0, an empty batch, 1-d, 2-d, N-d; with a class axis the default one and ``axis=1``;
 with an optional one ``axis=None`` and an axis); every form of the target kind
 (:func:`target_forms`: floating, int and bool hard targets, soft targets, class indices,
-class-probability rows) and the other kind of a switched prediction (``SWITCHED``:
-logits with ``from_logits=True`` for ``probs_or_logits``, rates with ``log_input=False``
-for ``log_rates_or_rates``);
+class-probability rows), every form of a further input (``inputs``: a variance of the
+prediction's shape, without its last axis, with an axis of size 1) and the other kind
+of a switched prediction (``SWITCHED``: logits with ``from_logits=True`` for
+``probs_or_logits``, rates with ``log_input=False`` for ``log_rates_or_rates``);
 every option once at each representative non-default value of its kind
 (:func:`option_values`), required options always, all options together in one N-d case;
 zero errors where the loss is 0 at the target (a kink), every target ignored.
@@ -59,8 +60,8 @@ from .inputs import (
     with_ignored,
 )
 
-__all__ = ["CLASSES", "Layout", "distinct_scores", "extreme_cases", "layouts", "option_values",
-           "target_forms", "value_cases"]
+__all__ = ["CLASSES", "Layout", "distinct_scores", "extreme_cases", "input_forms", "layouts",
+           "option_values", "target_forms", "value_cases"]
 
 #: the number of classes of the class-axis shapes
 CLASSES = 5
@@ -238,6 +239,24 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
     return None
 
 
+def input_forms(kind: str, lay: Layout) -> list[str]:
+    """The forms of a further input (``Declaration.inputs``) on ``lay``, the plain one
+    first: a variance of the prediction's shape (``same``), of that shape without its
+    last axis (``without-last-axis``) or with its last axis of size 1 (``size-1-axis``)."""
+    return ["same", "without-last-axis", "size-1-axis"] if lay.shape else ["same"]
+
+
+def _input(kind: str, form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray:
+    shape = lay.shape
+    if form == "without-last-axis":
+        shape = shape[:-1]
+    elif form == "size-1-axis":
+        shape = (*shape[:-1], 1)
+    if kind == "variance":  # in [0.25, 2]: the loss at most 4 e^2 / 2 (see the growth)
+        return weights(rng, shape)
+    raise ValueError(f"input kind {kind!r} has no generator here")
+
+
 def _form_tags(form: str) -> set[str]:
     return {"int-values": {"int-target"}, "int": {"int-target"}, "bool": {"bool-target"},
             "nonzero-int": {"int-target"},
@@ -287,6 +306,11 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
         vals = [(str(not default), not default)]
     elif kind == "like":
         vals = [("array", np.zeros(()))]
+    elif kind == "quantile":  # levels along the last axis (the target loses it: _Builder)
+        vals = [("0.1", 0.1), ("0.9", 0.9)]
+        if last and last[0]:
+            vals += [("levels-array", np.sort(rng.uniform(0.05, 0.95, size=last))),
+                     ("levels-list", sorted(_listed(rng.uniform(0.05, 0.95, size=last))))]
     elif kind in _AXIS_KINDS:
         vals = []  # the layouts vary the axis
     else:
@@ -355,6 +379,7 @@ class _Builder:
 
     def add(self, name: str, lay: Layout, *, form: str | None = None, other: bool = False,
             pred: np.ndarray | None = None, target: np.ndarray | None = None,
+            inputs: Mapping[str, np.ndarray] | None = None,
             opts: Mapping[str, Any] | None = None, tags: frozenset[str] | set[str] = frozenset(),
             dtypes: tuple[str, ...] | None = None) -> None:
         """One case on ``lay`` with the options ``opts`` (name -> value) and the required
@@ -375,12 +400,17 @@ class _Builder:
             kind = decl.options[opt]
             kwargs[opt] = value
             all_tags |= _option_tags(kind, form)
+            if kind == "quantile" and not isinstance(value, float) and target is not None:
+                target = np.asarray(target[..., 0])  # levels on the last axis: not in it
             ignored = kind == "ignore_index" and value < 0  # some targets ignored
             if ignored and target is not None and target.dtype.kind == "i":
                 target = with_ignored(rng, target, value)
         if "empty" in all_tags and "mean" in decl.reductions and decl.unit != "class":
             all_tags.add("nan-mean")
-        args = (pred,) if target is None else (pred, target)
+        args: tuple[np.ndarray, ...] = (pred,) if target is None else (pred, target)
+        given = inputs or {}  # the further inputs (a variance): given, or the plain form
+        args += tuple(given[n] if n in given else _input(k, input_forms(k, lay)[0], rng, lay)
+                      for n, k in decl.inputs.items())
         self.cases.append(Case(name, args, kwargs, dtypes, None, frozenset(all_tags),
                                grad=not {"nan-mean", "kink"} & all_tags))
 
@@ -394,6 +424,10 @@ class _Builder:
     def target_cases(self, prefix: str, lay: Layout, **how: Any) -> None:
         for form in target_forms(self.decl, lay)[1:]:  # the target's other forms
             self.add(f"{prefix}-{form}-target", lay, form=form, **how)
+        for name, kind in self.decl.inputs.items():  # the further inputs' other forms
+            for form in input_forms(kind, lay)[1:]:
+                self.add(f"{prefix}-{name}-{form}", lay,
+                         inputs={name: _input(kind, form, self.rng, lay)}, **how)
 
     def done(self) -> list[Case]:
         names = [c.name for c in self.cases]
@@ -416,8 +450,10 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
             for form in target_forms(decl, lay)[1:2]:
                 b.add(f"{lay.name}-{form}-target", lay, form=form)
     if b.switch:
+        option, value = b.switched(True)  # (from_logits=True: "-from_logits", as before)
+        label = option if value is True else f"{option}-{value}"
         for lay in [*b.bases, lays[-1]]:
-            b.add(f"{lay.name}-{b.switch[0]}-{b.switched(True)[1]}", lay, other=True)
+            b.add(f"{lay.name}-{label}", lay, other=True)
     for lay in b.bases:
         b.option_cases(lay.name, lay)
         ignore = [n for n, k in decl.options.items() if k == "ignore_index"]
