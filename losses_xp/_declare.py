@@ -55,6 +55,9 @@ PREDICTION_KINDS: dict[str, str] = {
     "log_probs": "log-probabilities along the class axis (finite, <= 0)",
     "counts": "non-negative counts, one per class (1-d)",
     "probs_or_logits": "probabilities, or logits with the option from_logits=True",
+    "positive": "real values > 0 (a mean or a rate: the Tweedie deviances; a power option "
+                "of kind tweedie_power may widen it, power 0 taking any real value)",
+    "above_minus_one": "real values > -1 (their log1p is taken: the squared log error)",
 }
 
 #: the kinds of target (the second positional argument)
@@ -68,6 +71,10 @@ TARGET_KINDS: dict[str, str] = {
     "nonzero": "real values of the prediction's shape that a relative error divides by "
                "(floating or integer): the generated cases have no zero, where the value "
                "depends on the dtype's eps",
+    "positive": "real values > 0 of the prediction's shape (floating or integer)",
+    "non_negative": "real values >= 0 of the prediction's shape, zeros included (floating, "
+                    "integer or bool): counts",
+    "above_minus_one": "real values > -1 of the prediction's shape (floating, integer or bool)",
 }
 
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
@@ -96,6 +103,8 @@ OPTION_KINDS: dict[str, str] = {
     "threshold": "a float in the range of the scores",
     "k": "an int >= 1",
     "like": "None or an array whose library and floating dtype the result takes",
+    "tweedie_power": "the Tweedie power, a float <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma): "
+                     "it sets the domain of the prediction and the target",
 }
 
 #: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator
