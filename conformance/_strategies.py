@@ -146,6 +146,35 @@ def _probs(draw: Callable[..., Any], rng: np.random.Generator, shape: tuple[int,
     return quantize(_overlay(draw, a, specials), dtype)
 
 
+def _domain_limit(shape: tuple[int, ...], dtype: str) -> float:
+    """The largest mean (and the inverse of the smallest) that the positive kinds draw:
+    the fourth root of the dtype's range over the summed count, so that a Tweedie
+    deviance of power -1 to 3 (up to p^3, t/p^2, their gradients t/p^3) and the sum stay
+    finite."""
+    return float((FINFO_MAX[dtype] / (64.0 * max(1, math.prod(shape)))) ** 0.25)
+
+
+def _positive(draw: Callable[..., Any], rng: np.random.Generator, shape: tuple[int, ...],
+              dtype: str, zeros: bool = False) -> np.ndarray:
+    """Means in [1/lim, lim], log-uniform, with 1, the ends (and 0 with ``zeros``)
+    written over drawn positions."""
+    lim = _domain_limit(shape, dtype)
+    spread = float(draw(st.sampled_from([1.0, 0.1, 3.0, math.log(lim)])))
+    a = np.exp(np.clip(rng.normal(0.0, spread, size=shape), -math.log(lim), math.log(lim)))
+    specials = [1.0, lim, 1.0 / lim, 0.5, 20.0] + ([0.0] if zeros else [])
+    return quantize(_overlay(draw, a, [v for v in specials if v <= lim]), dtype)
+
+
+def _above_minus_one(draw: Callable[..., Any], rng: np.random.Generator,
+                     shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """log1p arguments in [eps - 1, lim - 1]: 1 + x log-uniform down to the dtype's eps."""
+    lim = _domain_limit(shape, dtype)
+    lo = math.log(EPS[dtype])
+    a = np.expm1(rng.uniform(lo, math.log(lim), size=shape))
+    specials = [0.0, 1.0, EPS[dtype] - 1.0, -0.5, lim - 1.0]
+    return quantize(_overlay(draw, a, specials), dtype)
+
+
 def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
                 shape: tuple[int, ...], axis: int | None, dtype: str, bound: float,
                 ) -> np.ndarray:
@@ -175,6 +204,10 @@ def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
         specials = [0.0, 1.0, 0.5, 1e6, 1e9, FINFO_MAX[dtype], 0.5 * FINFO_MAX[dtype]]
         a = _overlay(draw, a, [s for s in specials if s <= FINFO_MAX[dtype]])
         return quantize(a, dtype)
+    if kind == "positive":
+        return _positive(draw, rng, shape, dtype)
+    if kind == "above_minus_one":
+        return _above_minus_one(draw, rng, shape, dtype)
     raise AssertionError(f"{kind!r}: a prediction kind without a generator here")
 
 
@@ -200,6 +233,23 @@ def _real_target(draw: Callable[..., Any], rng: np.random.Generator, shape: tupl
     if form == "bool":
         return rng.integers(0, 2, size=shape).astype(bool)
     return _real(draw, rng, shape, bound, dtype, catalogue.regression_values)
+
+
+def _domain_target(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
+                   shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """A target of the kinds ``positive``, ``non_negative`` (zeros included) or
+    ``above_minus_one``: floating, integer or (but ``positive``) bool."""
+    forms = ["float", "int"] + ([] if kind == "positive" else ["bool"])
+    form = draw(st.sampled_from(forms))
+    if form == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if form == "int":
+        hi = int(min(_domain_limit(shape, dtype), 2.0**31))
+        return rng.integers(1 if kind == "positive" else 0, max(hi, 2) + 1, size=shape,
+                            dtype=np.int64)
+    if kind == "above_minus_one":
+        return _above_minus_one(draw, rng, shape, dtype)
+    return _positive(draw, rng, shape, dtype, zeros=kind == "non_negative")
 
 
 def _index_target(draw: Callable[..., Any], rng: np.random.Generator, shape: tuple[int, ...],
@@ -300,6 +350,9 @@ def _float_option(draw: Callable[..., Any], kind: str, bound: float) -> Any:
         return draw(st.sampled_from([0.5, 0.0]) | st.floats(-bound, bound))
     if kind == "flag":
         return draw(st.booleans())
+    if kind == "tweedie_power":  # (a power of -1 to 3: see _domain_limit)
+        return draw(st.sampled_from([0.0, 1.0, 2.0, 1.5, 3.0, -1.0, 0, 1, 2]) |
+                    st.floats(1.0, 3.0) | st.floats(-1.0, 0.0))
     raise AssertionError(f"{kind!r}: an option kind without a strategy here")
 
 
@@ -415,6 +468,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         args.append(_real_target(draw, rng, shape, bound, dtype))
     elif tkind == "binary":
         args.append(_binary_target(draw, rng, shape, dtype))
+    elif tkind in ("positive", "non_negative", "above_minus_one"):
+        args.append(_domain_target(draw, tkind, rng, shape, dtype))
     elif tkind == "index":
         assert axis is not None
         sample_shape = shape[:axis] + shape[axis + 1:]

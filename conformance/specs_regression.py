@@ -240,6 +240,81 @@ _PINNED_MAPE = (
 )
 
 
+def _mapped(make: Callable[[np.random.Generator], list[Case]],
+            floats: Callable[[np.ndarray], np.ndarray],
+            ints: Callable[[np.ndarray], np.ndarray] = np.abs,
+            ) -> Callable[[np.random.Generator], list[Case]]:
+    """The cases of ``make`` with every floating argument mapped by ``floats`` and every
+    integer one by ``ints`` (element-wise, so equal arguments stay equal): real values
+    into a loss's domain."""
+    def wrapped(rng: np.random.Generator) -> list[Case]:
+        return [dataclasses.replace(c, args=tuple(
+            np.asarray((floats(a) if a.dtype.kind == "f" else ints(a)) if a.dtype != bool
+                       else a) for a in c.args)) for c in make(rng)]
+    return wrapped
+
+
+def _log1p_domain(x: np.ndarray) -> np.ndarray:
+    """Real values into (-1, inf): expm1(x / 2) (normal values of scale 2: -0.98 to 20)."""
+    return np.expm1(x / 2.0)
+
+
+def _msle_cases(rng: np.random.Generator) -> list[Case]:
+    """The regression cases mapped into (-1, inf), and non-negative arguments (where
+    Keras's clip at 1e-7 changes nothing: its cross-check)."""
+    rv = regression_values
+    return [*_mapped(_regression_cases(weighted=False), _log1p_domain)(rng),
+            Case("2d-non-negative", (np.abs(rv(rng, (4, 5))), np.abs(rv(rng, (4, 5)))),
+                 tags=frozenset({"2d"}))]
+
+
+def _msle_extreme(rng: np.random.Generator) -> list[Case]:
+    """Errors of 700 to 1e4 (the regression extremes, absolute values) and arguments next
+    to -1 (-0.999 in float16, whose spacing there is 4.9e-4; -0.99 in bfloat16)."""
+    near = [Case(f"near-minus-one-{m:g}", (np.array([m, 1e4, -0.5, 0.0, m]),
+                                           np.array([1e4, m, 3.0, m, -0.25])),
+                 dtypes=dtypes, tags=frozenset({"1d"}))
+            for m, dtypes in ((-0.999, ("float64", "float32", "float16")),
+                              (-0.99, ("bfloat16",)))]
+    return _mapped(_regression_extreme(), np.abs)(rng) + near
+
+
+def _msle_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                  reduction: str) -> np.ndarray:
+    """``sklearn.metrics.mean_squared_log_error`` per element (the elements as the
+    columns of one sample, ``multioutput="raw_values"``), then our reductions."""
+    from sklearn.metrics import mean_squared_log_error
+
+    p = np.asarray(args[0], np.float64)
+    if p.size == 0:  # (scikit-learn raises on an empty input)
+        return np_reduce(np.zeros(p.shape), reduction)
+    t = np.asarray(args[1], np.float64)
+    raw = mean_squared_log_error(t.reshape(1, -1), p.reshape(1, -1), multioutput="raw_values")
+    return np_reduce(np.asarray(raw, np.float64).reshape(p.shape), reduction)
+
+
+def _msle_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                reduction: str) -> np.ndarray | None:
+    """``keras.losses.mean_squared_logarithmic_error`` per element (a trailing axis of 1),
+    for non-negative arguments only (Keras clips below at 1e-7: values in (-1, 0) count
+    as 0 there)."""
+    p, t = np.asarray(args[0], np.float64), np.asarray(args[1], np.float64)
+    if p.size == 0 or np.any(p < 0) or np.any(t < 0):
+        return None
+    k = keras()
+    value = np.asarray(k.losses.mean_squared_logarithmic_error(
+        t.reshape(-1, 1), p.reshape(-1, 1)), np.float64)
+    return np_reduce(value.reshape(p.shape), reduction)
+
+
+_PINNED_MSLE = (
+    # arguments in (-1, 0) are valid (scikit-learn); Keras would clip them to 0
+    Pinned("arguments-in-minus-one-to-zero", (np.array([-0.5, -0.9, 0.3, -0.75]),
+                                              np.array([0.2, -0.25, -0.75, -0.75])),
+           value="oracle", reductions=("none", "mean")),
+)
+
+
 def _charbonnier_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
                        reduction: str) -> np.ndarray:
     """sqrt(e^2 + eps^2) = scipy.special.pseudo_huber(eps, e) / eps + eps (float64)."""
@@ -447,6 +522,15 @@ SPECS = [
          cross_checks=(("keras.losses.mean_absolute_percentage_error / 100 (NumPy backend)",
                         _mape_keras, KERAS),),
          pinned=_PINNED_MAPE),
+    spec("msle_loss", _msle_sklearn, "sklearn.metrics.mean_squared_log_error",
+         _msle_cases, _msle_extreme,
+         differences="scikit-learn is target-first and raises on an empty input. Keras's "
+         "mean_squared_logarithmic_error is a cross-check at float32 accuracy where both "
+         "arguments are >= 0 (it clips below at 1e-7). Gradients: finite differences of "
+         "the scikit-learn value.",
+         cross_checks=(("keras.losses.mean_squared_logarithmic_error (NumPy backend)",
+                        _msle_keras, KERAS),),
+         pinned=_PINNED_MSLE),
     spec("charbonnier_loss", _charbonnier_scipy,
          "scipy.special.pseudo_huber(eps, e) / eps + eps",
          _regression_cases(weighted=False, extra=_charbonnier_extra), _regression_extreme(),

@@ -61,6 +61,9 @@ PREDICTION_KINDS: dict[str, str] = {
     "probs_or_logits": "probabilities, or logits with the option from_logits=True",
     "log_rates_or_rates": "log-rates (any real value: the loss grows like exp), or rates "
                           ">= 0 with the option log_input=False",
+    "positive": "real values > 0 (a mean or a rate: the Tweedie deviances; a power option "
+                "of kind tweedie_power may widen it, power 0 taking any real value)",
+    "above_minus_one": "real values > -1 (their log1p is taken: the squared log error)",
 }
 
 #: the prediction kinds whose meaning a flag option switches: kind -> (the option, the
@@ -81,6 +84,10 @@ TARGET_KINDS: dict[str, str] = {
     "nonzero": "real values of the prediction's shape that a relative error divides by "
                "(floating or integer): the generated cases have no zero, where the value "
                "depends on the dtype's eps",
+    "positive": "real values > 0 of the prediction's shape (floating or integer)",
+    "non_negative": "real values >= 0 of the prediction's shape, zeros included (floating, "
+                    "integer or bool): counts",
+    "above_minus_one": "real values > -1 of the prediction's shape (floating, integer or bool)",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)
@@ -122,6 +129,8 @@ OPTION_KINDS: dict[str, str] = {
     "quantile": "a float in (0, 1), or a 1-D array (or sequence) of Q levels in (0, 1): the "
                 "prediction then has a last axis of length Q and the target the "
                 "prediction's shape without it",
+    "tweedie_power": "the Tweedie power, a float <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma): "
+                     "it sets the domain of the prediction and the target",
 }
 
 #: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator

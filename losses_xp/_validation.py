@@ -162,8 +162,9 @@ def broadcastable_to(opt: Array, shape: tuple[int, ...], name: str, what: str) -
 
 
 def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str, *,
-                    essential: bool) -> Array | None:
-    """Check that every value of ``x`` lies in ``[lo, hi]`` (NaN never does).
+                    essential: bool, open_lo: bool = False) -> Array | None:
+    """Check that every value of ``x`` lies in ``[lo, hi]`` (NaN never does); with
+    ``open_lo`` in ``(lo, hi]`` (a mean > 0, a ``log1p`` argument > -1).
 
     ``essential``: a check the frameworks' own losses perform too; it runs unless the
     value-check level is ``"none"``, any other only at ``"all"`` (``_settings``).
@@ -174,8 +175,9 @@ def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str, *,
     reductions stay on the device and the 0-d boolean "some value is invalid" is
     returned, for ``_reduction.finish`` to make the whole loss NaN (a scalar flag, not
     an element-wise mask: ``docs/numerics.md``, "Invalid values").  ``None`` also when
-    nothing can be invalid: a bool ``x`` (0 and 1 lie in every caller's range), an
-    empty one.  The message shows the extremes of the non-NaN values and any NaN apart.
+    nothing can be invalid: a bool ``x`` (0 and 1 lie in every closed range of a
+    caller; one whose range excludes 0 checks the array cast to floating), an empty
+    one.  The message shows the extremes of the non-NaN values and any NaN apart.
     """
     if x.dtype == xp.bool or is_empty(x) or not runs(essential):
         return None
@@ -183,13 +185,16 @@ def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str, *,
     if not values_readable(x):
         # integer bounds for integer arrays (comparing them with a float is unspecified)
         integral = xp.isdtype(x.dtype, "integral")
-        ok = xp.min(xf) >= (math.ceil(lo) if integral else lo)
+        if open_lo:
+            ok = (xp.min(xf) >= math.floor(lo) + 1) if integral else (xp.min(xf) > lo)
+        else:
+            ok = xp.min(xf) >= (math.ceil(lo) if integral else lo)
         if hi != math.inf:
             ok = ok & (xp.max(xf) <= (math.floor(hi) if integral else hi))
         return xp.logical_not(ok)
     lo_seen = float(xp.min(xf))
     hi_seen = float(xp.max(xf))
-    if lo_seen >= lo and hi_seen <= hi:
+    if (lo_seen > lo if open_lo else lo_seen >= lo) and hi_seen <= hi:
         return None
     got = f"values in [{lo_seen:g}, {hi_seen:g}]"
     if math.isnan(lo_seen) or math.isnan(hi_seen):  # a NaN: the extremes of the others
@@ -200,7 +205,7 @@ def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str, *,
             lo_seen = float(xp.min(xp.where(nan, math.inf, xf)))
             hi_seen = float(xp.max(xp.where(nan, -math.inf, xf)))
             got = f"values in [{lo_seen:g}, {hi_seen:g}] and NaN"
-    raise ValueError(f"`{name}` must lie in [{lo:g}, {hi:g}]; got {got}")
+    raise ValueError(f"`{name}` must lie in {'(' if open_lo else '['}{lo:g}, {hi:g}]; got {got}")
 
 
 def either(a: Array | None, b: Array | None) -> Array | None:

@@ -30,6 +30,7 @@ from ._reduction import cast, finish, mean
 from ._settings import runs
 from ._validation import (
     check_reduction,
+    either,
     elementwise_inputs,
     floating_input,
     numeric_target,
@@ -47,6 +48,7 @@ __all__ = [
     "mae_loss",
     "mape_loss",
     "mse_loss",
+    "msle_loss",
     "pinball_loss",
     "poisson_nll_loss",
     "pseudo_huber_loss",
@@ -383,6 +385,57 @@ def mape_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
     xp, p, t, out, _, _ = elementwise_inputs(prediction, target)
     eps = float(xp.finfo(out).eps)  # the inputs' dtype's (see above)
     return finish(xp, xp.abs(p - t) / clip(xp, xp.abs(t), min=eps), out, reduction)
+
+
+@declare(prediction="above_minus_one", target="above_minus_one", zero_at_target=True,
+         peers={"keras": ("keras.losses.MeanSquaredLogarithmicError",
+                          "keras.losses.mean_squared_logarithmic_error"),
+                "sklearn": ("metrics.mean_squared_log_error",)})
+def msle_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> Array:
+    r"""Mean squared logarithmic error (scikit-learn semantics).
+
+    .. math:: \ell_i = \big(\log(1 + p_i) - \log(1 + t_i)\big)^2
+                     = \log^2\!\Big(1 + \frac{p_i - t_i}{1 + t_i}\Big)
+
+    evaluated in the right-hand form, ``log1p((p - t) / (1 + t))``, where :math:`(1 + p) /
+    (1 + t)` lies in (0.5, 1.5) (no cancellation of two logarithms near the
+    target, exactly 0 there), and as the difference of the two ``log1p`` elsewhere (the
+    ratio would round to -1 where :math:`1 + p` is negligible next to :math:`1 + t`).
+    Both arguments must lie in :math:`(-1, \infty]`; a value <= -1 (or NaN) is a
+    ``ValueError`` where the values can be read and makes the result NaN where they
+    cannot (``jax.jit``, ``torch.compile``, Dask).  The prediction is checked at the
+    default value-check level ``"essential"`` (scikit-learn checks it), the target
+    only at ``"all"``, as the targets of the binary losses (an unchecked target <= -1
+    gives ``inf`` or NaN, never a plausible number).  Reductions as in
+    :func:`mse_loss`: ``mean`` divides by the number of elements.
+
+    Differences from peers: ``sklearn.metrics.mean_squared_log_error(t, p)`` (target
+    first) is the ``mean`` here; it raises on values <= -1 too.  Keras's
+    ``MeanSquaredLogarithmicError`` clips both arguments below at
+    ``keras.config.epsilon()`` (1e-7) before the ``log(x + 1)``: values in (-1, 0) count
+    as 0 there (and have no gradient), values <= -1 raise nothing; its ``none`` is the
+    mean over the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.msle_loss(np.array([np.e - 1, 0.0, -0.5]), np.array([0.0, 0.0, 0.0]),
+    ...              reduction="none")
+    array([1.        , 0.        , 0.48045301])
+    """
+    check_reduction(reduction)
+    xp, p, t, out, _, _ = elementwise_inputs(prediction, target)
+    invalid = either(values_in_range(xp, p, -1.0, math.inf, "prediction", essential=True,
+                                     open_lo=True),
+                     values_in_range(xp, t, -1.0, math.inf, "target", essential=False,
+                                     open_lo=True))
+    # log1p(p) - log1p(t); where they are close ((1 + p) / (1 + t) in (0.5, 1.5)) as
+    # log1p(r), r = (p - t) / (1 + t): no cancellation (a double where: r is -1 where
+    # 1 + p is negligible next to 1 + t, and log1p(-1) would poison the gradient)
+    r = (p - t) / (t + 1.0)
+    close = xp.abs(r) < 0.5
+    d = xp.where(close, xp.log1p(xp.where(close, r, 0.0)), xp.log1p(p) - xp.log1p(t))
+    return finish(xp, d * d, out, reduction, invalid=invalid)
 
 
 @declare(prediction="regression", target="real", options={"eps": "eps"}, growth="linear",

@@ -81,14 +81,14 @@ def xpb2(request: pytest.FixtureRequest) -> XP:
 class Loss:
     name: str
     fn: Callable[..., Any]
-    kind: str  # "regression", "probs", "logits", "multilabel", "multiclass", "nll",
-    # "categorical"
+    kind: str  # "regression", "probs", "logits", "domain" (real values bounded below:
+    # means, log1p arguments), "multilabel", "multiclass", "nll", "categorical"
     pred_name: str
     decl: Declaration
 
     @property
     def elementwise(self) -> bool:
-        return self.kind in ("regression", "probs", "logits")
+        return self.kind in ("regression", "probs", "logits", "domain")
 
     @property
     def multiclass(self) -> bool:
@@ -130,6 +130,9 @@ def _kind(decl: Declaration) -> str | None:
     its family, e.g. a positional option, no reduction, a per-sample 0/1 target)."""
     if not decl.takes_reduction or "counts" in decl.options.values() or decl.inputs:
         return None  # (further positional inputs, a variance: tested with the family)
+    if decl.class_axis == "none" and decl.target in ("positive", "non_negative",
+                                                     "above_minus_one"):
+        return "domain"
     if decl.class_axis == "none" and decl.target in ("real", "nonzero", "binary"):
         return {"regression": "regression", "probs": "probs", "logits": "logits",
                 "log_rates_or_rates": "regression"}.get(decl.prediction)
@@ -174,6 +177,8 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
         return rng.normal(size=(n, c)), rng.normal(size=(n, c))
     if loss.kind == "probs":
         return rng.uniform(0.05, 0.95, size=(n, c)), rng.uniform(size=(n, c))
+    if loss.kind == "domain":  # inside every domain: > 0, > -1
+        return rng.uniform(0.5, 3.0, size=(n, c)), rng.uniform(0.5, 3.0, size=(n, c))
     if loss.kind == "logits":
         return rng.normal(size=(n, c)) * 3, rng.uniform(size=(n, c))
     if loss.kind == "multilabel":

@@ -135,7 +135,9 @@ def test_every_target_form_is_covered(name: str) -> None:
                 "binary": {"hard", "soft", "int", "bool"}, "index": {"index"},
                 "index_or_probs": {"index", "soft"},
                 "binary_or_index": {"hard", "soft", "int", "bool", "index"},
-                "nonzero": {"soft", "int"}}[decl.target]
+                "nonzero": {"soft", "int"}, "positive": {"soft", "int"},
+                "non_negative": {"soft", "int", "bool"},
+                "above_minus_one": {"soft", "int", "bool"}}[decl.target]
     assert expected <= forms, forms
     if decl.target == "index_or_probs":  # probability rows, with exact zeros once
         rows = [c.args[1] for c in cases if c.args[1].dtype.kind == "f"]
@@ -207,6 +209,14 @@ def test_values_are_valid_for_their_kinds(name: str) -> None:
         if kind == "counts":
             assert np.all(p >= 0), case.name
             assert np.all(p == np.round(p)), case.name
+        if kind == "positive":
+            assert np.all(p > 0), case.name
+        if kind == "above_minus_one":
+            assert np.all(p > -1), case.name
+        if case.args[1:] and decl.target in ("positive", "non_negative", "above_minus_one"):
+            t = case.args[1]
+            low = {"positive": t > 0, "non_negative": t >= 0, "above_minus_one": t > -1}
+            assert np.all(low[decl.target]), case.name
         if kind == "scores":  # no ties and away from the threshold, even in float16
             opt = next((n for n, k in decl.options.items() if k == "threshold"), None)
             threshold = case.kwargs.get(opt, defaults.get(opt, 0.0)) if opt else 0.0

@@ -32,6 +32,8 @@ __all__ = [
     "COMPLEX",
     "COMPLEX_DTYPE",
     "DEVICE",
+    "DOMAIN_PREDICTIONS",
+    "DOMAIN_TARGETS",
     "DTYPE",
     "FOREIGN",
     "LIB",
@@ -56,6 +58,12 @@ __all__ = [
     "spec_fields",
     "valid_call",
 ]
+
+#: the target kinds of real values bounded below (and their interval, as messages print it)
+DOMAIN_TARGETS = {"positive": "(0, inf]", "non_negative": "[0, inf]",
+                  "above_minus_one": "(-1, inf]"}
+#: likewise the prediction kinds
+DOMAIN_PREDICTIONS = {"positive": "(0, inf]", "above_minus_one": "(-1, inf]"}
 
 #: the batch size and number of classes of every bad call (a prediction of shape (N, C))
 N, C = 4, 3
@@ -110,7 +118,7 @@ class Loss:
     def same_shape_target(self) -> bool:
         """The target may have the prediction's shape (binary / real / probabilities)."""
         return self.decl.target in ("real", "nonzero", "binary", "index_or_probs",
-                                    "binary_or_index")
+                                    "binary_or_index", *DOMAIN_TARGETS)
 
     @property
     def index_target(self) -> bool:
@@ -121,7 +129,8 @@ class Loss:
     def elementwise_target(self) -> bool:
         """The same-shape target is the only target of the default call (no class-index
         form that a target of another shape could be taken for)."""
-        return self.decl.target in ("real", "nonzero", "binary", "binary_or_index")
+        return self.decl.target in ("real", "nonzero", "binary", "binary_or_index",
+                                    *DOMAIN_TARGETS)
 
     @property
     def label_predictions(self) -> bool:
@@ -261,6 +270,8 @@ def _prediction(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> 
         out = np.log(rng.uniform(0.05, 0.95, size=shape))
     elif kind == "counts":
         out = rng.integers(1, 20, size=shape).astype(np.float64)
+    elif kind in DOMAIN_PREDICTIONS:
+        out = rng.uniform(0.5, 3.0, size=shape)
     else:  # regression values, logits, scores
         out = rng.normal(0.0, 2.0, size=shape)
     return np.asarray(out)  # (a 0-d result is a NumPy scalar otherwise)
@@ -303,6 +314,8 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
         target = rng.normal(0.0, 2.0, size=shape)
     elif decl.target == "index_or_probs":
         target = rng.uniform(0.05, 0.95, size=shape)
+    elif decl.target in DOMAIN_TARGETS:
+        target = rng.uniform(0.5, 3.0, size=shape)
     else:  # binary: hard 0/1 as floats
         target = rng.integers(0, 2, size=shape).astype(np.float64)
     return Call((pred, np.asarray(target), *more), kwargs)

@@ -15,7 +15,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .model import Bad, C, Loss, N, Row, default_call, valid_call
+from .model import (
+    DOMAIN_PREDICTIONS,
+    DOMAIN_TARGETS,
+    Bad,
+    C,
+    Call,
+    Loss,
+    N,
+    Row,
+    default_call,
+    valid_call,
+)
 
 __all__ = ["ROWS", "UNIT_INTERVAL_BADS"]
 
@@ -90,6 +101,60 @@ def _target_outside_unit_interval(loss: Loss) -> list[Bad]:
     return out
 
 
+def _domain_call(loss: Loss) -> Call:
+    """The default call, with a Tweedie power (an option of kind ``tweedie_power``) of 2,
+    where the prediction and the target must both be > 0."""
+    call = default_call(loss)
+    return call.with_kwargs(**dict.fromkeys(loss.options("tweedie_power"), 2.0))
+
+
+def _domain_bads(interval: str, call: Call, i: int, arg: str) -> list[Bad]:
+    """Argument ``i`` of ``call`` outside ``interval`` ("(0, inf]", "[0, inf]" or
+    "(-1, inf]"): its other values 1.0, so that the extremes are the written ones."""
+    lo = {"(0, inf]": 0.0, "[0, inf]": 0.0, "(-1, inf]": -1.0}[interval]
+    ones = np.ones(np.shape(call.args[i]))
+    writes: list[tuple[str, tuple[float, ...], str]] = [
+        (f"{lo - 0.5:g}", (lo - 0.5, 2.0), f"values in [{lo - 0.5:g}, 2]"),
+        ("NaN", (math.nan, 2.0), "values in [1, 2] and NaN"),
+    ]
+    if interval[0] == "(":  # the open end itself
+        writes.insert(0, (f"{lo:g}", (lo, 2.0), f"values in [{lo:g}, 2]"))
+    out = [Bad(call.with_arg(i, _write(ones, values)), {"arg": arg, "range": interval,
+                                                      "got": got}, label)
+           for label, values, got in writes]
+    out.append(Bad(call.with_arg(i, np.full(ones.shape, math.nan)),
+                   {"arg": arg, "range": interval, "got": "only NaN"}, "only NaN"))
+    return out
+
+
+def _prediction_outside_domain(loss: Loss) -> list[Bad]:
+    interval = DOMAIN_PREDICTIONS.get(loss.decl.prediction)
+    if interval is None:
+        return []
+    return _domain_bads(interval, _domain_call(loss), 0, loss.pred)
+
+
+def _target_outside_domain(loss: Loss) -> list[Bad]:
+    interval = DOMAIN_TARGETS.get(str(loss.decl.target))
+    if interval is None:
+        return []
+    call = _domain_call(loss)
+    out = _domain_bads(interval, call, 1, "target")
+    shape = np.shape(call.args[1])
+    lo = math.floor(float(interval[1:].split(",")[0])) + (interval[0] == "(")
+    target = np.full(shape, 2, dtype=np.int64)  # integer targets: the first one invalid
+    target.reshape(-1)[0] = lo - 1
+    out.append(Bad(call.with_arg(1, target), {"arg": "target", "range": interval,
+                                              "got": f"values in [{lo - 1}, 2]"},
+                   f"integer {lo - 1}"))
+    if lo > 0:  # a bool False is 0, outside (0, inf]
+        flags = np.ones(shape, dtype=bool)
+        flags.reshape(-1)[0] = False
+        out.append(Bad(call.with_arg(1, flags), {"arg": "target", "range": interval,
+                                                 "got": "values in [0, 1]"}, "bool False"))
+    return out
+
+
 def _negative_counts(loss: Loss) -> list[Bad]:
     out = []
     bads = (((3.0, -2.0, 9.0), "values in [-2, 9]"),
@@ -147,6 +212,16 @@ ROWS: tuple[Row, ...] = (
     Row("target-outside-unit-interval", "a binary target or class probability outside "
         "[0, 1], or NaN", "targets in [0, 1]", ValueError,
         "`{arg}` must lie in [0, 1]; got {got}", _target_outside_unit_interval,
+        value_dependent=True, level="all"),
+    Row("prediction-outside-domain", "a prediction outside the loss's domain, or NaN: a mean "
+        "<= 0 (Tweedie deviances but at power 0), a log1p argument <= -1 (squared log error)",
+        "functions of means or log1p arguments", ValueError,
+        "`{arg}` must lie in {range}; got {got}", _prediction_outside_domain,
+        value_dependent=True),
+    Row("target-outside-domain", "a target outside the loss's domain, or NaN: <= 0 "
+        "(gamma, Tweedie at power >= 2), < 0 (Poisson, Tweedie at power in [1, 2)), <= -1 "
+        "(squared log error)", "targets bounded below", ValueError,
+        "`{arg}` must lie in {range}; got {got}", _target_outside_domain,
         value_dependent=True, level="all"),
     Row("negative-class-count", "a negative or NaN count in `samples_per_class`",
         "class-balanced functions", ValueError,

@@ -196,6 +196,10 @@ def _prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Lay
         r = np.exp(logits(rng, shape, 1.5))
         r.reshape(-1)[::5] = 0.0
         return np.asarray(r)
+    if kind == "positive":  # means from 0.05 to 20
+        return np.asarray(np.exp(rng.normal(0.0, 1.0, size=shape)))
+    if kind == "above_minus_one":  # log1p from -3 to 3
+        return np.asarray(np.expm1(rng.normal(0.0, 1.0, size=shape)))
     raise ValueError(f"{decl.name}: prediction kind {kind!r} has no generator here")
 
 
@@ -209,6 +213,9 @@ def target_forms(decl: Declaration, lay: Layout) -> list[str]:
         kind = "binary" if lay.axis is None else "index"
     return {None: [""], "real": ["float", "int-values", "bool"],
             "nonzero": ["nonzero", "nonzero-int"],
+            "positive": ["positive", "positive-int"],
+            "non_negative": ["non-negative", "non-negative-int", "bool"],
+            "above_minus_one": ["above-minus-one", "non-negative-int", "bool"],
             "binary": ["hard", "soft", "int", "bool"], "index": ["index"],
             "index_or_probs": ["index", "probs", "probs-zeros"]}[kind]
 
@@ -221,9 +228,20 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
         return rng.integers(-3, 4, size=shape)
     if form == "nonzero":  # at least 0.25 from 0
         t = regression_values(rng, shape)
-        return np.where(np.abs(t) < 0.25, np.where(t < 0, t - 0.5, t + 0.5), t)
+        return np.asarray(np.where(np.abs(t) < 0.25, np.where(t < 0, t - 0.5, t + 0.5), t))
     if form == "nonzero-int":
         return rng.choice([-3, -2, -1, 1, 2, 3], size=shape)
+    if form == "positive":
+        return np.asarray(np.exp(rng.normal(0.0, 1.0, size=shape)))
+    if form == "positive-int":
+        return rng.integers(1, 6, size=shape)
+    if form == "non-negative":  # with exact zeros
+        t = np.exp(rng.normal(0.0, 1.0, size=shape))
+        return np.asarray(np.where(rng.uniform(size=shape) < 0.3, 0.0, t))
+    if form == "non-negative-int":
+        return rng.integers(0, 6, size=shape)
+    if form == "above-minus-one":
+        return np.asarray(np.expm1(rng.normal(0.0, 1.0, size=shape)))
     if form == "hard":
         return binary_targets(rng, shape)
     if form == "soft":
@@ -260,6 +278,7 @@ def _input(kind: str, form: str, rng: np.random.Generator, lay: Layout) -> np.nd
 def _form_tags(form: str) -> set[str]:
     return {"int-values": {"int-target"}, "int": {"int-target"}, "bool": {"bool-target"},
             "nonzero-int": {"int-target"},
+            "positive-int": {"int-target"}, "non-negative-int": {"int-target"},
             "probs": {"probs-target"}, "probs-zeros": {"probs-target"}}.get(form, set())
 
 
@@ -326,6 +345,9 @@ _NUMBERS: dict[str, tuple[Any, ...]] = {
     "positive": (0.5, 2.5), "steepness": (10.0,), "non_negative": (0.0, 2.5),
     "unit": (0.0, 0.2), "eps": (1e-3, 0.5),
     "poly_epsilon": (-1.0, -0.5, 0.0, 5.5), "beta_cb": (0.0, 0.99, 0.999999),
+    # Poisson (1, an int), compound Poisson, gamma, inverse Gaussian, and
+    # a negative power (its loss grows like the prediction to the power 2.5)
+    "tweedie_power": (1, 1.5, 2.0, 3.0, -0.5),
 }
 
 
@@ -471,6 +493,12 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
         p = t.copy()
         p[1::2] += regression_values(b.rng, p[1::2].shape)  # every other error exactly 0
         b.add(f"{lay.name}-zero-errors", lay, pred=p, target=t, tags={"kink"})
+    elif decl.zero_at_target and decl.target in ("positive", "non_negative",
+                                                 "above_minus_one"):
+        lay = next(lay for lay in lays if lay.tag in ("1d", "2d"))
+        t = b.prediction(lay)  # (valid targets of these kinds too)
+        p = np.where(np.arange(t.size).reshape(t.shape) % 2 == 1, b.prediction(lay), t)
+        b.add(f"{lay.name}-zero-errors", lay, pred=p, target=t, tags={"kink"})
     varied = b.varied()
     if len(varied) + b.mixed >= 2:
         lay = lays[-1]  # every option at once, on the last N-d shape (the class axis at 1)
@@ -493,6 +521,9 @@ def _extremes(decl: Declaration) -> list[tuple[str, str, tuple[str, ...] | None,
                 ("errors-float16", kind, ("float16",), 0.0)]
     if kind == "counts":
         return [("counts-1e9", kind, FULL, 1e9), ("counts-6e4", kind, HALF, 6e4)]
+    if kind in ("positive", "above_minus_one"):  # float16: a magnitude from the growth
+        return [(f"{kind}-{full:g}", kind, (*FULL, "bfloat16"), full),
+                (f"{kind}-float16", kind, ("float16",), 0.0)]
     if kind in ("probs", "class_probs", "labels"):
         return [("probs-0-and-1", kind, None, 1.0)]
     if kind == "probs_or_logits":
@@ -549,6 +580,13 @@ def _extreme_prediction(decl: Declaration, kind: str, rng: np.random.Generator, 
         other = np.moveaxis(np.eye(C)[class_indices(rng, lay.sample_shape, C)], -1, axis)
         half = np.expand_dims(rng.uniform(size=lay.sample_shape) < 0.4, axis)
         return np.asarray(np.where(half, 0.5 * eye + 0.5 * other, eye))
+    if kind in ("positive", "above_minus_one"):
+        # means from 1 to m (exactly m once), or log1p arguments from just above -1 to m
+        m = _magnitude(decl, m, n)
+        a = rng.uniform(1.0, m, size=shape)
+        ends = (m, 1.0) if kind == "positive" else (m, -0.99, 0.0)
+        a.reshape(-1)[:len(ends)] = ends[:n]
+        return np.asarray(a)
     if kind == "counts":
         c = rng.choice([m, 1.0, 0.0, float(int(math.sqrt(m)))], size=shape)
         c.reshape(-1)[:3] = (m, 0.0, 1.0)[:n]
