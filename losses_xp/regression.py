@@ -518,9 +518,11 @@ def poisson_nll_loss(input: Array, target: Array, *, log_input: bool = True,
     :math:`\ge 0` with ``log_input=False``.  ``target`` holds the counts (floating,
     integer or bool; not checked, as in PyTorch and Keras); ``eps`` > 0 (default 1e-8,
     only used with ``log_input=False``; one below the compute dtype's smallest normal
-    number is raised to it, so a zero rate gives a finite loss).  ``full`` and
-    ``log_input`` are Python bools.  ``mean`` divides the sum by the number of
-    elements, ``none`` returns the element-wise loss.
+    number is raised to it, so a zero rate gives a finite loss; its gradient
+    :math:`1 - y/\epsilon` is beyond float16's range for a count above 6.5e-4 with the
+    default ``eps``: a float16 rate of 0 then has the gradient -inf, the rounding of
+    the exact value).  ``full`` and ``log_input`` are Python bools.  ``mean`` divides
+    the sum by the number of elements, ``none`` returns the element-wise loss.
 
     Differences from peers: equals ``torch.nn.functional.poisson_nll_loss`` (without its
     deprecated ``size_average`` / ``reduce``).  Keras's ``Poisson`` takes the rate

@@ -142,6 +142,10 @@ def test_every_target_form_is_covered(name: str) -> None:
     if decl.target == "index_or_probs":  # probability rows, with exact zeros once
         rows = [c.args[1] for c in cases if c.args[1].dtype.kind == "f"]
         assert any(np.any(t == 0) for t in rows)
+    for i, name in enumerate(decl.inputs, start=2):  # a variance: every shape it may take
+        shapes = {(c.args[i].ndim - c.args[0].ndim, c.args[i].shape[-1:] == (1,))
+                  for c in cases if c.args[0].ndim == 2}
+        assert {(0, False), (-1, False), (0, True)} <= shapes, (name, shapes)
     if decl.prediction in SWITCHED:  # both kinds: the option at its default and not
         option = SWITCHED[decl.prediction][0]
         default = inspect.signature(decl.fn).parameters[option].default
