@@ -55,6 +55,8 @@ PREDICTION_KINDS: dict[str, str] = {
     "log_probs": "log-probabilities along the class axis (finite, <= 0)",
     "counts": "non-negative counts, one per class (1-d)",
     "probs_or_logits": "probabilities, or logits with the option from_logits=True",
+    "class_probs_or_logits": "rows of class probabilities along the class axis, or logits "
+                             "with the option from_logits=True",
 }
 
 #: the kinds of target (the second positional argument)
@@ -65,6 +67,11 @@ TARGET_KINDS: dict[str, str] = {
     "index": "integer class indices of the prediction's shape without the class axis",
     "index_or_probs": "class indices, or class-probability rows of the prediction's shape",
     "binary_or_index": "binary with axis=None, class indices with an axis",
+    "class_probs_or_log_probs": "class-probability rows of the prediction's shape, or "
+                                "log-probability rows with the option log_target=True",
+    "class_probs_or_logits": "class-probability rows of the prediction's shape, or logits "
+                             "with the option from_logits=True (as the prediction)",
+    "logits": "logits of the prediction's shape (another model's: a teacher's)",
 }
 
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them

@@ -1,0 +1,165 @@
+"""Conformance spec entries of the divergences (``losses_xp/divergence.py``).
+
+Oracles (float64): PyTorch's ``F.kl_div`` with its own reductions (``batchmean`` for
+``(N, C)`` rows, ``sum``; ``none`` summed over the axis), SciPy's ``rel_entr`` as a
+cross-check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from losses_xp._testing.inputs import (
+    EXTREME_LOGIT,
+    FULL,
+    HALF,
+    Case,
+    log_probabilities,
+    soft_class_targets,
+)
+
+from .registry import EXACT, Pinned, torch, torch_spec
+
+_2D, _ND = frozenset({"2d"}), frozenset({"nd"})
+
+
+def _axis(kwargs: Mapping[str, Any], ndim: int) -> int:
+    return int(kwargs.get("axis", -1)) % ndim
+
+
+def _samples(per: Any, reduction: str) -> Any:
+    """Our reductions of per-sample values (a PyTorch tensor): the mean over samples."""
+    if reduction == "none":
+        return per
+    return per.sum() if reduction == "sum" else per.sum() / per.numel()
+
+
+def _np_samples(per: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "none":
+        return per
+    if reduction == "sum":
+        return np.asarray(np.sum(per))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.sum(per) / np.float64(per.size))
+
+
+# --------------------------------------------------------------------------- kl_div
+
+
+def _kl_cases(rng: np.random.Generator) -> list[Case]:
+    lp, sc, C = log_probabilities, soft_class_targets, 5
+    return [
+        Case("1d-0d-result", (lp(rng, (C,)), sc(rng, (C,))), tags=frozenset({"0d"})),
+        Case("empty", (lp(rng, (0, C)), sc(rng, (0, C))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (lp(rng, (6, C)), sc(rng, (6, C))), tags=_2D),
+        Case("2d-target-zeros", (lp(rng, (6, C)), sc(rng, (6, C), zeros=True)), tags=_2D),
+        Case("2d-one-hot-int-target",
+             (lp(rng, (6, C)), np.eye(C, dtype=np.int64)[rng.integers(0, C, 6)]),
+             tags=frozenset({"2d", "int-target"})),
+        Case("2d-bool-target", (lp(rng, (4, C)), np.eye(C, dtype=bool)[rng.integers(0, C, 4)]),
+             tags=frozenset({"2d", "bool-target"})),
+        Case("2d-axis0", (lp(rng, (C, 6), axis=0), sc(rng, (C, 6), axis=0)), {"axis": 0},
+             tags=_2D),
+        Case("2d-log-target", (lp(rng, (6, C)), lp(rng, (6, C))), {"log_target": True},
+             tags=_2D),
+        Case("nd-axis1", (lp(rng, (2, 3, 4), axis=1), sc(rng, (2, 3, 4), axis=1)), {"axis": 1},
+             tags=_ND),
+        Case("nd-last", (lp(rng, (2, 3, 4)), sc(rng, (2, 3, 4))), tags=_ND),
+        Case("nd-axis1-log-target", (lp(rng, (2, 4, 3, 2), axis=1),
+                                     lp(rng, (2, 4, 3, 2), axis=1)),
+             {"axis": 1, "log_target": True}, tags=_ND),
+    ]
+
+
+def _kl_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
+                          [1.0, 1.0, -1.0, -1.0]])
+        lq = x - np.max(x, axis=-1, keepdims=True)
+        lq = lq - np.log(np.sum(np.exp(lq), axis=-1, keepdims=True))
+        t = np.array([[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.5], [0.0, 0.0, 0.25, 0.75]])
+        lt = np.array([[-1.0, -m, -2.0, -3.0], [-m, 0.0, -m, -m], [-0.5, -1.5, -m, -2.0]])
+        out += [
+            Case(f"log-probs-of-logits-pm{m:g}", (lq, t), dtypes=dtypes, tags=_2D),
+            Case(f"log-probs-of-logits-pm{m:g}-log-target", (lq, lt), {"log_target": True},
+                 dtypes=dtypes, tags=_2D),
+        ]
+    # a zero target where log_pred is -inf contributes 0 (PyTorch: 0 * -inf = NaN)
+    li = np.array([[-np.inf, np.log(0.4), np.log(0.6)], [0.0, -np.inf, -np.inf]])
+    ti = np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+    out.append(Case("neg-inf-log-pred-zero-target", (li, ti), tags=_2D))
+    lti = np.array([[-np.inf, np.log(0.5), np.log(0.5)], [0.0, -np.inf, -np.inf]])
+    out.append(Case("neg-inf-log-target", (li, lti), {"log_target": True}, tags=_2D))
+    return out
+
+
+def _kl_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """``F.kl_div(log_pred, target, log_target=...)``: PyTorch's ``batchmean`` and
+    ``sum`` for ``(N, C)`` rows along the last axis, its ``none`` summed over the axis
+    otherwise (then the mean over the samples)."""
+    F = torch().nn.functional
+    lq, tg = t[0], t[1].to(t[0].dtype)  # (integer and bool one-hot rows: as floats)
+    log_target = bool(kw.get("log_target", False))
+    axis = _axis(kw, lq.ndim)
+    if lq.ndim == 2 and axis == 1 and lq.shape[0] and reduction != "none":
+        return F.kl_div(lq, tg, reduction="batchmean" if reduction == "mean" else "sum",
+                        log_target=log_target)
+    per = F.kl_div(lq, tg, reduction="none", log_target=log_target).sum(axis)
+    return _samples(per, reduction)
+
+
+def _kl_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+              reduction: str) -> np.ndarray:
+    """``scipy.special.rel_entr(t, exp(log_pred))`` summed over the axis."""
+    from scipy.special import rel_entr
+
+    lq, tg = np.asarray(args[0], np.float64), np.asarray(args[1], np.float64)
+    if kwargs.get("log_target", False):
+        tg = np.exp(tg)
+    axis = _axis(kwargs, lq.ndim)
+    return _np_samples(np.sum(rel_entr(tg, np.exp(lq)), axis=axis), reduction)
+
+
+# the docstring's example: PyTorch's batchmean (not its element-wise mean, 0.130863)
+_KL_Q = np.array([[0.5, 0.25, 0.25], [0.1, 0.2, 0.7]])
+_KL_T = np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]])
+
+_PINNED_KL = (
+    Pinned("docstring-example-batchmean", (np.log(_KL_Q), _KL_T), value=0.39259001539688854,
+           reductions=("mean",), dtypes=("float64",)),
+    Pinned("docstring-example-none", (np.log(_KL_Q), _KL_T),
+           value=np.array([0.6931471805599453, 0.09203285023383184]), dtypes=("float64",)),
+    # a zero target contributes exactly 0, value and gradient, even at log_pred = -inf
+    # (PyTorch: NaN there); the other terms: 0.5 (log 0.5 + 1) each
+    Pinned("zero-target-at-neg-inf", (np.array([[-np.inf, -1.0, -1.0]]),
+                                      np.array([[0.0, 0.5, 0.5]])),
+           value=np.array([1.0 - math.log(2.0)]), grad=np.array([[0.0, -0.5, -0.5]]),
+           compiled=True),
+    Pinned("neg-inf-log-target", (np.array([[-np.inf, -1.0, -1.0]]),
+                                  np.array([[-np.inf, math.log(0.5), math.log(0.5)]])),
+           {"log_target": True}, value=np.array([1.0 - math.log(2.0)]),
+           grad=np.array([[0.0, -0.5, -0.5]]), compiled=True),
+    Pinned("0d-result-is-an-array", (np.array([0.0]), np.array([1.0])), value=0.0),
+)
+
+
+# --------------------------------------------------------------------------- specs
+
+SPECS = [
+    torch_spec("kl_div", _kl_torch, "torch.nn.functional.kl_div (batchmean, sum; none "
+               "summed over the axis)", _kl_cases, _kl_extreme,
+               differences="losses_xp's mean is PyTorch's reduction='batchmean' for (N, C) "
+               "rows (the mean over samples for N-d inputs; PyTorch's element-wise 'mean' "
+               "divides by N*C); its 'none' is PyTorch's summed over the axis. A zero target "
+               "where log_pred is -inf, and a log-target of -inf, contribute 0 (PyTorch: NaN, "
+               "0 * -inf).",
+               cross_checks=(("scipy.special.rel_entr", _kl_scipy, EXACT),),
+               pinned=_PINNED_KL),
+]

@@ -1,0 +1,170 @@
+"""Divergences between distributions: Kullback-Leibler.
+
+Conventions shared by this module:
+
+* Prediction first, target second, options keyword-only; both arguments have one shape,
+  with the distribution along ``axis`` (default the last).
+* The unit is a distribution: the per-sample value sums over ``axis``; ``none`` returns
+  one value per sample (the input's shape without ``axis``), ``mean`` divides the sum
+  of those by the number of samples (PyTorch's ``reduction="batchmean"`` for ``(N, C)``
+  inputs, never PyTorch's element-wise ``"mean"``), ``sum`` sums them.
+* A probability of exactly 0 in the first slot of a :math:`t \\log(t / q)` term
+  contributes exactly 0 to the value and to the gradient (a double ``where``, as
+  ``xlogy``): no ``0 · log 0`` or ``0 · (-inf)`` NaN reaches the result or the backward
+  pass.
+* Logits are handled in log space (``log_softmax``); probability rows are used as given
+  (not renormalised).  Half precision is computed in float32 and returned in the input
+  dtype.
+* A divergence is >= 0: ``kl_div`` returns a per-sample value that rounds below 0 as
+  +0.0.
+* A target probability outside [0, 1] (or NaN) raises ``ValueError`` at the value-check
+  level ``"all"`` where the values can be read eagerly, and makes the result NaN where
+  they cannot (``losses_xp.value_checks``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._compat import Array, Namespace, namespace
+from ._declare import declare
+from ._reduction import cast, finish
+from ._validation import (
+    check_reduction,
+    floating_input,
+    normalize_axis,
+    numeric_target,
+    same_shape,
+    values_in_range,
+)
+
+__all__ = ["kl_div"]
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be a bool; got {type(value).__name__}")
+    return value
+
+
+def _rows(pred: Array, target: Array, axis: object, names: tuple[str, str], *,
+          floating_target: bool = False) -> tuple[Namespace, Array, Array, int, Any]:
+    """The beginning of a loss of two same-shaped arrays with a distribution along
+    ``axis``: one library and device; a real floating first argument; a real numeric
+    (or bool) second one, or with ``floating_target`` a real floating one; one shape;
+    ``axis`` (``None``: the last).  Returns ``(xp, pred, target, axis, out_dtype)``,
+    both arrays in the first one's compute dtype (float32 for half precision)."""
+    xp = namespace({names[0]: pred, names[1]: target})
+    out_dtype, dtype = floating_input(xp, pred, names[0])
+    if floating_target:
+        floating_input(xp, target, names[1])
+    else:
+        numeric_target(xp, target, names[1])
+    same_shape(pred, target, names)
+    ax = normalize_axis(pred.ndim, -1 if axis is None else axis)
+    return xp, cast(xp, pred, dtype), cast(xp, target, dtype), ax, out_dtype
+
+
+@declare(prediction="log_probs", target="class_probs_or_log_probs", class_axis="axis",
+         options={"log_target": "flag", "axis": "axis"}, growth="linear", unit="sample",
+         min_ndim=1,
+         peers={"pytorch": ("F.kl_div", "torch.nn.KLDivLoss"),
+                "optax": ("optax.losses.kl_divergence",
+                          "optax.losses.kl_divergence_with_log_targets"),
+                "keras": ("keras.losses.KLDivergence", "keras.losses.kl_divergence")})
+def kl_div(log_pred: Array, target: Array, *, log_target: bool = False, axis: int = -1,
+           reduction: str = "mean") -> Array:
+    r"""Kullback-Leibler divergence KL(target ‖ pred) of log-probability predictions.
+
+    .. math:: \ell_i = \sum_c t_{i,c} \,(\log t_{i,c} - \log q_{i,c})
+
+    with ``log_pred`` :math:`= \log q` (e.g. a log-softmax) and ``target`` :math:`= t`
+    the probabilities (``log_target=True``: :math:`\log t`, and the term is
+    :math:`e^{\log t}(\log t - \log q)`), the distribution along ``axis``.  A zero
+    target (``log_target=True``: a log-target of ``-inf``) contributes exactly 0 to the
+    value and to the gradient, even where ``log_pred`` is ``-inf`` (a double ``where``);
+    a positive target where ``log_pred`` is ``-inf`` gives ``inf``, the divergence.
+    Inputs are used as given (rows are not renormalised and ``log_pred`` is not
+    checked to be <= 0); the difference :math:`\log t - \log q` is taken before the
+    product, so a divergence between close distributions keeps its digits.  The
+    divergence of two distributions is >= 0 (Gibbs' inequality): a per-sample value
+    below 0, the rounding of close rows (or rows that are not distributions), is
+    returned as 0.
+
+    Parameters
+    ----------
+    log_pred : array
+        Log-probabilities, real floating dtype, the distribution along ``axis``.
+    target : array
+        ``log_pred``'s shape: probabilities (real floating, integer or bool one-hot
+        rows), or log-probabilities with ``log_target=True``.  A probability outside
+        [0, 1] raises at the value-check level ``"all"`` (``losses_xp.value_checks``).
+    log_target : bool
+        Whether ``target`` holds log-probabilities (default False).
+    axis : int
+        The distribution's axis (default -1, the last; ``None`` also means the last).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per sample (the shape without ``axis``); ``mean`` divides
+        the sum over samples by the number of samples (NaN for an empty batch).
+
+    Notes
+    -----
+    Differences from peers:
+
+    * PyTorch ``F.kl_div(input, target)``: the same argument order and ``log_target``;
+      its default ``reduction="mean"`` divides by the number of *elements* (N·C, with a
+      warning): losses_xp's ``mean`` is PyTorch's ``reduction="batchmean"`` for
+      ``(N, C)`` inputs, and of ``(N, C, d...)`` inputs the mean over the ``N·d...``
+      samples (PyTorch's ``batchmean`` divides by N only).  ``none`` here is PyTorch's
+      element-wise ``none`` summed over ``axis``.  PyTorch returns NaN for a zero target
+      where ``input`` is ``-inf`` (``0 · -inf``) and for a log-target of ``-inf``
+      (``log_target=True``); losses_xp returns 0 there.  PyTorch (and optax) return
+      the negative sums of rows that are not distributions; losses_xp returns 0
+      there (and its gradient is then 0).  PyTorch's class axis is
+      whatever the reduction makes it; here it is ``axis``.
+    * optax ``kl_divergence(log_predictions, targets, axis=-1)`` and
+      ``kl_divergence_with_log_targets``: the same per-sample values (optax returns
+      them unreduced: ``reduction="none"``); optax returns NaN where a zero target
+      meets a ``log_predictions`` of ``-inf`` and for a log-target of ``-inf``.
+      ``optax.losses.convex_kl_divergence`` adds ``sum(q - t)``: a different function
+      for rows that are not normalised (the same for distributions).
+    * Keras ``KLDivergence()(y_true, y_pred)``: target first, both *probabilities*,
+      and both clipped to [1e-7, 1] (so its gradient is 0 below 1e-7, and a zero target
+      contributes ``1e-7 · log(1e-7 / q)`` instead of 0); pass ``log(y_pred)`` here.
+
+    References
+    ----------
+    S. Kullback, R. A. Leibler, "On Information and Sufficiency", Ann. Math. Statist.
+    22 (1951).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> q = np.array([[0.5, 0.25, 0.25], [0.1, 0.2, 0.7]])
+    >>> t = np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]])
+    >>> lx.kl_div(np.log(q), t, reduction="none")
+    array([0.69314718, 0.09203285])
+    >>> round(float(lx.kl_div(np.log(q), t)), 6)  # the mean over the 2 rows (batchmean)
+    0.39259
+    >>> round(float(lx.kl_div(np.log(q[1]), np.log(t[1]), log_target=True)), 6)
+    0.092033
+    """
+    is_log = _flag(log_target, "log_target")
+    check_reduction(reduction)
+    xp, lq, t, ax, out = _rows(log_pred, target, axis, ("log_pred", "target"))
+    invalid = None
+    if not is_log:
+        invalid = values_in_range(xp, target, 0.0, 1.0, "target", essential=False)
+    # a zero probability's term is 0 * (0 - 0): the double where keeps log 0 and a
+    # log_pred of -inf out of the value and the gradient
+    if is_log:
+        zero = t == -math.inf  # a probability of 0
+        lt = xp.where(zero, 0.0, t)
+        terms = xp.exp(lt) * (lt - xp.where(zero, 0.0, lq))
+    else:
+        zero = t == 0.0
+        terms = t * (xp.log(xp.where(zero, 1.0, t)) - xp.where(zero, 0.0, lq))
+    loss = xp.sum(terms, axis=ax)
+    # Gibbs: >= 0 between distributions; rounded below 0 (close rows): +0.0
+    return finish(xp, xp.where(loss < 0.0, 0.0, loss) + 0.0, out, reduction, invalid=invalid)
