@@ -2,7 +2,9 @@
 
 Oracles (float64): PyTorch's ``F.kl_div`` with its own reductions (``batchmean`` for
 ``(N, C)`` rows, ``sum``; ``none`` summed over the axis), SciPy's ``rel_entr`` as a
-cross-check.
+cross-check; the Jensen-Shannon divergence as its definition ``KL(p ‖ m)/2 + KL(t ‖
+m)/2`` through ``F.kl_div`` (gradients by autograd), SciPy's ``jensenshannon(base=e)``
+squared as a cross-check.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ from typing import Any
 
 import numpy as np
 
+import losses_xp as lx
+from losses_xp._testing.backends import Backend
 from losses_xp._testing.inputs import (
     EXTREME_LOGIT,
     FULL,
     HALF,
     Case,
+    class_probabilities,
     log_probabilities,
+    logits,
     soft_class_targets,
 )
 
-from .registry import EXACT, Pinned, torch, torch_spec
+from .registry import EXACT, Pinned, Tol, torch, torch_spec
 
 _2D, _ND = frozenset({"2d"}), frozenset({"nd"})
 
@@ -150,6 +156,129 @@ _PINNED_KL = (
 )
 
 
+# --------------------------------------------------------------------------- js_divergence
+
+
+def _js_cases(rng: np.random.Generator) -> list[Case]:
+    cp, sc, lg, C = class_probabilities, soft_class_targets, logits, 5
+    return [
+        Case("1d-0d-result", (cp(rng, (C,)), sc(rng, (C,))), tags=frozenset({"0d"})),
+        Case("empty", (cp(rng, (0, C)), sc(rng, (0, C))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (cp(rng, (6, C)), sc(rng, (6, C))), tags=_2D),
+        Case("2d-target-zeros", (cp(rng, (6, C)), sc(rng, (6, C), zeros=True)), tags=_2D),
+        Case("2d-one-hot-int-target",
+             (cp(rng, (6, C)), np.eye(C, dtype=np.int64)[rng.integers(0, C, 6)]),
+             tags=frozenset({"2d", "int-target"})),
+        Case("2d-equal-rows", (cp(rng, (4, C)),) * 2, tags=_2D),
+        Case("2d-axis0", (cp(rng, (C, 6), axis=0), sc(rng, (C, 6), axis=0)), {"axis": 0},
+             tags=_2D),
+        Case("2d-from-logits", (lg(rng, (6, C)), lg(rng, (6, C))), {"from_logits": True},
+             tags=_2D),
+        Case("nd-axis1", (cp(rng, (2, 3, 4), axis=1), sc(rng, (2, 3, 4), axis=1)),
+             {"axis": 1}, tags=_ND),
+        Case("nd-last", (cp(rng, (2, 3, 4)), sc(rng, (2, 3, 4))), tags=_ND),
+        Case("nd-axis1-from-logits", (lg(rng, (2, 4, 3, 2)), lg(rng, (2, 4, 3, 2))),
+             {"axis": 1, "from_logits": True}, tags=_ND),
+    ]
+
+
+def _js_extreme(rng: np.random.Generator) -> list[Case]:
+    # one-hot rows, halves and disjoint supports: probabilities of exactly 0 and 1
+    p = np.array([[1.0, 0.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5],
+                  [0.25, 0.25, 0.25, 0.25]])
+    t = np.array([[0.0, 1.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0],
+                  [1.0, 0.0, 0.0, 0.0]])
+    out = [Case("probs-0-and-1", (p, t), tags=_2D)]
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
+                          [1.0, 1.0, -1.0, -1.0]])
+        y = m * np.array([[-1.0, 1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
+                          [0.5, 1.0, -1.0, 1.0]])
+        out.append(Case(f"logits-pm{m:g}", (x, y), {"from_logits": True}, dtypes=dtypes,
+                        tags=_2D))
+    return out
+
+
+def _js_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """The definition ``KL(p ‖ m)/2 + KL(t ‖ m)/2``, ``m = (p + t)/2``, each KL by
+    ``F.kl_div`` summed over the axis (with logits: of the two log-softmaxes,
+    ``log_target=True``, ``log m`` by ``logsumexp``)."""
+    th = torch()
+    F = th.nn.functional
+    axis = _axis(kw, t[0].ndim)
+    if kw.get("from_logits", False):
+        lp, lt = F.log_softmax(t[0], axis), F.log_softmax(t[1], axis)
+        lm = th.logsumexp(th.stack([lp, lt]), 0) - math.log(2.0)
+        per = (F.kl_div(lm, lp, reduction="none", log_target=True)
+               + F.kl_div(lm, lt, reduction="none", log_target=True)).sum(axis) * 0.5
+    else:
+        p, q = t[0], t[1].to(t[0].dtype)
+        m = 0.5 * (p + q)
+        lm = th.log(th.where(m > 0, m, th.ones_like(m)))  # (m = 0: p = t = 0, no term)
+        per = (F.kl_div(lm, p, reduction="none")
+               + F.kl_div(lm, q, reduction="none")).sum(axis) * 0.5
+    return _samples(per, reduction)
+
+
+def _js_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+              reduction: str) -> np.ndarray | None:
+    """``scipy.spatial.distance.jensenshannon(p, t, base=e) ** 2`` along the axis (of
+    the softmaxes with logits).  SciPy renormalises the rows (they sum to 1 here) and
+    loses digits for close rows (its two ``rel_entr`` terms cancel): left out there."""
+    from scipy.spatial.distance import jensenshannon
+    from scipy.special import softmax
+
+    p, t = np.asarray(args[0], np.float64), np.asarray(args[1], np.float64)
+    axis = _axis(kwargs, p.ndim)
+    if kwargs.get("from_logits", False):
+        p, t = softmax(p, axis=axis), softmax(t, axis=axis)
+    if p.size == 0 or np.max(np.abs(p - t)) < 1e-3:
+        return None
+    return _np_samples(jensenshannon(p, t, axis=axis, base=math.e) ** 2, reduction)
+
+
+def _js_mpmath(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any], reduction: str,
+               dtype: str) -> np.ndarray:
+    """The definition in 50-digit arithmetic (mpmath), per row of the last axis."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        rows = []
+        for pr, tr in zip(np.asarray(args[0]), np.asarray(args[1]), strict=True):
+            total = mpmath.mpf(0)
+            for a, b in zip(pr.tolist(), tr.tolist(), strict=True):
+                a, b = mpmath.mpf(a), mpmath.mpf(b)
+                m = (a + b) / 2
+                total += (a * mpmath.log(a / m) if a else 0) + (b * mpmath.log(b / m) if b else 0)
+            rows.append(float(total / 2))
+    return _np_samples(np.array(rows), reduction)
+
+
+def _close_rows() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(17)
+    p = rng.dirichlet(np.ones(5), size=4)
+    t = p * (1.0 + 1e-6 * rng.normal(size=p.shape))
+    return p, t / np.sum(t, axis=1, keepdims=True)
+
+
+_PINNED_JS = (
+    Pinned("docstring-example", (np.array([[0.5, 0.5, 0.0], [0.1, 0.2, 0.7]]),
+                                 np.array([[0.0, 0.0, 1.0], [0.2, 0.3, 0.5]])),
+           value=np.array([math.log(2.0), 0.02190117896849383]), dtypes=("float64",)),
+    # disjoint supports: log 2, in every dtype (half precision within its tolerance)
+    Pinned("disjoint-supports-log-2", (np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])),
+           value=np.array([math.log(2.0)]), compiled=True),
+    # close rows (|p - t| ~ 1e-7): the divergence ~1e-13 to 1e-12 digits, where the
+    # direct form (and SciPy's jensenshannon: relative error 1e-3 here) cancels
+    Pinned("close-rows-keep-their-digits", _close_rows(), value=_js_mpmath,
+           dtypes=("float64",), tol=Tol(rtol=1e-12, atol=0.0)),
+    Pinned("0d-result-is-an-array", (np.array([0.25, 0.75]), np.array([0.75, 0.25])),
+           value="oracle"),
+)
+
+
 # --------------------------------------------------------------------------- specs
 
 SPECS = [
@@ -162,4 +291,37 @@ SPECS = [
                "0 * -inf).",
                cross_checks=(("scipy.special.rel_entr", _kl_scipy, EXACT),),
                pinned=_PINNED_KL),
+    torch_spec("js_divergence", _js_torch, "KL(p || m)/2 + KL(t || m)/2 by "
+               "torch.nn.functional.kl_div (Lin 1991)", _js_cases, _js_extreme,
+               differences="No loss library has it: the oracle is its definition through "
+               "PyTorch's kl_div in float64 (its gradient at a probability of 0 is -inf: "
+               "the extreme cases compare finite values only). SciPy's jensenshannon is the "
+               "square root and renormalises the rows: squared, a cross-check.",
+               cross_checks=(("scipy.spatial.distance.jensenshannon(base=e) ** 2", _js_scipy,
+                              EXACT),),
+               pinned=_PINNED_JS),
 ]
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_js_divergence_is_symmetric_and_bounded(bk: Backend) -> None:
+    """Swapping the arguments gives the same bits; the value lies in [0, log 2], log 2
+    exactly for disjoint supports (probabilities and logits)."""
+    dtype = "float64" if "float64" in bk.dtypes else "float32"
+    eps = float(np.finfo(dtype).eps)
+    rng = np.random.default_rng(5)
+    p = soft_class_targets(rng, (8, 6), zeros=True)
+    t = soft_class_targets(rng, (8, 6), zeros=True)
+    for a, b, kw in ((p, t, {}), (logits(rng, (8, 6)), logits(rng, (8, 6)),
+                                  {"from_logits": True})):
+        x, y = bk.asarray(a, dtype), bk.asarray(b, dtype)
+        one = bk.to_numpy(lx.js_divergence(x, y, reduction="none", **kw))
+        other = bk.to_numpy(lx.js_divergence(y, x, reduction="none", **kw))
+        np.testing.assert_array_equal(one, other)
+        assert np.all((one >= 0.0) & (one <= math.log(2.0) * (1 + 4 * eps)))
+    eye = np.eye(4)
+    out = bk.to_numpy(lx.js_divergence(bk.asarray(eye, dtype), bk.asarray(eye[::-1], dtype),
+                                       reduction="none"))
+    np.testing.assert_allclose(out, math.log(2.0), rtol=4 * eps)

@@ -1,4 +1,4 @@
-"""Divergences between distributions: Kullback-Leibler.
+"""Divergences between distributions: Kullback-Leibler, Jensen-Shannon.
 
 Conventions shared by this module:
 
@@ -16,10 +16,11 @@ Conventions shared by this module:
   (not renormalised).  Half precision is computed in float32 and returned in the input
   dtype.
 * A divergence is >= 0: ``kl_div`` returns a per-sample value that rounds below 0 as
-  +0.0.
+  +0.0; ``js_divergence``'s terms are >= 0 by construction.
 * A target probability outside [0, 1] (or NaN) raises ``ValueError`` at the value-check
   level ``"all"`` where the values can be read eagerly, and makes the result NaN where
-  they cannot (``losses_xp.value_checks``).
+  they cannot (``losses_xp.value_checks``); the probabilities of ``js_divergence``'s
+  prediction are checked by default, as every probability prediction.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from typing import Any
 
 from ._compat import Array, Namespace, namespace
 from ._declare import declare
+from ._primitives import clip, log_softmax, softplus
 from ._reduction import cast, finish
 from ._validation import (
     check_reduction,
+    either,
     floating_input,
     normalize_axis,
     numeric_target,
@@ -39,7 +42,7 @@ from ._validation import (
     values_in_range,
 )
 
-__all__ = ["kl_div"]
+__all__ = ["js_divergence", "kl_div"]
 
 
 def _flag(value: object, name: str) -> bool:
@@ -168,3 +171,111 @@ def kl_div(log_pred: Array, target: Array, *, log_target: bool = False, axis: in
     loss = xp.sum(terms, axis=ax)
     # Gibbs: >= 0 between distributions; rounded below 0 (close rows): +0.0
     return finish(xp, xp.where(loss < 0.0, 0.0, loss) + 0.0, out, reduction, invalid=invalid)
+
+
+def _close_terms(xp: Namespace, d: Array, m: Array) -> Array:
+    """``p log(p/m) + t log(t/m)`` of two probabilities with mean ``m`` and
+    ``d = (p - t)/(p + t)``, ``|d| < 1/2``: with ``p = m (1 + d)``, ``t = m (1 - d)`` it
+    is ``m (2 d atanh(d) + log1p(-d²)) ≈ m d²``, whose two terms differ by a factor of
+    about 2 (exact to a few ulps and never negative), where the direct form's two terms
+    of opposite sign (``≈ ±m d``) cancel to their rounding for close distributions."""
+    return m * (2.0 * d * xp.atanh(d) + xp.log1p(0.0 - d * d))
+
+
+@declare(prediction="class_probs_or_logits", target="class_probs_or_logits",
+         class_axis="axis", options={"axis": "axis", "from_logits": "flag"},
+         growth="bounded", unit="sample", min_ndim=1,
+         no_peer="PyTorch, optax, Keras and scikit-learn have no Jensen-Shannon loss "
+                 "(SciPy's scipy.spatial.distance.jensenshannon is its square root, "
+                 "torchmetrics has js_divergence)")
+def js_divergence(pred: Array, target: Array, *, axis: int = -1, from_logits: bool = False,
+                  reduction: str = "mean") -> Array:
+    r"""Jensen-Shannon divergence of two distributions, in nats (bounded by log 2).
+
+    .. math:: \ell_i = \tfrac12 \sum_c \Big(p_{i,c} \log\frac{p_{i,c}}{m_{i,c}}
+                       + t_{i,c} \log\frac{t_{i,c}}{m_{i,c}}\Big),
+              \quad m = \tfrac12 (p + t)
+
+    with ``pred`` :math:`= p` and ``target`` :math:`= t` probability rows along
+    ``axis``, or, with ``from_logits=True``, both logits (:math:`p = \operatorname{
+    softmax}(x)`, :math:`t = \operatorname{softmax}(y)`).  Symmetric (swapping the
+    arguments gives the same value to the last bit), 0 for equal rows, at most
+    :math:`\log 2` for normalised rows (reached for disjoint supports).  Per class, with
+    :math:`d = (p - t)/(p + t)`: where :math:`|d| < 1/2` the term is
+    :math:`m\,(2d \operatorname{atanh} d + \operatorname{log1p}(-d^2)) \approx m d^2`,
+    so the divergence of close distributions keeps its digits and is never negative
+    (the direct form's two terms :math:`\approx \pm m d` cancel to their rounding);
+    elsewhere :math:`p \log(2p/(p + t)) + t \log(2t/(p + t))`.  With logits everything
+    comes from the two log-softmaxes: :math:`d = \tanh((\log p - \log t)/2)` and
+    :math:`\log(2p/(p + t)) = \log 2 - \operatorname{softplus}(\log t - \log p)`, finite
+    for any finite logits.  A zero probability's own term is 0, value and gradient (the
+    exact one-sided derivative there is :math:`-\infty`); rows are used as given (not
+    renormalised).
+
+    Parameters
+    ----------
+    pred, target : array
+        Probability rows of one shape (real floating; ``target`` may be integer or
+        bool one-hot rows), or both logits with ``from_logits=True``.  A probability of
+        ``pred`` outside [0, 1] (or NaN) raises ``ValueError`` where the values can be
+        read eagerly (``target``'s: at the value-check level ``"all"``) and makes the
+        result NaN where they cannot.
+    axis : int
+        The distribution's axis (default -1, the last; ``None`` also means the last).
+    from_logits : bool
+        Whether both arguments are logits (default False).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per sample (the shape without ``axis``); ``mean`` divides
+        the sum over samples by the number of samples (NaN for an empty batch).
+
+    Notes
+    -----
+    Differences from peers: PyTorch, optax, Keras and scikit-learn have no
+    Jensen-Shannon loss.  SciPy's ``scipy.spatial.distance.jensenshannon(p, t, base)``
+    is the *distance*, the square root of this divergence (``base=e`` for nats; its
+    default base is e too), and renormalises rows that do not sum to 1.  torchmetrics'
+    ``js_divergence(p, q, log_prob=False, reduction="mean")`` renormalises as well and
+    takes log-probabilities, not logits, with ``log_prob=True``.
+
+    References
+    ----------
+    J. Lin, "Divergence measures based on the Shannon entropy", IEEE Trans. Inf. Theory
+    37 (1991).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> p = np.array([[0.5, 0.5, 0.0], [0.1, 0.2, 0.7]])
+    >>> t = np.array([[0.0, 0.0, 1.0], [0.2, 0.3, 0.5]])
+    >>> lx.js_divergence(p, t, reduction="none")  # disjoint supports: log 2
+    array([0.69314718, 0.02190118])
+    >>> round(float(lx.js_divergence(np.log(p[1]), np.log(t[1]), from_logits=True)), 6)
+    0.021901
+    """
+    logits_in = _flag(from_logits, "from_logits")
+    check_reduction(reduction)
+    xp, p, t, ax, out = _rows(pred, target, axis, ("pred", "target"))
+    invalid = None
+    if logits_in:
+        # log-probabilities, -inf (a probability of 0 beyond the range) raised to the
+        # lowest finite number: every difference below stays finite
+        low = float(xp.finfo(p.dtype).min)
+        lp = clip(xp, log_softmax(xp, p, ax), min=low)
+        lt = clip(xp, log_softmax(xp, t, ax), min=low)
+        p, t = xp.exp(lp), xp.exp(lt)
+        d = xp.tanh(0.5 * (lp - lt))  # (p - t)/(p + t)
+        far = (p * (math.log(2.0) - softplus(xp, lt - lp))
+               + t * (math.log(2.0) - softplus(xp, lp - lt)))
+    else:
+        invalid = either(values_in_range(xp, pred, 0.0, 1.0, "pred", essential=True),
+                         values_in_range(xp, target, 0.0, 1.0, "target", essential=False))
+        s = p + t
+        d = (p - t) / xp.where(s == 0.0, 1.0, s)  # (0 where both are 0)
+        zp, zt = p == 0.0, t == 0.0  # a zero's own term is 0, value and gradient
+        ps, ts = xp.where(zp, 1.0, p), xp.where(zt, 1.0, t)
+        far = (xp.where(zp, 0.0, p * xp.log(2.0 * ps / (ps + t)))
+               + xp.where(zt, 0.0, t * xp.log(2.0 * ts / (p + ts))))
+    near = xp.abs(d) < 0.5
+    close = _close_terms(xp, xp.where(near, d, 0.0), 0.5 * (p + t))
+    terms = xp.where(near, close, far)
+    return finish(xp, 0.5 * xp.sum(terms, axis=ax), out, reduction, invalid=invalid)
