@@ -4,7 +4,9 @@ Oracles (float64): PyTorch's ``F.kl_div`` with its own reductions (``batchmean``
 ``(N, C)`` rows, ``sum``; ``none`` summed over the axis), SciPy's ``rel_entr`` as a
 cross-check; the Jensen-Shannon divergence as its definition ``KL(p ‖ m)/2 + KL(t ‖
 m)/2`` through ``F.kl_div`` (gradients by autograd), SciPy's ``jensenshannon(base=e)``
-squared as a cross-check.
+squared as a cross-check; the distillation loss as the PyTorch expression of Hinton et
+al. (``F.kl_div`` of the two log-softmaxes, ``log_target=True``, times T²), SciPy's
+``rel_entr`` of the two softmaxes as a cross-check.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pytest
 
 import losses_xp as lx
 from losses_xp._testing.backends import Backend
@@ -279,6 +282,90 @@ _PINNED_JS = (
 )
 
 
+# --------------------------------------------------------------------------- distillation
+
+
+def _distill_cases(rng: np.random.Generator) -> list[Case]:
+    lg, C = logits, 5
+    return [
+        Case("1d-0d-result", (lg(rng, (C,)), lg(rng, (C,))), tags=frozenset({"0d"})),
+        Case("empty", (lg(rng, (0, C)), lg(rng, (0, C))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (lg(rng, (6, C)), lg(rng, (6, C))), tags=_2D),
+        *(Case(f"2d-temperature-{T:g}", (lg(rng, (6, C)), lg(rng, (6, C))),
+               {"temperature": T}, tags=_2D) for T in (0.5, 2.5, 10.0)),
+        Case("2d-axis0", (lg(rng, (C, 6)), lg(rng, (C, 6))), {"axis": 0}, tags=_2D),
+        Case("nd-axis1", (lg(rng, (2, 4, 3, 2)), lg(rng, (2, 4, 3, 2))),
+             {"axis": 1, "temperature": 4.0}, tags=_ND),
+        Case("nd-last", (lg(rng, (2, 3, 4)), lg(rng, (2, 3, 4))), tags=_ND),
+    ]
+
+
+def _distill_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
+                          [1.0, 1.0, -1.0, -1.0]])
+        y = m * np.array([[-1.0, 1.0, 0.5, -0.5], [-1.0, -1.0, 1.0, 0.0],
+                          [0.5, 1.0, -1.0, 1.0]])
+        out += [Case(f"logits-pm{m:g}-temperature-{T:g}", (x, y), {"temperature": T},
+                     dtypes=dtypes, tags=_2D) for T in (0.5, 1.0, 4.0)]
+    return out
+
+
+def _distill_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """Hinton et al.: ``F.kl_div(F.log_softmax(s / T), F.log_softmax(t / T),
+    log_target=True, reduction="batchmean") * T**2`` (``sum`` likewise; ``none``
+    summed over the axis), the teacher detached."""
+    F = torch().nn.functional
+    T = float(kw.get("temperature", 1.0))
+    axis = _axis(kw, t[0].ndim)
+    ls = F.log_softmax(t[0] / T, axis)
+    lt = F.log_softmax(t[1].detach() / T, axis)
+    if t[0].ndim == 2 and axis == 1 and t[0].shape[0] and reduction != "none":
+        return F.kl_div(ls, lt, log_target=True,
+                        reduction="batchmean" if reduction == "mean" else "sum") * T**2
+    per = F.kl_div(ls, lt, log_target=True, reduction="none").sum(axis) * T**2
+    return _samples(per, reduction)
+
+
+def _distill_scipy(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                   reduction: str) -> np.ndarray:
+    """``T**2 * scipy.special.rel_entr(softmax(t / T), softmax(s / T))`` summed over the
+    axis."""
+    from scipy.special import rel_entr, softmax
+
+    T = float(kwargs.get("temperature", 1.0))
+    s, t = np.asarray(args[0], np.float64), np.asarray(args[1], np.float64)
+    axis = _axis(kwargs, s.ndim)
+    per = T**2 * np.sum(rel_entr(softmax(t / T, axis=axis), softmax(s / T, axis=axis)),
+                        axis=axis)
+    return _np_samples(per, reduction)
+
+
+_S = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+_T = np.array([[3.0, 0.0, -2.0], [0.0, 0.5, 2.5]])
+
+_PINNED_DISTILL = (
+    Pinned("docstring-example", (_S, _T), {"temperature": 2.0},
+           value=np.array([0.28201298, 0.05193584]), dtypes=("float64",),
+           tol=Tol(rtol=1e-7, atol=0.0)),
+    # equal rows up to a shift: exactly +0.0 (never a rounded negative, never -0.0)
+    Pinned("shifted-teacher-is-zero", (np.array([[1.0, 2.0, 3.0]]), np.array([[1.0, 2.0, 3.0]])),
+           {"temperature": 3.0}, value=np.array([0.0])),
+    Pinned("0d-result-is-an-array", (np.array([0.5, -0.5]), np.array([-0.5, 0.5])),
+           value="oracle", grad="oracle", compiled=True),
+    # fuzzer: at T = 1e4 the direct sum's terms (~1e-5) cancelled to their rounding, times
+    # T**2 (PyTorch 5.996 vs NumPy 0.0373 in float16); the value in 60-digit arithmetic
+    Pinned("high-temperature-keeps-its-digits",
+           (np.array([0.125732421875, -0.132080078125]), np.array([0.640625, 0.10491943359375])),
+           {"temperature": 10000.0}, value=0.009653069539742416,
+           tol={"float64": Tol(1e-12, 0.0), "float32": Tol(1e-5, 0.0),
+                "float16": Tol(1e-2, 0.0), "bfloat16": Tol(2e-2, 0.0)}),
+)
+
+
 # --------------------------------------------------------------------------- specs
 
 SPECS = [
@@ -300,10 +387,44 @@ SPECS = [
                cross_checks=(("scipy.spatial.distance.jensenshannon(base=e) ** 2", _js_scipy,
                               EXACT),),
                pinned=_PINNED_JS),
+    torch_spec("distillation_loss", _distill_torch, "F.kl_div(F.log_softmax(s / T), "
+               "F.log_softmax(t / T), log_target=True, reduction='batchmean') * T**2 "
+               "(Hinton et al. 2015)", _distill_cases, _distill_extreme,
+               differences="The mean is over samples (PyTorch's batchmean for (N, C)); the "
+               "teacher's gradient is stopped (the expression detaches it).",
+               cross_checks=(("T**2 * scipy.special.rel_entr(softmax(t / T), softmax(s / T))",
+                              _distill_scipy, EXACT),),
+               pinned=_PINNED_DISTILL),
 ]
 
 
 # --------------------------------------------------------------------------- tests
+
+
+def test_distillation_loss_teacher_gradient_is_stopped(bk: Backend) -> None:
+    """The teacher is a fixed target on every autodiff backend: ``jax.grad`` with respect
+    to it is 0; PyTorch leaves it out of the graph (``.grad`` stays ``None``), and the
+    student's gradient is PyTorch's own through the detached expression."""
+    if not bk.autodiff:
+        pytest.skip(f"{bk.name} has no autodiff: nothing to stop")
+    s, t = _S, _T
+    if bk.name == "jax":
+        import jax
+
+        g = jax.grad(lambda a, b: lx.distillation_loss(a, b, temperature=2.0),
+                     argnums=(0, 1))(bk.asarray(s, "float64"), bk.asarray(t, "float64"))
+        assert np.all(bk.to_numpy(g[1]) == 0.0)
+        student = bk.to_numpy(g[0])
+    else:
+        a = bk.asarray(s, "float64").requires_grad_(True)
+        b = bk.asarray(t, "float64").requires_grad_(True)
+        lx.distillation_loss(a, b, temperature=2.0).backward()
+        assert b.grad is None
+        student = bk.to_numpy(a.grad)
+    th = torch()
+    ts = th.tensor(s, requires_grad=True)
+    _distill_torch([ts, th.tensor(t)], {"temperature": 2.0}, "mean").backward()
+    np.testing.assert_allclose(student, ts.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
 def test_js_divergence_is_symmetric_and_bounded(bk: Backend) -> None:

@@ -1,4 +1,4 @@
-"""Divergences between distributions: Kullback-Leibler, Jensen-Shannon.
+"""Divergences between distributions: Kullback-Leibler, Jensen-Shannon, distillation.
 
 Conventions shared by this module:
 
@@ -15,8 +15,8 @@ Conventions shared by this module:
 * Logits are handled in log space (``log_softmax``); probability rows are used as given
   (not renormalised).  Half precision is computed in float32 and returned in the input
   dtype.
-* A divergence is >= 0: ``kl_div`` returns a per-sample value that rounds below 0 as
-  +0.0; ``js_divergence``'s terms are >= 0 by construction.
+* A divergence is >= 0: ``kl_div`` and ``distillation_loss`` return a per-sample value
+  that rounds below 0 as +0.0; ``js_divergence``'s terms are >= 0 by construction.
 * A target probability outside [0, 1] (or NaN) raises ``ValueError`` at the value-check
   level ``"all"`` where the values can be read eagerly, and makes the result NaN where
   they cannot (``losses_xp.value_checks``); the probabilities of ``js_divergence``'s
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._compat import Array, Namespace, namespace
+from ._compat import Array, Namespace, is_empty, namespace, stop_gradient
 from ._declare import declare
 from ._primitives import clip, log_softmax, softplus
 from ._reduction import cast, finish
@@ -38,11 +38,12 @@ from ._validation import (
     floating_input,
     normalize_axis,
     numeric_target,
+    python_number,
     same_shape,
     values_in_range,
 )
 
-__all__ = ["js_divergence", "kl_div"]
+__all__ = ["distillation_loss", "js_divergence", "kl_div"]
 
 
 def _flag(value: object, name: str) -> bool:
@@ -279,3 +280,111 @@ def js_divergence(pred: Array, target: Array, *, axis: int = -1, from_logits: bo
     close = _close_terms(xp, xp.where(near, d, 0.0), 0.5 * (p + t))
     terms = xp.where(near, close, far)
     return finish(xp, 0.5 * xp.sum(terms, axis=ax), out, reduction, invalid=invalid)
+
+
+@declare(prediction="logits", target="logits", class_axis="axis",
+         options={"temperature": "positive", "axis": "axis"}, growth="quadratic",
+         unit="sample", min_ndim=1,
+         peers={"pytorch": ("F.kl_div(F.log_softmax(s / T, -1), F.log_softmax(t / T, -1), "
+                            "log_target=True, reduction='batchmean') * T**2",)})
+def distillation_loss(student_logits: Array, teacher_logits: Array, *,
+                      temperature: float = 1.0, axis: int = -1,
+                      reduction: str = "mean") -> Array:
+    r"""Knowledge-distillation loss (Hinton et al. 2015): T² · KL(teacher ‖ student).
+
+    .. math:: \ell_i = T^2 \sum_c \tau_{i,c}\,(\log \tau_{i,c} - \log \sigma_{i,c}),
+              \quad \tau = \operatorname{softmax}(y / T),\;
+              \sigma = \operatorname{softmax}(x / T)
+
+    with ``student_logits`` :math:`= x`, ``teacher_logits`` :math:`= y` along ``axis``
+    and ``temperature`` :math:`= T` (default 1).  The factor :math:`T^2` keeps the
+    gradients' scale independent of :math:`T` (the paper's advice), so the loss can be
+    mixed with a hard-label cross-entropy at any temperature.  Both log-softmaxes are
+    computed in log space (finite for any finite logits, tails included), and the
+    teacher's gradient is stopped on every backend (``Tensor.detach`` in PyTorch,
+    ``jax.lax.stop_gradient`` in JAX): the teacher is a fixed target.  Where every
+    centred difference :math:`u_c = ((y_c - x_c) - E_\tau[y - x])/T` of a row is at
+    most 1/2 in magnitude (close rows, or any rows at a high temperature, where the
+    direct sum's terms cancel to their rounding, amplified by :math:`T^2`), the row's
+    divergence is computed as the equal :math:`\operatorname{log1p}(E_\tau[e^{-u} - 1 +
+    u])`, a mean of non-negative terms :math:`\approx u^2/2`.  A per-sample value that
+    still rounds below 0 is returned as 0.
+
+    Parameters
+    ----------
+    student_logits : array
+        The student's logits, real floating dtype, classes along ``axis``.
+    teacher_logits : array
+        The teacher's logits, real floating, of the same shape (computed in the
+        student's compute dtype).
+    temperature : float
+        :math:`T > 0`, a Python or NumPy number (default 1.0).
+    axis : int
+        The class axis (default -1, the last; ``None`` also means the last).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per sample (the shape without ``axis``); ``mean`` divides
+        the sum over samples by the number of samples (NaN for an empty batch).
+
+    Notes
+    -----
+    Mixing with the hard labels (Hinton et al.'s weighted average):
+
+    >>> import numpy as np, losses_xp as lx
+    >>> student = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    >>> teacher = np.array([[3.0, 0.0, -2.0], [0.0, 0.5, 2.5]])
+    >>> labels = np.array([0, 2])
+    >>> alpha, T = 0.5, 4.0
+    >>> loss = (alpha * lx.distillation_loss(student, teacher, temperature=T)
+    ...         + (1 - alpha) * lx.cross_entropy(student, labels))
+
+    Differences from peers: PyTorch has no distillation loss; the usual expression
+    ``F.kl_div(F.log_softmax(s / T, 1), F.softmax(t / T, 1), reduction="batchmean") *
+    T**2`` is the same for ``(N, C)`` logits (``log_target=True`` with a log-softmax
+    teacher is the same again, without a ``0 · log 0``), but PyTorch's default
+    ``reduction="mean"`` divides by N·C, the teacher needs an explicit ``.detach()``
+    and the ``T**2`` is often forgotten or applied twice.  Keras's distillation
+    tutorials use ``KLDivergence`` on probabilities, which clips them to [1e-7, 1].
+    optax has no distillation loss (``kl_divergence_with_log_targets`` of the two
+    log-softmaxes, times T², is the same per-sample value).
+
+    References
+    ----------
+    G. Hinton, O. Vinyals, J. Dean, "Distilling the Knowledge in a Neural Network",
+    NIPS 2014 Deep Learning Workshop, arXiv:1503.02531 (2015).
+
+    Examples
+    --------
+    >>> lx.distillation_loss(student, teacher, temperature=2.0, reduction="none")
+    array([0.28201298, 0.05193584])
+    """
+    T = python_number(temperature, "temperature", minimum=0.0, strict=True)
+    check_reduction(reduction)
+    xp, x, y, ax, out = _rows(student_logits, teacher_logits, axis,
+                              ("student_logits", "teacher_logits"), floating_target=True)
+    y = stop_gradient(xp, y)
+    ls = log_softmax(xp, x * (1.0 / T), ax)
+    lt = log_softmax(xp, y * (1.0 / T), ax)
+    tau = xp.exp(lt)
+    kl = xp.sum(tau * (lt - ls), axis=ax)
+    if not is_empty(x):  # (Dask's max of an empty chunk raises; only the shape matters)
+        # close rows (|u| <= 1/2, e.g. any logits at a high temperature): the same KL as
+        # log1p(E_tau[e^-u - 1 + u]) of the centred differences u, without cancellation
+        diff = y - x
+        u = (diff - xp.sum(tau * diff, axis=ax, keepdims=True)) * (1.0 / T)
+        close = xp.max(xp.abs(u), axis=ax, keepdims=True) <= 0.5
+        u = xp.where(close, u, 0.0)  # (no e^-u overflow in the branch not taken)
+        kl = xp.where(xp.squeeze(close, axis=ax),
+                      xp.log1p(xp.sum(tau * _exp_minus_one_plus(xp, u), axis=ax)), kl)
+    loss = (T * T) * kl
+    # a divergence of 0 rounded below it (two rows equal up to a shift): +0.0
+    return finish(xp, xp.where(loss < 0.0, 0.0, loss) + 0.0, out, reduction)
+
+
+def _exp_minus_one_plus(xp: Namespace, u: Array) -> Array:
+    """``e^-u - 1 + u`` (>= 0, ``≈ u²/2``) for ``|u| <= 1/2`` by its Taylor series to
+    ``u^14`` (relative error < 2e-16; ``expm1(-u) + u`` would lose ``log2(2/|u|)``
+    bits)."""
+    poly = xp.zeros_like(u) + 1.0 / math.factorial(14)
+    for k in range(13, 1, -1):
+        poly = 1.0 / math.factorial(k) - u * poly
+    return (u * u) * poly
