@@ -211,6 +211,16 @@ def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
     raise AssertionError(f"{kind!r}: a prediction kind without a generator here")
 
 
+def _renormalised(a: np.ndarray, axis: int | None, dtype: str) -> np.ndarray:
+    """Log-probability rows made rows of a distribution again after the special values
+    were written over them (a divergence is >= 0 for distributions only)."""
+    if a.size == 0:
+        return a
+    ax = -1 if axis is None else axis
+    m = np.max(a, axis=ax, keepdims=True)
+    return quantize(a - (m + np.log(np.sum(np.exp(a - m), axis=ax, keepdims=True))), dtype)
+
+
 def _binary_target(draw: Callable[..., Any], rng: np.random.Generator,
                    shape: tuple[int, ...], dtype: str) -> np.ndarray:
     form = draw(st.sampled_from(["hard", "soft", "int", "bool"]))
@@ -435,6 +445,7 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         elif draw(st.booleans()):
             kwargs["axis"] = None
     pkind = kinds.prediction
+    from_logits = False  # (a class_probs_or_logits target switches with the prediction)
     if pkind in SWITCHED:  # the option that says what the prediction is
         option, kind_of = SWITCHED[pkind]
         opts.pop(option)
@@ -443,6 +454,13 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
                 st.booleans()):
             kwargs[option] = value
         pkind = kind_of[value]
+        from_logits = option == "from_logits" and value
+    log_target = False
+    if "log_target" in opts:  # (a class_probs_or_log_probs target: log-probabilities)
+        opts.pop("log_target")
+        log_target = bool(draw(st.booleans()))
+        if log_target or draw(st.booleans()):
+            kwargs["log_target"] = log_target
     ignore: int | None = None
     if "ignore_index" in opts:
         opts.pop("ignore_index")
@@ -455,6 +473,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
 
     # -- the arguments
     pred = _prediction(draw, pkind, rng, shape, axis, dtype, bound)
+    if pkind == "log_probs" and kinds.target == "class_probs_or_log_probs":
+        pred = _renormalised(pred, axis, dtype)
     args: list[np.ndarray] = [pred]
     unit = kinds.unit
     tkind = kinds.target
@@ -462,6 +482,10 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         tkind = "binary" if axis is None else "index"
     if tkind == "index_or_probs":
         tkind = "class_probs" if draw(st.booleans()) else "index"
+    if tkind == "class_probs_or_log_probs":
+        tkind = "log_probs" if log_target else "class_probs"
+    if tkind == "class_probs_or_logits":
+        tkind = "logits" if from_logits else "class_probs"
     if equal:
         args.append(pred.copy())
     elif tkind in ("real", "nonzero"):  # (a zero target: |e| / eps, within the growth)
@@ -482,6 +506,9 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         kwargs.pop("ignore_index", None)  # (a non-default one is an error there)
         if unit == "kept":
             unit = "sample"
+    elif tkind in ("log_probs", "logits"):  # (a distribution's logarithm; logits)
+        t = _prediction(draw, tkind, rng, shape, axis, dtype, bound)
+        args.append(_renormalised(t, axis, dtype) if tkind == "log_probs" else t)
     elif tkind is not None:
         raise AssertionError(f"{tkind!r}: a target kind without a generator here")
     for ikind in kinds.inputs.values():  # further inputs (a variance), in every form

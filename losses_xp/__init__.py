@@ -15,7 +15,7 @@ two switches (``losses_xp._settings``): value checks (``value_checks``,
 ``set_exact_tails``, ``get_exact_tails``).
 """
 
-from . import anyloss, classification, focal, metrics, multilabel, regression
+from . import anyloss, classification, divergence, focal, metrics, multilabel, regression
 from ._settings import (
     exact_tails,
     get_exact_tails,
@@ -27,6 +27,7 @@ from ._settings import (
 from ._version import __version__
 from .anyloss import *  # noqa: F403
 from .classification import *  # noqa: F403
+from .divergence import *  # noqa: F403
 from .focal import *  # noqa: F403
 from .metrics import *  # noqa: F403
 from .multilabel import *  # noqa: F403
@@ -38,6 +39,7 @@ __all__ = ["__version__", "exact_tails", "get_exact_tails", "get_value_checks",
 _NOT_LOSSES = tuple(__all__)
 __all__ += regression.__all__
 __all__ += classification.__all__
+__all__ += divergence.__all__
 __all__ += focal.__all__
 __all__ += multilabel.__all__
 __all__ += metrics.__all__

@@ -64,12 +64,15 @@ PREDICTION_KINDS: dict[str, str] = {
     "positive": "real values > 0 (a mean or a rate: the Tweedie deviances; a power option "
                 "of kind tweedie_power may widen it, power 0 taking any real value)",
     "above_minus_one": "real values > -1 (their log1p is taken: the squared log error)",
+    "class_probs_or_logits": "rows of class probabilities along the class axis, or logits "
+                             "with the option from_logits=True",
 }
 
 #: the prediction kinds whose meaning a flag option switches: kind -> (the option, the
 #: kind for each of its values)
 SWITCHED: dict[str, tuple[str, dict[bool, str]]] = {
     "probs_or_logits": ("from_logits", {False: "probs", True: "logits"}),
+    "class_probs_or_logits": ("from_logits", {False: "class_probs", True: "logits"}),
     "log_rates_or_rates": ("log_input", {True: "log_rates", False: "rates"}),
 }
 
@@ -88,6 +91,11 @@ TARGET_KINDS: dict[str, str] = {
     "non_negative": "real values >= 0 of the prediction's shape, zeros included (floating, "
                     "integer or bool): counts",
     "above_minus_one": "real values > -1 of the prediction's shape (floating, integer or bool)",
+    "class_probs_or_log_probs": "class-probability rows of the prediction's shape, or "
+                                "log-probability rows with the option log_target=True",
+    "class_probs_or_logits": "class-probability rows of the prediction's shape, or logits "
+                             "with the option from_logits=True (as the prediction)",
+    "logits": "logits of the prediction's shape (another model's: a teacher's)",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)

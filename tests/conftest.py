@@ -82,7 +82,8 @@ class Loss:
     name: str
     fn: Callable[..., Any]
     kind: str  # "regression", "probs", "logits", "domain" (real values bounded below:
-    # means, log1p arguments), "multilabel", "multiclass", "nll", "categorical"
+    # means, log1p arguments), "multilabel", "multiclass", "nll", "categorical";
+    # distributions along the last axis: "kl", "js", "distill"
     pred_name: str
     decl: Declaration
 
@@ -141,6 +142,11 @@ def _kind(decl: Declaration) -> str | None:
     if decl.class_axis == "axis" and decl.target in ("index", "index_or_probs"):
         return {"logits": "multiclass", "log_probs": "nll",
                 "class_probs": "categorical"}.get(decl.prediction)
+    if decl.class_axis == "axis" and decl.target in ("class_probs_or_log_probs",
+                                                     "class_probs_or_logits", "logits"):
+        # a distribution along the axis (or its logits) of the prediction's shape
+        return {"log_probs": "kl", "class_probs_or_logits": "js",
+                "logits": "distill"}.get(decl.prediction)
     return None
 
 
@@ -183,6 +189,13 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
         return rng.normal(size=(n, c)) * 3, rng.uniform(size=(n, c))
     if loss.kind == "multilabel":
         return rng.normal(size=(n, c)) * 3, rng.integers(0, 2, size=(n, c)).astype(float)
+    if loss.kind in ("kl", "js", "distill"):  # rows of (log-)probabilities, or logits
+        x, y = rng.normal(size=(n, c)), rng.normal(size=(n, c))
+        if loss.kind == "distill":
+            return x, y
+        p = np.exp(x) / np.exp(x).sum(-1, keepdims=True)
+        q = np.exp(y) / np.exp(y).sum(-1, keepdims=True)
+        return (np.log(p) if loss.kind == "kl" else p), q
     x = rng.normal(size=(n, c))
     y = rng.integers(0, c, size=n)
     if loss.kind == "nll":

@@ -57,7 +57,9 @@ def test_every_public_loss_is_covered() -> None:
 @pytest.mark.parametrize("loss", ALL)
 def test_options_are_keyword_only(loss: Loss) -> None:
     params = list(inspect.signature(loss.fn).parameters.values())
-    assert [p.name for p in params[:2]] == [loss.pred_name, "target"]
+    # (the second argument of a distillation loss is the teacher's logits)
+    second = "teacher_logits" if loss.decl.target == "logits" else "target"
+    assert [p.name for p in params[:2]] == [loss.pred_name, second]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[2:])
     assert inspect.signature(loss.fn).parameters["reduction"].default == "mean"
 

@@ -24,6 +24,8 @@ from losses_xp._declare import SWITCHED, Declaration, declarations
 from losses_xp._testing import declared
 from losses_xp._testing.declared import (
     FROM_LOGITS,
+    LOG_TARGET,
+    MIXED,
     distinct_scores,
     extreme_cases,
     layouts,
@@ -33,6 +35,8 @@ from losses_xp._testing.inputs import EXTREME_LOGIT, Case, quantize
 
 DECLS = declarations()
 NAMES = list(DECLS)
+#: the target kinds of class-probability rows (or their logarithms, or logits, by option)
+_DISTRIBUTIONS = ("class_probs_or_log_probs", "class_probs_or_logits")
 
 
 def _cast(v: Any, dtype: str) -> Any:
@@ -137,10 +141,13 @@ def test_every_target_form_is_covered(name: str) -> None:
                 "binary_or_index": {"hard", "soft", "int", "bool", "index"},
                 "nonzero": {"soft", "int"}, "positive": {"soft", "int"},
                 "non_negative": {"soft", "int", "bool"},
-                "above_minus_one": {"soft", "int", "bool"}}[decl.target]
+                "above_minus_one": {"soft", "int", "bool"},
+                "class_probs_or_log_probs": {"soft"}, "class_probs_or_logits": {"soft"},
+                "logits": {"soft"}}[decl.target]
     assert expected <= forms, forms
-    if decl.target == "index_or_probs":  # probability rows, with exact zeros once
-        rows = [c.args[1] for c in cases if c.args[1].dtype.kind == "f"]
+    if decl.target in ("index_or_probs", *_DISTRIBUTIONS):  # rows with exact zeros once
+        rows = [c.args[1] for c in cases if c.args[1].dtype.kind == "f"
+                and np.all(c.args[1] >= 0)]
         assert any(np.any(t == 0) for t in rows)
     for i, name in enumerate(decl.inputs, start=2):  # a variance: every shape it may take
         shapes = {(c.args[i].ndim - c.args[0].ndim, c.args[i].shape[-1:] == (1,))
@@ -151,6 +158,12 @@ def test_every_target_form_is_covered(name: str) -> None:
         default = inspect.signature(decl.fn).parameters[option].default
         assert any(c.kwargs.get(option, default) is not default for c in cases)
         assert any(option not in c.kwargs for c in cases)
+    if decl.target == "class_probs_or_log_probs":  # and their logarithms
+        assert any(c.kwargs.get(LOG_TARGET) is True and np.all(c.args[1] <= 0)
+                   for c in cases)
+    if decl.target == "class_probs_or_logits":  # logits with logits
+        assert all(np.all((c.args[1] >= 0) & (c.args[1] <= 1)) for c in cases
+                   if not c.kwargs.get(FROM_LOGITS))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -245,13 +258,13 @@ def test_extreme_cases_reach_the_extremes(name: str) -> None:
     largest = {dtype: max((float(np.max(np.abs(c.args[0]))) for c in cases
                            if c.dtypes and c.applies_to(dtype) and c.args[0].size), default=0.0)
                for dtype in ("float32", "float16")}
-    if kind in ("logits", "scores", "log_probs", "probs_or_logits"):
+    if kind in ("logits", "scores", "log_probs", *MIXED):
         for dtype, m in largest.items():
             assert m >= EXTREME_LOGIT[dtype] * (1 if kind != "scores" else 0.5), (dtype, m)
     if kind == "regression":  # errors of 1e4 (the target adds a few units)
         assert largest["float32"] >= 0.99e4
         assert 0 < largest["float16"] < 1e4
-    if kind in ("probs", "class_probs", "probs_or_logits", "labels"):
+    if kind in ("probs", "class_probs", "labels", *MIXED):
         probs = [c.args[0] for c in cases if not c.kwargs.get(FROM_LOGITS)]
         assert any(np.any(p == 0) and np.any(p == 1) for p in probs)
     if kind == "counts":

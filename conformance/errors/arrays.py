@@ -47,7 +47,7 @@ def _python_list(which: int) -> Callable[[Loss], list[Bad]]:
         if not loss.has_target:
             return []  # (without a target: the input may be a sequence by design, counts)
         call = default_call(loss)
-        name = (loss.pred, "target")[which]
+        name = (loss.pred, loss.target)[which]
         return [Bad(call.with_arg(which, call.args[which].tolist()), {"arg": name}, name)]
     return bads
 
@@ -58,9 +58,11 @@ def _mixed_libraries(loss: Loss) -> list[Bad]:
     call = default_call(loss)
     return [
         Bad(call.with_arg(0, Foreign(call.args[0])),
-            {"pred": loss.pred, "pred_lib": FOREIGN, "target_lib": LIB}, "foreign prediction"),
+            {"pred": loss.pred, "target": loss.target, "pred_lib": FOREIGN, "target_lib": LIB},
+            "foreign prediction"),
         Bad(call.with_arg(1, Foreign(call.args[1])),
-            {"pred": loss.pred, "pred_lib": LIB, "target_lib": FOREIGN}, "foreign target"),
+            {"pred": loss.pred, "target": loss.target, "pred_lib": LIB, "target_lib": FOREIGN},
+            "foreign target"),
     ]
 
 
@@ -117,7 +119,7 @@ def _mixed_devices(loss: Loss) -> list[Bad]:
         return []
     call = default_call(loss)
     return [Bad(call.with_arg(1, OtherDevice(call.args[1])),
-                {"first": loss.pred, "second": "target", "device": DEVICE,
+                {"first": loss.pred, "second": loss.target, "device": DEVICE,
                  "other_device": OTHER_DEVICE}, "target")]
 
 
@@ -231,7 +233,7 @@ ROWS: tuple[Row, ...] = (
     Row("mixed-libraries", "prediction and target from different array libraries (NumPy, or "
         "array-api-strict on NumPy, with the backend's)", "functions with a target", TypeError,
         "all array arguments must come from the same array library; `{pred}` is a {pred_lib} "
-        "array, `target` is a {target_lib} array. Convert them to one library first.",
+        "array, `{target}` is a {target_lib} array. Convert them to one library first.",
         _mixed_libraries),
     Row("option-from-another-library", "an array option (`weight`, `pos_weight`, `alpha`, "
         "`sample_weight`, `samples_per_class`, `like`) or a further input (`var`) from "

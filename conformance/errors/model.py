@@ -80,6 +80,11 @@ def complex_dtype(dtype: str) -> str:
 # --------------------------------------------------------------------------- the functions
 
 
+#: target kinds of class-probability rows (by default: their other form, log-probabilities
+#: or logits, takes an option) of the prediction's shape
+_DISTRIBUTION_TARGETS = ("class_probs_or_log_probs", "class_probs_or_logits")
+
+
 @dataclass(frozen=True)
 class Loss:
     """A public function under one of its public names, as its declaration describes it
@@ -96,6 +101,11 @@ class Loss:
     def pred(self) -> str:
         """The name of the first parameter."""
         return next(iter(inspect.signature(self.decl.fn).parameters))
+
+    @property
+    def target(self) -> str:
+        """The name of the second parameter (``target``; ``teacher_logits`` ...)."""
+        return list(inspect.signature(self.decl.fn).parameters)[1]
 
     @property
     def reductions(self) -> tuple[str, ...] | None:
@@ -116,9 +126,11 @@ class Loss:
     # -- what the arguments are (from the declaration) -----------------------------
     @property
     def same_shape_target(self) -> bool:
-        """The target may have the prediction's shape (binary / real / probabilities)."""
+        """The target may have the prediction's shape (binary / real / probabilities /
+        distributions / logits)."""
         return self.decl.target in ("real", "nonzero", "binary", "index_or_probs",
-                                    "binary_or_index", *DOMAIN_TARGETS)
+                                    "binary_or_index", *DOMAIN_TARGETS, *_DISTRIBUTION_TARGETS,
+                                    "logits")
 
     @property
     def index_target(self) -> bool:
@@ -128,9 +140,10 @@ class Loss:
     @property
     def elementwise_target(self) -> bool:
         """The same-shape target is the only target of the default call (no class-index
-        form that a target of another shape could be taken for)."""
+        form that a target of another shape could be taken for) and it may be any real
+        numeric or bool array."""
         return self.decl.target in ("real", "nonzero", "binary", "binary_or_index",
-                                    *DOMAIN_TARGETS)
+                                    *DOMAIN_TARGETS, *_DISTRIBUTION_TARGETS)
 
     @property
     def label_predictions(self) -> bool:
@@ -141,12 +154,14 @@ class Loss:
     @property
     def target_in_unit_interval(self) -> bool:
         """The same-shape target must lie in [0, 1]."""
-        return (self.decl.target in ("binary", "index_or_probs", "binary_or_index")
+        return (self.decl.target in ("binary", "index_or_probs", "binary_or_index",
+                                     *_DISTRIBUTION_TARGETS)
                 and not self.label_predictions)
 
     @property
     def prediction_in_unit_interval(self) -> bool:
-        return self.decl.prediction in ("probs", "class_probs", "probs_or_logits")
+        return self.decl.prediction in ("probs", "class_probs", "probs_or_logits",
+                                        "class_probs_or_logits")
 
     @property
     def has_target(self) -> bool:
@@ -264,7 +279,7 @@ class Bad:
 
 
 def _prediction(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    if kind in ("probs", "class_probs", "probs_or_logits", "labels"):
+    if kind in ("probs", "class_probs", "probs_or_logits", "class_probs_or_logits", "labels"):
         out = rng.uniform(0.05, 0.95, size=shape)
     elif kind == "log_probs":
         out = np.log(rng.uniform(0.05, 0.95, size=shape))
@@ -312,10 +327,12 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
         target = np.asarray(rng.integers(0, classes, size=shape[:-1]), dtype=np.int64)
     elif decl.target in ("real", "nonzero"):
         target = rng.normal(0.0, 2.0, size=shape)
-    elif decl.target == "index_or_probs":
+    elif decl.target in ("index_or_probs", *_DISTRIBUTION_TARGETS):
         target = rng.uniform(0.05, 0.95, size=shape)
     elif decl.target in DOMAIN_TARGETS:
         target = rng.uniform(0.5, 3.0, size=shape)
+    elif decl.target == "logits":
+        target = rng.normal(0.0, 2.0, size=shape)
     else:  # binary: hard 0/1 as floats
         target = rng.integers(0, 2, size=shape).astype(np.float64)
     return Call((pred, np.asarray(target), *more), kwargs)

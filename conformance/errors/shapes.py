@@ -32,7 +32,8 @@ def _column_vs_vector(loss: Loss) -> list[Bad]:
     column = (pred[:, :1], target[:, 0])
     row = (pred[:, 0], target[:, :1])
     more = call.args[2:]  # (further inputs, a variance, unchanged)
-    return [Bad(replace(call, args=(*a, *more)), {"pred": loss.pred, "pshape": shape_of(a[0]),
+    return [Bad(replace(call, args=(*a, *more)), {"pred": loss.pred, "target": loss.target,
+                                                  "pshape": shape_of(a[0]),
                                                   "tshape": shape_of(a[1])}, label)
             for a, label in ((column, "(N, 1) vs (N,)"), (row, "(N,) vs (N, 1)"))]
 
@@ -42,8 +43,9 @@ def _target_of_another_shape(loss: Loss) -> list[Bad]:
         return []
     call = valid_call(loss, "same")
     wider = valid_call(loss, "same", (N, C + 1)).args[1]
-    return [Bad(call.with_arg(1, wider), {"pred": loss.pred, "pshape": (N, C),
-                                          "tshape": (N, C + 1)}, "(N, C) vs (N, C + 1)")]
+    return [Bad(call.with_arg(1, wider), {"pred": loss.pred, "target": loss.target,
+                                          "pshape": (N, C), "tshape": (N, C + 1)},
+                "(N, C) vs (N, C + 1)")]
 
 
 def _index_message_fields(loss: Loss, pshape: tuple[int, ...], axis: int,
@@ -261,11 +263,11 @@ ROWS: tuple[Row, ...] = (
     # shapes
     Row("column-vs-vector", "an `(N, 1)` prediction against an `(N,)` target or the reverse "
         "(never broadcast to `(N, N)`)", "element-wise targets", ValueError,
-        "`{pred}` and `target` must have the same shape; got {pshape} and {tshape} "
+        "`{pred}` and `{target}` must have the same shape; got {pshape} and {tshape} "
         + BROADCAST, _column_vs_vector),
     Row("target-of-another-shape", "a target (binary, real or class probabilities) of "
         "another shape than the prediction", "targets of the prediction's shape", ValueError,
-        "`{pred}` and `target` must have the same shape; got {pshape} and {tshape} "
+        "`{pred}` and `{target}` must have the same shape; got {pshape} and {tshape} "
         + BROADCAST, _target_of_another_shape),
     Row("index-target-trailing-one", "class indices with a trailing 1, `(N, 1)` for `(N, C)` "
         "logits", "class-index targets", ValueError,

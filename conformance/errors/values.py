@@ -91,12 +91,12 @@ def _target_outside_unit_interval(loss: Loss) -> list[Bad]:
     if loss.decl.target == "binary" or loss.decl.target == "binary_or_index":
         # the other targets: soft values strictly inside (0, 1), so the extremes are ours
         call = call.with_arg(1, np.full(pred.shape, 0.25))
-    out = [Bad(call.with_arg(1, _write(call.args[1], values)), {"arg": "target", "got": got},
+    out = [Bad(call.with_arg(1, _write(call.args[1], values)), {"arg": loss.target, "got": got},
                label) for label, values, got in UNIT_INTERVAL_BADS]
     if loss.elementwise_target:  # integer 0/1 targets are accepted too: 2 is not one
         target = np.zeros(pred.shape, dtype=np.int64)
         target.reshape(-1)[:2] = (2, 1)
-        out.append(Bad(call.with_arg(1, target), {"arg": "target", "got": "values in [0, 2]"},
+        out.append(Bad(call.with_arg(1, target), {"arg": loss.target, "got": "values in [0, 2]"},
                        "integer 2"))
     return out
 

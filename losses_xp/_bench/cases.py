@@ -87,6 +87,12 @@ def make_inputs(kind: str, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
         return (z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(f32), classes()
     if kind == "gaussian":  # regression and a variance per element in [0.25, 2]
         return normal(2.0), normal(1.0), rng.uniform(0.25, 2.0, shape).astype(f32)
+    if kind == "distributions":  # log-probability rows and probability rows (KL)
+        x, y = normal(3.0), normal(3.0)
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(y - y.max(axis=1, keepdims=True))
+        return ((z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(f32),
+                (e / e.sum(axis=1, keepdims=True)).astype(f32))
     if kind == "labels":  # hard multi-label predictions and truths, 0/1
         return (rng.random(shape) < 0.5).astype(np.int64), (rng.random(shape) < 0.5).astype(
             np.int64)

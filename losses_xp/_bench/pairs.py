@@ -163,6 +163,12 @@ def _np_nll(logp: np.ndarray, t: np.ndarray) -> Any:
     return -np.mean(np.take_along_axis(logp, t[:, None], axis=1))
 
 
+def _np_kl(logq: np.ndarray, t: np.ndarray) -> Any:
+    pos = t > 0  # (0 log 0 = 0)
+    terms = np.where(pos, t * (np.log(np.where(pos, t, 1)) - logq), 0)
+    return np.mean(np.sum(terms, axis=1))
+
+
 def _np_focal(x: np.ndarray, t: np.ndarray, alpha: float = FOCAL_ALPHA,
               gamma: float = FOCAL_GAMMA) -> Any:
     p = 1 / (1 + np.exp(-x))
@@ -209,6 +215,7 @@ def numpy_pairs() -> list[Pair]:
         _pair("nll_loss", "np: take_along_axis", "log_probs", _np_nll),
         _pair("poly1_cross_entropy", "np: -log p_y + eps (1 - p_y) from log-softmax",
               "classes", _np_poly1()),
+        _pair("kl_div", "np: sum(where(t>0, t*(log t-logq), 0)) / N", "distributions", _np_kl),
         Pair("sigmoid_focal_loss", "np: torchvision formula", "logits", _focal(), _np_focal),
         _pair("softmax_focal_loss", "np: -(1-p_y)**gamma log p_y from log-softmax", "classes",
               _np_softmax_focal()),
@@ -277,6 +284,8 @@ def torch_pairs(torch: Any) -> list[Pair]:
         _pair("huber_loss", "F.huber_loss", "regression", F.huber_loss),
         _pair("smooth_l1_loss", "F.smooth_l1_loss", "regression", F.smooth_l1_loss),
         _pair("nll_loss", "F.nll_loss", "log_probs", F.nll_loss),
+        _pair("kl_div", 'F.kl_div(reduction="batchmean")', "distributions",
+              lambda logq, t: F.kl_div(logq, t, reduction="batchmean")),
         Pair("sigmoid_focal_loss", "torchvision sigmoid_focal_loss (inline)", "logits",
              _focal(), tv_focal),
         Pair("softmax_focal_loss", "F.cross_entropy", "classes", _ours("softmax_focal_loss"),
@@ -317,4 +326,6 @@ def jax_pairs(optax: Any) -> list[Pair]:
               lambda p, t: L.squared_error(p, t).mean()),
         _pair("poly1_cross_entropy", "optax poly_loss_cross_entropy (one-hot labels)",
               "classes", poly1),
+        _pair("kl_div", "optax kl_divergence", "distributions",
+              lambda logq, t: L.kl_divergence(logq, t).mean()),
     ]

@@ -11,10 +11,11 @@ Value cases: every shape the declaration admits (:func:`layouts`: 0-d where ``mi
 is 0, an empty batch, 1-d, 2-d, N-d; with a class axis the default one and ``axis=1``;
 with an optional one ``axis=None`` and an axis); every form of the target kind
 (:func:`target_forms`: floating, int and bool hard targets, soft targets, class indices,
-class-probability rows), every form of a further input (``inputs``: a variance of the
-prediction's shape, without its last axis, with an axis of size 1) and the other kind
-of a switched prediction (``SWITCHED``: logits with ``from_logits=True`` for
-``probs_or_logits``, rates with ``log_input=False`` for ``log_rates_or_rates``);
+class-probability rows, their logarithms with ``log_target=True``, logits), every form
+of a further input (``inputs``: a variance of the prediction's shape, without its last
+axis, with an axis of size 1) and the other kind of a switched prediction (``SWITCHED``:
+logits with ``from_logits=True`` for ``probs_or_logits`` and ``class_probs_or_logits``,
+rates with ``log_input=False`` for ``log_rates_or_rates``);
 every option once at each representative non-default value of its kind
 (:func:`option_values`), required options always, all options together in one N-d case;
 zero errors where the loss is 0 at the target (a kink), every target ignored.
@@ -65,8 +66,13 @@ __all__ = ["CLASSES", "Layout", "distinct_scores", "extreme_cases", "input_forms
 
 #: the number of classes of the class-axis shapes
 CLASSES = 5
-#: the option that makes a ``probs_or_logits`` prediction logits (PREDICTION_KINDS)
+#: the option that makes a ``probs_or_logits`` / ``class_probs_or_logits`` prediction
+#: logits (PREDICTION_KINDS, SWITCHED), and a ``class_probs_or_logits`` target too
 FROM_LOGITS = SWITCHED["probs_or_logits"][0]
+#: the option that makes a ``class_probs_or_log_probs`` target log-probabilities
+LOG_TARGET = "log_target"
+#: the prediction kinds that ``from_logits=True`` makes logits: their probability kind
+MIXED = {k: kinds[False] for k, (option, kinds) in SWITCHED.items() if option == FROM_LOGITS}
 #: the largest finite float16 (the one dtype whose range limits a case's values)
 FLOAT16_MAX = 65504.0
 _AXIS_KINDS = ("axis", "axis_or_none")
@@ -206,8 +212,10 @@ def _prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Lay
 def target_forms(decl: Declaration, lay: Layout) -> list[str]:
     """The forms of the declaration's target on ``lay``, the plain one first:
     ``float``, ``int-values``, ``hard``, ``soft``, ``int``, ``bool``, ``index``,
-    ``probs``, ``probs-zeros`` (class-probability rows with exact zeros), or ``""``
-    (no target)."""
+    ``probs``, ``probs-zeros`` (class-probability rows with exact zeros), ``logits``,
+    or ``""`` (no target).  (``log-probs``, the log of class-probability rows, and
+    ``logits`` replace the probability forms where ``log_target=True`` or
+    ``from_logits=True`` says the target is one: :func:`_switched`.)"""
     kind = decl.target
     if kind == "binary_or_index":
         kind = "binary" if lay.axis is None else "index"
@@ -217,7 +225,22 @@ def target_forms(decl: Declaration, lay: Layout) -> list[str]:
             "non_negative": ["non-negative", "non-negative-int", "bool"],
             "above_minus_one": ["above-minus-one", "non-negative-int", "bool"],
             "binary": ["hard", "soft", "int", "bool"], "index": ["index"],
-            "index_or_probs": ["index", "probs", "probs-zeros"]}[kind]
+            "index_or_probs": ["index", "probs", "probs-zeros"],
+            "class_probs_or_log_probs": ["probs", "probs-zeros"],
+            "class_probs_or_logits": ["probs", "probs-zeros"], "logits": ["logits"]}[kind]
+
+
+def _switched(decl: Declaration, form: str, kwargs: Mapping[str, Any]) -> str:
+    """The target form once ``kwargs`` are known: a probability form becomes
+    ``log-probs`` with ``log_target=True`` and ``logits`` with ``from_logits=True``
+    (the target kinds that switch with them)."""
+    if form not in ("probs", "probs-zeros"):
+        return form
+    if decl.target == "class_probs_or_log_probs" and kwargs.get(LOG_TARGET) is True:
+        return "log-probs"
+    if decl.target == "class_probs_or_logits" and kwargs.get(FROM_LOGITS) is True:
+        return "logits"
+    return form
 
 
 def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | None:
@@ -254,6 +277,10 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
         return class_indices(rng, lay.sample_shape, lay.num_classes)
     if form in ("probs", "probs-zeros"):
         return soft_class_targets(rng, shape, lay.axis or 0, zeros=form == "probs-zeros")
+    if form == "log-probs":
+        return log_probabilities(rng, shape, lay.axis or 0)
+    if form == "logits":
+        return logits(rng, shape)
     return None
 
 
@@ -409,11 +436,12 @@ class _Builder:
         decl, rng = self.decl, self.rng
         form = target_forms(decl, lay)[0] if form is None else form
         pred = self.prediction(lay, other) if pred is None else pred
-        target = _target(form, rng, lay) if target is None else target
         kwargs: dict[str, Any] = dict(lay.axis_kw)
         if other and self.mixed:  # a switched prediction of its other kind
             option, value = self.switched(True)
             kwargs[option] = value
+        form = _switched(decl, form, {**kwargs, **(opts or {})})
+        target = _target(form, rng, lay) if target is None else target
         all_tags = {lay.tag, *tags, *_form_tags(form)}
         for opt, kind in decl.options.items():
             if self.defaults[opt] is inspect.Parameter.empty and opt not in (opts or {}):
@@ -526,8 +554,8 @@ def _extremes(decl: Declaration) -> list[tuple[str, str, tuple[str, ...] | None,
                 (f"{kind}-float16", kind, ("float16",), 0.0)]
     if kind in ("probs", "class_probs", "labels"):
         return [("probs-0-and-1", kind, None, 1.0)]
-    if kind == "probs_or_logits":
-        return [("probs-0-and-1", "probs", None, 1.0)] + [
+    if kind in MIXED:
+        return [("probs-0-and-1", MIXED[kind], None, 1.0)] + [
             (f"logits-{t}", "logits", d, m) for t, d, m in both]
     if kind == "log_rates_or_rates":  # log-rates: the largest whose exp stays finite
         return [("log-rates-float32", "log_rates", (*FULL, "bfloat16"), FINFO_MAX["bfloat16"]),
