@@ -185,11 +185,11 @@ def test_empty_mean_backward_under_torch_compile(bk: Backend) -> None:
         pytest.skip(f"{bk.name}: torch.compile is PyTorch's (checked with --backend=torch)")
     import torch
 
-    fns = [d.fn for d in declarations().values() if d.prediction == "regression"]
-    assert fns, "no declared regression loss"
+    decls = [d for d in declarations().values() if d.prediction == "regression"]
+    assert decls, "no declared regression loss"
 
-    def total(x: Any, y: Any) -> Any:
-        return sum(fn(x, y) for fn in fns)
+    def total(x: Any, y: Any) -> Any:  # (further inputs, a variance: empty ones too)
+        return sum(d.fn(x, y, *(torch.ones(0) for _ in d.inputs)) for d in decls)
 
     compiled = torch.compile(total, fullgraph=True, dynamic=False, backend="aot_eager")
     x = torch.zeros(0, requires_grad=True)
