@@ -195,19 +195,24 @@ def _away_from_zero(make: Callable[[np.random.Generator], list[Case]],
     return wrapped
 
 
-def _mape_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                  reduction: str) -> np.ndarray:
-    """``sklearn.metrics.mean_absolute_percentage_error`` per element (the elements as
-    the columns of one sample, ``multioutput="raw_values"``), then our reductions."""
-    from sklearn.metrics import mean_absolute_percentage_error
+def _sklearn_raw(fname: str) -> Oracle:
+    """``sklearn.metrics.<fname>`` per element (the elements as the columns of one
+    sample, ``multioutput="raw_values"``), then our reductions."""
+    def oracle(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+               reduction: str) -> np.ndarray:
+        from sklearn import metrics
 
-    p = np.asarray(args[0], np.float64)
-    if p.size == 0:  # (scikit-learn raises on an empty input)
-        return np_reduce(np.zeros(p.shape), reduction)
-    t = np.asarray(args[1], np.float64)
-    raw = mean_absolute_percentage_error(t.reshape(1, -1), p.reshape(1, -1),
-                                         multioutput="raw_values")
-    return np_reduce(np.asarray(raw, np.float64).reshape(p.shape), reduction)
+        p = np.asarray(args[0], np.float64)
+        if p.size == 0:  # (scikit-learn raises on an empty input)
+            return np_reduce(np.zeros(p.shape), reduction)
+        t = np.asarray(args[1], np.float64)
+        raw = getattr(metrics, fname)(t.reshape(1, -1), p.reshape(1, -1),
+                                      multioutput="raw_values")
+        return np_reduce(np.asarray(raw, np.float64).reshape(p.shape), reduction)
+    return oracle
+
+
+_mape_sklearn = _sklearn_raw("mean_absolute_percentage_error")
 
 
 def _mape_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
@@ -278,18 +283,7 @@ def _msle_extreme(rng: np.random.Generator) -> list[Case]:
     return _mapped(_regression_extreme(), np.abs)(rng) + near
 
 
-def _msle_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                  reduction: str) -> np.ndarray:
-    """``sklearn.metrics.mean_squared_log_error`` per element (the elements as the
-    columns of one sample, ``multioutput="raw_values"``), then our reductions."""
-    from sklearn.metrics import mean_squared_log_error
-
-    p = np.asarray(args[0], np.float64)
-    if p.size == 0:  # (scikit-learn raises on an empty input)
-        return np_reduce(np.zeros(p.shape), reduction)
-    t = np.asarray(args[1], np.float64)
-    raw = mean_squared_log_error(t.reshape(1, -1), p.reshape(1, -1), multioutput="raw_values")
-    return np_reduce(np.asarray(raw, np.float64).reshape(p.shape), reduction)
+_msle_sklearn = _sklearn_raw("mean_squared_log_error")
 
 
 def _msle_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],

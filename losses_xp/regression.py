@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ._compat import Array, device
+from ._compat import Array, Namespace, device
 from ._declare import declare
 from ._primitives import clip, express_elementwise, fused_loss, log_cosh
 from ._reduction import finish, mean
@@ -374,6 +374,18 @@ def mape_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
     return finish(xp, xp.abs(p - t) / clip(xp, xp.abs(t), min=eps), out, reduction)
 
 
+def _log_ratio(xp: Namespace, r: Array, num: Array, den: Array) -> tuple[Array, Array]:
+    """``log(num / den)`` from ``r = (num - den) / den``: ``log1p(r)`` where the ratio
+    lies in (0.5, 1.5) (no cancellation, exactly 0 at ``num = den``), ``log(num) -
+    log(den)`` elsewhere (``r`` rounds to -1 where ``num`` is negligible next to
+    ``den``).  A double ``where``: neither branch sees the other's values, so an
+    unused ``log1p(-1)`` or ``log(0)`` poisons no gradient.  Returns ``(close, log)``."""
+    close = xp.abs(r) < 0.5
+    near = xp.log1p(xp.where(close, r, 0.0))
+    far = xp.log(xp.where(close, 1.0, num)) - xp.log(xp.where(close, 1.0, den))
+    return close, xp.where(close, near, far)
+
+
 @declare(prediction="above_minus_one", target="above_minus_one", zero_at_target=True,
          peers={"keras": ("keras.losses.MeanSquaredLogarithmicError",
                           "keras.losses.mean_squared_logarithmic_error"),
@@ -386,7 +398,7 @@ def msle_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
 
     evaluated in the right-hand form, ``log1p((p - t) / (1 + t))``, where :math:`(1 + p) /
     (1 + t)` lies in (0.5, 1.5) (no cancellation of two logarithms near the
-    target, exactly 0 there), and as the difference of the two ``log1p`` elsewhere (the
+    target, exactly 0 there), and as the difference of the two logarithms elsewhere (the
     ratio would round to -1 where :math:`1 + p` is negligible next to :math:`1 + t`).
     Both arguments must lie in :math:`(-1, \infty]`; a value <= -1 (or NaN) is a
     ``ValueError`` where the values can be read and makes the result NaN where they
@@ -416,12 +428,8 @@ def msle_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
                                      open_lo=True),
                      values_in_range(xp, t, -1.0, math.inf, "target", essential=False,
                                      open_lo=True))
-    # log1p(p) - log1p(t); where they are close ((1 + p) / (1 + t) in (0.5, 1.5)) as
-    # log1p(r), r = (p - t) / (1 + t): no cancellation (a double where: r is -1 where
-    # 1 + p is negligible next to 1 + t, and log1p(-1) would poison the gradient)
-    r = (p - t) / (t + 1.0)
-    close = xp.abs(r) < 0.5
-    d = xp.where(close, xp.log1p(xp.where(close, r, 0.0)), xp.log1p(p) - xp.log1p(t))
+    # log1p(p) - log1p(t) = log((1 + p) / (1 + t)), near the target without cancellation
+    _, d = _log_ratio(xp, (p - t) / (t + 1.0), p + 1.0, t + 1.0)
     return finish(xp, d * d, out, reduction, invalid=invalid)
 
 
@@ -445,11 +453,7 @@ def _tweedie(prediction: Array, target: Array, power: float, reduction: str) -> 
     r = (t - mu) / mu
     if direct is not None:
         r = xp.where(direct, 0.0, r)  # (a double where: log1p(-1) would poison the gradient)
-    # L = log(t / mu): log1p(r) near the target (no cancellation, exactly 0 there), the
-    # difference of logs elsewhere (r rounds to -1 where t is negligible next to mu)
-    close = xp.abs(r) < 0.5
-    log_q = xp.where(close, xp.log1p(xp.where(close, r, 0.0)),
-                     xp.log(xp.where(close, 1.0, t)) - xp.log(mu))
+    close, log_q = _log_ratio(xp, r, t, mu)  # L = log(t / mu)
     mu_a = mu ** a
     if abs(a) <= abs(b):  # power < 1.5: expm1(a L) / a, which is L at a = 0 (Poisson)
         e = log_q if a == 0.0 else xp.expm1(a * log_q) * (1.0 / a)
