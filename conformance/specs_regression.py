@@ -196,19 +196,24 @@ def _away_from_zero(make: Callable[[np.random.Generator], list[Case]],
     return wrapped
 
 
-def _mape_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                  reduction: str) -> np.ndarray:
-    """``sklearn.metrics.mean_absolute_percentage_error`` per element (the elements as
-    the columns of one sample, ``multioutput="raw_values"``), then our reductions."""
-    from sklearn.metrics import mean_absolute_percentage_error
+def _sklearn_raw(fname: str) -> Oracle:
+    """``sklearn.metrics.<fname>`` per element (the elements as the columns of one
+    sample, ``multioutput="raw_values"``), then our reductions."""
+    def oracle(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+               reduction: str) -> np.ndarray:
+        from sklearn import metrics
 
-    p = np.asarray(args[0], np.float64)
-    if p.size == 0:  # (scikit-learn raises on an empty input)
-        return np_reduce(np.zeros(p.shape), reduction)
-    t = np.asarray(args[1], np.float64)
-    raw = mean_absolute_percentage_error(t.reshape(1, -1), p.reshape(1, -1),
-                                         multioutput="raw_values")
-    return np_reduce(np.asarray(raw, np.float64).reshape(p.shape), reduction)
+        p = np.asarray(args[0], np.float64)
+        if p.size == 0:  # (scikit-learn raises on an empty input)
+            return np_reduce(np.zeros(p.shape), reduction)
+        t = np.asarray(args[1], np.float64)
+        raw = getattr(metrics, fname)(t.reshape(1, -1), p.reshape(1, -1),
+                                      multioutput="raw_values")
+        return np_reduce(np.asarray(raw, np.float64).reshape(p.shape), reduction)
+    return oracle
+
+
+_mape_sklearn = _sklearn_raw("mean_absolute_percentage_error")
 
 
 def _mape_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
@@ -279,18 +284,7 @@ def _msle_extreme(rng: np.random.Generator) -> list[Case]:
     return _mapped(_regression_extreme(), np.abs)(rng) + near
 
 
-def _msle_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
-                  reduction: str) -> np.ndarray:
-    """``sklearn.metrics.mean_squared_log_error`` per element (the elements as the
-    columns of one sample, ``multioutput="raw_values"``), then our reductions."""
-    from sklearn.metrics import mean_squared_log_error
-
-    p = np.asarray(args[0], np.float64)
-    if p.size == 0:  # (scikit-learn raises on an empty input)
-        return np_reduce(np.zeros(p.shape), reduction)
-    t = np.asarray(args[1], np.float64)
-    raw = mean_squared_log_error(t.reshape(1, -1), p.reshape(1, -1), multioutput="raw_values")
-    return np_reduce(np.asarray(raw, np.float64).reshape(p.shape), reduction)
+_msle_sklearn = _sklearn_raw("mean_squared_log_error")
 
 
 def _msle_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
@@ -312,6 +306,139 @@ _PINNED_MSLE = (
     Pinned("arguments-in-minus-one-to-zero", (np.array([-0.5, -0.9, 0.3, -0.75]),
                                               np.array([0.2, -0.25, -0.75, -0.75])),
            value="oracle", reductions=("none", "mean")),
+)
+
+
+def _positive_domain(x: np.ndarray) -> np.ndarray:
+    """Real values into (0, inf): exp(x / 2) (normal values of scale 2: 0.02 to 50)."""
+    return np.exp(x / 2.0)
+
+
+def _tweedie_cases(target: str, powers: tuple[float, ...] = ()
+                   ) -> Callable[[np.random.Generator], list[Case]]:
+    """The regression cases mapped into the domain (means exp(x / 2); integer targets
+    |y| for ``target="non_negative"``, |y| + 1 for ``"positive"``), the powers on 2-d
+    means, and targets of 0 (below 0 too at a negative power) where the domain has them."""
+    ints = np.abs if target == "non_negative" else (lambda y: np.abs(y) + 1)
+
+    def make(rng: np.random.Generator) -> list[Case]:
+        rv = regression_values
+
+        def pos(shape: tuple[int, ...]) -> np.ndarray:
+            return _positive_domain(rv(rng, shape))
+        out = _mapped(_regression_cases(weighted=False), _positive_domain, ints)(rng)
+        t2 = frozenset({"2d"})
+        out += [Case(f"2d-power-{p!r}", (pos((4, 5)), pos((4, 5))), {"power": p}, tags=t2)
+                for p in powers]
+        zeros = (1, 1.5, -1.0) if powers else ((None,) if target == "non_negative" else ())
+        for p in zeros:
+            y = pos((6,))
+            y[::2] = 0.0
+            out.append(Case(f"zero-targets-power-{p!r}" if p else "zero-targets", (pos((6,)), y),
+                            {} if p is None else {"power": p}, tags=frozenset({"1d"})))
+        if powers:  # any real target at a negative power, any real values at power 0
+            out += [Case("negative-targets-power--1.0", (pos((6,)), rv(rng, (6,))),
+                         {"power": -1.0}, tags=frozenset({"1d"})),
+                    Case("2d-power-0-real-values", (rv(rng, (4, 5)), rv(rng, (4, 5))),
+                         {"power": 0.0}, tags=t2)]
+        return out
+    return make
+
+
+def _tweedie_extreme(powers: tuple[float, ...] = ()
+                     ) -> Callable[[np.random.Generator], list[Case]]:
+    """Means of 700 to 1e4 against targets of a few units (the regression extremes,
+    absolute values plus 1/4: the 0-d target 0 becomes 1/4), at each power in float32
+    and float64."""
+    def make(rng: np.random.Generator) -> list[Case]:
+        out = _mapped(_regression_extreme(half_max=120.0), lambda x: np.abs(x) + 0.25)(rng)
+        base = next(c for c in out if c.name == "errors-700-1e4")
+        out += [dataclasses.replace(base, name=f"errors-700-1e4-power-{p!r}",
+                                    kwargs={"power": p}, dtypes=("float32", "float64"))
+                for p in powers]
+        return out
+    return make
+
+
+def _tweedie_sklearn(fname: str) -> Oracle:
+    """``sklearn.metrics.<fname>`` (``power`` passed on where given), per element for
+    ``reduction="none"`` (it has no ``multioutput``), over the flattened inputs for the
+    mean (and the mean times the count for the sum)."""
+    def oracle(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+               reduction: str) -> np.ndarray:
+        from sklearn import metrics
+
+        f = getattr(metrics, fname)
+        mu = np.asarray(args[0], np.float64)
+        if mu.size == 0:  # (scikit-learn raises on an empty input)
+            return np_reduce(np.zeros(mu.shape), reduction)
+        y = np.asarray(args[1], np.float64).reshape(-1)
+        kw = {"power": kwargs["power"]} if "power" in kwargs else {}
+        if reduction != "none":
+            value = f(y, mu.reshape(-1), **kw)
+            return np.asarray(value * (mu.size if reduction == "sum" else 1.0))
+        flat = mu.reshape(-1)
+        return np.array([f(y[i:i + 1], flat[i:i + 1], **kw)
+                         for i in range(mu.size)]).reshape(mu.shape)
+    return oracle
+
+
+def _tweedie_torch(power: float | None = None) -> TorchExpr:
+    """The definition (scikit-learn's formula for each power, ``torch.xlogy`` at power
+    1) in float64 PyTorch: the gradients by autograd (the scikit-learn value oracle has
+    none)."""
+    def expr(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+        th = torch()
+        mu, y = t[0], t[1].to(t[0].dtype)
+        p = float(kw.get("power", 0.0)) if power is None else power
+        if p == 0.0:
+            d = (y - mu) ** 2
+        elif p == 1.0:
+            # (xlogy(y, y / mu)'s autograd is 0 / 0 at y = 0: the two terms apart)
+            d = 2.0 * (th.xlogy(y, y) - th.xlogy(y, mu) - y + mu)
+        elif p == 2.0:
+            d = 2.0 * (th.log(mu / y) + y / mu - 1.0)
+        else:
+            d = 2.0 * (th.clamp(y, min=0.0) ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
+                       - y * mu ** (1.0 - p) / (1.0 - p) + mu ** (2.0 - p) / (2.0 - p))
+        return t_reduce(d, reduction)
+    return expr
+
+
+def _tweedie_at(fname: str, power: float) -> Oracle:
+    """``sklearn.metrics.<fname>`` (Poisson, gamma) where a case's power is ``power``."""
+    def check(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+              reduction: str) -> np.ndarray | None:
+        if float(kwargs.get("power", 0.0)) != power:
+            return None
+        return _tweedie_sklearn(fname)(args, {}, reduction)
+    return check
+
+
+def _poisson_value(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                   reduction: str, dtype: str) -> np.ndarray:
+    """``sklearn.metrics.mean_poisson_deviance`` per element (a power next to 1 must
+    give it: the deviance is continuous in the power)."""
+    return _tweedie_sklearn("mean_poisson_deviance")(args, {}, reduction)
+
+
+_POWER_NEAR = (np.array([0.5, 0.5, 2.0, 2.0, 7.0]), np.array([2.0, 0.0, 1.0, 4.0, 6.5]))
+
+_PINNED_TWEEDIE = (
+    # scikit-learn's docstring example (power 1): 1.4260...
+    Pinned("sklearn-docstring-example", (np.array([0.5, 0.5, 2.0, 2.0]),
+                                         np.array([2.0, 0.0, 1.0, 4.0])), {"power": 1},
+           value=1.4260151319598084, reductions=("mean",)),
+    # powers next to 1 are the Poisson deviance: no division by a small 1 - power
+    *(Pinned(f"power-{p!r}-is-poisson", _POWER_NEAR, {"power": p}, value=_poisson_value,
+             dtypes=("float32", "float64"), tol=Tol(1e-5, 1e-7)) for p in (1.0 + 1e-9,
+                                                                          1.0 + 1e-6)),
+)
+
+_PINNED_POISSON = (
+    # a zero target: 2 mu, gradient 2 (xlogy: 0 log 0 = 0)
+    Pinned("zero-target-is-two-mu", (np.array([0.5, 3.0]), np.zeros(2)), value=np.array(
+        [1.0, 6.0]), grad=np.array([2.0, 2.0])),
 )
 
 
@@ -531,6 +658,32 @@ SPECS = [
          cross_checks=(("keras.losses.mean_squared_logarithmic_error (NumPy backend)",
                         _msle_keras, KERAS),),
          pinned=_PINNED_MSLE),
+    spec("tweedie_deviance", _tweedie_sklearn("mean_tweedie_deviance"),
+         "sklearn.metrics.mean_tweedie_deviance",
+         _tweedie_cases("positive", (-1.0, 1, 1.5, 2.0, 3.0)),
+         _tweedie_extreme((-1.0, 1, 1.5, 2.0, 3.0)), torch_expr=_tweedie_torch(),
+         differences="scikit-learn is target-first, has no multioutput (the oracle calls it "
+         "per element for reduction='none') and raises on an empty input. Gradients: "
+         "PyTorch autograd of the definition (scikit-learn's formula of each power, "
+         "torch.xlogy at power 1) in float64.",
+         cross_checks=(("sklearn.metrics.mean_poisson_deviance (power 1)",
+                        _tweedie_at("mean_poisson_deviance", 1.0), EXACT),
+                       ("sklearn.metrics.mean_gamma_deviance (power 2)",
+                        _tweedie_at("mean_gamma_deviance", 2.0), EXACT)),
+         pinned=_PINNED_TWEEDIE),
+    spec("poisson_deviance", _tweedie_sklearn("mean_poisson_deviance"),
+         "sklearn.metrics.mean_poisson_deviance",
+         _tweedie_cases("non_negative"), _tweedie_extreme(), torch_expr=_tweedie_torch(1.0),
+         differences="scikit-learn is target-first and raises on an empty input (the oracle "
+         "calls it per element for reduction='none'). Gradients: PyTorch autograd of "
+         "2 (xlogy(y, y) - xlogy(y, mu) - y + mu) in float64.",
+         pinned=_PINNED_POISSON),
+    spec("gamma_deviance", _tweedie_sklearn("mean_gamma_deviance"),
+         "sklearn.metrics.mean_gamma_deviance",
+         _tweedie_cases("positive"), _tweedie_extreme(), torch_expr=_tweedie_torch(2.0),
+         differences="scikit-learn is target-first and raises on an empty input (the oracle "
+         "calls it per element for reduction='none'). Gradients: PyTorch autograd of "
+         "2 (log(mu / y) + y / mu - 1) in float64."),
     spec("charbonnier_loss", _charbonnier_scipy,
          "scipy.special.pseudo_huber(eps, e) / eps + eps",
          _regression_cases(weighted=False, extra=_charbonnier_extra), _regression_extreme(),

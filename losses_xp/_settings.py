@@ -17,12 +17,17 @@ compiled program.  Three levels:
     (PyTorch's ``cross_entropy`` / ``nll_loss`` raise), ``probs`` of a loss on
     probabilities in [0, 1] (PyTorch's ``binary_cross_entropy`` raises), the counts of
     ``samples_per_class`` (an option, a handful of values), the variance of
-    ``gaussian_nll_loss`` (>= 0: PyTorch raises) and the quantile levels of
-    ``pinball_loss`` (in (0, 1): scikit-learn raises).
+    ``gaussian_nll_loss`` (>= 0: PyTorch raises), the quantile levels of
+    ``pinball_loss`` (in (0, 1): scikit-learn raises) and the prediction of a loss with a
+    domain (a mean > 0 for the Tweedie deviances, a ``log1p`` argument > -1 for the
+    squared log error: scikit-learn's metrics raise).
 ``"all"``
     also the targets of the binary and multi-label losses (a target in [0, 1]), which
     no peer checks: ``binary_cross_entropy_with_logits``, the focal losses, ASL, the
-    soft targets of ``cross_entropy``...  What every loss checked before 0.2.
+    soft targets of ``cross_entropy``...  What every loss checked before 0.2.  Also
+    the targets of the losses with a domain (a count >= 0 for the Poisson deviance, > 0
+    for the gamma deviance, > -1 for the squared log error; unchecked, they give inf or
+    NaN).
 ``"none"``
     no value check of ours.  A framework kernel a loss dispatches to may still raise
     its own error (PyTorch's ``cross_entropy`` on an out-of-range index, on the CPU);

@@ -1,5 +1,7 @@
-"""Cross-entropy losses: binary (probabilities, logits), softmax, NLL, categorical,
-generalized, Poly-1.
+"""Cross-entropy losses, binary and multi-class, their variants and label smoothing.
+
+Binary (probabilities, logits), softmax, NLL, categorical, generalized, Poly-1, and
+``smooth_labels``.
 
 Conventions shared by this module:
 

@@ -1,7 +1,11 @@
-"""Regression losses: MSE, RMSE, L1/MAE, Huber, Smooth L1, log-cosh, Charbonnier, and
-the probabilistic ones (Poisson and Gaussian negative log-likelihoods, pinball).
+"""Regression losses: squared, absolute, robust, relative, deviance and likelihood losses.
 
-All are element-wise on ``error = prediction - target``.  ``prediction`` and ``target``
+MSE, RMSE, L1/MAE, Huber, Smooth L1, log-cosh, Pseudo-Huber, Charbonnier, MAPE, MSLE,
+the Tweedie (Poisson, gamma) deviances, and the probabilistic ones (Poisson and Gaussian
+negative log-likelihoods, pinball).
+
+All are element-wise, most on ``error = prediction - target`` (MAPE, MSLE and the
+deviances on the pair, each in its domain).  ``prediction`` and ``target``
 must have exactly the same shape (``(N, 1)`` against ``(N,)`` is an error, never an
 ``(N, N)`` broadcast).  ``weight`` is an optional array of element weights that must
 broadcast to that shape; it multiplies the per-element loss, and ``reduction="mean"``
@@ -41,6 +45,7 @@ from ._validation import (
 
 __all__ = [
     "charbonnier_loss",
+    "gamma_deviance",
     "gaussian_nll_loss",
     "huber_loss",
     "l1_loss",
@@ -50,10 +55,12 @@ __all__ = [
     "mse_loss",
     "msle_loss",
     "pinball_loss",
+    "poisson_deviance",
     "poisson_nll_loss",
     "pseudo_huber_loss",
     "rmse_loss",
     "smooth_l1_loss",
+    "tweedie_deviance",
 ]
 
 
@@ -387,6 +394,18 @@ def mape_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
     return finish(xp, xp.abs(p - t) / clip(xp, xp.abs(t), min=eps), out, reduction)
 
 
+def _log_ratio(xp: Namespace, r: Array, num: Array, den: Array) -> tuple[Array, Array]:
+    """``log(num / den)`` from ``r = (num - den) / den``: ``log1p(r)`` where the ratio
+    lies in (0.5, 1.5) (no cancellation, exactly 0 at ``num = den``), ``log(num) -
+    log(den)`` elsewhere (``r`` rounds to -1 where ``num`` is negligible next to
+    ``den``).  A double ``where``: neither branch sees the other's values, so an
+    unused ``log1p(-1)`` or ``log(0)`` poisons no gradient.  Returns ``(close, log)``."""
+    close = xp.abs(r) < 0.5
+    near = xp.log1p(xp.where(close, r, 0.0))
+    far = xp.log(xp.where(close, 1.0, num)) - xp.log(xp.where(close, 1.0, den))
+    return close, xp.where(close, near, far)
+
+
 @declare(prediction="above_minus_one", target="above_minus_one", zero_at_target=True,
          peers={"keras": ("keras.losses.MeanSquaredLogarithmicError",
                           "keras.losses.mean_squared_logarithmic_error"),
@@ -399,7 +418,7 @@ def msle_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
 
     evaluated in the right-hand form, ``log1p((p - t) / (1 + t))``, where :math:`(1 + p) /
     (1 + t)` lies in (0.5, 1.5) (no cancellation of two logarithms near the
-    target, exactly 0 there), and as the difference of the two ``log1p`` elsewhere (the
+    target, exactly 0 there), and as the difference of the two logarithms elsewhere (the
     ratio would round to -1 where :math:`1 + p` is negligible next to :math:`1 + t`).
     Both arguments must lie in :math:`(-1, \infty]`; a value <= -1 (or NaN) is a
     ``ValueError`` where the values can be read and makes the result NaN where they
@@ -429,13 +448,193 @@ def msle_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
                                      open_lo=True),
                      values_in_range(xp, t, -1.0, math.inf, "target", essential=False,
                                      open_lo=True))
-    # log1p(p) - log1p(t); where they are close ((1 + p) / (1 + t) in (0.5, 1.5)) as
-    # log1p(r), r = (p - t) / (1 + t): no cancellation (a double where: r is -1 where
-    # 1 + p is negligible next to 1 + t, and log1p(-1) would poison the gradient)
-    r = (p - t) / (t + 1.0)
-    close = xp.abs(r) < 0.5
-    d = xp.where(close, xp.log1p(xp.where(close, r, 0.0)), xp.log1p(p) - xp.log1p(t))
+    # log1p(p) - log1p(t) = log((1 + p) / (1 + t)), near the target without cancellation
+    _, d = _log_ratio(xp, (p - t) / (t + 1.0), p + 1.0, t + 1.0)
     return finish(xp, d * d, out, reduction, invalid=invalid)
+
+
+def _tweedie(prediction: Array, target: Array, power: float, reduction: str) -> Array:
+    """The mean Tweedie deviance of ``power`` (a checked Python float), element-wise then
+    reduced: the one implementation behind :func:`tweedie_deviance`,
+    :func:`poisson_deviance` (power 1) and :func:`gamma_deviance` (power 2)."""
+    xp, mu, t, out, _, _ = elementwise_inputs(prediction, target)
+    if power == 0.0:  # the normal distribution: the squared error, any real values
+        return finish(xp, xp.square(mu - t), out, reduction)
+    # (checked in the compute dtype: a bool target False is 0, outside (0, inf])
+    invalid = values_in_range(xp, mu, 0.0, math.inf, "prediction", essential=True,
+                              open_lo=True)
+    if power >= 1.0:  # the target: >= 0 below power 2, > 0 from 2 on
+        invalid = either(invalid, values_in_range(xp, t, 0.0, math.inf, "target",
+                                                  essential=False, open_lo=power >= 2.0))
+    a, b = 1.0 - power, 2.0 - power
+    # where the target's power term is 0 (scikit-learn's max(t, 0)^b): t <= 0 for a
+    # negative power, t = 0 for powers in [1, 2); formula below: 2 (mu^b / b - t mu^a / a)
+    direct = t <= 0.0 if power < 0.0 else (t == 0.0 if power < 2.0 else None)
+    r = (t - mu) / mu
+    if direct is not None:
+        r = xp.where(direct, 0.0, r)  # (a double where: log1p(-1) would poison the gradient)
+    close, log_q = _log_ratio(xp, r, t, mu)  # L = log(t / mu)
+    mu_a = mu ** a
+    if abs(a) <= abs(b):  # power < 1.5: expm1(a L) / a, which is L at a = 0 (Poisson)
+        e = log_q if a == 0.0 else xp.expm1(a * log_q) * (1.0 / a)
+        dev = (mu_a * t * e - mu_a * (t - mu)) * (2.0 / b)
+    else:  # power >= 1.5: expm1(b L) / b, which is L at b = 0 (gamma); a < 0 here
+        e = log_q if b == 0.0 else xp.expm1(b * log_q) * (1.0 / b)
+        dev = (mu_a * mu) * (r - e) * (2.0 / -a)  # (r - e: +0.0, never -0.0, at y = mu)
+    if min(abs(a), abs(b)) >= 0.5:
+        # away from the target and from powers 1 and 2, the three terms (nothing cancels
+        # there; the product rule through expm1(a L) above cancels in the gradient where
+        # t / mu is far from 1: a relative error of eps (t / mu)^2 at power -1)
+        t_far = xp.where(close, 1.0, t)
+        far = (t_far ** b * (1.0 / (a * b)) - t_far * mu_a * (1.0 / a)
+               + (mu_a * mu) * (1.0 / b)) * 2.0
+        dev = xp.where(close, dev, far)
+    if direct is not None:
+        dev0 = (mu_a * mu) * (2.0 / b)
+        if power < 0.0:
+            dev0 = dev0 - (mu_a * xp.where(direct, t, 0.0)) * (2.0 / a)
+        dev = xp.where(direct, dev0, dev)
+    return finish(xp, dev, out, reduction, invalid=invalid)
+
+
+
+
+@declare(prediction="positive", target="positive", options={"power": "tweedie_power"},
+         growth="quadratic", zero_at_target=True,
+         peers={"sklearn": ("metrics.mean_tweedie_deviance",)})
+def tweedie_deviance(prediction: Array, target: Array, *, power: float = 0.0,
+                     reduction: str = "mean") -> Array:
+    r"""Tweedie deviance of the mean ``prediction`` (scikit-learn semantics).
+
+    .. math::
+        d_i = 2\left(\frac{\max(y_i, 0)^{2-\rho}}{(1-\rho)(2-\rho)}
+              - \frac{y_i\,\mu_i^{1-\rho}}{1-\rho} + \frac{\mu_i^{2-\rho}}{2-\rho}\right)
+
+    for the prediction :math:`\mu` (a mean), the target :math:`y` and ``power``
+    :math:`\rho`, with the limits :math:`(y - \mu)^2` at :math:`\rho = 0` (the squared
+    error), :math:`2(y \log(y/\mu) - y + \mu)` at :math:`\rho = 1` (Poisson, 0 log 0 = 0)
+    and :math:`2(\log(\mu/y) + y/\mu - 1)` at :math:`\rho = 2` (gamma).  ``power`` must
+    be a Python or NumPy number <= 0 or >= 1 (no Tweedie distribution has a power in
+    (0, 1): ``ValueError``), default 0.  Each power has its domain:
+
+    =========  ============================  ==============================
+    ``power``  distribution                  domain
+    =========  ============================  ==============================
+    < 0        extreme stable                :math:`\mu > 0`, any :math:`y`
+    0          normal                        any real values
+    1          Poisson                       :math:`\mu > 0, y \ge 0`
+    (1, 2)     compound Poisson-gamma        :math:`\mu > 0, y \ge 0`
+    2          gamma                         :math:`\mu > 0, y > 0`
+    > 2        positive stable (3: inverse   :math:`\mu > 0, y > 0`
+               Gaussian)
+    =========  ============================  ==============================
+
+    A value outside it (or NaN) is a ``ValueError`` where the values can be read and
+    makes the result NaN where they cannot (``jax.jit``, ``torch.compile``, Dask): the
+    prediction at the default value-check level ``"essential"`` (scikit-learn checks
+    it), the target only at ``"all"``, as the targets of the binary losses (an
+    unchecked target outside the domain gives inf or NaN but at powers above 2, where
+    the formula may give a finite number).
+
+    Evaluated as :math:`2\mu^{1-\rho}\,\big(y\,\frac{\exp((1-\rho)L) - 1}{1-\rho} - (y -
+    \mu)\big) / (2-\rho)` with :math:`L = \log(y/\mu)` = ``log1p((y - mu) / mu)`` for
+    :math:`\rho < 1.5`, and the same with the roles of :math:`1-\rho` and :math:`2-\rho`
+    exchanged above: ``expm1`` and ``log1p`` (exactly 0 at :math:`y = \mu`), no powers
+    of :math:`y` and :math:`\mu` apart that overflow where their combination does not,
+    and no division by a small :math:`1-\rho` or :math:`2-\rho` (the deviance is
+    continuous in :math:`\rho` through 1 and 2).  :math:`L` is ``log1p`` of the ratio
+    where :math:`y/\mu` lies in (0.5, 1.5), :math:`\log y - \log \mu` elsewhere; there,
+    at powers at least 0.5 from 1 and 2, the definition's three terms are summed as they
+    are (nothing cancels, and their gradient keeps its accuracy where the product rule
+    through ``expm1`` would not).  ``mean`` divides by the number of
+    elements, ``sum`` sums, ``none`` returns :math:`d` with the inputs' shape.
+    :func:`poisson_deviance` and :func:`gamma_deviance` are this function at powers 1
+    and 2.
+
+    Differences from peers: ``sklearn.metrics.mean_tweedie_deviance(y, mu, power=p)``
+    (target first) is the ``mean`` here (its ``sample_weight`` mean divides by
+    :math:`\sum w`; there is no weight here); scikit-learn raises on a target outside
+    the domain whatever the value-check level.  ``torchmetrics``'
+    ``tweedie_deviance_score(preds, targets, power)`` is prediction first, like this.
+    LightGBM's and XGBoost's ``tweedie`` objectives take a log-link raw score and drop
+    the terms of :math:`y` alone: a different value with the same gradient in
+    :math:`\log\mu`.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> mu, y = np.array([0.5, 0.5, 2.0, 2.0]), np.array([2.0, 0.0, 1.0, 4.0])
+    >>> round(float(lx.tweedie_deviance(mu, y, power=1)), 6)  # scikit-learn's example
+    1.426015
+    >>> lx.tweedie_deviance(mu, y, power=1.5, reduction="none")
+    array([2.82842712, 2.82842712, 0.48528137, 0.97056275])
+    """
+    pw = python_number(power, "power")
+    if 0.0 < pw < 1.0:
+        raise ValueError(f"`power` must be <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma); "
+                         f"got {power!r}")
+    check_reduction(reduction)
+    return _tweedie(prediction, target, pw, reduction)
+
+
+@declare(prediction="positive", target="non_negative", zero_at_target=True,
+         peers={"sklearn": ("metrics.mean_poisson_deviance",)})
+def poisson_deviance(prediction: Array, target: Array, *, reduction: str = "mean") -> Array:
+    r"""Poisson deviance of the rate ``prediction``: :func:`tweedie_deviance` at power 1.
+
+    .. math:: d_i = 2\,\big(y_i \log(y_i / \mu_i) - y_i + \mu_i\big), \qquad 0 \log 0 = 0
+
+    for the rate :math:`\mu > 0` and the count :math:`y \ge 0`: a target of 0 gives
+    :math:`2\mu` (value and gradient finite, the ``xlogy`` convention), a rate of 0 or
+    below, or a negative target, is invalid as in :func:`tweedie_deviance` (the
+    prediction checked at the value-check level ``"essential"``, the target at
+    ``"all"``).  ``y log(y/mu) - (y - mu)`` is evaluated with ``log1p((y - mu) / mu)``:
+    exactly 0 at :math:`y = \mu`.  Reductions as in :func:`mse_loss` (``mean`` divides
+    by the number of elements).
+
+    Differences from peers: ``sklearn.metrics.mean_poisson_deviance(y, mu)`` (target
+    first) is the ``mean`` here.  PyTorch's ``poisson_nll_loss(mu, y, log_input=False)``
+    and Keras's ``Poisson`` are the negative log-likelihood :math:`\mu - y \log(\mu +
+    \epsilon)`: half the deviance minus :math:`y \log y - y`, a term of the target alone
+    (the same gradient over 2; they are not 0 at :math:`\mu = y`).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.poisson_deviance(np.array([0.5, 0.5, 2.0, 2.0]), np.array([2.0, 0.0, 1.0, 4.0]),
+    ...                     reduction="none")
+    array([2.54517744, 1.        , 0.61370564, 1.54517744])
+    """
+    check_reduction(reduction)
+    return _tweedie(prediction, target, 1.0, reduction)
+
+
+@declare(prediction="positive", target="positive", zero_at_target=True,
+         peers={"sklearn": ("metrics.mean_gamma_deviance",)})
+def gamma_deviance(prediction: Array, target: Array, *, reduction: str = "mean") -> Array:
+    r"""Gamma deviance of the mean ``prediction``: :func:`tweedie_deviance` at power 2.
+
+    .. math:: d_i = 2\,\big(\log(\mu_i / y_i) + y_i / \mu_i - 1\big)
+
+    for :math:`\mu > 0` and :math:`y > 0`; anything else is invalid as in
+    :func:`tweedie_deviance` (the prediction checked at the value-check level
+    ``"essential"``, the target at ``"all"``).  Scale-free: it depends on
+    :math:`y/\mu` only.  Evaluated as :math:`2(r - \mathrm{log1p}(r))`, :math:`r = (y -
+    \mu)/\mu`: exactly 0 at :math:`y = \mu`.  Reductions as in :func:`mse_loss`
+    (``mean`` divides by the number of elements).
+
+    Differences from peers: ``sklearn.metrics.mean_gamma_deviance(y, mu)`` (target
+    first) is the ``mean`` here.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> lx.gamma_deviance(np.array([0.5, 0.5, 2.0, 2.0]), np.array([2.0, 0.5, 1.0, 4.0]),
+    ...                   reduction="none")
+    array([3.22741128, 0.        , 0.38629436, 0.61370564])
+    """
+    check_reduction(reduction)
+    return _tweedie(prediction, target, 2.0, reduction)
 
 
 @declare(prediction="regression", target="real", options={"eps": "eps"}, growth="linear",

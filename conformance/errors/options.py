@@ -72,6 +72,7 @@ NUMBER_KINDS: dict[str, tuple[float | None, bool, float | None]] = {
     "beta_cb": (0.0, False, None),  # and < 1: its own row
     "class_alpha": (0.0, False, None),  # a float (or one value per class)
     "threshold": (None, False, None),
+    "tweedie_power": (None, False, None),  # and not in (0, 1): its own row
 }
 
 
@@ -140,6 +141,15 @@ def _beta_cb_at_one(loss: Loss) -> list[Bad]:
         call = valid_call(loss, _mode_for_option(loss, option))
         out += [Bad(call.with_kwargs(**{option: bad}), {"option": option, "bad": repr(bad)},
                     repr(bad)) for bad in (1.0, 1, 1.5)]
+    return out
+
+
+def _tweedie_power_between_0_and_1(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("tweedie_power"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}), {"option": option, "bad": repr(bad)},
+                    repr(bad)) for bad in (0.5, 1e-9, 1.0 - 1e-9)]
     return out
 
 
@@ -307,6 +317,10 @@ ROWS: tuple[Row, ...] = (
         "`{option}` must be <= {bound}; got {bad}", _number_option_above),
     Row("class-balanced-beta-at-one", "class-balanced `beta` >= 1", "class-balanced functions",
         ValueError, "`{option}` must be in [0, 1); got {bad}", _beta_cb_at_one),
+    Row("tweedie-power-between-0-and-1", "a Tweedie `power` strictly between 0 and 1 (no "
+        "Tweedie distribution has it)", "Tweedie deviances", ValueError,
+        "`{option}` must be <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma); got {bad}",
+        _tweedie_power_between_0_and_1),
     Row("ignore-index-type", "`ignore_index` that is not a Python int",
         "class-index losses with `ignore_index`", TypeError,
         "`{option}` must be a Python int; got {type}", _ignore_index_type),

@@ -93,6 +93,9 @@ def make_inputs(kind: str, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
         e = np.exp(y - y.max(axis=1, keepdims=True))
         return ((z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(f32),
                 (e / e.sum(axis=1, keepdims=True)).astype(f32))
+    if kind == "positive":  # means and targets in [0.1, 5]: every regression domain
+        return (rng.uniform(0.1, 5.0, shape).astype(f32),
+                rng.uniform(0.1, 5.0, shape).astype(f32))
     if kind == "labels":  # hard multi-label predictions and truths, 0/1
         return (rng.random(shape) < 0.5).astype(np.int64), (rng.random(shape) < 0.5).astype(
             np.int64)

@@ -237,6 +237,7 @@ def sklearn_pairs(metrics: Any) -> list[Pair]:
         return metrics.top_k_accuracy_score(t, scores, k=TOP_K,
                                             labels=np.arange(scores.shape[1]))
 
+    tweedie = _ours("tweedie_deviance")
     return [
         _pair("hamming_loss", "sklearn.metrics.hamming_loss", "labels",
               lambda pred, true: metrics.hamming_loss(true, pred), grad=False),
@@ -245,6 +246,22 @@ def sklearn_pairs(metrics: Any) -> list[Pair]:
         # (2-d inputs: scikit-learn's uniform average over the columns is the overall mean)
         _pair("pinball_loss", "sklearn.metrics.mean_pinball_loss (alpha=0.5)", "regression",
               lambda pred, true: metrics.mean_pinball_loss(true, pred), grad=False),
+        # the regression metrics (target first there), on positive values: every domain
+        # (the deviances take 1-d inputs only: raveled, a view)
+        _pair("mape_loss", "sklearn.metrics.mean_absolute_percentage_error", "positive",
+              lambda p, t: metrics.mean_absolute_percentage_error(t, p), grad=False),
+        _pair("msle_loss", "sklearn.metrics.mean_squared_log_error", "positive",
+              lambda p, t: metrics.mean_squared_log_error(t, p), grad=False),
+        _pair("poisson_deviance", "sklearn.metrics.mean_poisson_deviance", "positive",
+              lambda p, t: metrics.mean_poisson_deviance(t.ravel(), p.ravel()),
+              grad=False),
+        _pair("gamma_deviance", "sklearn.metrics.mean_gamma_deviance", "positive",
+              lambda p, t: metrics.mean_gamma_deviance(t.ravel(), p.ravel()),
+              grad=False),
+        Pair("tweedie_deviance", "sklearn.metrics.mean_tweedie_deviance (power=1.5)",
+             "positive", lambda p, t: tweedie(p, t, power=1.5),
+             lambda p, t: metrics.mean_tweedie_deviance(t.ravel(), p.ravel(), power=1.5),
+             grad=False),
     ]
 
 
