@@ -557,12 +557,20 @@ def _smooth_labels_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any]
                          reduction: str) -> np.ndarray:
     """``optax.smooth_labels`` of the float64 rows (a NumPy array in, NumPy arithmetic:
     float64 without JAX's x64), the class axis as given (optax's ``axis``)."""
+    axis = kwargs.get("axis", -1)
+    return _optax_smooth(np.asarray(args[0], np.float64), float(kwargs["alpha"]),
+                         -1 if axis is None else int(axis))
+
+
+def _optax_smooth(rows: np.ndarray, alpha: float, axis: int) -> np.ndarray:
+    """``optax.smooth_labels`` along ``axis``: moved to the last axis and back (optax's
+    own ``axis`` argument is recent; the minimums session's optax has none)."""
     import optax
 
-    axis = kwargs.get("axis", -1)
-    return np.asarray(optax.smooth_labels(np.asarray(args[0], np.float64),
-                                          float(kwargs["alpha"]),
-                                          axis=-1 if axis is None else int(axis)), np.float64)
+    if rows.ndim == 0:
+        return np.asarray(optax.smooth_labels(rows, alpha), np.float64)
+    last = np.moveaxis(rows, axis, -1)
+    return np.moveaxis(np.asarray(optax.smooth_labels(last, alpha), np.float64), -1, axis)
 
 
 _PINNED_SMOOTH_LABELS = (
@@ -728,11 +736,9 @@ _SMOOTH_INDEX_CASES = (  # (shape of the indices, axis, K, alpha)
 
 
 def _one_hot_optax(y: np.ndarray, k: int, axis: int | None, alpha: float) -> np.ndarray:
-    import optax
-
     ax = -1 if axis is None else axis
     rows = np.moveaxis(np.eye(k)[y], -1, ax % (y.ndim + 1))
-    return np.asarray(optax.smooth_labels(rows, alpha, axis=ax), np.float64)
+    return _optax_smooth(rows, alpha, ax)
 
 
 def test_smooth_labels_class_indices(bk: Backend) -> None:

@@ -169,6 +169,32 @@ def _np_kl(logq: np.ndarray, t: np.ndarray) -> Any:
     return np.mean(np.sum(terms, axis=1))
 
 
+def _np_log_softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=1, keepdims=True)
+    out: np.ndarray = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return out
+
+
+def _np_distillation(s: np.ndarray, t: np.ndarray) -> Any:
+    """KL(softmax(t) || softmax(s)) per sample, averaged (temperature 1, our default)."""
+    log_q, log_p = _np_log_softmax(s), _np_log_softmax(t)
+    return np.mean(np.sum(np.exp(log_p) * (log_p - log_q), axis=1))
+
+
+#: the smoothing of the smooth_labels pairs (it has no default: a required argument)
+SMOOTHING = 0.1
+
+
+def _smooth_labels() -> Callable[..., Any]:
+    """Our smooth_labels with alpha = SMOOTHING."""
+    smooth = _ours("smooth_labels")
+
+    def smoothed(y: Any) -> Any:
+        return smooth(y, SMOOTHING)
+
+    return smoothed
+
+
 def _np_focal(x: np.ndarray, t: np.ndarray, alpha: float = FOCAL_ALPHA,
               gamma: float = FOCAL_GAMMA) -> Any:
     p = 1 / (1 + np.exp(-x))
@@ -223,6 +249,10 @@ def numpy_pairs() -> list[Pair]:
               lambda x, t: np.mean(np.exp(x) - t * x)),
         _pair("gaussian_nll_loss", "np: mean(log(v)+(x-t)**2/v)/2, v=max(var,eps)", "gaussian",
               _np_gaussian_nll),
+        _pair("distillation_loss", "np: mean(sum(p_t (log p_t - log p_s)))", "logit_pairs",
+              _np_distillation),
+        Pair("smooth_labels", "np: (1-a) y + a/K", "class_rows", _smooth_labels(),
+             lambda y: (1 - SMOOTHING) * y + SMOOTHING / y.shape[-1], grad=False),
     ]
 
 
@@ -285,6 +315,11 @@ def torch_pairs(torch: Any) -> list[Pair]:
 
     gamma = _default("softmax_focal_loss", "gamma")
 
+    def distillation(s: Any, t: Any) -> Any:
+        # Hinton et al.'s loss at temperature 1 (our default), the teacher detached
+        return F.kl_div(F.log_softmax(s, dim=1), F.log_softmax(t.detach(), dim=1),
+                        log_target=True, reduction="batchmean")
+
     def softmax_focal(x: Any, t: Any) -> Any:
         # -(1 - p_y)^gamma log p_y with log p from F.log_softmax, averaged over the samples
         log_p = F.log_softmax(x, dim=1).gather(1, t[:, None])[:, 0]
@@ -310,6 +345,9 @@ def torch_pairs(torch: Any) -> list[Pair]:
              reference_name="-(1-p_y)**gamma log p_y from F.log_softmax"),
         _pair("poisson_nll_loss", "F.poisson_nll_loss", "regression", F.poisson_nll_loss),
         _pair("gaussian_nll_loss", "F.gaussian_nll_loss", "gaussian", F.gaussian_nll_loss),
+        _pair("distillation_loss",
+              'F.kl_div(log_softmax(s), log_softmax(t.detach()), log_target=True, "batchmean")',
+              "logit_pairs", distillation),
     ]
 
 
@@ -321,6 +359,12 @@ def jax_pairs(optax: Any) -> list[Pair]:
     L = optax.losses
     one_hot = importlib.import_module("jax").nn.one_hot
     epsilon = _default("poly1_cross_entropy", "epsilon")
+    jnn, lax = importlib.import_module("jax.nn"), importlib.import_module("jax.lax")
+
+    def distillation(s: Any, t: Any) -> Any:
+        # Hinton et al.'s loss at temperature 1 (our default), the teacher stopped
+        return L.kl_divergence_with_log_targets(
+            jnn.log_softmax(s, axis=1), lax.stop_gradient(jnn.log_softmax(t, axis=1))).mean()
 
     def poly1(x: Any, t: Any) -> Any:
         # optax takes one-hot labels: the one-hot encoding is part of its call
@@ -345,4 +389,8 @@ def jax_pairs(optax: Any) -> list[Pair]:
               "classes", poly1),
         _pair("kl_div", "optax kl_divergence", "distributions",
               lambda logq, t: L.kl_divergence(logq, t).mean()),
+        _pair("distillation_loss", "optax kl_divergence_with_log_targets (teacher stopped)",
+              "logit_pairs", distillation),
+        Pair("smooth_labels", "optax smooth_labels", "class_rows", _smooth_labels(),
+             lambda y: L.smooth_labels(y, SMOOTHING), grad=False),
     ]
