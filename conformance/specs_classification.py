@@ -310,7 +310,9 @@ def _sparse_categorical_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str,
 # ---------------------------------------------------------- generalized cross-entropy
 
 
-def _gce_cases(rng: np.random.Generator) -> list[Case]:
+def _index_shape_cases(rng: np.random.Generator) -> list[Case]:
+    """Logits with class indices in every shape a class-axis loss takes: 0-d target,
+    empty batch, 2-d, N-d with axis=1 and the last axis, an int32 target."""
     lg, ci, c = logits, class_indices, 5
     t2 = frozenset({"2d"})
     return [
@@ -322,6 +324,14 @@ def _gce_cases(rng: np.random.Generator) -> list[Case]:
              tags=frozenset({"nd"})),
         Case("nd-last", (lg(rng, (2, 3, 4)), ci(rng, (2, 3), 4)), tags=frozenset({"nd"})),
         Case("2d-int32-target", (lg(rng, (6, c)), ci(rng, (6,), c).astype(np.int32)), tags=t2),
+    ]
+
+
+def _gce_cases(rng: np.random.Generator) -> list[Case]:
+    lg, ci, c = logits, class_indices, 5
+    t2 = frozenset({"2d"})
+    return [
+        *_index_shape_cases(rng),
         *(Case(f"2d-q-{q:g}", (lg(rng, (6, c)), ci(rng, (6,), c)), {"q": q}, tags=t2)
           for q in (1e-3, 0.3, 1.0)),
     ]
@@ -400,14 +410,7 @@ def _poly1_cases(rng: np.random.Generator) -> list[Case]:
     t2 = frozenset({"2d"})
     p2 = frozenset({"2d", "probs-target"})
     return [
-        Case("1d-logits-0d-target", (lg(rng, (c,)), ci(rng, (), c)), tags=frozenset({"0d"})),
-        Case("empty", (lg(rng, (0, c)), ci(rng, (0,), c)),
-             tags=frozenset({"empty", "nan-mean"}), grad=False),
-        Case("2d", (lg(rng, (6, c)), ci(rng, (6,), c)), tags=t2),
-        Case("nd-axis1", (lg(rng, (2, 3, 4, 5)), ci(rng, (2, 4, 5), 3)), {"axis": 1},
-             tags=frozenset({"nd"})),
-        Case("nd-last", (lg(rng, (2, 3, 4)), ci(rng, (2, 3), 4)), tags=frozenset({"nd"})),
-        Case("2d-int32-target", (lg(rng, (6, c)), ci(rng, (6,), c).astype(np.int32)), tags=t2),
+        *_index_shape_cases(rng),
         Case("probs-target-1d", (lg(rng, (c,)), st(rng, (c,))),
              tags=frozenset({"1d", "probs-target"})),
         Case("probs-target-2d", (lg(rng, (6, c)), st(rng, (6, c))), tags=p2),
