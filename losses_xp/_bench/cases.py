@@ -4,8 +4,9 @@ of its two sides.
 The performance targets (docs/benchmarks.md has the table):
 
 * PyTorch eager from :data:`LARGE` elements on: the ratio of :data:`HEADLINE` (1.0 for the
-  fused PyTorch losses, 0.8 for the sigmoid focal loss against torchvision's formula, 1.2
-  for the softmax focal loss against PyTorch's cross-entropy);
+  fused PyTorch losses and the wave-1 losses with a ``torch.nn.functional`` counterpart,
+  0.8 for the sigmoid focal loss against torchvision's formula, 1.2 for the softmax focal
+  loss against PyTorch's cross-entropy);
 * PyTorch eager at :data:`TINY` elements and fewer, every loss: ratio <= 1.3 **or** at most
   :data:`TINY_SLACK_S` more per call, whichever is looser (:func:`slack_for`);
 * ``jax.jit`` against optax: 1.0 at every size; ``torch.compile``: 1.2; the speed of

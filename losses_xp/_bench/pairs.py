@@ -38,6 +38,9 @@ HEADLINE: dict[str, float] = {
     "huber_loss": 1.0, "smooth_l1_loss": 1.0,
     "sigmoid_focal_loss": 0.8,  # against torchvision's formula (one softplus: 0.68 measured)
     "softmax_focal_loss": 1.2,  # against F.cross_entropy, a timing baseline (see Pair)
+    # catalogue wave 1: the losses with a torch.nn.functional counterpart
+    "kl_div": 1.0, "poisson_nll_loss": 1.0, "gaussian_nll_loss": 1.0,
+    "distillation_loss": 1.0,  # against F.kl_div of the two log_softmax rows
 }
 #: the losses timed under each value-check mode (PyTorch eager, forward): those whose
 #: inputs' values are checked (probabilities, binary targets, class indices)
