@@ -903,9 +903,10 @@ def _gaussian_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     F = torch().nn.functional
     x, y, var = t[0], t[1].to(t[0].dtype), t[2]
     if var.dim() == x.dim() and var.shape != x.shape and var.shape[-1] == x.shape[-1]:
-        # a variance shared along a size-1 axis other than the last: PyTorch broadcasts
-        # it (2.4 on); 2.3, the minimums session's, refuses it ("var is of incorrect
-        # size"), so the oracle expands it there (the same values, summed gradients)
+        # a variance shared along a size-1 axis other than the last: PyTorch 2.13 (the
+        # pinned one) broadcasts it; 2.3, the minimums session's, refuses it ("var is of
+        # incorrect size"), so the oracle expands it there (the same values, summed
+        # gradients)
         try:
             return F.gaussian_nll_loss(x, y, var, full=kw.get("full", False),
                                        eps=kw.get("eps", 1e-6), reduction=reduction)

@@ -333,9 +333,13 @@ def pseudo_huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
     1) + 1)`: no cancellation for small errors (the left-hand form loses every digit once
     :math:`(e/\delta)^2` is below the dtype's epsilon) and no overflow of :math:`e^2` for
     large ones (the loss is then :math:`\approx \delta |e|`).  ``delta`` must be a Python
-    or NumPy number > 0; one below the compute dtype's smallest normal number is raised to
-    it.  Reductions as in :func:`mse_loss`.  Equals ``scipy.special.pseudo_huber(delta,
-    e)``; no loss library has it.
+    or NumPy number > 0, default 1.0; one below the compute dtype's smallest normal number
+    is raised to it.  ``none`` returns one value per element, ``mean`` divides their sum
+    by the number of elements (NaN for an empty input), as :func:`mse_loss`.
+
+    Differences from peers: PyTorch, optax, Keras and scikit-learn have no Pseudo-Huber
+    loss (their ``huber_loss`` is the piecewise one, :func:`huber_loss` here).  Equals
+    ``scipy.special.pseudo_huber(delta, e)`` element-wise.
 
     Examples
     --------
