@@ -775,6 +775,11 @@ def smooth_labels(target: Array, alpha: float, *, axis: int | None = -1,
     any ``alpha``; the values agree.  PyTorch's and Keras's categorical losses smooth
     the same way internally (``label_smoothing=``), without a separate function.
 
+    References
+    ----------
+    C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens, Z. Wojna, "Rethinking the Inception
+    Architecture for Computer Vision", CVPR 2016 (label smoothing).
+
     Examples
     --------
     >>> import numpy as np, losses_xp as lx

@@ -341,6 +341,11 @@ def pseudo_huber_loss(prediction: Array, target: Array, *, delta: float = 1.0,
     loss (their ``huber_loss`` is the piecewise one, :func:`huber_loss` here).  Equals
     ``scipy.special.pseudo_huber(delta, e)`` element-wise.
 
+    References
+    ----------
+    R. Hartley, A. Zisserman, "Multiple View Geometry in Computer Vision", 2nd ed.,
+    Cambridge University Press (2003), Appendix A6.8 (the Pseudo-Huber cost).
+
     Examples
     --------
     >>> import numpy as np, losses_xp as lx
@@ -383,6 +388,11 @@ def mape_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
     Keras's ``MeanAbsolutePercentageError`` is a percentage: 100 times this, its
     :math:`\epsilon` the fixed ``keras.config.epsilon()`` (1e-7), its ``none`` the mean
     over the last axis.
+
+    References
+    ----------
+    A. de Myttenaere, B. Golden, B. Le Grand, F. Rossi, "Mean Absolute Percentage Error
+    for regression models", Neurocomputing 192 (2016).
 
     Examples
     --------
@@ -438,6 +448,11 @@ def msle_loss(prediction: Array, target: Array, *, reduction: str = "mean") -> A
     ``keras.config.epsilon()`` (1e-7) before the ``log(x + 1)``: values in (-1, 0) count
     as 0 there (and have no gradient), values <= -1 raise nothing; its ``none`` is the
     mean over the last axis.
+
+    References
+    ----------
+    scikit-learn User Guide, "Mean squared logarithmic error" (sklearn.metrics,
+    section 3.4.6).
 
     Examples
     --------
@@ -564,6 +579,13 @@ def tweedie_deviance(prediction: Array, target: Array, *, power: float = 0.0,
     the terms of :math:`y` alone: a different value with the same gradient in
     :math:`\log\mu`.
 
+    References
+    ----------
+    B. Jørgensen, "The Theory of Dispersion Models", Chapman & Hall (1997), Ch. 4
+    (the Tweedie family and its unit deviances).
+    P. McCullagh, J. A. Nelder, "Generalized Linear Models", 2nd ed., Chapman & Hall
+    (1989), Sec. 2.3.
+
     Examples
     --------
     >>> import numpy as np, losses_xp as lx
@@ -602,6 +624,11 @@ def poisson_deviance(prediction: Array, target: Array, *, reduction: str = "mean
     \epsilon)`: half the deviance minus :math:`y \log y - y`, a term of the target alone
     (the same gradient over 2; they are not 0 at :math:`\mu = y`).
 
+    References
+    ----------
+    P. McCullagh, J. A. Nelder, "Generalized Linear Models", 2nd ed., Chapman & Hall
+    (1989), Sec. 2.3 (the Poisson deviance).
+
     Examples
     --------
     >>> import numpy as np, losses_xp as lx
@@ -629,6 +656,11 @@ def gamma_deviance(prediction: Array, target: Array, *, reduction: str = "mean")
 
     Differences from peers: ``sklearn.metrics.mean_gamma_deviance(y, mu)`` (target
     first) is the ``mean`` here.
+
+    References
+    ----------
+    P. McCullagh, J. A. Nelder, "Generalized Linear Models", 2nd ed., Chapman & Hall
+    (1989), Sec. 2.3 (the gamma deviance).
 
     Examples
     --------
@@ -734,6 +766,11 @@ def poisson_nll_loss(input: Array, target: Array, *, log_input: bool = True,
     log_input=False, eps=1e-7)`` is that value.  scikit-learn's
     ``mean_poisson_deviance`` is the deviance (twice the likelihood ratio, 0 where
     the rate equals the count), not this likelihood.
+
+    References
+    ----------
+    P. McCullagh, J. A. Nelder, "Generalized Linear Models", 2nd ed., Chapman & Hall
+    (1989), Ch. 6 (the Poisson log-likelihood).
 
     Examples
     --------
