@@ -57,8 +57,8 @@ copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
 
 # Public modules in the order of the API reference.
-API_MODULES = ["regression", "classification", "divergence", "focal", "multilabel", "metrics",
-               "anyloss", "_settings"]
+API_MODULES = ["regression", "classification", "divergence", "focal", "multilabel", "margin",
+               "embedding", "ranking", "metrics", "anyloss", "_settings"]
 
 
 def render_api() -> str:

@@ -15,7 +15,18 @@ two switches (``losses_xp._settings``): value checks (``value_checks``,
 ``set_exact_tails``, ``get_exact_tails``).
 """
 
-from . import anyloss, classification, divergence, focal, metrics, multilabel, regression
+from . import (
+    anyloss,
+    classification,
+    divergence,
+    embedding,
+    focal,
+    margin,
+    metrics,
+    multilabel,
+    ranking,
+    regression,
+)
 from ._settings import (
     exact_tails,
     get_exact_tails,
@@ -28,9 +39,12 @@ from ._version import __version__
 from .anyloss import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .divergence import *  # noqa: F403
+from .embedding import *  # noqa: F403
 from .focal import *  # noqa: F403
+from .margin import *  # noqa: F403
 from .metrics import *  # noqa: F403
 from .multilabel import *  # noqa: F403
+from .ranking import *  # noqa: F403
 from .regression import *  # noqa: F403
 
 __all__ = ["__version__", "exact_tails", "get_exact_tails", "get_value_checks",
@@ -42,5 +56,8 @@ __all__ += classification.__all__
 __all__ += divergence.__all__
 __all__ += focal.__all__
 __all__ += multilabel.__all__
+__all__ += margin.__all__
+__all__ += embedding.__all__
+__all__ += ranking.__all__
 __all__ += metrics.__all__
 __all__ += anyloss.__all__
