@@ -40,6 +40,7 @@ __all__ = [
     "alpha_factor",
     "binary_logit_loss",
     "clip",
+    "exp_minus_one_plus",
     "focal_bce",
     "fused_loss",
     "fused_nll",
@@ -152,6 +153,18 @@ def log_mixed_sigmoids(xp: Namespace, x: Array, y: Array, sp_neg: Array,
     hi = xp.where(a > b, a, b)
     lo = xp.where(a > b, b, a)
     return hi + xp.log1p(xp.exp(lo - hi))
+
+
+def exp_minus_one_plus(xp: Namespace, u: Array) -> Array:
+    """``e^-u - 1 + u`` (>= 0, ``≈ u²/2``) for ``|u| <= 1/2``, element-wise, by its Taylor
+    series to ``u^14`` (relative truncation error < 2e-16): ``expm1(-u) + u`` would lose
+    ``log2(2/|u|)`` bits to cancellation.  Outside ``|u| <= 1/2`` it is not that function:
+    callers select it with a ``where`` (and pass 0 in the branch not taken).  The
+    distillation loss's close rows and Poly-1's ``g(n) = n + expm1(-n)`` near 0 use it."""
+    poly = xp.zeros_like(u) + 1.0 / math.factorial(14)
+    for k in range(13, 1, -1):
+        poly = 1.0 / math.factorial(k) - u * poly
+    return (u * u) * poly
 
 
 def log_cosh(xp: Namespace, e: Array) -> Array:

@@ -45,6 +45,7 @@ from ._declare import declare
 from ._primitives import (
     binary_logit_loss,
     clip,
+    exp_minus_one_plus,
     express_binary_cross_entropy,
     express_binary_logit_loss,
     express_class_nll,
@@ -533,9 +534,6 @@ def generalized_cross_entropy(logits: Array, target: Array, *, q: float = 0.7,
 
 #: below it, g(n) = n + expm1(-n) is summed from its series (its direct form cancels)
 _POLY1_SERIES_BELOW = 0.1
-#: the series' coefficients: g(n) = n² (1/2 - n/6 + n²/24 - ...), to n^10 (relative
-#: truncation error below 6e-17 for n < 0.1)
-_POLY1_SERIES = tuple((-1.0) ** k / math.factorial(k + 2) for k in range(9))
 
 
 def _poly1_of_nll(xp: Namespace, nll: Array, epsilon: float) -> Array:
@@ -545,22 +543,18 @@ def _poly1_of_nll(xp: Namespace, nll: Array, epsilon: float) -> Array:
     ``1 - p`` is ``-expm1(-nll)`` (no rounding against 1).  For ε >= 0 both terms are
     non-negative.  For -1 <= ε < 0 the sum cancels (at ε = -1 the loss is
     ``-log p - (1 - p)``, about ``(1 - p)²/2`` near ``p = 1``): it is written as
-    ``(1 + ε) nll + |ε| g(nll)`` with ``g(n) = n + expm1(-n) >= 0``, the series of ``g``
-    below ``n = 0.1`` (its direct form there loses ``2 eps / n`` relative) and the direct
-    form above, each term non-negative.  The series' input goes through a double
-    ``where`` (an infinite ``nll``, a logit of -inf at the target, would make its
-    unused branch's gradient NaN).
+    ``(1 + ε) nll + |ε| g(nll)`` with ``g(n) = n + expm1(-n) >= 0``: below ``n = 0.1``
+    the series of ``g`` (``losses_xp._primitives.exp_minus_one_plus``; the direct form
+    there loses ``2 eps / n`` relative), above it the direct form, each term
+    non-negative.  The series' input goes through a double ``where`` (an infinite
+    ``nll``, a logit of -inf at the target, would make its unused branch's gradient NaN).
     """
     one_minus_p = 0.0 - xp.expm1(0.0 - nll)  # (+0.0 where nll is 0)
     if epsilon >= 0.0:
         return nll + epsilon * one_minus_p
     small = nll < _POLY1_SERIES_BELOW
     n = xp.where(small, nll, 0.0)
-    series = _POLY1_SERIES[-1] * n
-    for c in _POLY1_SERIES[-2:0:-1]:
-        series = (series + c) * n
-    series = (series + _POLY1_SERIES[0]) * (n * n)
-    g = xp.where(small, series, nll - one_minus_p)
+    g = xp.where(small, exp_minus_one_plus(xp, n), nll - one_minus_p)
     if epsilon == -1.0:
         return g  # ((1 + ε) nll would be 0 · inf for a logit of -inf at the target)
     return (1.0 + epsilon) * nll + (-epsilon) * g

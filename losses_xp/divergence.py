@@ -30,7 +30,7 @@ from typing import Any
 
 from ._compat import Array, Namespace, is_empty, namespace, stop_gradient
 from ._declare import declare
-from ._primitives import clip, log_softmax, softplus
+from ._primitives import clip, exp_minus_one_plus, log_softmax, softplus
 from ._reduction import cast, finish
 from ._validation import (
     check_reduction,
@@ -374,17 +374,7 @@ def distillation_loss(student_logits: Array, teacher_logits: Array, *,
         close = xp.max(xp.abs(u), axis=ax, keepdims=True) <= 0.5
         u = xp.where(close, u, 0.0)  # (no e^-u overflow in the branch not taken)
         kl = xp.where(xp.squeeze(close, axis=ax),
-                      xp.log1p(xp.sum(tau * _exp_minus_one_plus(xp, u), axis=ax)), kl)
+                      xp.log1p(xp.sum(tau * exp_minus_one_plus(xp, u), axis=ax)), kl)
     loss = (T * T) * kl
     # a divergence of 0 rounded below it (two rows equal up to a shift): +0.0
     return finish(xp, xp.where(loss < 0.0, 0.0, loss) + 0.0, out, reduction)
-
-
-def _exp_minus_one_plus(xp: Namespace, u: Array) -> Array:
-    """``e^-u - 1 + u`` (>= 0, ``≈ u²/2``) for ``|u| <= 1/2`` by its Taylor series to
-    ``u^14`` (relative error < 2e-16; ``expm1(-u) + u`` would lose ``log2(2/|u|)``
-    bits)."""
-    poly = xp.zeros_like(u) + 1.0 / math.factorial(14)
-    for k in range(13, 1, -1):
-        poly = 1.0 / math.factorial(k) - u * poly
-    return (u * u) * poly
