@@ -273,9 +273,23 @@ def _index_target(draw: Callable[..., Any], rng: np.random.Generator, shape: tup
     return t.astype(dtype)
 
 
+def _sign_labels(draw: Callable[..., Any], rng: np.random.Generator,
+                 shape: tuple[int, ...]) -> np.ndarray:
+    """Labels -1 and +1 (floating, integer) or bool (True = +1), one of them only at
+    times."""
+    form = draw(st.sampled_from(["float", "int", "bool"]))
+    p = float(draw(st.sampled_from([0.5, 0.0, 1.0])))
+    t = np.where(rng.uniform(size=shape) < p, 1, -1)
+    if form == "bool":
+        return np.asarray(t > 0)
+    return np.asarray(t, dtype=np.float64 if form == "float" else np.int64)
+
+
 def _further_input(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
                    shape: tuple[int, ...], dtype: str) -> np.ndarray:
     """A further input (``Declaration.inputs``) in one of its forms."""
+    if kind == "sign":
+        return _sign_labels(draw, rng, shape)
     if kind != "variance":
         raise AssertionError(f"{kind!r}: an input kind without a generator here")
     form = draw(st.sampled_from(["same", "without-last-axis", "size-1-axis", "size-1-axis-0"]
@@ -348,6 +362,8 @@ def _float_option(draw: Callable[..., Any], kind: str, bound: float) -> Any:
         return draw(st.sampled_from([73.0, 1.0, 10.0, 1e4]) | st.floats(0.1, 1e4))
     if kind == "non_negative":
         return draw(st.sampled_from([0.0, 1.0, 0.5]) | st.floats(0.0, 1e3))
+    if kind == "real":  # a margin: negative, 0, or positive
+        return draw(st.sampled_from([0.0, 1.0, -0.5, 2.5]) | st.floats(-1e3, 1e3))
     if kind == "eps":
         return draw(st.sampled_from([1e-8, 1.0, 1e-3, 1e-300]) |
                     st.floats(0.0, 1.0, exclude_min=True))
@@ -509,6 +525,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
     elif tkind in ("log_probs", "logits"):  # (a distribution's logarithm; logits)
         t = _prediction(draw, tkind, rng, shape, axis, dtype, bound)
         args.append(_renormalised(t, axis, dtype) if tkind == "log_probs" else t)
+    elif tkind == "sign":
+        args.append(_sign_labels(draw, rng, shape))
     elif tkind is not None:
         raise AssertionError(f"{tkind!r}: a target kind without a generator here")
     for ikind in kinds.inputs.values():  # further inputs (a variance), in every form

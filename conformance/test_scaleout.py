@@ -360,11 +360,17 @@ def _memory_classes(n: int) -> tuple[Any, ...]:
     return x, rng.integers(0, classes, size=n // classes, chunks=rows, dtype=np.int64)
 
 
-def _with_variance(make: Callable[[int], tuple[Any, ...]]) -> Callable[[int], tuple[Any, ...]]:
-    """``make``'s inputs and a variance of their shape (``Declaration.inputs``)."""
+def _with_inputs(make: Callable[[int], tuple[Any, ...]], kinds: tuple[str, ...]
+                 ) -> Callable[[int], tuple[Any, ...]]:
+    """``make``'s inputs and the further inputs (``Declaration.inputs``) of their shape:
+    a variance, sign labels (as bools)."""
     def inputs(n: int) -> tuple[Any, ...]:
         rng = _rng(14)
-        return (*make(n), rng.uniform(0.25, 2.0, n, chunks=MEMORY_CHUNK).astype(np.float32))
+        more = tuple(rng.random(n, chunks=MEMORY_CHUNK, dtype=np.float32) < 0.5
+                     if kind == "sign" else
+                     rng.uniform(0.25, 2.0, n, chunks=MEMORY_CHUNK).astype(np.float32)
+                     for kind in kinds)
+        return (*make(n), *more)
     return inputs
 
 
@@ -374,7 +380,10 @@ def _memory_inputs(decl: Declaration) -> Callable[[int], tuple[Any, ...]] | None
     if decl.class_axis == "none":
         make = {"regression": _memory_regression, "probs": _memory_probs,
                 "logits": _memory_binary}.get(decl.prediction)
-        return _with_variance(make) if make and decl.inputs else make
+        if decl.target == "logits":  # (two scores, margin_ranking_loss's)
+            make = _memory_regression
+        return _with_inputs(make, tuple(decl.inputs.values())) if make and decl.inputs \
+            else make
     required = [k for k, kind in decl.options.items() if kind == "counts"]
     if decl.prediction == "logits" and decl.target in ("index", "index_or_probs") \
             and not required:

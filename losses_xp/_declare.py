@@ -95,7 +95,10 @@ TARGET_KINDS: dict[str, str] = {
                                 "log-probability rows with the option log_target=True",
     "class_probs_or_logits": "class-probability rows of the prediction's shape, or logits "
                              "with the option from_logits=True (as the prediction)",
-    "logits": "logits of the prediction's shape (another model's: a teacher's)",
+    "logits": "logits of the prediction's shape (another model's: a teacher's; or the "
+              "second scores of a pair, margin_ranking_loss's x2)",
+    "sign": "labels in {-1, +1} of the prediction's shape (any real dtype), or bool (True = "
+            "+1); a 0 (0/1 labels) is refused with the conversion to use",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)
@@ -103,6 +106,8 @@ INPUT_KINDS: dict[str, str] = {
     "variance": "variances >= 0 of the prediction's shape, of that shape without its last "
                 "axis, or with one axis of size 1 (a variance shared along it; PyTorch's "
                 "gaussian_nll_loss shapes)",
+    "sign": "labels in {-1, +1} of the prediction's shape (any real dtype), or bool (True = "
+            "+1): margin_ranking_loss's target",
 }
 
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
@@ -122,6 +127,7 @@ OPTION_KINDS: dict[str, str] = {
     "steepness": "a float L > 0 that scales an input before a sigmoid: a relative error "
                  "of the input grows up to L / 4 times in the result (its condition number)",
     "non_negative": "a float >= 0",
+    "real": "any finite float (a margin that may be negative)",
     "unit": "a float in [0, 1]",
     "eps": "a float in (0, 1]",
     "poly_epsilon": "a float >= -1 (Poly-1's coefficient: the loss stays >= 0)",

@@ -18,9 +18,12 @@ compiled program.  Three levels:
     probabilities in [0, 1] (PyTorch's ``binary_cross_entropy`` raises), the counts of
     ``samples_per_class`` (an option, a handful of values), the variance of
     ``gaussian_nll_loss`` (>= 0: PyTorch raises), the quantile levels of
-    ``pinball_loss`` (in (0, 1): scikit-learn raises) and the prediction of a loss with a
+    ``pinball_loss`` (in (0, 1): scikit-learn raises), the prediction of a loss with a
     domain (a mean > 0 for the Tweedie deviances, a ``log1p`` argument > -1 for the
-    squared log error: scikit-learn's metrics raise).
+    squared log error: scikit-learn's metrics raise), and the labels of the margin
+    losses (-1 or +1, or bool: no peer checks them, but 0/1 labels are the hinge's
+    classic silent bug, a wrong number with no error, so the message says how to
+    convert them).
 ``"all"``
     also the targets of the binary and multi-label losses (a target in [0, 1]), which
     no peer checks: ``binary_cross_entropy_with_logits``, the focal losses, ASL, the

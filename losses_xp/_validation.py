@@ -208,6 +208,40 @@ def values_in_range(xp: Namespace, x: Array, lo: float, hi: float, name: str, *,
     raise ValueError(f"`{name}` must lie in {'(' if open_lo else '['}{lo:g}, {hi:g}]; got {got}")
 
 
+def sign_values(xp: Namespace, x: Array, name: str, *, essential: bool = True
+                ) -> Array | None:
+    """Check that every value of ``x`` is -1 or +1 (labels of a margin loss); a bool
+    ``x`` (True = +1) is valid by its dtype.
+
+    As :func:`values_in_range`: where the values can be read eagerly an invalid value
+    raises ``ValueError`` and ``None`` is returned, elsewhere the 0-d flag "some value
+    is not -1 or +1" is returned for ``_reduction.finish``.  A 0 among the values is
+    the classic mistake of 0/1 labels, which a hinge silently turns into a wrong number
+    (a 0 label gives the constant 1): the message says how to convert them.
+    """
+    if x.dtype == xp.bool or is_empty(x) or not runs(essential):
+        return None
+    xf = stop_gradient(xp, x)
+    ok = (xf == 1) | (xf == -1)
+    if not values_readable(x):
+        return xp.logical_not(xp.all(ok))
+    if bool(xp.all(ok)):
+        return None
+    nan = xp.isnan(xf) if xp.isdtype(x.dtype, "real floating") else None
+    if nan is not None and bool(xp.all(nan)):
+        got = "only NaN"
+    else:  # the extremes of the non-NaN values, any NaN apart
+        lo = float(xp.min(xf if nan is None else xp.where(nan, math.inf, xf)))
+        hi = float(xp.max(xf if nan is None else xp.where(nan, -math.inf, xf)))
+        got = f"values in [{lo:g}, {hi:g}]"
+        if nan is not None and bool(xp.any(nan)):
+            got += " and NaN"
+        if bool(xp.any(xf == 0)):  # (NaN == 0 is False)
+            got += (f", zeros among them: 0/1 labels? Convert them with `2 * {name} - 1` "
+                    f"(or pass the bool array `{name} == 1`)")
+    raise ValueError(f"`{name}` must hold -1 or +1 (or be bool, True = +1); got {got}")
+
+
 def either(a: Array | None, b: Array | None) -> Array | None:
     """The union of two flags of :func:`values_in_range` (``None``: nothing invalid)."""
     if a is None:

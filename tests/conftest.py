@@ -83,13 +83,14 @@ class Loss:
     fn: Callable[..., Any]
     kind: str  # "regression", "probs", "logits", "domain" (real values bounded below:
     # means, log1p arguments), "multilabel", "multiclass", "nll", "categorical";
-    # distributions along the last axis: "kl", "js", "distill"
+    # distributions along the last axis: "kl", "js", "distill"; scores and -1/+1 labels:
+    # "sign"
     pred_name: str
     decl: Declaration
 
     @property
     def elementwise(self) -> bool:
-        return self.kind in ("regression", "probs", "logits", "domain")
+        return self.kind in ("regression", "probs", "logits", "domain", "sign")
 
     @property
     def multiclass(self) -> bool:
@@ -122,7 +123,7 @@ OPTION_VALUES: dict[str, object] = {
     "pos_weight": lambda c: [2.0, 1.0, 0.5, 1.5][:c],
     "class_alpha": lambda c: [0.25, 0.5, 0.75, 0.4][:c],
     "smoothing": 0.1, "positive": 0.5, "non_negative": 0.5, "gamma": 2.0, "alpha": 0.25,
-    "unit": 0.05, "eps": 1e-8, "poly_epsilon": -0.5,
+    "unit": 0.05, "eps": 1e-8, "poly_epsilon": -0.5, "real": -0.5,
 }
 
 
@@ -134,6 +135,8 @@ def _kind(decl: Declaration) -> str | None:
     if decl.class_axis == "none" and decl.target in ("positive", "non_negative",
                                                      "above_minus_one"):
         return "domain"
+    if decl.class_axis == "none" and decl.target == "sign" and decl.prediction == "logits":
+        return "sign"  # scores and labels -1 / +1
     if decl.class_axis == "none" and decl.target in ("real", "nonzero", "binary"):
         return {"regression": "regression", "probs": "probs", "logits": "logits",
                 "log_rates_or_rates": "regression"}.get(decl.prediction)
@@ -189,6 +192,8 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
         return rng.normal(size=(n, c)) * 3, rng.uniform(size=(n, c))
     if loss.kind == "multilabel":
         return rng.normal(size=(n, c)) * 3, rng.integers(0, 2, size=(n, c)).astype(float)
+    if loss.kind == "sign":
+        return rng.normal(size=(n, c)) * 3, rng.choice([-1.0, 1.0], size=(n, c))
     if loss.kind in ("kl", "js", "distill"):  # rows of (log-)probabilities, or logits
         x, y = rng.normal(size=(n, c)), rng.normal(size=(n, c))
         if loss.kind == "distill":

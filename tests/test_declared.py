@@ -143,13 +143,23 @@ def test_every_target_form_is_covered(name: str) -> None:
                 "non_negative": {"soft", "int", "bool"},
                 "above_minus_one": {"soft", "int", "bool"},
                 "class_probs_or_log_probs": {"soft"}, "class_probs_or_logits": {"soft"},
-                "logits": {"soft"}}[decl.target]
+                "logits": {"soft"}, "sign": {"soft", "int", "bool"}}[decl.target]
     assert expected <= forms, forms
+    signs = [c.args[1] for c in cases if decl.target == "sign"] + [
+        c.args[i] for c in cases for i, k in enumerate(decl.inputs.values(), start=2)
+        if k == "sign"]  # sign labels: -1 and +1 (or bool), never a 0
+    assert all(t.dtype == bool or np.all((t == 1) | (t == -1)) for t in signs)
+    if "sign" in decl.inputs.values():  # floating, integer and bool labels
+        assert {"f", "i", "b"} <= {c.args[i].dtype.kind for c in cases
+                                   for i, k in enumerate(decl.inputs.values(), start=2)
+                                   if k == "sign"}
     if decl.target in ("index_or_probs", *_DISTRIBUTIONS):  # rows with exact zeros once
         rows = [c.args[1] for c in cases if c.args[1].dtype.kind == "f"
                 and np.all(c.args[1] >= 0)]
         assert any(np.any(t == 0) for t in rows)
-    for i, name in enumerate(decl.inputs, start=2):  # a variance: every shape it may take
+    for i, (name, kind) in enumerate(decl.inputs.items(), start=2):
+        if kind != "variance":
+            continue  # (a variance: every shape it may take)
         shapes = {(c.args[i].ndim - c.args[0].ndim, c.args[i].shape[-1:] == (1,))
                   for c in cases if c.args[0].ndim == 2}
         assert {(0, False), (-1, False), (0, True)} <= shapes, (name, shapes)
@@ -258,6 +268,8 @@ def test_extreme_cases_reach_the_extremes(name: str) -> None:
     largest = {dtype: max((float(np.max(np.abs(c.args[0]))) for c in cases
                            if c.dtypes and c.applies_to(dtype) and c.args[0].size), default=0.0)
                for dtype in ("float32", "float16")}
+    if kind == "logits" and decl.growth == "quadratic":  # float16: within its range
+        largest.pop("float16")
     if kind in ("logits", "scores", "log_probs", *MIXED):
         for dtype, m in largest.items():
             assert m >= EXTREME_LOGIT[dtype] * (1 if kind != "scores" else 0.5), (dtype, m)

@@ -20,7 +20,7 @@ ALL = loss_params(LOSSES)
 
 def _int_target(loss: Loss, t: np.ndarray) -> np.ndarray:
     """``t`` as an int64 target: class indices stay, soft/regression targets round to 0/1."""
-    if loss.multiclass:
+    if loss.multiclass or loss.kind == "sign":  # (class indices, -1 / +1 labels stay)
         return t.astype(np.int64)
     return (t > 0.5).astype(np.int64)
 

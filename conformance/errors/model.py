@@ -127,10 +127,10 @@ class Loss:
     @property
     def same_shape_target(self) -> bool:
         """The target may have the prediction's shape (binary / real / probabilities /
-        distributions / logits)."""
+        distributions / logits / sign labels)."""
         return self.decl.target in ("real", "nonzero", "binary", "index_or_probs",
                                     "binary_or_index", *DOMAIN_TARGETS, *_DISTRIBUTION_TARGETS,
-                                    "logits")
+                                    "logits", "sign")
 
     @property
     def index_target(self) -> bool:
@@ -143,7 +143,7 @@ class Loss:
         form that a target of another shape could be taken for) and it may be any real
         numeric or bool array."""
         return self.decl.target in ("real", "nonzero", "binary", "binary_or_index",
-                                    *DOMAIN_TARGETS, *_DISTRIBUTION_TARGETS)
+                                    *DOMAIN_TARGETS, *_DISTRIBUTION_TARGETS, "sign")
 
     @property
     def label_predictions(self) -> bool:
@@ -317,8 +317,9 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
             kwargs[name] = REQUIRED_NUMBERS[kind]
     if mode == "counts" or decl.target is None:
         return Call((pred,), kwargs)
-    # further inputs (a variance of the prediction's shape), after the target
-    more = tuple(np.asarray(rng.uniform(0.25, 2.0, size=shape)) for _ in decl.inputs)
+    # further inputs (a variance, sign labels: of the prediction's shape), after the target
+    more = tuple(np.asarray(rng.choice([-1.0, 1.0], size=shape) if kind == "sign" else
+                            rng.uniform(0.25, 2.0, size=shape)) for kind in decl.inputs.values())
     target: np.ndarray
     if mode == "index":
         if decl.class_axis == "optional":
@@ -333,6 +334,8 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
         target = rng.uniform(0.5, 3.0, size=shape)
     elif decl.target == "logits":
         target = rng.normal(0.0, 2.0, size=shape)
+    elif decl.target == "sign":  # -1 and +1 as floats
+        target = rng.choice([-1.0, 1.0], size=shape)
     else:  # binary: hard 0/1 as floats
         target = rng.integers(0, 2, size=shape).astype(np.float64)
     return Call((pred, np.asarray(target), *more), kwargs)

@@ -72,6 +72,7 @@ NUMBER_KINDS: dict[str, tuple[float | None, bool, float | None]] = {
     "beta_cb": (0.0, False, None),  # and < 1: its own row
     "class_alpha": (0.0, False, None),  # a float (or one value per class)
     "threshold": (None, False, None),
+    "real": (None, False, None),  # a margin: any finite float
     "tweedie_power": (None, False, None),  # and not in (0, 1): its own row
 }
 

@@ -236,6 +236,20 @@ def _quantile_levels_target_shape(loss: Loss) -> list[Bad]:
     return out
 
 
+def _sign_input_shape(loss: Loss) -> list[Bad]:
+    """Sign labels as a further input (margin_ranking_loss's target) of another shape
+    than the prediction's: never broadcast."""
+    out = []
+    for i, (name, kind) in loss.inputs.items():
+        if kind != "sign":
+            continue
+        call = default_call(loss)
+        for shape in ((N, C + 1), (N,), (1, C), (N, C, 1)):
+            fields = {"arg": name, "pred": loss.pred, "pshape": (N, C), "shape": shape}
+            out.append(Bad(call.with_arg(i, np.ones(shape)), fields, str(shape)))
+    return out
+
+
 def _sample_weight_length(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("sample_weight"):
@@ -334,6 +348,11 @@ ROWS: tuple[Row, ...] = (
         "prediction's shape without its last axis", "functions with quantile levels",
         ValueError, "with quantile levels, `target` must have the shape of `{pred}` {pshape} "
         "without its last axis, {short}; got {tshape}", _quantile_levels_target_shape),
+    Row("sign-input-shape", "sign labels given as a further input (margin_ranking_loss's "
+        "`target`) of another shape than the prediction's (never broadcast)",
+        "functions with sign labels after the target", ValueError,
+        "`{pred}` and `{arg}` must have the same shape; got {pshape} and {shape} " + BROADCAST,
+        _sign_input_shape),
     Row("sample-weight-length", "`sample_weight` without one value per sample",
         "functions with `sample_weight`", ValueError,
         "`{option}` must have one weight per sample, shape ({samples},); got shape {shape}",

@@ -199,6 +199,27 @@ def _quantile_levels_out_of_range(loss: Loss) -> list[Bad]:
     return out
 
 
+def _sign_labels(loss: Loss) -> list[Bad]:
+    """Labels (the target, or a further input, of kind ``sign``) that are not -1 or +1:
+    0/1 labels (floating and integer: the message says how to convert them), a 2, NaN."""
+    where = ([(1, loss.target)] if loss.decl.target == "sign" else []) + [
+        (i, name) for i, (name, kind) in loss.inputs.items() if kind == "sign"]
+    out = []
+    for i, arg in where:
+        call = default_call(loss)
+        ones = np.ones(np.shape(call.args[i]))
+        hint = (f", zeros among them: 0/1 labels? Convert them with `2 * {arg} - 1` (or "
+                f"pass the bool array `{arg} == 1`)")
+        for label, labels, got in (
+                ("0/1", _write(ones, (0.0, 1.0, 0.0)), "values in [0, 1]" + hint),
+                ("int 0/1", _write(ones, (0, 1)).astype(np.int64), "values in [0, 1]" + hint),
+                ("2", _write(ones, (2.0, -1.0)), "values in [-1, 2]"),
+                ("NaN", _write(ones, (math.nan, -1.0)), "values in [-1, 1] and NaN"),
+                ("only NaN", np.full(ones.shape, math.nan), "only NaN")):
+            out.append(Bad(call.with_arg(i, labels), {"arg": arg, "got": got}, f"{arg} {label}"))
+    return out
+
+
 #: the rows of this module, in the order of the docs table
 ROWS: tuple[Row, ...] = (
     # values
@@ -234,4 +255,8 @@ ROWS: tuple[Row, ...] = (
     Row("negative-variance", "a negative or NaN variance (`var`)", "functions with a "
         "variance", ValueError, "`{arg}` must lie in [0, inf]; got {got}",
         _negative_variance, value_dependent=True),
+    Row("sign-labels", "a label of a margin loss that is not -1 or +1 (0/1 labels, 2, "
+        "NaN); bool labels are valid (True = +1)", "functions of sign labels", ValueError,
+        "`{arg}` must hold -1 or +1 (or be bool, True = +1); got {got}", _sign_labels,
+        value_dependent=True),
 )

@@ -96,6 +96,10 @@ def make_inputs(kind: str, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
                 (e / e.sum(axis=1, keepdims=True)).astype(f32))
     if kind == "logit_pairs":  # a student's and a teacher's logits (distillation)
         return normal(3.0), normal(3.0)
+    if kind == "signs":  # scores and labels -1 / +1 (the margin losses)
+        return normal(3.0), np.where(rng.random(shape) < 0.5, f32(1), f32(-1))
+    if kind == "ranked_pairs":  # two scores and labels -1 / +1 (margin ranking)
+        return normal(3.0), normal(3.0), np.where(rng.random(shape) < 0.5, f32(1), f32(-1))
     if kind == "class_rows":  # one-hot class rows, alone (label smoothing)
         return (np.eye(shape[1], dtype=f32)[classes()],)
     if kind == "positive":  # means and targets in [0.1, 5]: every regression domain

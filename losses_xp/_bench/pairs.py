@@ -256,6 +256,16 @@ def numpy_pairs() -> list[Pair]:
               _np_distillation),
         Pair("smooth_labels", "np: (1-a) y + a/K", "class_rows", _smooth_labels(),
              lambda y: (1 - SMOOTHING) * y + SMOOTHING / y.shape[-1], grad=False),
+        _pair("hinge_loss", "np: mean(maximum(1-y*s, 0))", "signs",
+              lambda s, y: np.mean(np.maximum(1 - y * s, 0))),
+        _pair("squared_hinge_loss", "np: mean(maximum(1-y*s, 0)**2)", "signs",
+              lambda s, y: np.mean(np.maximum(1 - y * s, 0) ** 2)),
+        _pair("soft_margin_loss", "np: mean(logaddexp(0, -y*s))", "signs",
+              lambda s, y: np.mean(np.logaddexp(0, -y * s))),
+        _pair("hinge_embedding_loss", "np: mean(where(y>0, x, maximum(1-x, 0)))", "signs",
+              lambda x, y: np.mean(np.where(y > 0, x, np.maximum(1 - x, 0)))),
+        _pair("margin_ranking_loss", "np: mean(maximum(-y*(a-b), 0))", "ranked_pairs",
+              lambda a, b, y: np.mean(np.maximum(-y * (a - b), 0))),
     ]
 
 
@@ -351,6 +361,11 @@ def torch_pairs(torch: Any) -> list[Pair]:
         _pair("distillation_loss",
               'F.kl_div(log_softmax(s), log_softmax(t.detach()), log_target=True, "batchmean")',
               "logit_pairs", distillation),
+        _pair("soft_margin_loss", "F.soft_margin_loss", "signs", F.soft_margin_loss),
+        _pair("hinge_embedding_loss", "F.hinge_embedding_loss", "signs",
+              F.hinge_embedding_loss),
+        _pair("margin_ranking_loss", "F.margin_ranking_loss", "ranked_pairs",
+              F.margin_ranking_loss),
     ]
 
 
@@ -394,6 +409,8 @@ def jax_pairs(optax: Any) -> list[Pair]:
               lambda logq, t: L.kl_divergence(logq, t).mean()),
         _pair("distillation_loss", "optax kl_divergence_with_log_targets (teacher stopped)",
               "logit_pairs", distillation),
+        _pair("hinge_loss", "optax hinge_loss", "signs",
+              lambda s, y: L.hinge_loss(s, y).mean()),
         Pair("smooth_labels", "optax smooth_labels", "class_rows", _smooth_labels(),
              lambda y: L.smooth_labels(y, SMOOTHING), grad=False),
     ]

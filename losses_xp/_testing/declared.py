@@ -227,7 +227,8 @@ def target_forms(decl: Declaration, lay: Layout) -> list[str]:
             "binary": ["hard", "soft", "int", "bool"], "index": ["index"],
             "index_or_probs": ["index", "probs", "probs-zeros"],
             "class_probs_or_log_probs": ["probs", "probs-zeros"],
-            "class_probs_or_logits": ["probs", "probs-zeros"], "logits": ["logits"]}[kind]
+            "class_probs_or_logits": ["probs", "probs-zeros"], "logits": ["logits"],
+            "sign": ["sign", "sign-int", "bool"]}[kind]
 
 
 def _switched(decl: Declaration, form: str, kwargs: Mapping[str, Any]) -> str:
@@ -281,13 +282,20 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
         return log_probabilities(rng, shape, lay.axis or 0)
     if form == "logits":
         return logits(rng, shape)
+    if form in ("sign", "sign-int"):  # -1 and +1, floating or integer
+        t = rng.choice([-1, 1], size=shape)
+        return np.asarray(t, dtype=np.float64 if form == "sign" else np.int64)
     return None
 
 
 def input_forms(kind: str, lay: Layout) -> list[str]:
     """The forms of a further input (``Declaration.inputs``) on ``lay``, the plain one
     first: a variance of the prediction's shape (``same``), of that shape without its
-    last axis (``without-last-axis``) or with its last axis of size 1 (``size-1-axis``)."""
+    last axis (``without-last-axis``) or with its last axis of size 1 (``size-1-axis``);
+    sign labels of the prediction's shape, floating (``same``), integer (``int``) or
+    bool (``bool``)."""
+    if kind == "sign":
+        return ["same", "int", "bool"]
     return ["same", "without-last-axis", "size-1-axis"] if lay.shape else ["same"]
 
 
@@ -299,12 +307,16 @@ def _input(kind: str, form: str, rng: np.random.Generator, lay: Layout) -> np.nd
         shape = (*shape[:-1], 1)
     if kind == "variance":  # in [0.25, 2]: the loss at most 4 e^2 / 2 (see the growth)
         return weights(rng, shape)
+    if kind == "sign":  # -1 and +1 of the prediction's shape (bool: True = +1)
+        t = rng.choice([-1, 1], size=lay.shape)
+        return np.asarray(t > 0 if form == "bool" else t,
+                          dtype={"same": np.float64, "int": np.int64}.get(form, bool))
     raise ValueError(f"input kind {kind!r} has no generator here")
 
 
 def _form_tags(form: str) -> set[str]:
     return {"int-values": {"int-target"}, "int": {"int-target"}, "bool": {"bool-target"},
-            "nonzero-int": {"int-target"},
+            "nonzero-int": {"int-target"}, "sign-int": {"int-target"},
             "positive-int": {"int-target"}, "non-negative-int": {"int-target"},
             "probs": {"probs-target"}, "probs-zeros": {"probs-target"}}.get(form, set())
 
@@ -370,7 +382,7 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
 _NUMBERS: dict[str, tuple[Any, ...]] = {
     "alpha": (None, 0.6), "gamma": (0, 0.0, 0.5, 3.5), "smoothing": (0.1,),
     "positive": (0.5, 2.5), "steepness": (10.0,), "non_negative": (0.0, 2.5),
-    "unit": (0.0, 0.2), "eps": (1e-3, 0.5),
+    "unit": (0.0, 0.2), "eps": (1e-3, 0.5), "real": (-0.5, 0.0, 2.5),
     "poly_epsilon": (-1.0, -0.5, 0.0, 5.5), "beta_cb": (0.0, 0.99, 0.999999),
     # Poisson (1, an int), compound Poisson, gamma, inverse Gaussian, and
     # a negative power (its loss grows like the prediction to the power 2.5)
@@ -562,6 +574,10 @@ def _extremes(decl: Declaration) -> list[tuple[str, str, tuple[str, ...] | None,
                 ("log-rates-float16", "log_rates", ("float16",), FLOAT16_MAX),
                 (f"rates-0-to-{full:g}", "rates", (*FULL, "bfloat16"), full),
                 ("rates-float16", "rates", ("float16",), 0.0)]
+    if kind == "logits" and decl.growth == "quadratic":  # float16: from the growth
+        return [(f"logits-pm{full:g}", kind, FULL, full),
+                (f"logits-pm{half:g}", kind, ("bfloat16",), half),
+                ("logits-float16", kind, ("float16",), 0.0)]
     prefix = {"log_probs": "log-probs-of-logits"}.get(kind, kind)
     return [(f"{prefix}-{t}", kind, d, m) for t, d, m in both]
 
@@ -619,6 +635,8 @@ def _extreme_prediction(decl: Declaration, kind: str, rng: np.random.Generator, 
         c = rng.choice([m, 1.0, 0.0, float(int(math.sqrt(m)))], size=shape)
         c.reshape(-1)[:3] = (m, 0.0, 1.0)[:n]
         return np.asarray(c)
+    if kind == "logits" and not m:  # (a quadratic loss in float16: see _magnitude)
+        m = _magnitude(decl, m, n)
     x = m * rng.choice([-1.0, -0.5, 0.5, 1.0], size=shape)
     if kind == "log_probs":  # a log-softmax: finite, one entry of each row 0
         x = x - np.max(x, axis=axis, keepdims=True)
