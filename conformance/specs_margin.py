@@ -1,7 +1,128 @@
-"""Conformance specs of ``losses_xp.margin`` (see ``conformance/registry.py`` for the fields)."""
+"""Conformance specs of ``losses_xp.margin`` (see ``conformance/registry.py`` for the fields).
+
+Multi-class margins (``multi_margin_loss``, ``multiclass_hinge_loss``,
+``multilabel_soft_margin_loss``).  Oracles (float64, independent of our code):
+
+* ``multi_margin_loss``: ``torch.nn.functional.multi_margin_loss`` (values and
+  gradients by autograd); PyTorch takes ``(C,)`` or ``(N, C)`` scores only, so the
+  oracle moves the class axis last and flattens the batch axes.
+"""
 
 from __future__ import annotations
 
-from .registry import Spec
+from collections.abc import Mapping
+from typing import Any
 
-SPECS: list[Spec] = []
+import numpy as np
+
+from losses_xp._testing.inputs import (
+    EXTREME_LOGIT,
+    FULL,
+    HALF,
+    Case,
+    class_indices,
+    extreme_class_logits,
+    logits,
+    weights,
+)
+
+from .registry import Pinned, Spec, t_reduce, torch, torch_spec
+
+
+def _t(*tags: str) -> frozenset[str]:
+    return frozenset(tags)
+
+
+# ------------------------------------------------------------------ multi-class margins
+
+
+def _rows_last(x: Any, axis: int) -> Any:
+    """A PyTorch tensor with the class axis moved last and the batch axes flattened:
+    ``(N, C)``."""
+    x = x.movedim(axis % x.ndim, -1)
+    return x.reshape(-1, x.shape[-1])
+
+
+def _multi_margin_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    F = torch().nn.functional
+    scores, target = t[0], t[1]
+    rows = _rows_last(scores, int(kw.get("axis", -1)))
+    loss = F.multi_margin_loss(rows, target.reshape(-1), p=int(kw.get("p", 1)),
+                               margin=float(kw.get("margin", 1.0)), weight=kw.get("weight"),
+                               reduction="none")
+    return t_reduce(loss.reshape(target.shape), reduction)
+
+
+def _class_index_cases(rng: np.random.Generator, extra: list[tuple[str, dict[str, Any]]],
+                       weight: bool = False) -> list[Case]:
+    """The shapes of a class-index loss (``(C,)`` with a 0-d target, an empty batch,
+    ``(N, C)``, N-d with the classes last and at axis 1) and ``extra`` option sets on
+    ``(N, C)`` scores."""
+    lg, ci = logits, class_indices
+    C = 5
+    out = [
+        Case("1d-0d-target", (lg(rng, (C,)), ci(rng, (), C)), tags=_t("0d")),
+        Case("empty", (lg(rng, (0, C)), ci(rng, (0,), C)), tags=_t("empty", "nan-mean"),
+             grad=False),
+        Case("2d", (lg(rng, (6, C)), ci(rng, (6,), C)), tags=_t("2d")),
+        Case("2d-two-classes", (lg(rng, (6, 2)), ci(rng, (6,), 2)), tags=_t("2d")),
+        Case("nd-last", (lg(rng, (2, 3, 4)), ci(rng, (2, 3), 4)), tags=_t("nd")),
+        Case("nd-axis1", (lg(rng, (2, 3, 4, 2)), ci(rng, (2, 4, 2), 3)), {"axis": 1},
+             tags=_t("nd")),
+        Case("2d-axis0", (lg(rng, (C, 3)), ci(rng, (3,), C)), {"axis": 0}, tags=_t("2d")),
+    ]
+    out += [Case(f"2d-{name}", (lg(rng, (6, C)), ci(rng, (6,), C)), kw, tags=_t("2d"))
+            for name, kw in extra]
+    if weight:
+        out += [
+            Case("2d-weight", (lg(rng, (6, C)), ci(rng, (6,), C)),
+                 {"weight": weights(rng, (C,))}, tags=_t("2d")),
+            Case("nd-axis1-weight-list-p2", (lg(rng, (2, 4, 3)), ci(rng, (2, 3), 4)),
+                 {"axis": 1, "p": 2, "weight": [float(v) for v in weights(rng, (4,))]},
+                 tags=_t("nd")),
+        ]
+    return out
+
+
+def _multi_margin_cases(rng: np.random.Generator) -> list[Case]:
+    return _class_index_cases(rng, [("p2", {"p": 2}), ("margin-0", {"margin": 0.0}),
+                                    ("margin-2.5-p2", {"margin": 2.5, "p": 2}),
+                                    ("margin-int", {"margin": 3})], weight=True)
+
+
+def _class_index_extreme(rng: np.random.Generator,
+                         extra: list[tuple[str, dict[str, Any]]]) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x, y = extreme_class_logits(m)  # wrong, right, wrong, right
+        out += [Case(f"logits-pm{m:g}{name}", (x, y), kw, dtypes=dtypes, tags=_t("2d"))
+                for name, kw in extra]
+    return out
+
+
+def _multi_margin_extreme(rng: np.random.Generator) -> list[Case]:
+    return _class_index_extreme(rng, [("", {}), ("-p2", {"p": 2}),
+                                      ("-p2-weight", {"p": 2, "weight": weights(rng, (4,))})])
+
+
+# PyTorch's mean of an empty batch is an uninitialised value; ours is NaN
+_PINNED_MULTI_MARGIN = (
+    Pinned("empty-mean-is-nan", (np.zeros((0, 3)), np.zeros((0,), dtype=np.int64)),
+           value=np.nan, reductions=("mean",)),
+    # the docstring's example
+    Pinned("docstring", (np.array([[0.1, 0.2, 0.4, 0.8], [2.0, -1.0, 0.5, 0.0]]),
+                         np.array([3, 0])), value=np.array([0.325, 0.0])),
+)
+
+
+SPECS: list[Spec] = [
+    torch_spec("multi_margin_loss", _multi_margin_torch,
+               "torch.nn.functional.multi_margin_loss", _multi_margin_cases,
+               _multi_margin_extreme,
+               differences="PyTorch takes (C,) or (N, C) scores only: the oracle moves the "
+               "class axis last and flattens the batch axes. PyTorch's mean of an empty "
+               "batch is an uninitialised value, ours NaN (pinned). PyTorch accepts a "
+               "negative margin; ours must be >= 0.",
+               pinned=_PINNED_MULTI_MARGIN),
+]

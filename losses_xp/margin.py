@@ -1,8 +1,130 @@
 """Margin and hinge losses: binary and multi-class hinges, soft margins, margin ranking.
 
-Conventions shared by this module are stated here as its losses land.
+Conventions shared by this module:
+
+* Prediction first (``scores``: real values that are compared with each other or with a
+  margin, not probabilities), target second, options keyword-only, ``reduction="mean"``
+  last.
+* The multi-class margins (:func:`multi_margin_loss`, :func:`multiclass_hinge_loss`,
+  :func:`multilabel_soft_margin_loss`) have a class axis ``axis``, the last by default
+  (``axis=-1``, as the issue's API and PyTorch's ``(N, C)`` layout; an N-d input with the
+  classes at axis 1 passes ``axis=1``).  Their ``none`` gives one value per sample (the
+  input's shape without ``axis``) and ``mean`` divides the sum of those by the number
+  of samples (NaN for an empty batch).  The per-sample value of PyTorch's two losses is
+  divided by the number of classes ``C`` (PyTorch's definition; Crammer-Singer's hinge
+  is not).
+* Class-index targets have the scores' shape without the class axis and an integer
+  dtype; an index outside ``[0, C)`` raises ``ValueError`` where the values can be read
+  eagerly and makes that sample's loss NaN where they cannot (``jax.jit``,
+  ``torch.compile``, Dask, an accelerator): never a plausible number.
+* A hinge ``max(0, z)`` has the derivative 0 at its kink ``z = 0`` (PyTorch's choice).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+from collections.abc import Sequence
+
+from ._classes import check_indices, class_inputs, class_vector, index_masks, take_class
+from ._compat import Array
+from ._declare import declare
+from ._primitives import gather_at_class, one_hot
+from ._reduction import finish
+from ._validation import check_reduction, python_number
+
+__all__: list[str] = ["multi_margin_loss"]
+
+
+# ------------------------------------------------------------------ multi-class margins
+
+
+@declare(prediction="logits", target="index", class_axis="axis",
+         options={"p": (1, 2), "margin": "non_negative", "weight": "class_weight",
+                  "axis": "axis"},
+         growth="quadratic", unit="sample", min_ndim=1,
+         peers={"pytorch": ("F.multi_margin_loss", "torch.nn.MultiMarginLoss")})
+def multi_margin_loss(scores: Array, target: Array, *, p: int = 1, margin: float = 1.0,
+                      weight: Array | Sequence[float] | None = None, axis: int = -1,
+                      reduction: str = "mean") -> Array:
+    r"""Multi-class margin loss (Weston-Watkins), PyTorch's ``multi_margin_loss``.
+
+    .. math:: \ell_i = \frac{w_{y_i}}{C} \sum_{j \ne y_i}
+              \max\big(0,\ m - s_{i, y_i} + s_{i, j}\big)^p
+
+    for the scores :math:`s` with ``C`` classes along ``axis`` and class indices
+    :math:`y`: every other class whose score comes within the margin :math:`m` of the
+    target's is penalised (Weston & Watkins), and the sum is divided by ``C`` (PyTorch's
+    normalisation, which counts the target's own class in ``C`` although it never
+    contributes).  The hinge's derivative is 0 at its kink (as PyTorch).  The
+    differences :math:`s_j - s_y` are formed first, so the loss is exactly 0 once every
+    other class is a margin below the target, whatever the scores' magnitude.
+
+    Parameters
+    ----------
+    scores : array
+        Real floating dtype, classes along ``axis``.
+    target : array
+        Integer class indices, ``scores``' shape without ``axis``.  An index outside
+        ``[0, C)`` raises ``ValueError`` where the values can be read eagerly and makes
+        that sample's loss NaN where they cannot (an essential check,
+        :func:`value_checks`).
+    p : {1, 2}
+        The hinge's power, default 1 (2: the squared hinge), as PyTorch.
+    margin : float
+        :math:`m` >= 0, default 1.0.
+    weight : array or sequence, optional
+        One weight :math:`w_c` >= 0 per class, shape ``(C,)``, applied at the target's
+        class (PyTorch's ``weight``).  Default: all 1.
+    axis : int
+        The class axis, default -1 (the last).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per sample (``target``'s shape); ``mean`` divides their sum
+        by the number of samples, with or without ``weight`` (PyTorch too: not the
+        weighted mean of :func:`cross_entropy`); NaN for an empty batch.
+
+    Notes
+    -----
+    Differences from peers: equals ``torch.nn.functional.multi_margin_loss`` (and
+    ``torch.nn.MultiMarginLoss``), which takes only ``(C,)`` or ``(N, C)`` scores; here
+    any number of batch axes and any class axis.  PyTorch accepts a negative margin,
+    which makes the loss 0 for some wrongly ranked scores: here ``margin`` must be >= 0.
+    PyTorch returns an uninitialised value for the ``mean`` of an empty batch; NaN here.
+    optax, Keras (``categorical_hinge``) and scikit-learn (``hinge_loss``) implement
+    the Crammer-Singer hinge instead, the maximum over the other classes without the
+    division by ``C``: :func:`multiclass_hinge_loss`.
+
+    References
+    ----------
+    J. Weston, C. Watkins, "Support Vector Machines for Multi-Class Pattern
+    Recognition", ESANN 1999; PyTorch, ``torch.nn.MultiMarginLoss``.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> s = np.array([[0.1, 0.2, 0.4, 0.8], [2.0, -1.0, 0.5, 0.0]])
+    >>> lx.multi_margin_loss(s, np.array([3, 0]), reduction="none")
+    array([0.325, 0.   ])
+    >>> lx.multi_margin_loss(s, np.array([3, 2]), p=2, weight=[1.0, 1.0, 2.0, 1.0],
+    ...                      reduction="none")
+    array([0.1525, 3.25  ])
+    """
+    if isinstance(p, bool) or p not in (1, 2):
+        raise ValueError(f"`p` must be one of 1, 2; got {p!r}")
+    m = python_number(margin, "margin", minimum=0.0)
+    check_reduction(reduction)
+    xp, s, ax, out, _, _ = class_inputs(scores, target, axis, "scores", {"weight": weight})
+    num_classes = s.shape[ax]
+    w = None if weight is None else class_vector(xp, weight, "weight", num_classes,
+                                                   s.dtype, s)
+    check_indices(xp, target, num_classes, None)
+    _, bad, safe = index_masks(xp, target, num_classes, None)
+    s_y = xp.expand_dims(gather_at_class(xp, s, safe, ax), axis=ax)
+    z = (s - s_y) + m  # (the difference first: exact 0 far below the target)
+    # the target's own class and the flat side of the hinge are 0 (derivative 0 at z = 0)
+    h = xp.where(one_hot(xp, safe, num_classes, ax) | (z <= 0.0), 0.0, z)
+    if p == 2:
+        h = h * h
+    loss = xp.sum(h, axis=ax) / num_classes
+    if w is not None:
+        loss = loss * take_class(xp, w, safe)
+    return finish(xp, xp.where(bad, math.nan, loss), out, reduction)

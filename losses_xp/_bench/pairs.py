@@ -226,6 +226,13 @@ def _np_gaussian_nll(x: np.ndarray, t: np.ndarray, var: np.ndarray) -> Any:
     return np.mean(np.float32(0.5) * (np.log(v) + (x - t) ** 2 / v))
 
 
+def _np_multi_margin(x: np.ndarray, t: np.ndarray) -> Any:
+    # Weston-Watkins: sum over j != y of max(0, 1 - x_y + x_j), / C, mean over the rows
+    z = np.maximum(1.0 - np.take_along_axis(x, t[:, None], axis=1) + x, 0.0)
+    np.put_along_axis(z, t[:, None], 0.0, axis=1)
+    return np.mean(np.sum(z, axis=1) / x.shape[1])
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -256,6 +263,9 @@ def numpy_pairs() -> list[Pair]:
               _np_distillation),
         Pair("smooth_labels", "np: (1-a) y + a/K", "class_rows", _smooth_labels(),
              lambda y: (1 - SMOOTHING) * y + SMOOTHING / y.shape[-1], grad=False),
+        # catalogue wave 2: the multi-class margins
+        _pair("multi_margin_loss", "np: sum_{j!=y} max(0, 1-x_y+x_j) / C", "classes",
+              _np_multi_margin),
     ]
 
 
@@ -351,6 +361,8 @@ def torch_pairs(torch: Any) -> list[Pair]:
         _pair("distillation_loss",
               'F.kl_div(log_softmax(s), log_softmax(t.detach()), log_target=True, "batchmean")',
               "logit_pairs", distillation),
+        # catalogue wave 2: the multi-class margins
+        _pair("multi_margin_loss", "F.multi_margin_loss", "classes", F.multi_margin_loss),
     ]
 
 
