@@ -6,6 +6,10 @@ Multi-class margins (``multi_margin_loss``, ``multiclass_hinge_loss``,
 * ``multi_margin_loss``: ``torch.nn.functional.multi_margin_loss`` (values and
   gradients by autograd); PyTorch takes ``(C,)`` or ``(N, C)`` scores only, so the
   oracle moves the class axis last and flattens the batch axes.
+* ``multiclass_hinge_loss``: ``optax.losses.multiclass_hinge_loss`` in float64 (JAX's x64
+  switched on for the call; the class axis moved last), gradients by PyTorch autograd
+  of optax's formula transcribed to PyTorch; scikit-learn's ``metrics.hinge_loss``
+  (multi-class, ``C >= 3``) a cross-check.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from losses_xp._testing.inputs import (
     weights,
 )
 
-from .registry import Pinned, Spec, t_reduce, torch, torch_spec
+from .registry import EXACT, Pinned, Spec, np_reduce, spec, t_reduce, torch, torch_spec
 
 
 def _t(*tags: str) -> frozenset[str]:
@@ -116,6 +120,76 @@ _PINNED_MULTI_MARGIN = (
 )
 
 
+def _hinge_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                 reduction: str) -> np.ndarray:
+    """``optax.losses.multiclass_hinge_loss`` in float64, the class axis moved last, then
+    our reductions."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    x = np.moveaxis(np.asarray(args[0], np.float64), int(kwargs.get("axis", -1)), -1)
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        value = np.asarray(optax.losses.multiclass_hinge_loss(
+            jnp.asarray(x), jnp.asarray(np.asarray(args[1]))), np.float64)
+    finally:
+        jax.config.update("jax_enable_x64", old)
+    return np_reduce(value.reshape(np.shape(args[1])), reduction)
+
+
+def _hinge_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """optax's formula, ``max(s + 1 - onehot(y)) - s_y``, transcribed to PyTorch (float64):
+    the gradient oracle (autograd; ``amax`` shares the gradient among tied maxima)."""
+    th = torch()
+    scores, target = t[0], t[1]
+    x = scores.movedim(int(kw.get("axis", -1)) % scores.ndim, -1)
+    hot = th.nn.functional.one_hot(target, x.shape[-1]).to(x.dtype)
+    loss = th.amax(x + 1.0 - hot, dim=-1) - (x * hot).sum(-1)
+    return t_reduce(loss, reduction)
+
+
+def _hinge_sklearn(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                   reduction: str) -> np.ndarray | None:
+    """``sklearn.metrics.hinge_loss(y, scores, labels=range(C))`` of each sample (its
+    multi-class branch: ``C >= 3``; with two classes it is the binary hinge of one
+    decision value), then our reductions."""
+    from sklearn.metrics import hinge_loss
+
+    x = np.moveaxis(np.asarray(args[0], np.float64), int(kwargs.get("axis", -1)), -1)
+    C = x.shape[-1]
+    if C < 3 or x.size == 0:
+        return None
+    rows, y = x.reshape(-1, C), np.asarray(args[1]).reshape(-1)
+    labels = np.arange(C)
+    value = np.array([hinge_loss(y[i:i + 1], rows[i:i + 1], labels=labels)
+                      for i in range(len(y))])
+    return np_reduce(value.reshape(np.shape(args[1])), reduction)
+
+
+def _hinge_cases(rng: np.random.Generator) -> list[Case]:
+    return _class_index_cases(rng, [])
+
+
+def _hinge_extreme(rng: np.random.Generator) -> list[Case]:
+    return _class_index_extreme(rng, [("", {})])
+
+
+_PINNED_MULTICLASS_HINGE = (
+    # optax's max(s + 1 - onehot) - s_y rounds s_j + 1 to s_j beyond 2^24 in float32 (it
+    # gives 0): the margin of two equal scores is 1
+    Pinned("equal-scores-beyond-2**24", (np.array([[2.0**25, 2.0**25]]), np.array([0])),
+           value=1.0, dtypes=("float32", "float64")),
+    # Keras's categorical_hinge gives 2 here (a 0 in the target's place of its maximum)
+    Pinned("negative-scores-target-leads", (np.array([[-1.0, -2.0, -3.0]]), np.array([0])),
+           value=0.0),
+    Pinned("docstring", (np.array([[0.1, 0.2, 0.4, 0.8], [2.0, -1.0, 0.5, 0.0],
+                                   [-1.0, -2.0, -3.0, -4.0]]), np.array([3, 2, 0])),
+           value=np.array([0.6, 2.5, 0.0])),
+)
+
+
 SPECS: list[Spec] = [
     torch_spec("multi_margin_loss", _multi_margin_torch,
                "torch.nn.functional.multi_margin_loss", _multi_margin_cases,
@@ -125,4 +199,15 @@ SPECS: list[Spec] = [
                "batch is an uninitialised value, ours NaN (pinned). PyTorch accepts a "
                "negative margin; ours must be >= 0.",
                pinned=_PINNED_MULTI_MARGIN),
+    spec("multiclass_hinge_loss", _hinge_optax, "optax.losses.multiclass_hinge_loss",
+         _hinge_cases, _hinge_extreme,
+         differences="optax takes the classes last: the oracle moves them. optax computes "
+         "max(s + 1 - onehot) - s_y, whose s_j + 1 rounds beyond 2**24 in float32 (a pinned "
+         "case; the float64 oracle is exact on the cases). scikit-learn's hinge_loss is the "
+         "same for C >= 3 (a cross-check); with two classes it is its binary hinge of one "
+         "decision value. Keras's categorical_hinge differs where every other score is "
+         "negative (pinned).",
+         cross_checks=(("sklearn.metrics.hinge_loss (multi-class, C >= 3)", _hinge_sklearn,
+                        EXACT),),
+         torch_expr=_hinge_torch, pinned=_PINNED_MULTICLASS_HINGE),
 ]

@@ -233,6 +233,13 @@ def _np_multi_margin(x: np.ndarray, t: np.ndarray) -> Any:
     return np.mean(np.sum(z, axis=1) / x.shape[1])
 
 
+def _np_multiclass_hinge(x: np.ndarray, t: np.ndarray) -> Any:
+    # Crammer-Singer: max(0, 1 + max_{j!=y} x_j - x_y), mean over the rows
+    hot = np.eye(x.shape[1], dtype=bool)[t]
+    best_other = np.max(np.where(hot, -np.inf, x), axis=1)
+    return np.mean(np.maximum(1.0 + best_other - x[hot], 0.0))
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -266,6 +273,8 @@ def numpy_pairs() -> list[Pair]:
         # catalogue wave 2: the multi-class margins
         _pair("multi_margin_loss", "np: sum_{j!=y} max(0, 1-x_y+x_j) / C", "classes",
               _np_multi_margin),
+        _pair("multiclass_hinge_loss", "np: max(0, 1 + max_{j!=y} x_j - x_y)", "classes",
+              _np_multiclass_hinge),
     ]
 
 
@@ -408,4 +417,7 @@ def jax_pairs(optax: Any) -> list[Pair]:
               "logit_pairs", distillation),
         Pair("smooth_labels", "optax smooth_labels", "class_rows", _smooth_labels(),
              lambda y: L.smooth_labels(y, SMOOTHING), grad=False),
+        # catalogue wave 2: the multi-class margins
+        _pair("multiclass_hinge_loss", "optax multiclass_hinge_loss", "classes",
+              lambda s, t: L.multiclass_hinge_loss(s, t).mean()),
     ]
