@@ -10,6 +10,8 @@ Multi-class margins (``multi_margin_loss``, ``multiclass_hinge_loss``,
   switched on for the call; the class axis moved last), gradients by PyTorch autograd
   of optax's formula transcribed to PyTorch; scikit-learn's ``metrics.hinge_loss``
   (multi-class, ``C >= 3``) a cross-check.
+* ``multilabel_soft_margin_loss``: ``torch.nn.functional.multilabel_soft_margin_loss``
+  (values and autograd gradients; the class axis moved last and the batch flattened).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from losses_xp._testing.inputs import (
     FULL,
     HALF,
     Case,
+    binary_targets,
     class_indices,
     extreme_class_logits,
     logits,
+    soft_targets,
     weights,
 )
 
@@ -190,6 +194,72 @@ _PINNED_MULTICLASS_HINGE = (
 )
 
 
+def _mlsm_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    F = torch().nn.functional
+    scores, target = t[0], t[1]
+    axis = int(kw.get("axis", -1))
+    rows = _rows_last(scores, axis)
+    sample_shape = _rows_last_shape(scores, axis)
+    loss = F.multilabel_soft_margin_loss(rows, _rows_last(target.to(scores.dtype), axis),
+                                         weight=kw.get("weight"), reduction="none")
+    return t_reduce(loss.reshape(sample_shape), reduction)
+
+
+def _rows_last_shape(x: Any, axis: int) -> tuple[int, ...]:
+    """The shape of ``x`` without its class axis."""
+    shape = tuple(x.shape)
+    axis %= len(shape)
+    return shape[:axis] + shape[axis + 1:]
+
+
+def _mlsm_cases(rng: np.random.Generator) -> list[Case]:
+    lg, bt = logits, binary_targets
+    C = 5
+    edge = bt(rng, (4, C))
+    edge[0], edge[1] = 1.0, 0.0  # a row of positives only, one of negatives only
+    return [
+        Case("1d-0d", (lg(rng, (C,)), bt(rng, (C,))), tags=_t("0d")),
+        Case("empty", (lg(rng, (0, C)), bt(rng, (0, C))), tags=_t("empty", "nan-mean"),
+             grad=False),
+        Case("2d", (lg(rng, (6, C)), bt(rng, (6, C))), tags=_t("2d")),
+        Case("2d-all-pos-all-neg-rows", (lg(rng, (4, C)), edge), tags=_t("2d")),
+        Case("2d-soft", (lg(rng, (6, C)), soft_targets(rng, (6, C))), tags=_t("2d")),
+        Case("2d-int-target", (lg(rng, (6, C)), rng.integers(0, 2, size=(6, C))),
+             tags=_t("2d", "int-target")),
+        Case("2d-bool-target", (lg(rng, (6, C)), rng.integers(0, 2, size=(6, C)).astype(bool)),
+             tags=_t("2d", "bool-target")),
+        Case("2d-weight", (lg(rng, (6, C)), bt(rng, (6, C))), {"weight": weights(rng, (C,))},
+             tags=_t("2d")),
+        Case("nd", (lg(rng, (2, 3, 4)), bt(rng, (2, 3, 4))), tags=_t("nd")),
+        Case("nd-axis1-weight-list", (lg(rng, (2, 4, 3)), bt(rng, (2, 4, 3))),
+             {"axis": 1, "weight": [float(v) for v in weights(rng, (4,))]}, tags=_t("nd")),
+        Case("2d-axis0", (lg(rng, (C, 3)), bt(rng, (C, 3))), {"axis": 0}, tags=_t("2d")),
+    ]
+
+
+def _mlsm_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes in (FULL, HALF):
+        m = EXTREME_LOGIT[dtypes[0]]
+        x = m * np.array([[1.0, -1.0, 0.5, -0.5], [-1.0, 1.0, 1.0, -1.0],
+                          [1.0, 1.0, -1.0, -1.0]])
+        y = np.array([[0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+        out += [
+            Case(f"logits-pm{m:g}-wrong", (x, y), dtypes=dtypes, tags=_t("2d")),
+            Case(f"logits-pm{m:g}-right", (x, 1.0 - y), dtypes=dtypes, tags=_t("2d")),
+            Case(f"logits-pm{m:g}-weight", (x, y), {"weight": weights(rng, (4,))},
+                 dtypes=dtypes, tags=_t("2d")),
+        ]
+    return out
+
+
+_PINNED_MULTILABEL_SOFT_MARGIN = (
+    Pinned("docstring", (np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]]),
+                         np.array([[1, 0, 1], [0, 1, 0]])),
+           value=np.array([0.3047555609137674, 0.2895541810588866])),
+)
+
+
 SPECS: list[Spec] = [
     torch_spec("multi_margin_loss", _multi_margin_torch,
                "torch.nn.functional.multi_margin_loss", _multi_margin_cases,
@@ -210,4 +280,10 @@ SPECS: list[Spec] = [
          cross_checks=(("sklearn.metrics.hinge_loss (multi-class, C >= 3)", _hinge_sklearn,
                         EXACT),),
          torch_expr=_hinge_torch, pinned=_PINNED_MULTICLASS_HINGE),
+    torch_spec("multilabel_soft_margin_loss", _mlsm_torch,
+               "torch.nn.functional.multilabel_soft_margin_loss", _mlsm_cases, _mlsm_extreme,
+               differences="PyTorch takes the classes last ((C,) or (N, C)): the oracle "
+               "moves them and flattens the batch. PyTorch broadcasts any weight against "
+               "the loss; ours is one weight per class.",
+               pinned=_PINNED_MULTILABEL_SOFT_MARGIN),
 ]

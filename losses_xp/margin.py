@@ -25,14 +25,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ._classes import check_indices, class_inputs, class_vector, index_masks, take_class
-from ._compat import Array, is_empty
+from ._classes import (
+    check_indices,
+    class_inputs,
+    class_vector,
+    expand_at,
+    index_masks,
+    take_class,
+)
+from ._compat import Array, is_empty, namespace
 from ._declare import declare
-from ._primitives import gather_at_class, one_hot
+from ._primitives import binary_logit_loss, gather_at_class, one_hot
 from ._reduction import finish
-from ._validation import check_reduction, python_number
+from ._validation import check_reduction, elementwise_inputs, normalize_axis, python_number
 
-__all__: list[str] = ["multi_margin_loss", "multiclass_hinge_loss"]
+__all__: list[str] = ["multi_margin_loss", "multiclass_hinge_loss",
+                      "multilabel_soft_margin_loss"]
 
 
 # ------------------------------------------------------------------ multi-class margins
@@ -206,3 +214,79 @@ def multiclass_hinge_loss(scores: Array, target: Array, *, axis: int = -1,
     other = xp.astype(xp.logical_not(one_hot(xp, safe, num_classes, ax)), s.dtype)
     loss = xp.max((s - s_y) + other, axis=ax)  # (the target's term is exactly 0)
     return finish(xp, xp.where(bad, math.nan, loss), out, reduction)
+
+
+@declare(prediction="logits", target="binary", class_axis="axis",
+         options={"weight": "class_weight", "axis": "axis"}, unit="sample", min_ndim=1,
+         peers={"pytorch": ("F.multilabel_soft_margin_loss",
+                            "torch.nn.MultiLabelSoftMarginLoss")})
+def multilabel_soft_margin_loss(scores: Array, target: Array, *,
+                                weight: Array | Sequence[float] | None = None,
+                                axis: int = -1, reduction: str = "mean") -> Array:
+    r"""Multi-label soft margin loss, PyTorch's ``multilabel_soft_margin_loss``.
+
+    .. math:: \ell_i = \frac{1}{C} \sum_c w_c \big[y_{i,c} \operatorname{softplus}(-x_{i,c})
+              + (1 - y_{i,c}) \operatorname{softplus}(x_{i,c})\big]
+
+    which is :math:`-\frac{1}{C}\sum_c w_c [y \log\sigma(x) + (1 - y)\log\sigma(-x)]`:
+    the binary cross-entropy on logits of each of the ``C`` labels along ``axis``,
+    averaged over the labels (PyTorch divides the per-sample sum by ``C``, the number of
+    classes, whatever the weights: pytorch/pytorch#9301), so a sample's value is on
+    the scale of one binary cross-entropy.  Computed in log space (each softplus exact
+    in both tails, as :func:`binary_cross_entropy_with_logits`): finite values and
+    gradients for logits of ±1e4.
+
+    Parameters
+    ----------
+    scores : array
+        Logits, real floating dtype, labels along ``axis``.
+    target : array
+        0/1 labels of ``scores``' shape (bool, integer or floating; soft targets in
+        [0, 1] allowed, as PyTorch).  Checked at the value-check level ``"all"`` only
+        (:func:`value_checks`; PyTorch does not check them): outside [0, 1] or NaN,
+        ``ValueError`` where the values can be read eagerly, a NaN result (every sample)
+        where they cannot.
+    weight : array or sequence, optional
+        One weight :math:`w_c` >= 0 per class, shape ``(C,)``; the division stays by
+        ``C`` (not by the weights' sum).  Default: all 1.
+    axis : int
+        The class axis, default -1 (the last).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per sample (``scores``' shape without ``axis``); ``mean``
+        divides their sum by the number of samples (NaN for an empty batch), so it
+        equals the mean over every element of the element-wise binary cross-entropy
+        (times the weights).
+
+    Notes
+    -----
+    Differences from peers: equals ``torch.nn.functional.multilabel_soft_margin_loss``
+    (and ``torch.nn.MultiLabelSoftMarginLoss``), which takes the classes on the last
+    axis only and broadcasts any ``weight`` against the ``(N, C)`` loss; here ``weight``
+    is one value per class and ``axis`` is any axis.  optax, Keras and scikit-learn have
+    no multi-label soft margin loss: it is the mean over the labels of their sigmoid
+    binary cross-entropy (``optax.losses.sigmoid_binary_cross_entropy(x, y).mean(-1)``,
+    Keras's ``binary_crossentropy(y, x, from_logits=True)``).
+
+    References
+    ----------
+    PyTorch, ``torch.nn.MultiLabelSoftMarginLoss``.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> x = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
+    >>> y = np.array([[1, 0, 1], [0, 1, 0]])
+    >>> lx.multilabel_soft_margin_loss(x, y, reduction="none").round(6)
+    array([0.304756, 0.289554])
+    """
+    check_reduction(reduction)
+    namespace({"scores": scores, "target": target}, {"weight": weight})
+    xp, x, y, out, invalid, _ = elementwise_inputs(scores, target, ("scores", "target"),
+                                                   binary=True)
+    ax = normalize_axis(x.ndim, axis)
+    num_classes = x.shape[ax]
+    loss = binary_logit_loss(xp, x, y)
+    if weight is not None:
+        w = class_vector(xp, weight, "weight", num_classes, x.dtype, x)
+        loss = loss * expand_at(xp, w, x.ndim, ax)
+    return finish(xp, xp.sum(loss, axis=ax) / num_classes, out, reduction, invalid=invalid)

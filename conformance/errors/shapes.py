@@ -143,7 +143,7 @@ def _axis_not_an_int(loss: Loss) -> list[Bad]:
 def _class_weight_length(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("class_weight"):
-        call = valid_call(loss, "index")
+        call = valid_call(loss, "index" if loss.index_target else default_mode(loss))
         for value in ([1.0, 2.0], [1.0, 2.0, 3.0, 4.0], [[1.0, 2.0, 3.0]]):
             shape = np.shape(value)
             out.append(Bad(call.with_kwargs(**{option: value}),

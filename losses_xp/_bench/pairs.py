@@ -240,6 +240,11 @@ def _np_multiclass_hinge(x: np.ndarray, t: np.ndarray) -> Any:
     return np.mean(np.maximum(1.0 + best_other - x[hot], 0.0))
 
 
+def _np_multilabel_soft_margin(x: np.ndarray, t: np.ndarray) -> Any:
+    # mean over the labels and rows of t softplus(-x) + (1 - t) softplus(x)
+    return np.mean(np.maximum(x, 0.0) - x * t + np.log1p(np.exp(-np.abs(x))))
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -275,6 +280,8 @@ def numpy_pairs() -> list[Pair]:
               _np_multi_margin),
         _pair("multiclass_hinge_loss", "np: max(0, 1 + max_{j!=y} x_j - x_y)", "classes",
               _np_multiclass_hinge),
+        _pair("multilabel_soft_margin_loss", "np: mean(max(x,0)-xt+log1p(exp(-abs(x))))",
+              "logits", _np_multilabel_soft_margin),
     ]
 
 
@@ -372,6 +379,8 @@ def torch_pairs(torch: Any) -> list[Pair]:
               "logit_pairs", distillation),
         # catalogue wave 2: the multi-class margins
         _pair("multi_margin_loss", "F.multi_margin_loss", "classes", F.multi_margin_loss),
+        _pair("multilabel_soft_margin_loss", "F.multilabel_soft_margin_loss", "logits",
+              F.multilabel_soft_margin_loss),
     ]
 
 
