@@ -102,7 +102,8 @@ def _array_option_bads(loss: Loss, wrap: Callable[[np.ndarray], Any],
                        {"first": loss.pred, "option": name, "second": name, **fields}, name))
     for option in loss.options(*ARRAY_OPTIONS):
         mode = "index" if loss.decl.options[option] in ("class_weight", "class_alpha",
-                                                         "counts") else default_mode(loss)
+                                                         "counts") and loss.index_target \
+            else default_mode(loss)  # (a class weight of binary labels: their shape)
         call, value = _option_array(loss, option, mode)
         out.append(Bad(call.with_kwargs(**{option: wrap(value)}),
                        {"first": loss.pred, "option": option, "second": option, **fields},
@@ -133,7 +134,8 @@ def _option_of_another_type(loss: Loss) -> list[Bad]:
     for option in loss.options("element_weight", "pos_weight", "class_weight",
                                "sample_weight", "class_alpha"):
         mode = "index" if loss.decl.options[option] in ("class_weight",
-                                                         "class_alpha") else default_mode(loss)
+                                                         "class_alpha") and loss.index_target \
+            else default_mode(loss)
         call = valid_call(loss, mode)
         for bad in ("abc", {"a": 1}, object()):
             out.append(Bad(call.with_kwargs(**{option: bad}),

@@ -77,8 +77,12 @@ def _index_fits_another_axis(loss: Loss) -> list[Bad]:
 
 def _ambiguous_class_axis(loss: Loss) -> list[Bad]:
     """``(N, C, C)`` with ``(N, C)`` class indices and no ``axis``: axis 1 and the last
-    both fit (3-d and 4-d: ``(N, C, C, C)`` with ``(N, C, C)``)."""
-    if not loss.index_target or loss.decl.class_axis != "axis" or loss.decl.max_ndim < 3:
+    both fit (3-d and 4-d: ``(N, C, C, C)`` with ``(N, C, C)``).  Only where ``axis``
+    defaults to ``None`` (the last axis, unless the shapes are ambiguous): a default
+    ``axis=-1`` (``multi_margin_loss``, as PyTorch's ``(N, C)``-only losses) says the
+    last axis."""
+    if (not loss.index_target or loss.decl.class_axis != "axis" or loss.decl.max_ndim < 3
+            or loss.default("axis") is not None):
         return []
     out = []
     for ndim in range(3, min(loss.decl.max_ndim, 4) + 1):
@@ -139,7 +143,7 @@ def _axis_not_an_int(loss: Loss) -> list[Bad]:
 def _class_weight_length(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("class_weight"):
-        call = valid_call(loss, "index")
+        call = valid_call(loss, "index" if loss.index_target else default_mode(loss))
         for value in ([1.0, 2.0], [1.0, 2.0, 3.0, 4.0], [[1.0, 2.0, 3.0]]):
             shape = np.shape(value)
             out.append(Bad(call.with_kwargs(**{option: value}),
@@ -294,7 +298,8 @@ ROWS: tuple[Row, ...] = (
     Row("ambiguous-class-axis", "`(N, C, C)` logits and `(N, C)` class indices without "
         "`axis`: the target fits class axis 1 (PyTorch's layout) and the last axis, which "
         "give different losses (an explicit `axis=1` or `axis=-1` works; 2-d inputs are "
-        "never ambiguous)", "class-index targets with a class axis", ValueError,
+        "never ambiguous)", "class-index targets with a class axis that defaults to None",
+        ValueError,
         "ambiguous class axis: class-index `target` {tshape} fits `{pred}` {pshape} with "
         "the class axis 1 (PyTorch's (N, C, ...) layout) and with the last axis (channels "
         "last), which give different losses; pass axis=1 or axis=-1", _ambiguous_class_axis),

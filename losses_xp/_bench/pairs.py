@@ -226,6 +226,25 @@ def _np_gaussian_nll(x: np.ndarray, t: np.ndarray, var: np.ndarray) -> Any:
     return np.mean(np.float32(0.5) * (np.log(v) + (x - t) ** 2 / v))
 
 
+def _np_multi_margin(x: np.ndarray, t: np.ndarray) -> Any:
+    # Weston-Watkins: sum over j != y of max(0, 1 - x_y + x_j), / C, mean over the rows
+    z = np.maximum(1.0 - np.take_along_axis(x, t[:, None], axis=1) + x, 0.0)
+    np.put_along_axis(z, t[:, None], 0.0, axis=1)
+    return np.mean(np.sum(z, axis=1) / x.shape[1])
+
+
+def _np_multiclass_hinge(x: np.ndarray, t: np.ndarray) -> Any:
+    # Crammer-Singer: max(0, 1 + max_{j!=y} x_j - x_y), mean over the rows
+    hot = np.eye(x.shape[1], dtype=bool)[t]
+    best_other = np.max(np.where(hot, -np.inf, x), axis=1)
+    return np.mean(np.maximum(1.0 + best_other - x[hot], 0.0))
+
+
+def _np_multilabel_soft_margin(x: np.ndarray, t: np.ndarray) -> Any:
+    # mean over the labels and rows of t softplus(-x) + (1 - t) softplus(x)
+    return np.mean(np.maximum(x, 0.0) - x * t + np.log1p(np.exp(-np.abs(x))))
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -266,6 +285,13 @@ def numpy_pairs() -> list[Pair]:
               lambda x, y: np.mean(np.where(y > 0, x, np.maximum(1 - x, 0)))),
         _pair("margin_ranking_loss", "np: mean(maximum(-y*(a-b), 0))", "ranked_pairs",
               lambda a, b, y: np.mean(np.maximum(-y * (a - b), 0))),
+        # catalogue wave 2: the multi-class margins
+        _pair("multi_margin_loss", "np: sum_{j!=y} max(0, 1-x_y+x_j) / C", "classes",
+              _np_multi_margin),
+        _pair("multiclass_hinge_loss", "np: max(0, 1 + max_{j!=y} x_j - x_y)", "classes",
+              _np_multiclass_hinge),
+        _pair("multilabel_soft_margin_loss", "np: mean(max(x,0)-xt+log1p(exp(-abs(x))))",
+              "logits", _np_multilabel_soft_margin),
     ]
 
 
@@ -366,6 +392,10 @@ def torch_pairs(torch: Any) -> list[Pair]:
               F.hinge_embedding_loss),
         _pair("margin_ranking_loss", "F.margin_ranking_loss", "ranked_pairs",
               F.margin_ranking_loss),
+        # catalogue wave 2: the multi-class margins
+        _pair("multi_margin_loss", "F.multi_margin_loss", "classes", F.multi_margin_loss),
+        _pair("multilabel_soft_margin_loss", "F.multilabel_soft_margin_loss", "logits",
+              F.multilabel_soft_margin_loss),
     ]
 
 
@@ -413,4 +443,7 @@ def jax_pairs(optax: Any) -> list[Pair]:
               lambda s, y: L.hinge_loss(s, y).mean()),
         Pair("smooth_labels", "optax smooth_labels", "class_rows", _smooth_labels(),
              lambda y: L.smooth_labels(y, SMOOTHING), grad=False),
+        # catalogue wave 2: the multi-class margins
+        _pair("multiclass_hinge_loss", "optax multiclass_hinge_loss", "classes",
+              lambda s, t: L.multiclass_hinge_loss(s, t).mean()),
     ]
