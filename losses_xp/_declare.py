@@ -212,7 +212,8 @@ class Declaration:
         The loss is exactly 0 where the prediction equals the target (regression).
     signed : bool
         The loss can be negative (a negative log-likelihood without its normalising
-        constant, e.g. PyTorch's Poisson and Gaussian NLL); else it is >= 0 everywhere.
+        constant, e.g. PyTorch's Poisson and Gaussian NLL, or PyTorch's hinge embedding
+        loss of a negative distance); else it is >= 0 everywhere.
     min_ndim, max_ndim : int
         The prediction's number of dimensions.
     tuple_output : bool
