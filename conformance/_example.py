@@ -69,7 +69,7 @@ class Example:
         """The documented shape of ``reduction="none"``."""
         if self.unit == "element":
             return tuple(self.prediction.shape)
-        if self.unit in ("sample", "kept"):
+        if self.unit in ("sample", "kept", "anchor"):
             return self.sample_shape()
         if self.unit == "class":
             return (self.num_classes,)
@@ -83,6 +83,9 @@ class Example:
             return float(math.prod(self.sample_shape()))
         if self.unit == "class":
             return float(self.num_classes)
+        if self.unit == "anchor":  # the rows with a positive (another row of their label)
+            labels = self.args[1]
+            return float(np.sum(np.sum(labels[:, None] == labels[None, :], axis=1) > 1))
         if self.unit == "kept":
             target = self.args[1]
             kept = np.ones(target.shape, bool) if self.ignore is None else target != self.ignore
@@ -107,6 +110,8 @@ class Example:
         soft confusion-matrix counts (a score of 0)."""
         if self.unit == "scalar":  # one value for the batch: NaN when it is empty
             return declaration(self.name).unit == "batch" and self.prediction.size == 0
+        if self.unit == "anchor":  # no anchor with a positive: 0, never NaN
+            return False
         return self.count() == 0.0
 
     def batch_axes(self) -> dict[str, int] | None:

@@ -208,6 +208,8 @@ def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
         return _positive(draw, rng, shape, dtype)
     if kind == "above_minus_one":
         return _above_minus_one(draw, rng, shape, dtype)
+    if kind == "embeddings":  # rows of real vectors: any finite magnitude, zero rows too
+        return _real(draw, rng, shape, bound, dtype, catalogue.logits)
     raise AssertionError(f"{kind!r}: a prediction kind without a generator here")
 
 
@@ -271,6 +273,14 @@ def _index_target(draw: Callable[..., Any], rng: np.random.Generator, shape: tup
         frac = draw(st.sampled_from([0.0, 0.3, 1.0]))
         t = np.where(rng.uniform(size=shape) < frac, ignore, t)
     return t.astype(dtype)
+
+
+def _row_labels(draw: Callable[..., Any], rng: np.random.Generator, n: int) -> np.ndarray:
+    """One integer label per row, from about n/2 labels (most rows have a positive, some
+    do not; sometimes every row has a label of its own)."""
+    dtype = draw(st.sampled_from([np.int64, np.int32]))
+    labels = draw(st.sampled_from([max(1, n // 2), 1, max(1, n)]))
+    return rng.integers(0, labels, size=(n,)).astype(dtype)
 
 
 def _further_input(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
@@ -360,6 +370,8 @@ def _float_option(draw: Callable[..., Any], kind: str, bound: float) -> Any:
         return draw(st.sampled_from([0.5, 0.0]) | st.floats(-bound, bound))
     if kind == "flag":
         return draw(st.booleans())
+    if kind == "temperature":
+        return draw(st.sampled_from([0.07, 1.0, 0.01, 0.5, 10.0]) | st.floats(0.01, 100.0))
     if kind == "tweedie_power":  # (a power of -1 to 3: see _domain_limit)
         return draw(st.sampled_from([0.0, 1.0, 2.0, 1.5, 3.0, -1.0, 0, 1, 2]) |
                     st.floats(1.0, 3.0) | st.floats(-1.0, 0.0))
@@ -509,6 +521,9 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
     elif tkind in ("log_probs", "logits"):  # (a distribution's logarithm; logits)
         t = _prediction(draw, tkind, rng, shape, axis, dtype, bound)
         args.append(_renormalised(t, axis, dtype) if tkind == "log_probs" else t)
+    elif tkind == "row_labels":
+        assert axis is not None
+        args.append(_row_labels(draw, rng, math.prod(shape[:axis] + shape[axis + 1:])))
     elif tkind is not None:
         raise AssertionError(f"{tkind!r}: a target kind without a generator here")
     for ikind in kinds.inputs.values():  # further inputs (a variance), in every form
