@@ -42,7 +42,7 @@ FIRST_CASE_DTYPES = ("float32", "float64")
 #: other array option (class weights, pos_weight, alpha, counts) is replicated.
 #: ``weight`` is per sample only when it has the input's number of dimensions
 #: (element weights, e.g. a (N, 1) anchor mask); a 1-d ``weight`` is per class.
-PER_SAMPLE_OPTIONS = ("sample_weight",)
+PER_SAMPLE_OPTIONS = ("sample_weight", "labels")  # (labels: info_nce_loss's, one per row)
 
 
 def _force_devices() -> None:

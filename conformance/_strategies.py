@@ -521,6 +521,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
     elif tkind in ("log_probs", "logits"):  # (a distribution's logarithm; logits)
         t = _prediction(draw, tkind, rng, shape, axis, dtype, bound)
         args.append(_renormalised(t, axis, dtype) if tkind == "log_probs" else t)
+    elif tkind == "embeddings":  # (keys of the queries' shape)
+        args.append(_prediction(draw, "embeddings", rng, shape, axis, dtype, bound))
     elif tkind == "row_labels":
         assert axis is not None
         args.append(_row_labels(draw, rng, math.prod(shape[:axis] + shape[axis + 1:])))
@@ -546,6 +548,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
                             quantize(np.minimum(n, FINFO_MAX[dtype]), dtype))
         elif kind == "k":
             kwargs[name] = draw(st.integers(1, num_classes + 2))
+        elif kind == "row_labels":  # one integer label per row (the first axis)
+            kwargs[name] = _row_labels(draw, rng, pred.shape[0])
         elif kind == "num_classes":  # (probability rows: their class axis' length)
             kwargs[name] = num_classes
         elif kind == "like":

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 
 from losses_xp._testing.inputs import FULL, HALF, Case  # noqa: E402
 
-from .registry import EXACT, Pinned, from_torch, torch, torch_spec  # noqa: E402
+from .registry import EXACT, Pinned, Tol, from_torch, torch, torch_spec  # noqa: E402
 
 _C2D, _CEMPTY = frozenset({"2d"}), frozenset({"empty"})
 #: the feature length of the generated embeddings
@@ -190,11 +190,128 @@ SPECS += [
                    Pinned("row-without-positive-has-zero-gradient",
                           (_DOC_X, np.array([0, 0, 1, 2])), {"temperature": 0.5},
                           "oracle", ("none",), grad="oracle"),
+                   # one label: no negatives; the literature's value (optax, PML: 0)
+                   Pinned("no-negative-is-supcon-not-0",
+                          (_DOC_X, np.zeros(4, np.int64)), {"temperature": 0.5}, "oracle",
+                          ("none", "mean"),
+                          why="optax.ntxent and PML's SupConLoss/NTXentLoss give 0 without "
+                              "negatives; SupCon's L_out (reference code) does not"),
                    Pinned("zero-vector-value-and-zero-gradient",
                           (np.array([[0.0, 0.0], [1.0, 0.0], [0.6, 0.8]]),
                            np.array([0, 0, 1])), {}, "oracle", ("none",),
                           grad=_grad_zero_row_held,
                           why="a zero vector's cosine is 0 and its gradient 0 "
                               "(F.normalize's is 1/eps)"),
+               )),
+]
+
+
+def _info_nce_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """InfoNCE / CLIP as PyTorch cross-entropies of the cosine-similarity matrix
+    (``F.normalize``, over the temperature): ``F.cross_entropy(s, arange(N))`` row by
+    row, and of ``s.T`` for the keys with ``symmetric``; with ``labels``, one
+    ``F.cross_entropy`` per (query, key of its label) pair averaged per query (float64;
+    gradients by autograd)."""
+    th = torch()
+    F = th.nn.functional
+    q, k = t[0], t[1]
+    n = q.shape[0]
+    s = (F.normalize(q, dim=1) @ F.normalize(k, dim=1).T) / float(kw.get("temperature", 0.07))
+    labels = kw.get("labels")
+
+    def side(m: Any) -> Any:  # per-row losses of the rows of m
+        if labels is None:
+            return F.cross_entropy(m, th.arange(n), reduction="none")
+        y = th.as_tensor(labels)
+        rows, cols = th.nonzero(y[:, None] == y[None, :], as_tuple=True)
+        return _by_anchor(th, F.cross_entropy(m[rows], cols, reduction="none"), rows, n,
+                          "none")
+    per = side(s)
+    if kw.get("symmetric", False):
+        per = (per + side(s.T)) / 2.0
+    if reduction == "none":
+        return per
+    return per.sum() if reduction == "sum" else per.sum() / max(n, 1)
+
+
+def _info_nce_cases(rng: np.random.Generator) -> list[Case]:
+    e, N = _embeddings, 6
+    lab = np.array([0, 1, 0, 2, 1, 3], np.int64)
+    zq, zk = e(rng, (N, _D)), e(rng, (N, _D))
+    zq[1], zk[4] = 0.0, 0.0
+    return [
+        Case("empty", (e(rng, (0, _D)), e(rng, (0, _D))), tags=_CEMPTY),
+        Case("2d", (e(rng, (N, _D)), e(rng, (N, _D))), tags=_C2D),
+        Case("2d-symmetric", (e(rng, (N, _D)), e(rng, (N, _D))), {"symmetric": True},
+             tags=_C2D),
+        Case("2d-labels", (e(rng, (N, _D)), e(rng, (N, _D))), {"labels": lab}, tags=_C2D),
+        Case("2d-labels-symmetric-temperature-0.5", (e(rng, (N, _D)), e(rng, (N, _D))),
+             {"labels": lab.astype(np.int32), "symmetric": True, "temperature": 0.5},
+             tags=_C2D),
+        Case("2d-temperature-2", (e(rng, (N, _D)), e(rng, (N, _D))), {"temperature": 2.0},
+             tags=_C2D),
+        Case("2d-one-row", (e(rng, (1, _D)), e(rng, (1, _D))), {"symmetric": True},
+             tags=_C2D),
+        Case("2d-zero-vectors", (zq, zk), {"symmetric": True}, tags=_C2D, grad=False),
+    ]
+
+
+def _info_nce_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes, m in ((FULL, 1e4), (HALF, 1e2)):
+        for t in (0.07, 0.01):
+            x = m * rng.choice([-1.0, -0.5, 0.5, 1.0], size=(6, _D))
+            y = m * rng.choice([-1.0, -0.5, 0.5, 1.0], size=(6, _D))
+            out.append(Case(f"pm{m:g}-temperature-{t:g}-symmetric", (x, y),
+                            {"temperature": t, "symmetric": True}, dtypes=dtypes, tags=_C2D))
+    base = rng.normal(size=_D)
+    out.append(Case("near-parallel-temperature-0.01",
+                    (base + 1e-3 * rng.normal(size=(6, _D)),
+                     base + 1e-3 * rng.normal(size=(6, _D))),
+                    {"temperature": 0.01, "labels": np.array([0, 1, 0, 1, 2, 2])}, tags=_C2D))
+    out.append(Case("tiny-vectors", (1e-30 * rng.normal(size=(6, _D)),
+                                     1e-30 * rng.normal(size=(6, _D))),
+                    dtypes=("float32", "float64"), tags=_C2D))
+    return out
+
+
+def _info_nce_scaled(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                     reduction: str, dtype: str) -> np.ndarray:
+    """The oracle on each vector divided by its largest magnitude (see
+    :func:`_scaled_oracle`)."""
+    scaled = []
+    for a in args:
+        a = np.asarray(a, np.float64)
+        m = np.max(np.abs(a), axis=1, keepdims=True) if a.size else np.ones((0, 1))
+        scaled.append(a / np.where(m > 0, m, 1.0))
+    return from_torch(_info_nce_torch)(tuple(scaled), kwargs, reduction)
+
+
+_DOC_Q = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+_DOC_K = np.array([[0.9, 0.1], [0.2, 1.0], [1.0, 0.8]])
+
+SPECS += [
+    torch_spec("info_nce_loss", _info_nce_torch,
+               "F.cross_entropy(s, arange(N)) of the cosine similarities (and of s.T: "
+               "CLIP), per (query, key) pair with labels (PyTorch float64)",
+               _info_nce_cases, _info_nce_extreme, shape_tags=frozenset({"empty", "2d"}),
+               extreme_oracle=_info_nce_scaled,
+               differences="No peer library has it: the oracle is the usual PyTorch code "
+               "(open_clip's ClipLoss on normalised features). A zero vector has a zero "
+               "gradient here; F.normalize's is 1/eps.",
+               pinned=(
+                   Pinned("docstring", (_DOC_Q, _DOC_K), {"temperature": 0.5}, "oracle",
+                          ("none", "mean", "sum")),
+                   Pinned("docstring-symmetric", (_DOC_Q, _DOC_K),
+                          {"temperature": 0.5, "symmetric": True}, "oracle",
+                          ("mean", "none"), grad="oracle"),
+                   Pinned("empty-batch-is-0-not-nan", (np.zeros((0, 3)), np.zeros((0, 3))),
+                          {"symmetric": True}, 0.0, ("mean", "sum"),
+                          why="no positive anywhere: 0, as contrastive_loss"),
+                   Pinned("distinct-labels-are-no-labels", (_DOC_Q, _DOC_K),
+                          {"temperature": 0.5, "labels": np.array([4, 2, 7])},
+                          np.array([0.61836803, 0.51057091, 0.86566587]), ("none",),
+                          tol=Tol(rtol=1e-6, atol=1e-7), dtypes=("float32", "float64"),
+                          compiled=True),
                )),
 ]

@@ -99,6 +99,7 @@ TARGET_KINDS: dict[str, str] = {
     "logits": "logits of the prediction's shape (another model's: a teacher's)",
     "row_labels": "one integer label per row of the prediction (its shape without `axis`): "
                   "rows with one label are positives of each other",
+    "embeddings": "rows of real vectors of the prediction's shape (keys for the queries)",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)
@@ -143,6 +144,8 @@ OPTION_KINDS: dict[str, str] = {
     "tweedie_power": "the Tweedie power, a float <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma): "
                      "it sets the domain of the prediction and the target",
     "temperature": "a float > 0 that divides similarities before a softmax",
+    "row_labels": "None or one integer label per row of the prediction (an array): rows "
+                  "with one label are positives of each other",
 }
 
 #: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator

@@ -2,7 +2,7 @@
 
 Conventions shared by this module:
 
-* The contrastive losses (:func:`contrastive_loss`; their helpers follow the
+* The contrastive losses (:func:`contrastive_loss`, :func:`info_nce_loss`; their helpers follow the
   ``contrastive`` banner) take rows of embeddings, a 2-d array with the vectors along
   ``axis`` (default the last: ``(N, D)``), and compare every row with every other row
   (an ``(N, N)`` similarity matrix: O(N² D) time, O(N²) memory).  The similarity is the
@@ -29,9 +29,10 @@ from ._validation import (
     floating_input,
     normalize_axis,
     python_number,
+    same_shape,
 )
 
-__all__: list[str] = ["contrastive_loss"]
+__all__: list[str] = ["contrastive_loss", "info_nce_loss"]
 
 
 # --------------------------------------------------------------------------- contrastive
@@ -42,10 +43,14 @@ def _unit_rows(xp: Namespace, e: Array, axis: int) -> Array:
     """``e`` with each vector along ``axis`` divided by its L2 norm; a zero vector stays
     0 with a zero gradient (no 0/0).  Each vector is first divided by its largest
     magnitude (gradient stopped: the result does not depend on it), so the squared norm
-    neither overflows nor underflows for any finite input."""
+    neither overflows nor underflows for any finite input (a vector of float32's largest
+    values, or of 1e-30)."""
     m = stop_gradient(xp, xp.max(xp.abs(e), axis=axis, keepdims=True)) if not is_empty(e) \
         else xp.ones_like(xp.sum(e, axis=axis, keepdims=True))
-    u = e / xp.where(m > 0, m, 1.0)
+    # (divided twice by sqrt(m): a compiler that turns the division into a product by
+    # 1/m would flush 1/m to zero for m near the dtype's largest value on XLA's CPU)
+    r = xp.sqrt(xp.where(m > 0, m, 1.0))
+    u = (e / r) / r
     sq = xp.sum(u * u, axis=axis, keepdims=True)
     nonzero = sq > 0
     return xp.where(nonzero, u / xp.sqrt(xp.where(nonzero, sq, 1.0)), 0.0)
@@ -140,7 +145,10 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
     softmax, so it equals this loss's ``mean`` when every row has exactly one positive
     (two views per label), and differs with more; it returns NaN when no row has a
     positive, and only a scalar.  PyTorch Metric Learning's ``SupConLoss`` is this
-    loss with its own default temperature 0.1.
+    loss with its own default temperature 0.1 (PML 2.9.0 agrees to 1e-10 in float64)
+    where every row has a negative.  A row without a negative (a batch of one label):
+    optax and PML give 0; here it is SupCon's value, at least :math:`\log |P(i)|` (the
+    positives still compete in the softmax), as in Khosla et al.'s reference code.
 
     References
     ----------
@@ -174,4 +182,102 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
     log_p = log_softmax(xp, _masked(xp, logits, self_pair), axis=1)
     positive = (labels[:, None] == labels[None, :]) & ~self_pair
     per_row, anchors = _mean_over_anchors(xp, logits, log_p, positive)
+    return _anchor_reduction(xp, per_row, anchors, out_dtype, reduction)
+
+
+@declare(prediction="embeddings", target="embeddings",
+         options={"temperature": "temperature", "labels": "row_labels", "symmetric": "flag"},
+         differentiable=(0, 1), growth="bounded", unit="anchor", min_ndim=2, max_ndim=2,
+         no_peer="PyTorch, optax, Keras and scikit-learn have no InfoNCE / CLIP loss (the "
+                 "usual code is F.cross_entropy of the similarity matrix against arange(N), "
+                 "as open_clip's ClipLoss)",
+         unsupported={"vmap": "its rows interact (an N x N similarity matrix): a vmap over "
+                              "the rows of one (N, D) batch is not a call on it"})
+def info_nce_loss(query: Array, key: Array, *, temperature: float = 0.07,
+                  labels: Array | None = None, symmetric: bool = False,
+                  reduction: str = "mean") -> Array:
+    r"""InfoNCE: each query picks its own key out of the batch (CLIP with ``symmetric``).
+
+    For ``N`` queries :math:`q_i` and ``N`` keys :math:`k_j` (the rows of two ``(N, D)``
+    arrays), both L2-normalised as CLIP does (:math:`\hat q = q / \lVert q \rVert_2`; a
+    zero vector stays 0), the logits are :math:`s_{ij} = \hat q_i \cdot \hat k_j / \tau`
+    and the positives of query ``i`` are :math:`P(i) = \{i\}` (row ``i`` of ``key``), or,
+    with ``labels`` (one integer per row, shared by the two arrays), every key of its
+    label, :math:`P(i) = \{j : y_j = y_i\}` (key ``i`` always among them):
+
+    .. math::
+        \ell_i = -\frac{1}{|P(i)|} \sum_{p \in P(i)}
+                 \log \frac{e^{s_{ip}}}{\sum_{j=1}^{N} e^{s_{ij}}}
+
+    the softmax over every key (the other keys are the negatives; without ``labels``
+    this is ``F.cross_entropy(s, arange(N))`` row by row).  ``symmetric=True`` is the
+    CLIP loss: each row's value is the mean of the query's :math:`\ell_i` and the
+    key's, the same with the roles swapped (a softmax over the queries, column ``i``
+    of :math:`s`).  Computed through the log-softmax of the similarity matrix; stable
+    at small temperatures (0.01 in float16: computed in float32).
+
+    ``temperature`` > 0, default 0.07 (CLIP's initial :math:`1/\tau = 1/0.07`, MoCo's
+    0.07); ``labels`` default None; ``symmetric`` default False.  ``none`` returns one
+    value per row, ``(N,)``; ``mean`` divides their sum by the number of rows with a
+    positive, here every row (each has its own key), and is 0 for an empty batch (no
+    positive anywhere: never NaN); ``sum`` sums them.  The embeddings are always
+    normalised: for a raw dot product (CPC's bilinear score, an unnormalised logit
+    scale) use :func:`cross_entropy` on your own ``q @ k.T``.  O(N² D) time, O(N²)
+    memory.
+
+    Differences from peers: PyTorch, optax, Keras and scikit-learn have no such loss.
+    open_clip's ``ClipLoss`` is ``symmetric=True`` with ``temperature = 1 /
+    logit_scale`` on features the model normalised already; sentence-transformers'
+    ``MultipleNegativesRankingLoss(scale=20)`` is the non-symmetric loss at
+    ``temperature=0.05``.  A row whose labels give it several positive keys averages
+    their log-probabilities (SupCon's :math:`\mathcal{L}_{out}`), as
+    :func:`contrastive_loss` does.
+
+    References
+    ----------
+    A. van den Oord, Y. Li, O. Vinyals, "Representation Learning with Contrastive
+    Predictive Coding", arXiv:1807.03748 (2018).
+    A. Radford et al., "Learning Transferable Visual Models From Natural Language
+    Supervision" (CLIP), ICML 2021, arXiv:2103.00020.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> q = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> k = np.array([[0.9, 0.1], [0.2, 1.0], [1.0, 0.8]])
+    >>> lx.info_nce_loss(q, k, temperature=0.5, reduction="none")
+    array([0.61836803, 0.51057091, 0.86566587])
+    >>> lx.info_nce_loss(q, k, temperature=0.5, symmetric=True)
+    array(0.67011285)
+    """
+    check_reduction(reduction)
+    xp = namespace({"query": query, "key": key}, {"labels": labels})
+    out_dtype, dtype = floating_input(xp, query, "query")
+    floating_input(xp, key, "key")
+    if not isinstance(symmetric, bool):
+        raise TypeError(f"`symmetric` must be a bool; got {type(symmetric).__name__}")
+    if query.ndim == 0:
+        raise ValueError("`query` must have at least 1 dimension (samples); got a 0-d array")
+    same_shape(query, key, ("query", "key"))
+    if query.ndim != 2:
+        raise ValueError(f"`query` and `key` must be 2-d (rows of vectors along the last "
+                         f"axis); got shape {tuple(query.shape)}")
+    n = int(query.shape[0])
+    if labels is not None:
+        _row_labels(xp, labels, n, "labels", "query")
+    inv = _inverse_temperature(xp, temperature, dtype)
+    q = _unit_rows(xp, cast(xp, query, dtype), 1)
+    k = _unit_rows(xp, cast(xp, key, dtype), 1)
+    logits = xp.matmul(q, xp.permute_dims(k, (1, 0))) * inv
+    if labels is None:
+        idx = xp.arange(n, device=device(logits))
+        positive = idx[:, None] == idx[None, :]
+    else:
+        positive = labels[:, None] == labels[None, :]
+    per_row, anchors = _mean_over_anchors(xp, logits, log_softmax(xp, logits, axis=1),
+                                          positive)
+    if symmetric:  # the keys' losses: a softmax over the queries (positive is symmetric)
+        log_p_keys = log_softmax(xp, xp.permute_dims(logits, (1, 0)), axis=1)
+        per_key, _ = _mean_over_anchors(xp, logits, log_p_keys, positive)
+        per_row = (per_row + per_key) * 0.5
     return _anchor_reduction(xp, per_row, anchors, out_dtype, reduction)

@@ -145,7 +145,8 @@ def test_every_target_form_is_covered(name: str) -> None:
                 "non_negative": {"soft", "int", "bool"},
                 "above_minus_one": {"soft", "int", "bool"},
                 "class_probs_or_log_probs": {"soft"}, "class_probs_or_logits": {"soft"},
-                "row_labels": {"index"},  # (one integer per row: the shape without axis)
+                # (row labels: one integer per row, the shape without axis)
+                "row_labels": {"index"}, "embeddings": {"soft"},
                 "logits": {"soft"}}[decl.target]
     assert expected <= forms, forms
     if decl.target in ("index_or_probs", *_DISTRIBUTIONS):  # rows with exact zeros once

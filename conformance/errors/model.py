@@ -130,7 +130,7 @@ class Loss:
         distributions / logits)."""
         return self.decl.target in ("real", "nonzero", "binary", "index_or_probs",
                                     "binary_or_index", *DOMAIN_TARGETS, *_DISTRIBUTION_TARGETS,
-                                    "logits")
+                                    "logits", "embeddings")
 
     @property
     def index_target(self) -> bool:
@@ -331,7 +331,7 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
         target = rng.uniform(0.05, 0.95, size=shape)
     elif decl.target in DOMAIN_TARGETS:
         target = rng.uniform(0.5, 3.0, size=shape)
-    elif decl.target == "logits":
+    elif decl.target in ("logits", "embeddings"):
         target = rng.normal(0.0, 2.0, size=shape)
     else:  # binary: hard 0/1 as floats
         target = rng.integers(0, 2, size=shape).astype(np.float64)

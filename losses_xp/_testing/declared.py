@@ -231,7 +231,8 @@ def target_forms(decl: Declaration, lay: Layout) -> list[str]:
             "index_or_probs": ["index", "probs", "probs-zeros"],
             "class_probs_or_log_probs": ["probs", "probs-zeros"],
             "class_probs_or_logits": ["probs", "probs-zeros"], "logits": ["logits"],
-            "row_labels": ["row-labels", "row-labels-int32"]}[kind]
+            "row_labels": ["row-labels", "row-labels-int32"],
+            "embeddings": ["embeddings"]}[kind]
 
 
 def _switched(decl: Declaration, form: str, kwargs: Mapping[str, Any]) -> str:
@@ -283,7 +284,7 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
         return soft_class_targets(rng, shape, lay.axis or 0, zeros=form == "probs-zeros")
     if form == "log-probs":
         return log_probabilities(rng, shape, lay.axis or 0)
-    if form == "logits":
+    if form in ("logits", "embeddings"):
         return logits(rng, shape)
     if form in ("row-labels", "row-labels-int32"):  # one label per row, about two rows each
         n = math.prod(lay.sample_shape)
@@ -360,6 +361,9 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
         vals = [(str(not default), not default)]
     elif kind == "like":
         vals = [("array", np.zeros(()))]
+    elif kind == "row_labels":  # one label per row (the first axis), about two rows each
+        n = pred.shape[0] if pred.ndim else 1
+        vals = [("labels", rng.integers(0, max(1, n // 2), size=(n,)))]
     elif kind == "quantile":  # levels along the last axis (the target loses it: _Builder)
         vals = [("0.1", 0.1), ("0.9", 0.9)]
         if last and last[0]:
