@@ -61,6 +61,11 @@ class Example:
     def num_classes(self) -> int:
         return 1 if self.axis is None else int(self.prediction.shape[self.axis])
 
+    def rows(self) -> tuple[int, ...]:
+        """The rows of a 2-d array of vectors (the feature axis: ``axis``, else the last)."""
+        shape = self.prediction.shape
+        return shape[:-1] if self.axis is None else self.sample_shape()
+
     def sample_shape(self) -> tuple[int, ...]:
         shape = self.prediction.shape
         return shape if self.axis is None else shape[:self.axis] + shape[self.axis + 1:]
@@ -69,6 +74,8 @@ class Example:
         """The documented shape of ``reduction="none"``."""
         if self.unit == "element":
             return tuple(self.prediction.shape)
+        if self.unit == "anchor":  # one value per row (features on the last axis, or axis)
+            return self.rows()
         if self.unit in ("sample", "kept"):
             return self.sample_shape()
         if self.unit == "class":
@@ -83,6 +90,11 @@ class Example:
             return float(math.prod(self.sample_shape()))
         if self.unit == "class":
             return float(self.num_classes)
+        if self.unit == "anchor":  # the rows with a positive
+            labels = self.args[1]
+            if labels.dtype.kind in "iu":  # (another row of their label)
+                return float(np.sum(np.sum(labels[:, None] == labels[None, :], axis=1) > 1))
+            return float(math.prod(self.rows()))  # (query i and key i: every row)
         if self.unit == "kept":
             target = self.args[1]
             kept = np.ones(target.shape, bool) if self.ignore is None else target != self.ignore
@@ -107,6 +119,8 @@ class Example:
         soft confusion-matrix counts (a score of 0)."""
         if self.unit == "scalar":  # one value for the batch: NaN when it is empty
             return declaration(self.name).unit == "batch" and self.prediction.size == 0
+        if self.unit == "anchor":  # no anchor with a positive: 0, never NaN
+            return False
         return self.count() == 0.0
 
     def batch_axes(self) -> dict[str, int] | None:
@@ -127,7 +141,7 @@ class Example:
                 out[f"arg{i}"] = b  # a variance without the prediction's last axis
         for k, v in self.kwargs.items():
             kind = self.option_kinds.get(k)
-            if kind == "sample_weight":
+            if kind in ("sample_weight", "row_labels"):  # (one label per row: a row_labels array)
                 out[k] = 0
             elif kind in ("element_weight", "pos_weight") and not isinstance(v, (int, float)):
                 n = np.ndim(v)

@@ -84,8 +84,9 @@ def numpy_result(spec: Spec, case: Case, dtype: str, reduction: str) -> np.ndarr
     if key not in _NUMPY:
         np_bk = _NUMPY_BACKEND
         args = [np_bk.asarray(a, dtype if a.dtype.kind == "f" else None) for a in case.args]
-        kwargs = {k: np_bk.asarray(v, dtype) if isinstance(v, np.ndarray) else v
-                  for k, v in case.kwargs.items()}
+        # (floating options in the dtype under test, integer ones as they are: helpers)
+        kwargs = {k: np_bk.asarray(v, dtype if v.dtype.kind == "f" else None)
+                  if isinstance(v, np.ndarray) else v for k, v in case.kwargs.items()}
         with expected_warnings(case):
             out = spec.entry.call(*args, reduction=reduction, **kwargs)
         _NUMPY[key] = np_bk.to_numpy(out)
@@ -168,8 +169,8 @@ def build_dask(bk: Backend, fn: Loss, case: Case, dtype: str, reduction: str) ->
     """The loss's graph, built under ``forbid_compute``: any compute inside raises; its
     shape must be static (the check of every Dask call of the matrix: helpers.run)."""
     args = [bk.asarray(a, dtype if a.dtype.kind == "f" else None) for a in case.args]
-    kwargs = {k: bk.asarray(v, dtype) if isinstance(v, np.ndarray) else v
-              for k, v in case.kwargs.items()}
+    kwargs = {k: bk.asarray(v, dtype if v.dtype.kind == "f" else None)
+              if isinstance(v, np.ndarray) else v for k, v in case.kwargs.items()}
     with expected_warnings(case), bk.forbid_compute():
         out = fn(*args, reduction=reduction, **kwargs)
     assert_lazy_static(bk, out, f"{case.name} {dtype} {reduction}")
@@ -179,8 +180,8 @@ def build_dask(bk: Backend, fn: Loss, case: Case, dtype: str, reduction: str) ->
 def run_strict(bk: Backend, fn: Loss, case: Case, dtype: str, reduction: str) -> Seen:
     """Eager, in the strictest mode, on ``bk``'s device: the result stays there."""
     args = [bk.asarray(a, dtype if a.dtype.kind == "f" else None) for a in case.args]
-    kwargs = {k: bk.asarray(v, dtype) if isinstance(v, np.ndarray) else v
-              for k, v in case.kwargs.items()}
+    kwargs = {k: bk.asarray(v, dtype if v.dtype.kind == "f" else None)
+              if isinstance(v, np.ndarray) else v for k, v in case.kwargs.items()}
     with expected_warnings(case):
         out = fn(*args, reduction=reduction, **kwargs)
     where = bk.device_of(args[first_floating(case)])

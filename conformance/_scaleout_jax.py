@@ -42,7 +42,7 @@ FIRST_CASE_DTYPES = ("float32", "float64")
 #: other array option (class weights, pos_weight, alpha, counts) is replicated.
 #: ``weight`` is per sample only when it has the input's number of dimensions
 #: (element weights, e.g. a (N, 1) anchor mask); a 1-d ``weight`` is per class.
-PER_SAMPLE_OPTIONS = ("sample_weight",)
+PER_SAMPLE_OPTIONS = ("sample_weight", "labels")  # (labels: info_nce_loss's, one per row)
 
 
 def _force_devices() -> None:
@@ -64,9 +64,13 @@ def _batched_option(key: str, value: Any, ndim: int) -> bool:
 
 def _selected_cases(cases: list[Any]) -> list[Any]:
     """First 2-D case, first N-d case, and the case with the most options (no 0-d or
-    empty ones: they have no batch to shard; no NaN-by-definition means)."""
+    empty ones: they have no batch to shard; no NaN-by-definition means; every array
+    with the batch as its first axis)."""
     usable = [c for c in cases
-              if not c.tags & {"0d", "empty", "nan-mean"} and c.args and c.args[0].ndim >= 1]
+              if not c.tags & {"0d", "empty", "nan-mean"} and c.args and c.args[0].ndim >= 1
+              # (the batch first in every array: not the (D, N) embeddings with axis=0
+              # of the contrastive losses, whose labels have the N rows)
+              and all(a.shape[0] == c.args[0].shape[0] for a in c.args if a.ndim)]
     chosen: list[Any] = []
     for pick in (next((c for c in usable if "2d" in c.tags), None),
                  next((c for c in usable if "nd" in c.tags), None),

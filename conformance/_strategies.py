@@ -208,6 +208,8 @@ def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
         return _positive(draw, rng, shape, dtype)
     if kind == "above_minus_one":
         return _above_minus_one(draw, rng, shape, dtype)
+    if kind == "embeddings":  # rows of real vectors: any finite magnitude, zero rows too
+        return _real(draw, rng, shape, bound, dtype, catalogue.logits)
     raise AssertionError(f"{kind!r}: a prediction kind without a generator here")
 
 
@@ -283,6 +285,14 @@ def _sign_labels(draw: Callable[..., Any], rng: np.random.Generator,
     if form == "bool":
         return np.asarray(t > 0)
     return np.asarray(t, dtype=np.float64 if form == "float" else np.int64)
+
+
+def _row_labels(draw: Callable[..., Any], rng: np.random.Generator, n: int) -> np.ndarray:
+    """One integer label per row, from about n/2 labels (most rows have a positive, some
+    do not; sometimes every row has a label of its own)."""
+    dtype = draw(st.sampled_from([np.int64, np.int32]))
+    labels = draw(st.sampled_from([max(1, n // 2), 1, max(1, n)]))
+    return rng.integers(0, labels, size=(n,)).astype(dtype)
 
 
 def _further_input(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
@@ -376,6 +386,8 @@ def _float_option(draw: Callable[..., Any], kind: str, bound: float) -> Any:
         return draw(st.sampled_from([0.5, 0.0]) | st.floats(-bound, bound))
     if kind == "flag":
         return draw(st.booleans())
+    if kind == "temperature":
+        return draw(st.sampled_from([0.07, 1.0, 0.01, 0.5, 10.0]) | st.floats(0.01, 100.0))
     if kind == "tweedie_power":  # (a power of -1 to 3: see _domain_limit)
         return draw(st.sampled_from([0.0, 1.0, 2.0, 1.5, 3.0, -1.0, 0, 1, 2]) |
                     st.floats(1.0, 3.0) | st.floats(-1.0, 0.0))
@@ -527,6 +539,11 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         args.append(_renormalised(t, axis, dtype) if tkind == "log_probs" else t)
     elif tkind == "sign":
         args.append(_sign_labels(draw, rng, shape))
+    elif tkind == "embeddings":  # (keys of the queries' shape)
+        args.append(_prediction(draw, "embeddings", rng, shape, axis, dtype, bound))
+    elif tkind == "row_labels":
+        assert axis is not None
+        args.append(_row_labels(draw, rng, math.prod(shape[:axis] + shape[axis + 1:])))
     elif tkind is not None:
         raise AssertionError(f"{tkind!r}: a target kind without a generator here")
     for ikind in kinds.inputs.values():  # further inputs (a variance), in every form
@@ -549,6 +566,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
                             quantize(np.minimum(n, FINFO_MAX[dtype]), dtype))
         elif kind == "k":
             kwargs[name] = draw(st.integers(1, num_classes + 2))
+        elif kind == "row_labels":  # one integer label per row (the first axis)
+            kwargs[name] = _row_labels(draw, rng, pred.shape[0])
         elif kind == "num_classes":  # (probability rows: their class axis' length)
             kwargs[name] = num_classes
         elif kind == "like":

@@ -132,8 +132,9 @@ class Entry:
 
     def mean_is_mean_of_none(self, case: Case) -> bool:
         """``mean`` is the mean of ``none`` but where per-class weights or ignored
-        targets make the mean divide by a weight sum."""
-        return not (case.tags & {"ignore", "class-weight"})
+        targets make the mean divide by a weight sum, or a contrastive loss by the
+        number of rows that have a positive (unit ``anchor``)."""
+        return not (case.tags & {"ignore", "class-weight"}) and self.decl.unit != "anchor"
 
 
 def _checked(cases: list[Case]) -> list[Case]:

@@ -66,6 +66,7 @@ PREDICTION_KINDS: dict[str, str] = {
     "above_minus_one": "real values > -1 (their log1p is taken: the squared log error)",
     "class_probs_or_logits": "rows of class probabilities along the class axis, or logits "
                              "with the option from_logits=True",
+    "embeddings": "rows of real vectors along `axis` (the last by default)",
 }
 
 #: the prediction kinds whose meaning a flag option switches: kind -> (the option, the
@@ -99,6 +100,9 @@ TARGET_KINDS: dict[str, str] = {
               "second scores of a pair, margin_ranking_loss's x2)",
     "sign": "labels in {-1, +1} of the prediction's shape (any real dtype), or bool (True = "
             "+1); a 0 (0/1 labels) is refused with the conversion to use",
+    "row_labels": "one integer label per row of the prediction (its shape without `axis`): "
+                  "rows with one label are positives of each other",
+    "embeddings": "rows of real vectors of the prediction's shape (keys for the queries)",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)
@@ -145,6 +149,9 @@ OPTION_KINDS: dict[str, str] = {
                 "prediction's shape without it",
     "tweedie_power": "the Tweedie power, a float <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma): "
                      "it sets the domain of the prediction and the target",
+    "temperature": "a float > 0 that divides similarities before a softmax",
+    "row_labels": "None or one integer label per row of the prediction (an array): rows "
+                  "with one label are positives of each other",
 }
 
 #: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator
@@ -156,6 +163,8 @@ UNITS: dict[str, str] = {
             "'sample'",
     "class": "one value per class (multi-class 'macro'), else one scalar; mean = sum / C",
     "batch": "one value for the whole batch (no reduction argument)",
+    "anchor": "one value per row (an anchor of a contrastive loss; 0 for a row without a "
+              "positive); mean = sum / number of rows with a positive, 0 where none has",
 }
 
 #: how fast the exact loss can grow with the inputs' magnitude (property tests keep the

@@ -107,9 +107,11 @@ def test_shapes_cover_what_the_declaration_admits(name: str) -> None:
     assert any("empty" in c.tags for c in cases)
     axis = next((n for n, k in decl.options.items() if k in ("axis", "axis_or_none")), None)
     axes = [c.kwargs[axis] for c in cases if axis in c.kwargs]
-    if decl.class_axis in ("axis", "optional"):
+    if decl.class_axis in ("axis", "optional") and decl.max_ndim >= 3:
         # the class axis at 1 of an N-d prediction, given as axis=1
         assert any(c.kwargs.get(axis) == 1 and c.args[0].ndim >= 3 for c in cases)
+    elif decl.class_axis == "axis":  # (2-d only: rows of vectors) the first axis, axis=0
+        assert any(c.kwargs.get(axis) == 0 and c.args[0].ndim == 2 for c in cases)
     if decl.class_axis == "optional":
         assert None in axes
         assert any(isinstance(a, int) and a < 0 for a in axes)
@@ -143,7 +145,9 @@ def test_every_target_form_is_covered(name: str) -> None:
                 "non_negative": {"soft", "int", "bool"},
                 "above_minus_one": {"soft", "int", "bool"},
                 "class_probs_or_log_probs": {"soft"}, "class_probs_or_logits": {"soft"},
-                "logits": {"soft"}, "sign": {"soft", "int", "bool"}}[decl.target]
+                "logits": {"soft"}, "sign": {"soft", "int", "bool"},
+                # (row labels: one integer per row, the shape without axis)
+                "row_labels": {"index"}, "embeddings": {"soft"}}[decl.target]
     assert expected <= forms, forms
     signs = [c.args[1] for c in cases if decl.target == "sign"] + [
         c.args[i] for c in cases for i, k in enumerate(decl.inputs.values(), start=2)

@@ -67,7 +67,7 @@ def _mixed_libraries(loss: Loss) -> list[Bad]:
 
 
 ARRAY_OPTIONS = ("element_weight", "pos_weight", "class_weight", "sample_weight",
-                 "class_alpha", "counts", "like")
+                 "class_alpha", "counts", "like", "row_labels")
 
 
 def _option_array(loss: Loss, option: str, mode: str) -> tuple[Call, np.ndarray]:
@@ -85,6 +85,8 @@ def _option_array(loss: Loss, option: str, mode: str) -> tuple[Call, np.ndarray]
         value = np.arange(1.0, pred.shape[-1] + 1.0)
     elif kind == "like":
         value = np.zeros(1)
+    elif kind == "row_labels":  # one integer label per row
+        value = np.arange(pred.shape[0]) % 2
     else:  # class_weight, class_alpha
         value = np.full(pred.shape[-1:], 0.5)
     return call, value

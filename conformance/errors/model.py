@@ -130,7 +130,7 @@ class Loss:
         distributions / logits / sign labels)."""
         return self.decl.target in ("real", "nonzero", "binary", "index_or_probs",
                                     "binary_or_index", *DOMAIN_TARGETS, *_DISTRIBUTION_TARGETS,
-                                    "logits", "sign")
+                                    "logits", "sign", "embeddings")
 
     @property
     def index_target(self) -> bool:
@@ -332,7 +332,7 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
         target = rng.uniform(0.05, 0.95, size=shape)
     elif decl.target in DOMAIN_TARGETS:
         target = rng.uniform(0.5, 3.0, size=shape)
-    elif decl.target == "logits":
+    elif decl.target in ("logits", "embeddings"):
         target = rng.normal(0.0, 2.0, size=shape)
     elif decl.target == "sign":  # -1 and +1 as floats
         target = rng.choice([-1.0, 1.0], size=shape)

@@ -62,6 +62,7 @@ def _restricted_reduction(loss: Loss) -> list[Bad]:
 NUMBER_KINDS: dict[str, tuple[float | None, bool, float | None]] = {
     "positive": (0.0, True, None),
     "steepness": (0.0, True, None),  # AnyLoss's L (fuzzed over its own range)
+    "temperature": (0.0, True, None),
     "non_negative": (0.0, False, None),
     "gamma": (0.0, False, None),
     "unit": (0.0, False, 1.0),

@@ -137,12 +137,15 @@ def layouts(decl: Declaration) -> list[Layout]:
         C = CLASSES
         shaped = [("1d", (C,), 0), ("empty", (0, C), 1), ("2d", (6, C), 1),
                   ("nd-last", (2, 3, C), 2), ("nd-axis1", (2, C, 3, 2)[:max(3, min(4, hi))], 1)]
+        if hi == 2:  # (2-d only, rows of vectors: the vectors along the first axis once)
+            shaped.append(("2d-axis0", (C, 6), 0))
         for lay_name, shape, axis in shaped:
             if not max(lo, 1) <= len(shape) <= hi or (
                     optional and lay_name in ("empty", "nd-last")):
                 continue  # (an optional class axis: one empty batch, one N-d case)
             negative = axis - len(shape)
-            if lay_name != "nd-axis1" and default is not None and negative == default:
+            if (lay_name not in ("nd-axis1", "2d-axis0") and default is not None
+                    and negative == default):
                 kw = {}  # the default axis, not passed
             elif name is None:
                 continue
@@ -184,7 +187,7 @@ def _prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Lay
     shape, axis = lay.shape, -1 if lay.axis is None else lay.axis
     if kind == "regression":
         return regression_values(rng, shape)
-    if kind == "logits":
+    if kind in ("logits", "embeddings"):  # (embeddings: rows of real vectors)
         return logits(rng, shape)
     if kind == "scores":
         return distinct_scores(rng, shape, _center(decl))
@@ -228,7 +231,9 @@ def target_forms(decl: Declaration, lay: Layout) -> list[str]:
             "index_or_probs": ["index", "probs", "probs-zeros"],
             "class_probs_or_log_probs": ["probs", "probs-zeros"],
             "class_probs_or_logits": ["probs", "probs-zeros"], "logits": ["logits"],
-            "sign": ["sign", "sign-int", "bool"]}[kind]
+            "sign": ["sign", "sign-int", "bool"],
+            "row_labels": ["row-labels", "row-labels-int32"],
+            "embeddings": ["embeddings"]}[kind]
 
 
 def _switched(decl: Declaration, form: str, kwargs: Mapping[str, Any]) -> str:
@@ -280,11 +285,15 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
         return soft_class_targets(rng, shape, lay.axis or 0, zeros=form == "probs-zeros")
     if form == "log-probs":
         return log_probabilities(rng, shape, lay.axis or 0)
-    if form == "logits":
+    if form in ("logits", "embeddings"):
         return logits(rng, shape)
     if form in ("sign", "sign-int"):  # -1 and +1, floating or integer
         t = rng.choice([-1, 1], size=shape)
         return np.asarray(t, dtype=np.float64 if form == "sign" else np.int64)
+    if form in ("row-labels", "row-labels-int32"):  # one label per row, about two rows each
+        n = math.prod(lay.sample_shape)
+        labels = rng.integers(0, max(1, n // 2), size=(n,))
+        return labels.astype(np.int32 if form == "row-labels-int32" else np.int64)
     return None
 
 
@@ -317,6 +326,7 @@ def _input(kind: str, form: str, rng: np.random.Generator, lay: Layout) -> np.nd
 def _form_tags(form: str) -> set[str]:
     return {"int-values": {"int-target"}, "int": {"int-target"}, "bool": {"bool-target"},
             "nonzero-int": {"int-target"}, "sign-int": {"int-target"},
+            "row-labels-int32": {"int-target"},
             "positive-int": {"int-target"}, "non-negative-int": {"int-target"},
             "probs": {"probs-target"}, "probs-zeros": {"probs-target"}}.get(form, set())
 
@@ -364,6 +374,9 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
         vals = [(str(not default), not default)]
     elif kind == "like":
         vals = [("array", np.zeros(()))]
+    elif kind == "row_labels":  # one label per row (the first axis), about two rows each
+        n = pred.shape[0] if pred.ndim else 1
+        vals = [("labels", rng.integers(0, max(1, n // 2), size=(n,)))]
     elif kind == "quantile":  # levels along the last axis (the target loses it: _Builder)
         vals = [("0.1", 0.1), ("0.9", 0.9)]
         if last and last[0]:
@@ -387,6 +400,7 @@ _NUMBERS: dict[str, tuple[Any, ...]] = {
     # Poisson (1, an int), compound Poisson, gamma, inverse Gaussian, and
     # a negative power (its loss grows like the prediction to the power 2.5)
     "tweedie_power": (1, 1.5, 2.0, 3.0, -0.5),
+    "temperature": (0.01, 0.5, 2.0),
 }
 
 
