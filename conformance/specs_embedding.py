@@ -2,6 +2,235 @@
 
 from __future__ import annotations
 
-from .registry import Spec
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from losses_xp._testing.inputs import EPS, FULL, HALF, Case, regression_values
+
+from .registry import (
+    EXACT,
+    KERAS,
+    Pinned,
+    Spec,
+    from_torch,
+    keras,
+    np_reduce,
+    t_reduce,
+    torch,
+    torch_spec,
+)
 
 SPECS: list[Spec] = []
+
+
+# =========================================================== cosine and triplet losses
+# Oracles (float64): PyTorch's F.cosine_similarity (each norm clamped at eps, as here),
+# F.cosine_embedding_loss and F.triplet_margin_loss, gradients by autograd; optax's
+# cosine_distance (JAX float64) and Keras's cosine_similarity (NumPy backend, float32)
+# as cross-checks.
+
+
+_2D, _ND = frozenset({"2d"}), frozenset({"nd"})
+
+
+def _ax(kwargs: Mapping[str, Any], ndim: int) -> int:
+    return int(kwargs.get("axis", -1)) % ndim
+
+
+def _zero_rows(x: np.ndarray, rows: tuple[int, ...], axis: int = -1) -> np.ndarray:
+    """``x`` (rows along ``axis``) with the rows numbered ``rows`` (flat order) zero."""
+    r = np.moveaxis(np.array(x, dtype=np.float64), axis, -1)
+    flat = r.reshape(-1, r.shape[-1])
+    flat[list(rows)] = 0.0
+    return np.moveaxis(flat.reshape(r.shape), -1, axis)
+
+
+# --------------------------------------------------------------------------- cosine_distance
+
+
+def _cosine_cases(rng: np.random.Generator) -> list[Case]:
+    rv = regression_values
+    p2, t2 = rv(rng, (6, 5)), rv(rng, (6, 5))
+    small = rv(rng, (6, 5)) * np.array([1.0, 0.01, 1.0, 0.02, 1.0, 1.0])[:, None]
+    return [
+        Case("1d-0d-result", (rv(rng, (5,)), rv(rng, (5,))), tags=frozenset({"0d"})),
+        Case("empty", (rv(rng, (0, 5)), rv(rng, (0, 5))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (p2, t2), tags=_2D),
+        # (the gradient at a distance of 0 or 2 is 0 plus rounding: values only)
+        Case("2d-parallel-and-opposite", (p2, np.concatenate([3.0 * p2[:3], -0.5 * p2[3:]])),
+             tags=_2D, grad=False),
+        # a zero row (in either argument, or both) with an explicit eps: distance 1, the
+        # gradient t / (|t| eps) (PyTorch's, with its eps)
+        Case("2d-zero-rows-eps", (_zero_rows(p2, (1, 4)), _zero_rows(t2, (2, 4))),
+             {"eps": 1e-3}, tags=_2D),
+        Case("2d-eps-0.5", (small, rv(rng, (6, 5))), {"eps": 0.5}, tags=_2D),
+        Case("2d-one-dimensional-rows", (rv(rng, (6, 1)), rv(rng, (6, 1))), tags=_2D,
+             grad=False),  # (distances 0 and 2: the gradient 0 plus rounding)
+        Case("2d-axis0", (rv(rng, (5, 6)), rv(rng, (5, 6))), {"axis": 0}, tags=_2D),
+        Case("nd-axis1", (rv(rng, (2, 4, 3)), rv(rng, (2, 4, 3))), {"axis": 1}, tags=_ND),
+        Case("nd-last", (rv(rng, (2, 3, 4)), rv(rng, (2, 3, 4))), tags=_ND),
+        Case("nd-axis-negative", (rv(rng, (2, 3, 4, 2)), rv(rng, (2, 3, 4, 2))),
+             {"axis": -3, "eps": 1e-8}, tags=_ND),
+    ]
+
+
+def _cosine_extreme(rng: np.random.Generator) -> list[Case]:
+    """Rows far beyond the square root of the range (their squares overflow), rows far
+    below the eps (clamped), zero rows with the default eps (a gradient of 1 / eps, finite
+    in every dtype)."""
+    out = []
+    for dtypes, big, tiny in ((FULL, 1e30, 1e-30), (HALF, 6e4, 1e-5)):
+        x = rng.choice([-1.0, -0.5, 0.5, 1.0], size=(4, 3))
+        y = rng.choice([-1.0, -0.5, 0.5, 1.0], size=(4, 3))
+        out += [
+            Case(f"rows-of-{big:g}", (big * x, big * y), dtypes=dtypes, tags=_2D),
+            Case(f"rows-of-{big:g}-and-{tiny:g}", (big * x, tiny * y), dtypes=dtypes,
+                 tags=_2D),
+            Case(f"zero-rows-and-{big:g}", (_zero_rows(big * x, (0, 2)), big * y),
+                 dtypes=dtypes, tags=_2D),
+        ]
+    out.append(Case("zero-rows-every-dtype", (_zero_rows(x, (1, 3)), _zero_rows(y, (0, 1))),
+                    tags=_2D))
+    return out
+
+
+def _cosine_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """The definition in PyTorch float64, each row divided by its norm clamped at eps
+    (``torch.linalg.vector_norm(...).clamp_min(eps)``; without eps a vanishing one,
+    1e-300: the value cases with zero rows pass their eps, the extreme cases use the
+    dtype's, :func:`_cosine_extreme_oracle`), clipped to [0, 2]: its value is
+    ``1 - F.cosine_similarity(pred, target, dim=axis, eps=eps)`` (the cross-check), its
+    autograd gradient that of the value (``F.cosine_similarity``'s own passes the
+    gradient of the norm straight through its clamp)."""
+    th = torch()
+    eps = kw.get("eps")
+    e = 1e-300 if eps is None else float(eps)
+    axis = _ax(kw, t[0].ndim)
+    u = [x / th.linalg.vector_norm(x, dim=axis, keepdim=True).clamp_min(e) for x in t[:2]]
+    return t_reduce((1.0 - (u[0] * u[1]).sum(axis)).clamp(0.0, 2.0), reduction)
+
+
+def _cosine_similarity_torch(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                             reduction: str) -> np.ndarray:
+    """``1 - F.cosine_similarity(pred, target, dim=axis, eps=eps)`` in float64, clipped
+    to [0, 2] (a cross-check of the values)."""
+    th = torch()
+    eps = kwargs.get("eps")
+    p, t = (th.from_numpy(np.array(a, np.float64)) for a in args[:2])
+    d = 1.0 - th.nn.functional.cosine_similarity(p, t, dim=_ax(kwargs, p.ndim),
+                                                 eps=1e-300 if eps is None else float(eps))
+    return np.asarray(t_reduce(d.clamp(0.0, 2.0), reduction).numpy(), np.float64)
+
+
+def _cosine_extreme_oracle(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                           reduction: str, dtype: str) -> np.ndarray:
+    """The PyTorch oracle with the default eps of ``dtype`` (its machine epsilon)."""
+    kw = dict(kwargs)
+    if kw.get("eps") is None:
+        kw["eps"] = EPS[dtype]
+    return from_torch(_cosine_torch)(args, kw, reduction)
+
+
+def _cosine_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                  reduction: str) -> np.ndarray:
+    """``optax.losses.cosine_distance(pred, target, epsilon=eps**2, axis=axis)`` in JAX
+    float64 (optax clamps the squared norms)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    eps = kwargs.get("eps")
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        p = np.asarray(args[0], np.float64)
+        v = optax.losses.cosine_distance(
+            jnp.asarray(p), jnp.asarray(np.asarray(args[1], np.float64)),
+            epsilon=1e-300 if eps is None else float(eps) ** 2, axis=_ax(kwargs, p.ndim))
+        value = np.clip(np.asarray(v, np.float64), 0.0, 2.0)
+    finally:
+        jax.config.update("jax_enable_x64", old)
+    return np_reduce(value, reduction)
+
+
+def _cosine_keras(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                  reduction: str) -> np.ndarray | None:
+    """``1 + keras.losses.cosine_similarity(target, pred, axis=axis)`` (target first; the
+    negative similarity, float32; a norm clamped at 1e-6): ``None`` where a row's norm
+    is below the clamps but not 0, and for 1-d rows or another axis than the last
+    (Keras's ``normalize`` broadcasts its norms for the last axis only)."""
+    p, t = (np.asarray(a, np.float64) for a in args[:2])
+    axis = _ax(kwargs, p.ndim)
+    if p.ndim < 2 or axis != p.ndim - 1:
+        return None
+    clamp = max(1e-6, float(kwargs.get("eps") or 0.0))
+    for a in (p, t):
+        n = np.sqrt(np.sum(a * a, axis=axis))
+        if np.any((n > 0) & (n < clamp)):
+            return None
+    sim = keras().losses.cosine_similarity(t, p, axis=axis)
+    return np_reduce(np.clip(1.0 + np.asarray(sim, np.float64), 0.0, 2.0), reduction)
+
+
+def _cosine_zero_row_grad(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                          reduction: str, dtype: str) -> np.ndarray:
+    """The gradient of the rows [0, 0] vs (3, 4) and (3, 4) vs (3, 4): -t / (|t| eps)
+    with the dtype's eps, then 0."""
+    return np.array([[-0.6, -0.8], [0.0, 0.0]]) / EPS[dtype]
+
+
+_PINNED_COSINE = (
+    Pinned("docstring", (np.array([[1.0, 0.0], [0.0, 3.0], [0.0, 0.0]]),
+                         np.array([[0.0, 2.0], [0.0, -1.0], [1.0, 0.0]])),
+           value=np.array([1.0, 2.0, 1.0]), dtypes=("float64", "float32")),
+    Pinned("docstring-mean", (np.array([[1.0, 0.0], [0.0, 3.0], [0.0, 0.0]]),
+                              np.array([[0.0, 2.0], [0.0, -1.0], [1.0, 0.0]])),
+           value=4.0 / 3.0, reductions=("mean",), dtypes=("float64",)),
+    # a zero row: distance 1 and the gradient -t / (|t| eps) with eps the machine epsilon
+    # of the input dtype (1024 times -t/|t| in float16), finite in every dtype; compiled
+    Pinned("zero-row-default-eps", (np.array([[0.0, 0.0], [3.0, 4.0]]),
+                                    np.array([[3.0, 4.0], [3.0, 4.0]])),
+           value=np.array([1.0, 0.0]), grad=_cosine_zero_row_grad, compiled=True),
+    # a row of norm 0.5 below eps = 1: divided by 1, so the value 1 - 0.3 and the
+    # gradient -t / |t| / eps (PyTorch's F.cosine_similarity autograd: (-0.82, 0.24), the
+    # norm's gradient passed straight through its clamp)
+    Pinned("row-below-eps", (np.array([[0.3, 0.4]]), np.array([[2.0, 0.0]])), {"eps": 1.0},
+           value=np.array([0.7]), grad=np.array([[-1.0, 0.0]]), compiled=True),
+    # squares that overflow float32 (1e30^2): the norm of the scaled row
+    Pinned("rows-of-1e30", (np.array([[1e30, 0.0], [1e30, 1e30]]),
+                            np.array([[0.0, 3e30], [-2e30, -2e30]])),
+           value=np.array([1.0, 2.0]), dtypes=("float32", "float64")),
+    # optax computes NaN at a zero row (epsilon=0); optax's epsilon is our eps squared
+    Pinned("optax-nan-at-zero-row", (np.array([[0.0, 0.0, 0.0]]), np.array([[1.0, 2.0, 2.0]])),
+           value=np.array([1.0]), grad=np.array([[-1.0, -2.0, -2.0]]) / 3.0 / 1e-8,
+           kwargs={"eps": 1e-8}, dtypes=("float64",)),
+)
+
+SPECS += [
+    torch_spec("cosine_distance", _cosine_torch,
+               "1 - sum(x / max(|x|, eps) * y / max(|y|, eps)) (PyTorch float64), "
+               "= 1 - torch.nn.functional.cosine_similarity(pred, target, dim=axis, eps=eps)",
+               _cosine_cases, _cosine_extreme,
+               differences="No PyTorch cosine distance: the oracle is the definition (each "
+               "norm clamped at eps) in PyTorch float64, clipped to [0, 2], whose values "
+               "1 - F.cosine_similarity(eps=eps) reproduces (a cross-check); the gradient is "
+               "that of the value, where F.cosine_similarity's autograd passes the norm's "
+               "gradient straight through its clamp (a row of norm below eps: pinned). The "
+               "default eps is the input dtype's machine epsilon (the extreme "
+               "cases' oracle uses it; PyTorch's is a fixed 1e-8). optax.cosine_distance "
+               "clamps the squared norms (its epsilon = eps**2, default 0: NaN at a zero "
+               "row): a cross-check with epsilon = eps**2. Keras returns the negative "
+               "similarity (target first, float32): 1 + keras.losses.cosine_similarity is "
+               "a cross-check.",
+               extreme_oracle=_cosine_extreme_oracle,
+               cross_checks=(("1 - F.cosine_similarity(eps=eps) (PyTorch float64)",
+                              _cosine_similarity_torch, EXACT),
+                             ("optax.losses.cosine_distance(epsilon=eps**2) (JAX float64)",
+                              _cosine_optax, EXACT),
+                             ("1 + keras.losses.cosine_similarity (NumPy backend)",
+                              _cosine_keras, KERAS)),
+               pinned=_PINNED_COSINE),
+]

@@ -1,8 +1,199 @@
 """Embedding losses: cosine, triplet and contrastive (NT-Xent, SupCon, InfoNCE, CLIP) losses.
 
-Conventions shared by this module are stated here as its losses land.
+Conventions shared by this module:
+
+* Embeddings are rows of real vectors along ``axis`` (default the last); every other
+  axis is a batch axis.  The arrays compared have exactly one shape (no broadcasting),
+  a real floating dtype each (a gradient is taken with respect to every embedding), and
+  are computed in the first one's compute dtype (float32 for float16 / bfloat16,
+  returned in the input dtype).
+* The unit is a sample (a row): ``none`` returns one value per row (the shape without
+  ``axis``), ``mean`` divides the sum of those by the number of rows (NaN for an empty
+  batch), ``sum`` sums them.
+* Norms are taken of the row divided by its largest magnitude (a stopped-gradient
+  scale): no overflow of the squares of large embeddings, no underflow of small ones,
+  and the exact gradient of the norm (a homogeneous function of degree 1).  A norm of
+  exactly 0 has a zero gradient (a double ``where``), never the NaN of ``sqrt`` at 0.
+* Cosines divide each row by its norm clamped below at ``eps`` (PyTorch's
+  ``cosine_similarity`` convention); the default ``eps`` is the machine epsilon of the
+  input dtype, so that the gradient, at most ``1 / eps`` per row, is finite in every
+  dtype even at a zero vector (1024 in float16, 128 in bfloat16).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+from ._compat import (
+    Array,
+    Namespace,
+    is_empty,
+    namespace,
+    stop_gradient,
+)
+from ._declare import declare
+from ._primitives import clip
+from ._reduction import cast, finish
+from ._validation import (
+    check_reduction,
+    floating_input,
+    normalize_axis,
+    python_number,
+    same_shape,
+)
+
+__all__ = ["cosine_distance"]
+
+
+# ----------------------------------------------------------------- cosine and triplet
+
+
+def _embeddings(arrays: dict[str, Array], axis: object, others: dict[str, Array] | None = None
+                ) -> tuple[Namespace, list[Array], int, Any]:
+    """The beginning of a loss of same-shaped embedding arrays (names in order): one
+    library and device (``others`` too: a target), real floating dtypes, one shape, at
+    least 1-d, ``axis``.  Returns ``(xp, arrays in the first one's compute dtype, axis,
+    out_dtype)``."""
+    xp = namespace({**arrays, **(others or {})})
+    names = list(arrays)
+    out_dtype, dtype = floating_input(xp, arrays[names[0]], names[0])
+    for name in names[1:]:
+        floating_input(xp, arrays[name], name)
+        same_shape(arrays[names[0]], arrays[name], (names[0], name))
+    ax = normalize_axis(arrays[names[0]].ndim, axis)
+    return xp, [cast(xp, a, dtype) for a in arrays.values()], ax, out_dtype
+
+
+def _scaled(xp: Namespace, x: Array, ax: int) -> tuple[Array, Array]:
+    """``(x / m, m)``: the rows of ``x`` along ``ax`` divided by their largest magnitude
+    ``m`` (kept as an axis of size 1, its gradient stopped), ``m`` clipped to the
+    normal range (``[tiny, 1 / tiny]``, a power of two each: the XLA CPU divides through
+    a reciprocal, which a subnormal flushes to 0), so the scaled row's largest magnitude
+    is in [1, 4] unless the row is zero or subnormal."""
+    a = xp.abs(x)
+    tiny = float(xp.finfo(x.dtype).smallest_normal)
+    if is_empty(a):  # (no row, or rows of no element)
+        m = xp.sum(a, axis=ax, keepdims=True) + tiny
+    else:
+        m = clip(xp, stop_gradient(xp, xp.max(a, axis=ax, keepdims=True)), min=tiny,
+                 max=1.0 / tiny)
+    return x / m, m
+
+
+def _root(xp: Namespace, r: Array, ax: int, p: float) -> Array:
+    """The p-norm of each row of the scaled ``r`` (an axis of size 1): ``(sum |r|^p)^(1/p)``,
+    0 with a zero gradient where the sum is 0 (a double ``where``: no infinite derivative
+    of the root at 0); ``p`` = inf: the largest magnitude."""
+    a = xp.abs(r)
+    if p == float("inf"):
+        return xp.max(a, axis=ax, keepdims=True) if not is_empty(a) else xp.sum(
+            a, axis=ax, keepdims=True)
+    s = xp.sum(a * a if p == 2.0 else (a if p == 1.0 else a ** p), axis=ax, keepdims=True)
+    if p == 1.0:
+        return s
+    pos = s > 0.0
+    ss = xp.where(pos, s, xp.ones_like(s))
+    return xp.where(pos, xp.sqrt(ss) if p == 2.0 else ss ** (1.0 / p), xp.zeros_like(s))
+
+
+def _eps(xp: Namespace, eps: object, out_dtype: Any) -> float:
+    """``eps`` (``None``: the machine epsilon of the input dtype ``out_dtype``)."""
+    if eps is None:
+        return float(xp.finfo(out_dtype).eps)
+    return python_number(eps, "eps", minimum=0.0, strict=True, maximum=1.0)
+
+
+def _unit(xp: Namespace, x: Array, ax: int, eps: float) -> Array:
+    """``x / max(||x||, eps)`` along ``ax``, as ``r / max(||r||, eps / m)`` of the
+    scaled row ``r = x / m`` (:func:`_scaled`): no overflow, no underflow, a zero row 0
+    with the gradient ``1 / eps``."""
+    r, m = _scaled(xp, x, ax)
+    eps = max(eps, float(xp.finfo(x.dtype).smallest_normal))  # (not 0 in the dtype)
+    return r / xp.maximum(_root(xp, r, ax, 2.0), eps / m)
+
+
+def _cosine(xp: Namespace, a: Array, b: Array, ax: int, eps: float) -> Array:
+    """cos(a, b) per row: the sum of ``a / max(||a||, eps) * b / max(||b||, eps)``."""
+    return xp.sum(_unit(xp, a, ax, eps) * _unit(xp, b, ax, eps), axis=ax)
+
+
+@declare(prediction="embeddings", target="embeddings", class_axis="axis",
+         options={"axis": "axis", "eps": "eps_or_none"}, differentiable=(0, 1),
+         growth="bounded", unit="sample", min_ndim=1,
+         peers={"optax": ("optax.losses.cosine_distance",),
+                "keras": ("keras.losses.CosineSimilarity", "keras.losses.cosine_similarity"),
+                "pytorch": ("1 - F.cosine_similarity(x1, x2, dim=-1)",)})
+def cosine_distance(pred: Array, target: Array, *, axis: int = -1, eps: float | None = None,
+                    reduction: str = "mean") -> Array:
+    r"""Cosine distance, one minus the cosine similarity of two rows of embeddings.
+
+    .. math:: \ell_i = 1 - \sum_k \frac{p_{i,k}}{\max(\|p_i\|_2, \epsilon)}\,
+                       \frac{t_{i,k}}{\max(\|t_i\|_2, \epsilon)}
+
+    over the rows :math:`p_i, t_i` along ``axis``, clipped to :math:`[0, 2]` (the
+    rounding of the cosine of parallel rows may exceed 1 by an ulp).  Each norm is
+    clamped below at :math:`\epsilon` (as PyTorch's ``cosine_similarity``): a zero row
+    has the cosine 0 with every row, so the distance 1, with a finite gradient.  The
+    norms are taken of the row scaled by its largest magnitude (no overflow of the
+    squares of rows of 1e20 in float32, no underflow of rows of 1e-30).  The gradient
+    with respect to a row has a norm of at most :math:`1 / \max(\|p_i\|, \epsilon)`.
+
+    Parameters
+    ----------
+    pred, target : array
+        Embeddings of one shape (real floating dtypes; ``target`` is cast to ``pred``'s),
+        at least 1-d.  Both are differentiable.
+    axis : int
+        The embedding axis (default -1, the last).
+    eps : float or None
+        The smallest norm a row is divided by, a Python number in (0, 1].  Default
+        ``None``: the machine epsilon of ``pred``'s dtype (``finfo(dtype).eps``: 2.2e-16
+        for float64, 1.2e-7 for float32, 9.8e-4 for float16, 7.8e-3 for bfloat16).  It
+        bounds the gradient by :math:`1/\epsilon` at a zero row (4.5e15, 8.4e6, 1024,
+        128): finite in every dtype, where a fixed 1e-8 gives 1e8, infinite in float16;
+        and it only changes rows whose norm is below the rounding error of a unit row.
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per row (the shape without ``axis``); ``mean`` divides the
+        sum over rows by the number of rows (NaN for an empty batch).
+
+    Notes
+    -----
+    Differences from peers:
+
+    * optax ``cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1)`` is the
+      same per-row value without a reduction; its ``epsilon`` clamps the *squared* norms
+      and defaults to 0, so a zero row gives NaN (value and gradient), and its squares
+      overflow for float32 rows beyond ~1.8e19 (the parallel rows (1e20, 0) and (3e20, 0)
+      give 1 there, 0 here).  Here ``eps`` clamps the norm: optax's
+      ``epsilon=e**2`` is ``eps=e``.
+    * Keras ``CosineSimilarity(axis=-1)`` / ``cosine_similarity(y_true, y_pred)``
+      (target first) return the *negative* similarity, ``-cos`` (``cosine_distance - 1``
+      here), l2-normalising with the squared norm clamped at 1e-12 (a norm at 1e-6), in
+      float32.
+    * PyTorch has no cosine distance; ``1 - F.cosine_similarity(x1, x2, dim=-1,
+      eps=1e-8)`` is the ``none`` value with a fixed ``eps=1e-8`` (pass ``eps=1e-8`` for
+      the same clamp) and a gradient of up to 1e8 at a zero row.  PyTorch's default
+      ``dim`` is 1, here the last axis.
+
+    References
+    ----------
+    A. Singhal, "Modern Information Retrieval: A Brief Overview", IEEE Data Eng. Bull.
+    24 (2001) (the cosine measure).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> p = np.array([[1.0, 0.0], [0.0, 3.0], [0.0, 0.0]])
+    >>> t = np.array([[0.0, 2.0], [0.0, -1.0], [1.0, 0.0]])
+    >>> lx.cosine_distance(p, t, reduction="none")  # orthogonal, opposite, a zero row
+    array([1., 2., 1.])
+    >>> float(lx.cosine_distance(p, t))
+    1.3333333333333333
+    >>> round(float(lx.cosine_distance(np.array([3.0, 4.0]), np.array([4.0, 3.0]))), 6)
+    0.04
+    """
+    check_reduction(reduction)
+    xp, (p, t), ax, out = _embeddings({"pred": pred, "target": target}, axis)
+    e = _eps(xp, eps, out)
+    return finish(xp, clip(xp, 1.0 - _cosine(xp, p, t, ax, e), min=0.0, max=2.0), out,
+                  reduction)

@@ -83,7 +83,8 @@ class Loss:
     fn: Callable[..., Any]
     kind: str  # "regression", "probs", "logits", "domain" (real values bounded below:
     # means, log1p arguments), "multilabel", "multiclass", "nll", "categorical";
-    # distributions along the last axis: "kl", "js", "distill"
+    # distributions along the last axis: "kl", "js", "distill"; "embeddings" (two
+    # floating rows along the last axis)
     pred_name: str
     decl: Declaration
 
@@ -147,6 +148,9 @@ def _kind(decl: Declaration) -> str | None:
         # a distribution along the axis (or its logits) of the prediction's shape
         return {"log_probs": "kl", "class_probs_or_logits": "js",
                 "logits": "distill"}.get(decl.prediction)
+    if decl.class_axis == "axis" and (decl.prediction, decl.target) == ("embeddings",
+                                                                        "embeddings"):
+        return "embeddings"  # two rows of real vectors along the axis, both floating
     return None
 
 
@@ -189,6 +193,8 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
         return rng.normal(size=(n, c)) * 3, rng.uniform(size=(n, c))
     if loss.kind == "multilabel":
         return rng.normal(size=(n, c)) * 3, rng.integers(0, 2, size=(n, c)).astype(float)
+    if loss.kind == "embeddings":  # real rows along the last axis
+        return rng.normal(size=(n, c)), rng.normal(size=(n, c))
     if loss.kind in ("kl", "js", "distill"):  # rows of (log-)probabilities, or logits
         x, y = rng.normal(size=(n, c)), rng.normal(size=(n, c))
         if loss.kind == "distill":

@@ -130,7 +130,7 @@ class Loss:
         distributions / logits)."""
         return self.decl.target in ("real", "nonzero", "binary", "index_or_probs",
                                     "binary_or_index", *DOMAIN_TARGETS, *_DISTRIBUTION_TARGETS,
-                                    "logits")
+                                    "logits", "embeddings")
 
     @property
     def index_target(self) -> bool:
@@ -292,6 +292,17 @@ def _prediction(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> 
     return np.asarray(out)  # (a 0-d result is a NumPy scalar otherwise)
 
 
+def _further_input(kind: str, shape: tuple[int, ...], rng: np.random.Generator
+                   ) -> np.ndarray:
+    """A valid further input: a variance of the prediction's shape, one sign per row
+    (the last axis the embedding axis), embedding rows."""
+    if kind == "sample_sign":
+        return np.asarray(np.where(rng.uniform(size=shape[:-1]) < 0.5, -1.0, 1.0))
+    if kind == "embeddings":
+        return np.asarray(rng.normal(0.0, 2.0, size=shape))
+    return np.asarray(rng.uniform(0.25, 2.0, size=shape))
+
+
 #: a valid value of each number kind, for a required (positional) number option
 REQUIRED_NUMBERS: dict[str, float] = {"smoothing": 0.1}
 
@@ -318,7 +329,7 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
     if mode == "counts" or decl.target is None:
         return Call((pred,), kwargs)
     # further inputs (a variance of the prediction's shape), after the target
-    more = tuple(np.asarray(rng.uniform(0.25, 2.0, size=shape)) for _ in decl.inputs)
+    more = tuple(_further_input(kind, shape, rng) for kind in decl.inputs.values())
     target: np.ndarray
     if mode == "index":
         if decl.class_axis == "optional":
@@ -331,7 +342,7 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
         target = rng.uniform(0.05, 0.95, size=shape)
     elif decl.target in DOMAIN_TARGETS:
         target = rng.uniform(0.5, 3.0, size=shape)
-    elif decl.target == "logits":
+    elif decl.target in ("logits", "embeddings"):
         target = rng.normal(0.0, 2.0, size=shape)
     else:  # binary: hard 0/1 as floats
         target = rng.integers(0, 2, size=shape).astype(np.float64)

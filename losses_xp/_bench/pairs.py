@@ -226,6 +226,11 @@ def _np_gaussian_nll(x: np.ndarray, t: np.ndarray, var: np.ndarray) -> Any:
     return np.mean(np.float32(0.5) * (np.log(v) + (x - t) ** 2 / v))
 
 
+def _np_cosine(p: np.ndarray, t: np.ndarray) -> Any:
+    n = np.linalg.norm(p, axis=-1) * np.linalg.norm(t, axis=-1)
+    return np.mean(1.0 - np.sum(p * t, axis=-1) / n)
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -256,6 +261,8 @@ def numpy_pairs() -> list[Pair]:
               _np_distillation),
         Pair("smooth_labels", "np: (1-a) y + a/K", "class_rows", _smooth_labels(),
              lambda y: (1 - SMOOTHING) * y + SMOOTHING / y.shape[-1], grad=False),
+        _pair("cosine_distance", "np: mean(1 - sum(p t) / (|p| |t|))", "embedding_pairs",
+              _np_cosine),
     ]
 
 
@@ -396,4 +403,7 @@ def jax_pairs(optax: Any) -> list[Pair]:
               "logit_pairs", distillation),
         Pair("smooth_labels", "optax smooth_labels", "class_rows", _smooth_labels(),
              lambda y: L.smooth_labels(y, SMOOTHING), grad=False),
+        # embeddings (cosine, triplet): rows along the last axis
+        _pair("cosine_distance", "optax cosine_distance", "embedding_pairs",
+              lambda p, t: L.cosine_distance(p, t).mean()),
     ]
