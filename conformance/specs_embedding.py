@@ -14,6 +14,7 @@ from .registry import (
     KERAS,
     Pinned,
     Spec,
+    Tol,
     from_torch,
     keras,
     np_reduce,
@@ -233,4 +234,119 @@ SPECS += [
                              ("1 + keras.losses.cosine_similarity (NumPy backend)",
                               _cosine_keras, KERAS)),
                pinned=_PINNED_COSINE),
+]
+
+
+
+# --------------------------------------------------------------------------- cosine_embedding_loss
+
+
+def _signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """One -1 or +1 per row (floats), both where there are two rows or more."""
+    y = np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0)
+    y.reshape(-1)[:2] = (1.0, -1.0)[:y.size]
+    return np.asarray(y)
+
+
+def _cel_cases(rng: np.random.Generator) -> list[Case]:
+    rv, sg = regression_values, _signs
+    p2, q2 = rv(rng, (6, 5)), rv(rng, (6, 5))
+    return [
+        Case("1d-0d-result", (rv(rng, (5,)), rv(rng, (5,)), np.asarray(1.0)),
+             tags=frozenset({"0d"})),
+        Case("1d-0d-result-negative", (rv(rng, (5,)), rv(rng, (5,)), np.asarray(-1.0)),
+             {"margin": -0.5}, tags=frozenset({"0d"})),
+        Case("empty", (rv(rng, (0, 5)), rv(rng, (0, 5)), sg(rng, (0,))),
+             tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", (p2, q2, sg(rng, (6,))), tags=_2D),
+        Case("2d-int-target", (rv(rng, (6, 5)), rv(rng, (6, 5)),
+                               sg(rng, (6,)).astype(np.int64)), tags=_2D),
+        Case("2d-bool-target", (rv(rng, (6, 5)), rv(rng, (6, 5)), sg(rng, (6,)) > 0),
+             tags=_2D),
+        Case("2d-margin-0.5", (p2, q2, -np.ones(6)), {"margin": 0.5}, tags=_2D),
+        Case("2d-margin--0.5", (p2, q2, sg(rng, (6,))), {"margin": -0.5}, tags=_2D),
+        # zero rows: cosine 0 (PyTorch: 0 too, with its 1e-12 on the squared norms; the
+        # gradients differ there: pinned)
+        Case("2d-zero-rows", (_zero_rows(p2, (1, 4)), _zero_rows(q2, (2, 4)),
+                              sg(rng, (6,))), tags=_2D, grad=False),
+        Case("2d-axis0", (rv(rng, (5, 6)), rv(rng, (5, 6)), sg(rng, (6,))), {"axis": 0},
+             tags=_2D),
+        Case("nd-axis1", (rv(rng, (2, 4, 3)), rv(rng, (2, 4, 3)), sg(rng, (2, 3))),
+             {"axis": 1, "margin": 0.25}, tags=_ND),
+        Case("nd-last", (rv(rng, (2, 3, 4)), rv(rng, (2, 3, 4)), sg(rng, (2, 3))), tags=_ND),
+    ]
+
+
+def _cel_extreme(rng: np.random.Generator) -> list[Case]:
+    out = []
+    for dtypes, big in ((FULL, 1e30), (HALF, 6e4)):
+        x = rng.choice([-1.0, -0.5, 0.5, 1.0], size=(4, 3))
+        y = rng.choice([-1.0, -0.5, 0.5, 1.0], size=(4, 3))
+        s = np.array([1.0, -1.0, 1.0, -1.0])
+        out += [Case(f"rows-of-{big:g}", (big * x, big * y, s), dtypes=dtypes, tags=_2D),
+                Case(f"zero-rows-and-{big:g}", (_zero_rows(big * x, (0, 1)), big * y, s),
+                     dtypes=dtypes, tags=_2D)]
+    return out
+
+
+def _cel_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """``F.cosine_embedding_loss(x1, x2, y, margin=margin, reduction="none")`` on the
+    rows moved to the last axis and flattened to 2-d (PyTorch takes 1-d or 2-d inputs,
+    rows along dim 1), then our reductions."""
+    F = torch().nn.functional
+    x1, x2, y = t[0], t[1], t[2]
+    axis = _ax(kw, x1.ndim)
+    a, b = (x.movedim(axis, -1) for x in (x1, x2))
+    rows = a.shape[:-1]
+    # (a bool target reaches the oracle as 0/1 floats: False is -1)
+    y = torch().where(y > 0, 1.0, -1.0).to(x1.dtype)
+    if a.ndim == 1:
+        per = F.cosine_embedding_loss(a[None], b[None], y.reshape(1),
+                                      margin=float(kw.get("margin", 0.0)),
+                                      reduction="none").reshape(())
+    else:
+        per = F.cosine_embedding_loss(a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1]),
+                                      y.reshape(-1), margin=float(kw.get("margin", 0.0)),
+                                      reduction="none").reshape(rows)
+    return t_reduce(per, reduction)
+
+
+def _cel_zero_row_grad(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                       reduction: str, dtype: str) -> np.ndarray:
+    """A zero x1 row against (3, 4), label +1: -(0.6, 0.8) / eps of the dtype (PyTorch:
+    -(0.6, 0.8) / 1e-6, its 1e-12 on the squared norms); then (3, 4) vs (3, 4), label -1,
+    margin 0: the gradient of cos at cos = 1, 0."""
+    return np.array([[-0.6, -0.8], [0.0, 0.0]]) / EPS[dtype]
+
+
+_CEL_X1 = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 3.0]])
+_CEL_X2 = np.array([[0.0, 2.0], [4.0, 0.0], [0.0, 1.0]])
+
+_PINNED_CEL = (
+    Pinned("docstring", (_CEL_X1, _CEL_X2, np.array([1, -1, -1])),
+           value=np.array([1.0, 1.0, 1.0]), dtypes=("float64", "float32")),
+    Pinned("docstring-margin", (_CEL_X1, _CEL_X2, np.array([-1, 1, -1])), {"margin": 0.5},
+           value=np.array([0.0, 0.0, 0.5]), dtypes=("float64", "float32")),
+    Pinned("bool-target", (_CEL_X1, _CEL_X2, np.array([False, True, False])),
+           {"margin": 0.5}, value=np.array([0.0, 0.0, 0.5]), dtypes=("float64",)),
+    # a zero row: the cosine 0 and a gradient of 1 / eps of the dtype, finite in float16
+    Pinned("zero-row", (np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[3.0, 4.0], [3.0, 4.0]]),
+                        np.array([1.0, -1.0])),
+           value=np.array([1.0, 1.0]), grad=_cel_zero_row_grad, compiled=True,
+           tol={"float64": Tol(1e-6, 1e-12), "float32": Tol(1e-5, 1e-5),
+                "float16": Tol(1e-2, 1e-2), "bfloat16": Tol(2e-2, 2e-2)}),
+)
+
+SPECS += [
+    torch_spec("cosine_embedding_loss", _cel_torch,
+               "torch.nn.functional.cosine_embedding_loss(x1, x2, target, margin=margin)",
+               _cel_cases, _cel_extreme,
+               differences="PyTorch takes 1-d or 2-d inputs with the rows along dim 1: the "
+               "oracle moves the axis last and flattens the batch. PyTorch's cosine adds "
+               "1e-12 to each squared norm where we clamp each norm at the dtype's machine "
+               "epsilon: the same values but for rows of norm below ~1e-6 (a zero row: 0 "
+               "in both), different gradients at zero rows (checked by a pinned value). "
+               "PyTorch takes a target of 0 (or any value) silently; here only -1 and +1 "
+               "(the error catalogue).",
+               pinned=_PINNED_CEL),
 ]

@@ -22,27 +22,32 @@ Conventions shared by this module:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._compat import (
     Array,
     Namespace,
+    device,
     is_empty,
     namespace,
     stop_gradient,
+    values_readable,
 )
 from ._declare import declare
 from ._primitives import clip
 from ._reduction import cast, finish
+from ._settings import runs
 from ._validation import (
     check_reduction,
     floating_input,
     normalize_axis,
+    numeric_target,
     python_number,
     same_shape,
 )
 
-__all__ = ["cosine_distance"]
+__all__ = ["cosine_distance", "cosine_embedding_loss"]
 
 
 # ----------------------------------------------------------------- cosine and triplet
@@ -62,6 +67,39 @@ def _embeddings(arrays: dict[str, Array], axis: object, others: dict[str, Array]
         same_shape(arrays[names[0]], arrays[name], (names[0], name))
     ax = normalize_axis(arrays[names[0]].ndim, axis)
     return xp, [cast(xp, a, dtype) for a in arrays.values()], ax, out_dtype
+
+
+def _row_signs(xp: Namespace, target: Array, rows: tuple[int, ...], first: str, ax: int,
+               dtype: Any) -> tuple[Array, Array | None]:
+    """A target of one -1 or +1 per row (real numeric; bool: True = +1, False = -1) of
+    the shape ``rows`` (the first input's shape without ``ax``), as ``(target in
+    dtype, invalid)``: a value that is not -1 or +1 (NaN, 0 or 2 included) raises
+    ``ValueError`` where the values can be read eagerly, and is the 0-d flag ``invalid``
+    (the result NaN, ``_reduction.finish``) where they cannot (an essential check)."""
+    numeric_target(xp, target, "target")
+    if tuple(target.shape) != rows:
+        raise ValueError(
+            f"`target` must have one value per row, the shape of `{first}` without axis "
+            f"{ax}: {rows}; got shape {tuple(target.shape)}")
+    if target.dtype == xp.bool:
+        one = xp.ones(target.shape, dtype=dtype, device=device(target))
+        return xp.where(target, one, -one), None
+    y = cast(xp, target, dtype)
+    if is_empty(y) or not runs(True):
+        return y, None
+    bad = (y != 1.0) & (y != -1.0)
+    if not values_readable(target):
+        return y, xp.any(stop_gradient(xp, bad))
+    if bool(xp.any(bad)):
+        yf = stop_gradient(xp, y)
+        nan = bool(xp.any(xp.isnan(yf)))
+        lo = float(xp.min(xp.where(xp.isnan(yf), math.inf, yf)))
+        hi = float(xp.max(xp.where(xp.isnan(yf), -math.inf, yf)))
+        got = (f"values in [{lo:g}, {hi:g}]" + (" and NaN" if nan else "")
+               if lo <= hi else "only NaN")
+        raise ValueError(f"`target` must hold -1 or +1 (one per row; 0/1 labels: pass "
+                         f"2 * target - 1); got {got}")
+    return y, None
 
 
 def _scaled(xp: Namespace, x: Array, ax: int) -> tuple[Array, Array]:
@@ -197,3 +235,74 @@ def cosine_distance(pred: Array, target: Array, *, axis: int = -1, eps: float | 
     e = _eps(xp, eps, out)
     return finish(xp, clip(xp, 1.0 - _cosine(xp, p, t, ax, e), min=0.0, max=2.0), out,
                   reduction)
+
+
+@declare(prediction="embeddings", target="embeddings", inputs={"target": "sample_sign"},
+         class_axis="axis", options={"margin": "real", "axis": "axis"},
+         differentiable=(0, 1), growth="bounded", unit="sample", min_ndim=1,
+         peers={"pytorch": ("F.cosine_embedding_loss", "torch.nn.CosineEmbeddingLoss")})
+def cosine_embedding_loss(x1: Array, x2: Array, target: Array, *, margin: float = 0.0,
+                          axis: int = -1, reduction: str = "mean") -> Array:
+    r"""Cosine embedding loss: pulls rows labelled +1 together, pushes rows labelled -1
+    below a cosine of ``margin``.
+
+    .. math:: \ell_i = \begin{cases} 1 - \cos(x_{1,i}, x_{2,i}) & y_i = 1 \\
+                                     \max(0, \cos(x_{1,i}, x_{2,i}) - m) & y_i = -1
+                       \end{cases}
+
+    with the cosine of :func:`cosine_distance` (each norm clamped at the machine epsilon
+    of ``x1``'s dtype: a zero row has the cosine 0 and a finite gradient).
+
+    Parameters
+    ----------
+    x1, x2 : array
+        Embeddings of one shape (real floating), at least 1-d; both differentiable.
+    target : array
+        One -1 or +1 per row: the shape of ``x1`` without ``axis`` (real numeric, or bool
+        with True = +1 and False = -1).  Any other value (0/1 labels, NaN) raises
+        ``ValueError`` where the values can be read eagerly and makes the result NaN
+        where they cannot (an essential check: ``losses_xp.value_checks``).
+    margin : float
+        The cosine below which a pair labelled -1 costs nothing, a Python number
+        (default 0.0; PyTorch suggests 0 to 0.5, any value is accepted).
+    axis : int
+        The embedding axis (default -1, the last).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per row (the shape of ``target``); ``mean`` divides the sum
+        over rows by the number of rows (NaN for an empty batch).
+
+    Notes
+    -----
+    Differences from peers: PyTorch's ``F.cosine_embedding_loss(x1, x2, y, margin=0.0)``
+    (``nn.CosineEmbeddingLoss``) has the same values, reductions and defaults, with the
+    rows along dim 1 (here ``axis``, default the last); it computes the cosine as
+    :math:`\langle x_1, x_2\rangle / \sqrt{(\|x_1\|^2 + 10^{-12})(\|x_2\|^2 + 10^{-12})}`
+    (its squares overflow for float32 rows beyond ~1.8e19; its gradient at a zero row is
+    up to 1e6, infinite in float16), and a target other than ±1 (0, say) silently
+    contributes 0 where here it is an error.  optax and Keras have no cosine embedding
+    loss.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.CosineEmbeddingLoss``; J. Bromley et al.,
+    "Signature verification using a Siamese time delay neural network", NIPS 1993.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> x1 = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 3.0]])
+    >>> x2 = np.array([[0.0, 2.0], [4.0, 0.0], [0.0, 1.0]])
+    >>> lx.cosine_embedding_loss(x1, x2, np.array([1, -1, -1]), reduction="none")
+    array([1., 1., 1.])
+    >>> lx.cosine_embedding_loss(x1, x2, np.array([-1, 1, -1]), margin=0.5,
+    ...                          reduction="none")
+    array([0. , 0. , 0.5])
+    """
+    m = python_number(margin, "margin")
+    check_reduction(reduction)
+    xp, (a, b), ax, out = _embeddings({"x1": x1, "x2": x2}, axis, {"target": target})
+    shape = tuple(x1.shape)
+    y, invalid = _row_signs(xp, target, shape[:ax] + shape[ax + 1:], "x1", ax, a.dtype)
+    cos = _cosine(xp, a, b, ax, float(xp.finfo(out).eps))
+    loss = xp.where(y > 0.0, 1.0 - cos, clip(xp, cos - m, min=0.0))
+    return finish(xp, clip(xp, loss, min=0.0), out, reduction, invalid=invalid)

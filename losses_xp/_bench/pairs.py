@@ -231,6 +231,11 @@ def _np_cosine(p: np.ndarray, t: np.ndarray) -> Any:
     return np.mean(1.0 - np.sum(p * t, axis=-1) / n)
 
 
+def _np_cosine_embedding(x1: np.ndarray, x2: np.ndarray, y: np.ndarray) -> Any:
+    cos = np.sum(x1 * x2, axis=-1) / (np.linalg.norm(x1, axis=-1) * np.linalg.norm(x2, axis=-1))
+    return np.mean(np.where(y > 0, 1.0 - cos, np.maximum(cos, 0.0)))
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -263,6 +268,8 @@ def numpy_pairs() -> list[Pair]:
              lambda y: (1 - SMOOTHING) * y + SMOOTHING / y.shape[-1], grad=False),
         _pair("cosine_distance", "np: mean(1 - sum(p t) / (|p| |t|))", "embedding_pairs",
               _np_cosine),
+        _pair("cosine_embedding_loss", "np: mean(where(y > 0, 1 - cos, max(cos, 0)))",
+              "embedding_signs", _np_cosine_embedding),
     ]
 
 
@@ -358,6 +365,8 @@ def torch_pairs(torch: Any) -> list[Pair]:
         _pair("distillation_loss",
               'F.kl_div(log_softmax(s), log_softmax(t.detach()), log_target=True, "batchmean")',
               "logit_pairs", distillation),
+        _pair("cosine_embedding_loss", "F.cosine_embedding_loss", "embedding_signs",
+              F.cosine_embedding_loss),
     ]
 
 
