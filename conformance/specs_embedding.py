@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -349,4 +350,100 @@ SPECS += [
                "PyTorch takes a target of 0 (or any value) silently; here only -1 and +1 "
                "(the error catalogue).",
                pinned=_PINNED_CEL),
+]
+
+
+# --------------------------------------------------------------------------- triplet_margin_loss
+
+
+def _triplet_cases(rng: np.random.Generator) -> list[Case]:
+    rv = regression_values
+
+    def three(shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+        a = rv(rng, shape)
+        return a, a + rv(rng, shape, 0.7), rv(rng, shape)
+
+    t2 = three((6, 5))
+    out = [
+        Case("1d-0d-result", three((5,)), tags=frozenset({"0d"})),
+        Case("empty", three((0, 5)), tags=frozenset({"empty", "nan-mean"}), grad=False),
+        Case("2d", t2, tags=_2D),
+        Case("2d-swap", t2, {"swap": True}, tags=_2D),
+        Case("2d-eps-0", three((6, 5)), {"eps": 0.0}, tags=_2D),
+        Case("2d-eps-0.5", three((6, 5)), {"eps": 0.5, "margin": 2.0}, tags=_2D),
+        Case("2d-margin-0.25", t2, {"margin": 0.25}, tags=_2D),
+        Case("2d-axis0", three((5, 6)), {"axis": 0}, tags=_2D),
+        Case("nd-axis1", three((2, 4, 3)), {"axis": 1, "swap": True}, tags=_ND),
+        Case("nd-last", three((2, 3, 4)), {"margin": 3.0}, tags=_ND),
+    ]
+    for p in (1, 1.5, 3.0, math.inf):
+        out.append(Case(f"2d-p-{p:g}", three((6, 5)), {"p": p, "margin": 2.0}, tags=_2D))
+    out.append(Case("2d-p-1-swap", three((6, 5)), {"p": 1, "swap": True, "margin": 2.0},
+                    tags=_2D))
+    return out
+
+
+def _triplet_extreme(rng: np.random.Generator) -> list[Case]:
+    """Rows far beyond the square root of the range (float32), large rows in half
+    precision (the sum below float16's range), a zero distance with eps = 0 (the
+    gradient of the norm at 0: finite, 0 here and in PyTorch)."""
+    out = []
+    for dtypes, big in ((FULL, 1e30), (HALF, 2e3)):
+        a, b, c = (rng.choice([-1.0, -0.5, 0.5, 1.0], size=(4, 3)) for _ in range(3))
+        for p in (2.0, 1, math.inf):
+            out.append(Case(f"rows-of-{big:g}-p-{p:g}", (big * a, big * b, big * c),
+                            {"p": p}, dtypes=dtypes, tags=_2D))
+    a = rng.choice([-1.0, -0.5, 0.5, 1.0], size=(4, 3))
+    n = rng.choice([-1.0, -0.5, 0.5, 1.0], size=(4, 3))
+    for p in (2.0, 1, 3.0):
+        out.append(Case(f"zero-distance-eps-0-p-{p:g}", (a, a.copy(), n), {"eps": 0.0, "p": p},
+                        tags=_2D))
+        out.append(Case(f"zero-distance-eps-0-p-{p:g}-swap", (a, n.copy(), n),
+                        {"eps": 0.0, "p": p, "swap": True}, tags=_2D))
+    return out
+
+
+def _triplet_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """``F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+    reduction="none")`` on the rows moved to the last axis and flattened to 2-d (PyTorch
+    takes 1-d or 2-d inputs), then our reductions."""
+    F = torch().nn.functional
+    axis = _ax(kw, t[0].ndim)
+    rows = [x.movedim(axis, -1) for x in t[:3]]
+    batch = rows[0].shape[:-1]
+    flat = [x.reshape(-1, x.shape[-1]) for x in rows]
+    per = F.triplet_margin_loss(*flat, margin=float(kw.get("margin", 1.0)),
+                                p=float(kw.get("p", 2.0)), eps=float(kw.get("eps", 1e-6)),
+                                swap=bool(kw.get("swap", False)), reduction="none")
+    return t_reduce(per.reshape(batch), reduction)
+
+
+_PINNED_TRIPLET = (
+    # optax's norm_degree=1 raises the signed differences to the power 1: its distances
+    # are the sums eps and -3 + eps and it returns 4 (optax 0.2.8); the L1 triplet loss is
+    # max(0, 1 + 2 - 3) = 0 (PyTorch's too)
+    Pinned("optax-p-1-is-not-l1", (np.array([[0.0, 0.0]]), np.array([[1.0, -1.0]]),
+                                   np.array([[3.0, 0.0]])), {"p": 1},
+           value=np.array([0.0]), dtypes=("float64", "float32"),
+           tol={"float64": Tol(1e-6, 1e-12), "float32": Tol(1e-5, 1e-6)}),
+    Pinned("docstring", (np.array([[0.0, 0.0]]), np.array([[1.0, -1.0]]),
+                         np.array([[3.0, 0.0]])), {"eps": 0.0, "margin": 2.0},
+           value=np.array([2.0 + math.sqrt(2.0) - 3.0]), dtypes=("float64", "float32")),
+    # a zero distance (eps = 0, anchor == positive): the gradient of that norm is 0, the
+    # negative's -(a - n)/|a - n|; compiled too
+    Pinned("zero-distance-gradient", (np.array([[1.0, 2.0]]), np.array([[1.0, 2.0]]),
+                                      np.array([[1.0, 2.5]])), {"eps": 0.0},
+           value=np.array([0.5]), grad=np.array([[0.0, 1.0]]), compiled=True),
+)
+
+SPECS += [
+    torch_spec("triplet_margin_loss", _triplet_torch,
+               "torch.nn.functional.triplet_margin_loss(anchor, positive, negative, "
+               "margin=margin, p=p, eps=eps, swap=swap)",
+               _triplet_cases, _triplet_extreme,
+               differences="PyTorch takes 1-d or 2-d inputs with the rows along the last "
+               "dim: the oracle moves the axis last and flattens the batch. None in the "
+               "values. optax's triplet_margin_loss is wrong for p != 2 (signed powers): a "
+               "pinned case.",
+               pinned=_PINNED_TRIPLET),
 ]

@@ -47,7 +47,7 @@ from ._validation import (
     same_shape,
 )
 
-__all__ = ["cosine_distance", "cosine_embedding_loss"]
+__all__ = ["cosine_distance", "cosine_embedding_loss", "triplet_margin_loss"]
 
 
 # ----------------------------------------------------------------- cosine and triplet
@@ -306,3 +306,106 @@ def cosine_embedding_loss(x1: Array, x2: Array, target: Array, *, margin: float 
     cos = _cosine(xp, a, b, ax, float(xp.finfo(out).eps))
     loss = xp.where(y > 0.0, 1.0 - cos, clip(xp, cos - m, min=0.0))
     return finish(xp, clip(xp, loss, min=0.0), out, reduction, invalid=invalid)
+
+
+def _distance(xp: Namespace, a: Array, b: Array, ax: int, p: float, eps: float) -> Array:
+    """PyTorch's ``pairwise_distance``: the p-norm of ``a - b + eps`` along ``ax``
+    (scaled by its largest magnitude: :func:`_scaled`, :func:`_root`), 0 with a zero
+    gradient where that difference is 0."""
+    r, m = _scaled(xp, a - b + eps if eps else a - b, ax)
+    return xp.squeeze(m * _root(xp, r, ax, p), axis=ax)
+
+
+@declare(prediction="embeddings", target="embeddings", inputs={"negative": "embeddings"},
+         class_axis="axis",
+         options={"margin": "real", "p": "norm_p", "eps": "non_negative", "swap": "flag",
+                  "axis": "axis"},
+         differentiable=(0, 1, 2), growth="linear", unit="sample", min_ndim=1,
+         peers={"pytorch": ("F.triplet_margin_loss", "torch.nn.TripletMarginLoss"),
+                "optax": ("optax.losses.triplet_margin_loss",)})
+def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, *,
+                        margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                        swap: bool = False, axis: int = -1, reduction: str = "mean") -> Array:
+    r"""Triplet margin loss: the anchor nearer its positive than its negative by ``margin``.
+
+    .. math:: \ell_i = \max\big(0,\ m + d(a_i, p_i) - d(a_i, n_i)\big), \qquad
+              d(x, y) = \Big(\sum_k |x_k - y_k + \epsilon|^p\Big)^{1/p}
+
+    over the rows along ``axis`` (PyTorch's ``pairwise_distance``, with its
+    :math:`\epsilon` added to the difference); with ``swap=True`` the negative's
+    distance is :math:`\min(d(a_i, n_i), d(p_i, n_i))` (Balntas et al.'s distance swap).
+    Correct for every :math:`p \ge 1` (absolute values) and for :math:`p = \infty` (the
+    largest magnitude).  Each norm is taken of the difference divided by its largest
+    magnitude (no overflow of the powers, no underflow), and a difference of exactly 0
+    (``eps=0`` at ``anchor == positive``) has the distance 0 with a zero gradient: the
+    gradient is finite everywhere.
+
+    Parameters
+    ----------
+    anchor, positive, negative : array
+        Embeddings of one shape (real floating), at least 1-d; all three differentiable.
+    margin : float
+        The margin :math:`m`, a Python number (default 1.0; PyTorch requires > 0, here
+        any value: the loss stays >= 0).
+    p : float
+        The norm's degree, a Python number >= 1 or ``math.inf`` (default 2.0).
+    eps : float
+        Added to each difference before the norm, a Python number >= 0 (default 1e-6,
+        PyTorch's).
+    swap : bool
+        Whether to use the smaller of the anchor's and the positive's distance to the
+        negative (default False).
+    axis : int
+        The embedding axis (default -1, the last).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per row (the shape without ``axis``); ``mean`` divides the
+        sum over rows by the number of rows (NaN for an empty batch).
+
+    Notes
+    -----
+    Differences from peers:
+
+    * PyTorch's ``F.triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2,
+      eps=1e-6, swap=False)`` (``nn.TripletMarginLoss``) has the same values, defaults
+      and reductions, for 1-d or 2-d inputs with the rows along the last dim; here any
+      number of batch axes and any ``axis``, no broadcasting, and a ``margin`` <= 0 is
+      accepted (PyTorch raises).
+    * optax ``triplet_margin_loss(anchors, positives, negatives, axis=-1, norm_degree=2,
+      margin=1.0, eps=1e-6)`` raises the *signed* differences to ``norm_degree`` and adds
+      ``eps`` to the sum, :math:`(\sum_k (a_k - p_k)^p + \epsilon)^{1/p}`: the p-norm only
+      for even p.  With ``norm_degree=1``, ``a = (0, 0)``, ``p = (1, -1)``, ``n = (3, 0)``
+      its "distances" are the sums of the differences, :math:`\epsilon` and
+      :math:`-3 + \epsilon`, and it returns 4 where the L1 triplet loss is 0 (here 0);
+      an odd ``norm_degree`` of 3 gives NaN for negative sums.  optax returns the
+      per-row values unreduced and has no ``swap``.
+    * Keras has no triplet loss.
+
+    References
+    ----------
+    V. Balntas, E. Riba, D. Ponsa, K. Mikolajczyk, "Learning local feature descriptors
+    with triplets and shallow convolutional neural networks", BMVC 2016.
+    F. Schroff, D. Kalenichenko, J. Philbin, "FaceNet: A Unified Embedding for Face
+    Recognition and Clustering", CVPR 2015.
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> a, pos, neg = np.array([[0.0, 0.0]]), np.array([[1.0, -1.0]]), np.array([[3.0, 0.0]])
+    >>> lx.triplet_margin_loss(a, pos, neg, p=1, eps=0.0, reduction="none")  # 1 + 2 - 3
+    array([0.])
+    >>> lx.triplet_margin_loss(a, pos, neg, eps=0.0, margin=2.0, reduction="none")
+    array([0.41421356])
+    """
+    m = python_number(margin, "margin")
+    deg = python_number(p, "p", minimum=1.0)
+    e = python_number(eps, "eps", minimum=0.0)
+    if not isinstance(swap, bool):
+        raise TypeError(f"`swap` must be a bool; got {type(swap).__name__}")
+    check_reduction(reduction)
+    xp, (a, pos, neg), ax, out = _embeddings(
+        {"anchor": anchor, "positive": positive, "negative": negative}, axis)
+    d_pos = _distance(xp, a, pos, ax, deg, e)
+    d_neg = _distance(xp, a, neg, ax, deg, e)
+    if swap:
+        d_neg = xp.minimum(d_neg, _distance(xp, pos, neg, ax, deg, e))
+    return finish(xp, clip(xp, m + d_pos - d_neg, min=0.0), out, reduction)

@@ -236,6 +236,13 @@ def _np_cosine_embedding(x1: np.ndarray, x2: np.ndarray, y: np.ndarray) -> Any:
     return np.mean(np.where(y > 0, 1.0 - cos, np.maximum(cos, 0.0)))
 
 
+def _np_triplet(a: np.ndarray, p: np.ndarray, n: np.ndarray) -> Any:
+    eps = np.float32(1e-6)
+    d_pos = np.linalg.norm(a - p + eps, axis=-1)
+    d_neg = np.linalg.norm(a - n + eps, axis=-1)
+    return np.mean(np.maximum(1.0 + d_pos - d_neg, 0.0))
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -270,6 +277,8 @@ def numpy_pairs() -> list[Pair]:
               _np_cosine),
         _pair("cosine_embedding_loss", "np: mean(where(y > 0, 1 - cos, max(cos, 0)))",
               "embedding_signs", _np_cosine_embedding),
+        _pair("triplet_margin_loss", "np: mean(max(1 + |a-p+eps| - |a-n+eps|, 0))",
+              "triplets", _np_triplet),
     ]
 
 
@@ -367,6 +376,8 @@ def torch_pairs(torch: Any) -> list[Pair]:
               "logit_pairs", distillation),
         _pair("cosine_embedding_loss", "F.cosine_embedding_loss", "embedding_signs",
               F.cosine_embedding_loss),
+        _pair("triplet_margin_loss", "F.triplet_margin_loss", "triplets",
+              F.triplet_margin_loss),
     ]
 
 
