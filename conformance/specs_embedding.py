@@ -200,7 +200,7 @@ _PINNED_COSINE = (
     # gradient -t / |t| / eps (PyTorch's F.cosine_similarity autograd: (-0.82, 0.24), the
     # norm's gradient passed straight through its clamp)
     Pinned("row-below-eps", (np.array([[0.3, 0.4]]), np.array([[2.0, 0.0]])), {"eps": 1.0},
-           value=np.array([0.7]), grad=np.array([[-1.0, 0.0]]), compiled=True),
+           value=np.array([0.7]), grad=np.array([[-1.0, 0.0]])),
     # squares that overflow float32 (1e30^2): the norm of the scaled row
     Pinned("rows-of-1e30", (np.array([[1e30, 0.0], [1e30, 1e30]]),
                             np.array([[0.0, 3e30], [-2e30, -2e30]])),
@@ -333,7 +333,7 @@ _PINNED_CEL = (
     # a zero row: the cosine 0 and a gradient of 1 / eps of the dtype, finite in float16
     Pinned("zero-row", (np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[3.0, 4.0], [3.0, 4.0]]),
                         np.array([1.0, -1.0])),
-           value=np.array([1.0, 1.0]), grad=_cel_zero_row_grad, compiled=True,
+           value=np.array([1.0, 1.0]), grad=_cel_zero_row_grad,
            tol={"float64": Tol(1e-6, 1e-12), "float32": Tol(1e-5, 1e-5),
                 "float16": Tol(1e-2, 1e-2), "bfloat16": Tol(2e-2, 2e-2)}),
 )
