@@ -178,7 +178,7 @@ def _above_minus_one(draw: Callable[..., Any], rng: np.random.Generator,
 def _prediction(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
                 shape: tuple[int, ...], axis: int | None, dtype: str, bound: float,
                 ) -> np.ndarray:
-    if kind == "regression":
+    if kind in ("regression", "embeddings"):
         return _real(draw, rng, shape, bound, dtype, catalogue.regression_values)
     if kind in ("logits", "scores", "log_rates"):
         return _real(draw, rng, shape, bound, dtype, catalogue.logits)
@@ -296,10 +296,20 @@ def _row_labels(draw: Callable[..., Any], rng: np.random.Generator, n: int) -> n
 
 
 def _further_input(draw: Callable[..., Any], kind: str, rng: np.random.Generator,
-                   shape: tuple[int, ...], dtype: str) -> np.ndarray:
+                   shape: tuple[int, ...], dtype: str, axis: int | None = None,
+                   bound: float = 1.0) -> np.ndarray:
     """A further input (``Declaration.inputs``) in one of its forms."""
     if kind == "sign":
         return _sign_labels(draw, rng, shape)
+    if kind == "sample_sign":  # one -1 or +1 per row: floats, integers or bools
+        rows = shape if axis is None else shape[:axis] + shape[axis + 1:]
+        y = np.where(rng.uniform(size=rows) < 0.5, -1, 1)
+        form = draw(st.sampled_from(["float", "int", "bool"]))
+        if form == "bool":
+            return np.asarray(y > 0)
+        return np.asarray(y if form == "int" else y.astype(np.float64))
+    if kind == "embeddings":  # rows of the prediction's shape
+        return _real(draw, rng, shape, bound, dtype, catalogue.regression_values)
     if kind != "variance":
         raise AssertionError(f"{kind!r}: an input kind without a generator here")
     form = draw(st.sampled_from(["same", "without-last-axis", "size-1-axis", "size-1-axis-0"]
@@ -372,8 +382,13 @@ def _float_option(draw: Callable[..., Any], kind: str, bound: float) -> Any:
         return draw(st.sampled_from([73.0, 1.0, 10.0, 1e4]) | st.floats(0.1, 1e4))
     if kind == "non_negative":
         return draw(st.sampled_from([0.0, 1.0, 0.5]) | st.floats(0.0, 1e3))
-    if kind == "real":  # a margin: negative, 0, or positive
-        return draw(st.sampled_from([0.0, 1.0, -0.5, 2.5]) | st.floats(-1e3, 1e3))
+    if kind == "norm_p":  # (up to 10: the scaled row's powers stay finite)
+        return draw(st.sampled_from([2.0, 1, 1.5, 3.0, math.inf]) | st.floats(1.0, 10.0))
+    if kind == "real":
+        return draw(st.sampled_from([0.0, 0.5, -0.5, 1.0]) | st.floats(-2.0, 2.0))
+    if kind == "eps_or_none":
+        # (at least 1e-4: the gradient at a zero row, up to 1 / eps, finite in float16)
+        return draw(st.sampled_from([None, 1e-3, 1.0, 1e-4]) | st.floats(1e-4, 1.0))
     if kind == "eps":
         return draw(st.sampled_from([1e-8, 1.0, 1e-3, 1e-300]) |
                     st.floats(0.0, 1.0, exclude_min=True))
@@ -534,6 +549,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         kwargs.pop("ignore_index", None)  # (a non-default one is an error there)
         if unit == "kept":
             unit = "sample"
+    elif tkind == "embeddings":  # (real floating rows of the prediction's shape)
+        args.append(_prediction(draw, tkind, rng, shape, axis, dtype, bound))
     elif tkind in ("log_probs", "logits"):  # (a distribution's logarithm; logits)
         t = _prediction(draw, tkind, rng, shape, axis, dtype, bound)
         args.append(_renormalised(t, axis, dtype) if tkind == "log_probs" else t)
@@ -547,7 +564,7 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
     elif tkind is not None:
         raise AssertionError(f"{tkind!r}: a target kind without a generator here")
     for ikind in kinds.inputs.values():  # further inputs (a variance), in every form
-        args.append(_further_input(draw, ikind, rng, shape, dtype))
+        args.append(_further_input(draw, ikind, rng, shape, dtype, axis, bound))
 
     # -- the remaining options
     for name, kind in opts.items():

@@ -66,7 +66,7 @@ PREDICTION_KINDS: dict[str, str] = {
     "above_minus_one": "real values > -1 (their log1p is taken: the squared log error)",
     "class_probs_or_logits": "rows of class probabilities along the class axis, or logits "
                              "with the option from_logits=True",
-    "embeddings": "rows of real vectors along `axis` (the last by default)",
+    "embeddings": "rows of real vectors along `axis` (the last by default; real floating)",
 }
 
 #: the prediction kinds whose meaning a flag option switches: kind -> (the option, the
@@ -102,7 +102,8 @@ TARGET_KINDS: dict[str, str] = {
             "+1); a 0 (0/1 labels) is refused with the conversion to use",
     "row_labels": "one integer label per row of the prediction (its shape without `axis`): "
                   "rows with one label are positives of each other",
-    "embeddings": "rows of real vectors of the prediction's shape (keys for the queries)",
+    "embeddings": "rows of real vectors of the prediction's shape (real floating: keys for "
+                  "the queries, the positive of a triplet, the second of a cosine pair)",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)
@@ -112,6 +113,10 @@ INPUT_KINDS: dict[str, str] = {
                 "gaussian_nll_loss shapes)",
     "sign": "labels in {-1, +1} of the prediction's shape (any real dtype), or bool (True = "
             "+1): margin_ranking_loss's target",
+    "sample_sign": "one -1 or +1 per row: the prediction's shape without `axis` (real "
+                   "numeric, or bool with True = +1; cosine_embedding_loss's target)",
+    "embeddings": "rows of real vectors of the prediction's shape (real floating; the "
+                  "triplet loss's negative)",
 }
 
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
@@ -128,12 +133,14 @@ OPTION_KINDS: dict[str, str] = {
     "gamma": "a focusing exponent >= 0 (int 0, float 0.0, below and above 1)",
     "smoothing": "a label-smoothing float in [0, 1]",
     "positive": "a float > 0",
+    "norm_p": "a float >= 1 (a norm's degree; math.inf: the largest magnitude)",
     "steepness": "a float L > 0 that scales an input before a sigmoid: a relative error "
                  "of the input grows up to L / 4 times in the result (its condition number)",
     "non_negative": "a float >= 0",
     "real": "any finite float (a margin that may be negative)",
     "unit": "a float in [0, 1]",
     "eps": "a float in (0, 1]",
+    "eps_or_none": "None (a default derived from the input dtype) or a float in (0, 1]",
     "poly_epsilon": "a float >= -1 (Poly-1's coefficient: the loss stays >= 0)",
     "beta_cb": "a float in [0, 1) (class-balanced beta)",
     "ignore_index": "an int: the default -100, a class index or another negative value",

@@ -85,6 +85,8 @@ class Loss:
     # means, log1p arguments), "multilabel", "multiclass", "nll", "categorical";
     # distributions along the last axis: "kl", "js", "distill"; scores and -1/+1 labels:
     # "sign"
+    # distributions along the last axis: "kl", "js", "distill"; "embeddings" (two
+    # floating rows along the last axis)
     pred_name: str
     decl: Declaration
 
@@ -150,6 +152,9 @@ def _kind(decl: Declaration) -> str | None:
         # a distribution along the axis (or its logits) of the prediction's shape
         return {"log_probs": "kl", "class_probs_or_logits": "js",
                 "logits": "distill"}.get(decl.prediction)
+    if decl.class_axis == "axis" and (decl.prediction, decl.target) == ("embeddings",
+                                                                        "embeddings"):
+        return "embeddings"  # two rows of real vectors along the axis, both floating
     return None
 
 
@@ -194,6 +199,8 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
         return rng.normal(size=(n, c)) * 3, rng.integers(0, 2, size=(n, c)).astype(float)
     if loss.kind == "sign":
         return rng.normal(size=(n, c)) * 3, rng.choice([-1.0, 1.0], size=(n, c))
+    if loss.kind == "embeddings":  # real rows along the last axis
+        return rng.normal(size=(n, c)), rng.normal(size=(n, c))
     if loss.kind in ("kl", "js", "distill"):  # rows of (log-)probabilities, or logits
         x, y = rng.normal(size=(n, c)), rng.normal(size=(n, c))
         if loss.kind == "distill":

@@ -29,8 +29,9 @@ def _int_target(loss: Loss, t: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("with_options", [False, True], ids=["plain", "options"])
 def test_float32_with_int64_target_stays_float32(loss: Loss, with_options: bool, xpb: XP) -> None:
     """Never float64: not from int64 targets, not from Python-float options or scalars."""
-    if loss.kind == "distill":
-        pytest.skip("the second argument is the teacher's logits: floating by definition")
+    if loss.kind in ("distill", "embeddings"):
+        pytest.skip("the second argument is floating by definition (a teacher's logits, "
+                    "embeddings)")
     p, t = valid_inputs(loss, n=4, c=3)
     kwargs = loss.options(c=3) if with_options else {}
     pred = xpb.asarray(p, "float32")

@@ -292,6 +292,19 @@ def _prediction(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> 
     return np.asarray(out)  # (a 0-d result is a NumPy scalar otherwise)
 
 
+def _further_input(kind: str, shape: tuple[int, ...], rng: np.random.Generator
+                   ) -> np.ndarray:
+    """A valid further input: a variance of the prediction's shape, sign labels of that
+    shape, one sign per row (the last axis the embedding axis), embedding rows."""
+    if kind == "sign":  # -1 and +1 as floats
+        return np.asarray(rng.choice([-1.0, 1.0], size=shape))
+    if kind == "sample_sign":
+        return np.asarray(np.where(rng.uniform(size=shape[:-1]) < 0.5, -1.0, 1.0))
+    if kind == "embeddings":
+        return np.asarray(rng.normal(0.0, 2.0, size=shape))
+    return np.asarray(rng.uniform(0.25, 2.0, size=shape))
+
+
 #: a valid value of each number kind, for a required (positional) number option
 REQUIRED_NUMBERS: dict[str, float] = {"smoothing": 0.1}
 
@@ -317,9 +330,8 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
             kwargs[name] = REQUIRED_NUMBERS[kind]
     if mode == "counts" or decl.target is None:
         return Call((pred,), kwargs)
-    # further inputs (a variance, sign labels: of the prediction's shape), after the target
-    more = tuple(np.asarray(rng.choice([-1.0, 1.0], size=shape) if kind == "sign" else
-                            rng.uniform(0.25, 2.0, size=shape)) for kind in decl.inputs.values())
+    # further inputs (a variance, sign labels, embeddings), after the target
+    more = tuple(_further_input(kind, shape, rng) for kind in decl.inputs.values())
     target: np.ndarray
     if mode == "index":
         if decl.class_axis == "optional":

@@ -69,11 +69,13 @@ NUMBER_KINDS: dict[str, tuple[float | None, bool, float | None]] = {
     "smoothing": (0.0, False, 1.0),
     "alpha": (0.0, False, 1.0),
     "eps": (0.0, True, 1.0),
+    "eps_or_none": (0.0, True, 1.0),  # (None: derived from the dtype)
+    "real": (None, False, None),  # any finite float (a margin)
+    "norm_p": (1.0, False, None),  # a norm's degree (math.inf too)
     "poly_epsilon": (-1.0, False, None),
     "beta_cb": (0.0, False, None),  # and < 1: its own row
     "class_alpha": (0.0, False, None),  # a float (or one value per class)
     "threshold": (None, False, None),
-    "real": (None, False, None),  # a margin: any finite float
     "tweedie_power": (None, False, None),  # and not in (0, 1): its own row
 }
 
@@ -95,7 +97,7 @@ def _number_option_type(loss: Loss) -> list[Bad]:
     for option, kind in _number_options(loss, with_class_alpha=False):
         call = valid_call(loss, _mode_for_option(loss, option))
         bads: list[object] = [True, "1"]
-        if kind != "alpha":  # (alpha=None disables the balancing)
+        if kind not in ("alpha", "eps_or_none"):  # (None: no balancing; a derived eps)
             bads.append(None)
         out += [Bad(call.with_kwargs(**{option: bad}),
                     {"option": option, "type": type(bad).__name__}, repr(bad)) for bad in bads]

@@ -254,6 +254,18 @@ def _sign_input_shape(loss: Loss) -> list[Bad]:
     return out
 
 
+def _sample_sign_shape(loss: Loss) -> list[Bad]:
+    out = []
+    for i, (name, kind) in loss.inputs.items():
+        if kind != "sample_sign":
+            continue
+        call = default_call(loss)  # (embeddings of shape (N, C), the rows along the last axis)
+        for shape in ((N, C), (N, 1), (N + 1,), ()):
+            fields = {"arg": name, "pred": loss.pred, "rows": (N,), "shape": shape}
+            out.append(Bad(call.with_arg(i, np.ones(shape)), fields, str(shape)))
+    return out
+
+
 def _sample_weight_length(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("sample_weight"):
@@ -358,6 +370,11 @@ ROWS: tuple[Row, ...] = (
         "functions with sign labels after the target", ValueError,
         "`{pred}` and `{arg}` must have the same shape; got {pshape} and {shape} " + BROADCAST,
         _sign_input_shape),
+    Row("sample-sign-shape", "a target of one sign per row (`cosine_embedding_loss`) of "
+        "another shape than the embeddings' without their axis", "functions with one sign "
+        "per row", ValueError,
+        "`{arg}` must have one value per row, the shape of `{pred}` without axis 1: {rows}; "
+        "got shape {shape}", _sample_sign_shape),
     Row("sample-weight-length", "`sample_weight` without one value per sample",
         "functions with `sample_weight`", ValueError,
         "`{option}` must have one weight per sample, shape ({samples},); got shape {shape}",

@@ -220,6 +220,21 @@ def _sign_labels(loss: Loss) -> list[Bad]:
     return out
 
 
+def _not_a_sign(loss: Loss) -> list[Bad]:
+    out = []
+    for i, (name, kind) in loss.inputs.items():
+        if kind != "sample_sign":
+            continue
+        call = default_call(loss)
+        y = np.ones(call.args[i].shape)
+        for values, got in (((0.0, 1.0), "values in [0, 1]"),
+                            ((math.nan, -1.0), "values in [-1, 1] and NaN"),
+                            ((2.0, -1.0), "values in [-1, 2]")):
+            out.append(Bad(call.with_arg(i, _write(y, values)), {"arg": name, "got": got},
+                           got))
+    return out
+
+
 #: the rows of this module, in the order of the docs table
 ROWS: tuple[Row, ...] = (
     # values
@@ -259,4 +274,8 @@ ROWS: tuple[Row, ...] = (
         "NaN); bool labels are valid (True = +1)", "functions of sign labels", ValueError,
         "`{arg}` must hold -1 or +1 (or be bool, True = +1); got {got}", _sign_labels,
         value_dependent=True),
+    Row("not-a-sign", "a target of one sign per row (`cosine_embedding_loss`) with a value "
+        "other than -1 and +1 (0/1 labels, NaN)", "functions with one sign per row",
+        ValueError, "`{arg}` must hold -1 or +1 (one per row; 0/1 labels: pass 2 * target "
+        "- 1); got {got}", _not_a_sign, value_dependent=True),
 )

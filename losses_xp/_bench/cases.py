@@ -94,6 +94,14 @@ def make_inputs(kind: str, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
         e = np.exp(y - y.max(axis=1, keepdims=True))
         return ((z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(f32),
                 (e / e.sum(axis=1, keepdims=True)).astype(f32))
+    if kind == "embedding_pairs":  # two embedding rows per sample (cosine distance)
+        return normal(1.0), normal(1.0)
+    if kind == "embedding_signs":  # two rows and one +-1 per row (cosine embedding loss)
+        return normal(1.0), normal(1.0), np.where(rng.random(shape[0]) < 0.5, -1.0,
+                                                  1.0).astype(f32)
+    if kind == "triplets":  # anchor, positive and negative rows (triplet margin loss)
+        a = normal(1.0)
+        return a, a + normal(0.5), normal(1.0)
     if kind == "logit_pairs":  # a student's and a teacher's logits (distillation)
         return normal(3.0), normal(3.0)
     if kind == "signs":  # scores and labels -1 / +1 (the margin losses)

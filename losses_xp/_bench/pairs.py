@@ -245,6 +245,23 @@ def _np_multilabel_soft_margin(x: np.ndarray, t: np.ndarray) -> Any:
     return np.mean(np.maximum(x, 0.0) - x * t + np.log1p(np.exp(-np.abs(x))))
 
 
+def _np_cosine(p: np.ndarray, t: np.ndarray) -> Any:
+    n = np.linalg.norm(p, axis=-1) * np.linalg.norm(t, axis=-1)
+    return np.mean(1.0 - np.sum(p * t, axis=-1) / n)
+
+
+def _np_cosine_embedding(x1: np.ndarray, x2: np.ndarray, y: np.ndarray) -> Any:
+    cos = np.sum(x1 * x2, axis=-1) / (np.linalg.norm(x1, axis=-1) * np.linalg.norm(x2, axis=-1))
+    return np.mean(np.where(y > 0, 1.0 - cos, np.maximum(cos, 0.0)))
+
+
+def _np_triplet(a: np.ndarray, p: np.ndarray, n: np.ndarray) -> Any:
+    eps = np.float32(1e-6)
+    d_pos = np.linalg.norm(a - p + eps, axis=-1)
+    d_neg = np.linalg.norm(a - n + eps, axis=-1)
+    return np.mean(np.maximum(1.0 + d_pos - d_neg, 0.0))
+
+
 def numpy_pairs() -> list[Pair]:
     """Ours on NumPy arrays against direct NumPy formulas."""
     return [
@@ -292,6 +309,12 @@ def numpy_pairs() -> list[Pair]:
               _np_multiclass_hinge),
         _pair("multilabel_soft_margin_loss", "np: mean(max(x,0)-xt+log1p(exp(-abs(x))))",
               "logits", _np_multilabel_soft_margin),
+        _pair("cosine_distance", "np: mean(1 - sum(p t) / (|p| |t|))", "embedding_pairs",
+              _np_cosine),
+        _pair("cosine_embedding_loss", "np: mean(where(y > 0, 1 - cos, max(cos, 0)))",
+              "embedding_signs", _np_cosine_embedding),
+        _pair("triplet_margin_loss", "np: mean(max(1 + |a-p+eps| - |a-n+eps|, 0))",
+              "triplets", _np_triplet),
     ]
 
 
@@ -396,6 +419,10 @@ def torch_pairs(torch: Any) -> list[Pair]:
         _pair("multi_margin_loss", "F.multi_margin_loss", "classes", F.multi_margin_loss),
         _pair("multilabel_soft_margin_loss", "F.multilabel_soft_margin_loss", "logits",
               F.multilabel_soft_margin_loss),
+        _pair("cosine_embedding_loss", "F.cosine_embedding_loss", "embedding_signs",
+              F.cosine_embedding_loss),
+        _pair("triplet_margin_loss", "F.triplet_margin_loss", "triplets",
+              F.triplet_margin_loss),
     ]
 
 
@@ -446,4 +473,7 @@ def jax_pairs(optax: Any) -> list[Pair]:
         # catalogue wave 2: the multi-class margins
         _pair("multiclass_hinge_loss", "optax multiclass_hinge_loss", "classes",
               lambda s, t: L.multiclass_hinge_loss(s, t).mean()),
+        # embeddings (cosine, triplet): rows along the last axis
+        _pair("cosine_distance", "optax cosine_distance", "embedding_pairs",
+              lambda p, t: L.cosine_distance(p, t).mean()),
     ]

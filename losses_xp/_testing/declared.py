@@ -209,7 +209,22 @@ def _prediction(decl: Declaration, kind: str, rng: np.random.Generator, lay: Lay
         return np.asarray(np.exp(rng.normal(0.0, 1.0, size=shape)))
     if kind == "above_minus_one":  # log1p from -3 to 3
         return np.asarray(np.expm1(rng.normal(0.0, 1.0, size=shape)))
+    if kind == "embeddings":  # real rows (a zero row among them where there are several)
+        return _embedding_rows(rng, shape, axis)
     raise ValueError(f"{decl.name}: prediction kind {kind!r} has no generator here")
+
+
+def _embedding_rows(rng: np.random.Generator, shape: tuple[int, ...], axis: int
+                    ) -> np.ndarray:
+    """Rows of real values along ``axis``; with three rows or more, the second is zero
+    (a zero vector: its norm 0, its cosine defined through eps)."""
+    x = regression_values(rng, shape)
+    x = np.where(x == 0.0, 0.5, x)  # (a zero value only in the zero row)
+    if x.ndim and x.size and x.size // x.shape[axis] >= 3:
+        rows = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis]).copy()
+        rows[1] = 0.0
+        x = np.moveaxis(rows.reshape(np.moveaxis(x, axis, -1).shape), -1, axis)
+    return np.asarray(x)
 
 
 def target_forms(decl: Declaration, lay: Layout) -> list[str]:
@@ -302,13 +317,26 @@ def input_forms(kind: str, lay: Layout) -> list[str]:
     first: a variance of the prediction's shape (``same``), of that shape without its
     last axis (``without-last-axis``) or with its last axis of size 1 (``size-1-axis``);
     sign labels of the prediction's shape, floating (``same``), integer (``int``) or
-    bool (``bool``)."""
+    bool (``bool``); one sign per row as floats (``signs``), integers (``int-signs``) or bools
+    (``bool-signs``); embedding rows (``embeddings``)."""
     if kind == "sign":
         return ["same", "int", "bool"]
+    if kind == "sample_sign":
+        return ["signs", "int-signs", "bool-signs"]
+    if kind == "embeddings":
+        return ["embeddings"]
     return ["same", "without-last-axis", "size-1-axis"] if lay.shape else ["same"]
 
 
 def _input(kind: str, form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray:
+    if kind == "sample_sign":  # both signs where there are two rows or more
+        y = np.where(rng.uniform(size=lay.sample_shape) < 0.5, -1, 1)
+        y.reshape(-1)[:2] = (1, -1)[:y.size]
+        if form == "bool-signs":
+            return np.asarray(y > 0)
+        return np.asarray(y if form == "int-signs" else y.astype(np.float64))
+    if kind == "embeddings":
+        return regression_values(rng, lay.shape)
     shape = lay.shape
     if form == "without-last-axis":
         shape = shape[:-1]
@@ -395,7 +423,8 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
 _NUMBERS: dict[str, tuple[Any, ...]] = {
     "alpha": (None, 0.6), "gamma": (0, 0.0, 0.5, 3.5), "smoothing": (0.1,),
     "positive": (0.5, 2.5), "steepness": (10.0,), "non_negative": (0.0, 2.5),
-    "unit": (0.0, 0.2), "eps": (1e-3, 0.5), "real": (-0.5, 0.0, 2.5),
+    "unit": (0.0, 0.2), "eps": (1e-3, 0.5), "eps_or_none": (1e-8, 0.5),
+    "real": (-0.5, 0.0, 2.5), "norm_p": (1, 1.5, 3.0, math.inf),
     "poly_epsilon": (-1.0, -0.5, 0.0, 5.5), "beta_cb": (0.0, 0.99, 0.999999),
     # Poisson (1, an int), compound Poisson, gamma, inverse Gaussian, and
     # a negative power (its loss grows like the prediction to the power 2.5)
@@ -652,6 +681,8 @@ def _extreme_prediction(decl: Declaration, kind: str, rng: np.random.Generator, 
     if kind == "logits" and not m:  # (a quadratic loss in float16: see _magnitude)
         m = _magnitude(decl, m, n)
     x = m * rng.choice([-1.0, -0.5, 0.5, 1.0], size=shape)
+    if kind == "embeddings":  # rows of +-m, a zero row among them (see _embedding_rows)
+        return np.where(_embedding_rows(rng, shape, axis) == 0.0, 0.0, x)
     if kind == "log_probs":  # a log-softmax: finite, one entry of each row 0
         x = x - np.max(x, axis=axis, keepdims=True)
         return np.asarray(x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True)))
