@@ -33,7 +33,6 @@ Conventions shared by this module:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ._compat import (
@@ -43,12 +42,10 @@ from ._compat import (
     is_empty,
     namespace,
     stop_gradient,
-    values_readable,
 )
 from ._declare import declare
 from ._primitives import clip, log_softmax
 from ._reduction import cast, finish
-from ._settings import runs
 from ._validation import (
     check_reduction,
     dtype_name,
@@ -57,6 +54,7 @@ from ._validation import (
     numeric_target,
     python_number,
     same_shape,
+    sign_values,
 )
 
 __all__ = ["contrastive_loss", "cosine_distance", "cosine_embedding_loss", "info_nce_loss",
@@ -88,31 +86,18 @@ def _row_signs(xp: Namespace, target: Array, rows: tuple[int, ...], first: str, 
     the shape ``rows`` (the first input's shape without ``ax``), as ``(target in
     dtype, invalid)``: a value that is not -1 or +1 (NaN, 0 or 2 included) raises
     ``ValueError`` where the values can be read eagerly, and is the 0-d flag ``invalid``
-    (the result NaN, ``_reduction.finish``) where they cannot (an essential check)."""
+    (the result NaN, ``_reduction.finish``) where they cannot (an essential check: the
+    margin losses' :func:`~losses_xp._validation.sign_values`)."""
     numeric_target(xp, target, "target")
     if tuple(target.shape) != rows:
         raise ValueError(
             f"`target` must have one value per row, the shape of `{first}` without axis "
             f"{ax}: {rows}; got shape {tuple(target.shape)}")
+    invalid = sign_values(xp, target, "target")
     if target.dtype == xp.bool:
         one = xp.ones(target.shape, dtype=dtype, device=device(target))
         return xp.where(target, one, -one), None
-    y = cast(xp, target, dtype)
-    if is_empty(y) or not runs(True):
-        return y, None
-    bad = (y != 1.0) & (y != -1.0)
-    if not values_readable(target):
-        return y, xp.any(stop_gradient(xp, bad))
-    if bool(xp.any(bad)):
-        yf = stop_gradient(xp, y)
-        nan = bool(xp.any(xp.isnan(yf)))
-        lo = float(xp.min(xp.where(xp.isnan(yf), math.inf, yf)))
-        hi = float(xp.max(xp.where(xp.isnan(yf), -math.inf, yf)))
-        got = (f"values in [{lo:g}, {hi:g}]" + (" and NaN" if nan else "")
-               if lo <= hi else "only NaN")
-        raise ValueError(f"`target` must hold -1 or +1 (one per row; 0/1 labels: pass "
-                         f"2 * target - 1); got {got}")
-    return y, None
+    return cast(xp, target, dtype), invalid
 
 
 def _scaled(xp: Namespace, x: Array, ax: int) -> tuple[Array, Array]:

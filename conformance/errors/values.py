@@ -200,10 +200,11 @@ def _quantile_levels_out_of_range(loss: Loss) -> list[Bad]:
 
 
 def _sign_labels(loss: Loss) -> list[Bad]:
-    """Labels (the target, or a further input, of kind ``sign``) that are not -1 or +1:
-    0/1 labels (floating and integer: the message says how to convert them), a 2, NaN."""
+    """Labels (the target, or a further input, of kind ``sign`` or ``sample_sign``) that
+    are not -1 or +1: 0/1 labels (floating and integer: the message says how to convert
+    them), a 2, NaN."""
     where = ([(1, loss.target)] if loss.decl.target == "sign" else []) + [
-        (i, name) for i, (name, kind) in loss.inputs.items() if kind == "sign"]
+        (i, name) for i, (name, kind) in loss.inputs.items() if kind in ("sign", "sample_sign")]
     out = []
     for i, arg in where:
         call = default_call(loss)
@@ -217,21 +218,6 @@ def _sign_labels(loss: Loss) -> list[Bad]:
                 ("NaN", _write(ones, (math.nan, -1.0)), "values in [-1, 1] and NaN"),
                 ("only NaN", np.full(ones.shape, math.nan), "only NaN")):
             out.append(Bad(call.with_arg(i, labels), {"arg": arg, "got": got}, f"{arg} {label}"))
-    return out
-
-
-def _not_a_sign(loss: Loss) -> list[Bad]:
-    out = []
-    for i, (name, kind) in loss.inputs.items():
-        if kind != "sample_sign":
-            continue
-        call = default_call(loss)
-        y = np.ones(call.args[i].shape)
-        for values, got in (((0.0, 1.0), "values in [0, 1]"),
-                            ((math.nan, -1.0), "values in [-1, 1] and NaN"),
-                            ((2.0, -1.0), "values in [-1, 2]")):
-            out.append(Bad(call.with_arg(i, _write(y, values)), {"arg": name, "got": got},
-                           got))
     return out
 
 
@@ -270,12 +256,9 @@ ROWS: tuple[Row, ...] = (
     Row("negative-variance", "a negative or NaN variance (`var`)", "functions with a "
         "variance", ValueError, "`{arg}` must lie in [0, inf]; got {got}",
         _negative_variance, value_dependent=True),
-    Row("sign-labels", "a label of a margin loss that is not -1 or +1 (0/1 labels, 2, "
-        "NaN); bool labels are valid (True = +1)", "functions of sign labels", ValueError,
+    Row("sign-labels", "a label of a margin loss, or a target of one sign per row "
+        "(`cosine_embedding_loss`), that is not -1 or +1 (0/1 labels, 2, NaN); bool labels "
+        "are valid (True = +1)", "functions of sign labels", ValueError,
         "`{arg}` must hold -1 or +1 (or be bool, True = +1); got {got}", _sign_labels,
         value_dependent=True),
-    Row("not-a-sign", "a target of one sign per row (`cosine_embedding_loss`) with a value "
-        "other than -1 and +1 (0/1 labels, NaN)", "functions with one sign per row",
-        ValueError, "`{arg}` must hold -1 or +1 (one per row; 0/1 labels: pass 2 * target "
-        "- 1); got {got}", _not_a_sign, value_dependent=True),
 )
