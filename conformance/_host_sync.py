@@ -84,7 +84,8 @@ def numpy_result(spec: Spec, case: Case, dtype: str, reduction: str) -> np.ndarr
     if key not in _NUMPY:
         np_bk = _NUMPY_BACKEND
         args = [np_bk.asarray(a, dtype if a.dtype.kind == "f" else None) for a in case.args]
-        kwargs = {k: np_bk.asarray(v, dtype) if isinstance(v, np.ndarray) else v
+        kwargs = {k: np_bk.asarray(v, None if v.dtype == bool else dtype)
+                  if isinstance(v, np.ndarray) else v
                   for k, v in case.kwargs.items()}
         with expected_warnings(case):
             out = spec.entry.call(*args, reduction=reduction, **kwargs)
@@ -168,7 +169,8 @@ def build_dask(bk: Backend, fn: Loss, case: Case, dtype: str, reduction: str) ->
     """The loss's graph, built under ``forbid_compute``: any compute inside raises; its
     shape must be static (the check of every Dask call of the matrix: helpers.run)."""
     args = [bk.asarray(a, dtype if a.dtype.kind == "f" else None) for a in case.args]
-    kwargs = {k: bk.asarray(v, dtype) if isinstance(v, np.ndarray) else v
+    kwargs = {k: bk.asarray(v, None if v.dtype == bool else dtype)
+                  if isinstance(v, np.ndarray) else v
               for k, v in case.kwargs.items()}
     with expected_warnings(case), bk.forbid_compute():
         out = fn(*args, reduction=reduction, **kwargs)
@@ -179,7 +181,8 @@ def build_dask(bk: Backend, fn: Loss, case: Case, dtype: str, reduction: str) ->
 def run_strict(bk: Backend, fn: Loss, case: Case, dtype: str, reduction: str) -> Seen:
     """Eager, in the strictest mode, on ``bk``'s device: the result stays there."""
     args = [bk.asarray(a, dtype if a.dtype.kind == "f" else None) for a in case.args]
-    kwargs = {k: bk.asarray(v, dtype) if isinstance(v, np.ndarray) else v
+    kwargs = {k: bk.asarray(v, None if v.dtype == bool else dtype)
+                  if isinstance(v, np.ndarray) else v
               for k, v in case.kwargs.items()}
     with expected_warnings(case):
         out = fn(*args, reduction=reduction, **kwargs)

@@ -132,8 +132,9 @@ class Entry:
 
     def mean_is_mean_of_none(self, case: Case) -> bool:
         """``mean`` is the mean of ``none`` but where per-class weights or ignored
-        targets make the mean divide by a weight sum."""
-        return not (case.tags & {"ignore", "class-weight"})
+        targets make the mean divide by a weight sum, or lists that rank nothing leave
+        it (unit ``list``)."""
+        return not (case.tags & {"ignore", "class-weight"}) and self.decl.unit != "list"
 
 
 def _checked(cases: list[Case]) -> list[Case]:

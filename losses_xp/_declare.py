@@ -96,6 +96,8 @@ TARGET_KINDS: dict[str, str] = {
     "class_probs_or_logits": "class-probability rows of the prediction's shape, or logits "
                              "with the option from_logits=True (as the prediction)",
     "logits": "logits of the prediction's shape (another model's: a teacher's)",
+    "relevance": "graded relevance >= 0 of the prediction's shape (floating, integer or "
+                 "bool), the lists along the axis (ranking: a larger value is more relevant)",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)
@@ -137,6 +139,8 @@ OPTION_KINDS: dict[str, str] = {
     "quantile": "a float in (0, 1), or a 1-D array (or sequence) of Q levels in (0, 1): the "
                 "prediction then has a last axis of length Q and the target the "
                 "prediction's shape without it",
+    "mask": "None or a bool array of the prediction's shape, False for an item that is not "
+            "in its list (ranking's `where`)",
     "tweedie_power": "the Tweedie power, a float <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma): "
                      "it sets the domain of the prediction and the target",
 }
@@ -150,6 +154,9 @@ UNITS: dict[str, str] = {
             "'sample'",
     "class": "one value per class (multi-class 'macro'), else one scalar; mean = sum / C",
     "batch": "one value for the whole batch (no reduction argument)",
+    "list": "one value per list (the axis reduced); mean = sum / number of lists that rank "
+            "something (a valid item more relevant than another valid one), 0 where none "
+            "does (NaN for an empty batch)",
 }
 
 #: how fast the exact loss can grow with the inputs' magnitude (property tests keep the

@@ -83,7 +83,8 @@ class Loss:
     fn: Callable[..., Any]
     kind: str  # "regression", "probs", "logits", "domain" (real values bounded below:
     # means, log1p arguments), "multilabel", "multiclass", "nll", "categorical";
-    # distributions along the last axis: "kl", "js", "distill"
+    # distributions along the last axis: "kl", "js", "distill"; lists of scores and
+    # graded relevance along the last axis: "ranking"
     pred_name: str
     decl: Declaration
 
@@ -147,6 +148,8 @@ def _kind(decl: Declaration) -> str | None:
         # a distribution along the axis (or its logits) of the prediction's shape
         return {"log_probs": "kl", "class_probs_or_logits": "js",
                 "logits": "distill"}.get(decl.prediction)
+    if decl.class_axis == "axis" and decl.target == "relevance":
+        return "ranking"  # scores and graded relevance along the axis, one value per list
     return None
 
 
@@ -196,6 +199,10 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
         p = np.exp(x) / np.exp(x).sum(-1, keepdims=True)
         q = np.exp(y) / np.exp(y).sum(-1, keepdims=True)
         return (np.log(p) if loss.kind == "kl" else p), q
+    if loss.kind == "ranking":  # distinct grades 0..c-1 (as floats): every list ranks
+        # something, so the mean is the mean of the lists (ties: conformance/specs_ranking)
+        grades = np.argsort(rng.uniform(size=(n, c)), axis=-1).astype(float)
+        return rng.normal(size=(n, c)) * 3, grades
     x = rng.normal(size=(n, c))
     y = rng.integers(0, c, size=n)
     if loss.kind == "nll":

@@ -143,7 +143,7 @@ def test_every_target_form_is_covered(name: str) -> None:
                 "non_negative": {"soft", "int", "bool"},
                 "above_minus_one": {"soft", "int", "bool"},
                 "class_probs_or_log_probs": {"soft"}, "class_probs_or_logits": {"soft"},
-                "logits": {"soft"}}[decl.target]
+                "logits": {"soft"}, "relevance": {"soft", "int", "bool"}}[decl.target]
     assert expected <= forms, forms
     if decl.target in ("index_or_probs", *_DISTRIBUTIONS):  # rows with exact zeros once
         rows = [c.args[1] for c in cases if c.args[1].dtype.kind == "f"

@@ -94,6 +94,8 @@ def make_inputs(kind: str, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
         e = np.exp(y - y.max(axis=1, keepdims=True))
         return ((z - np.log(np.exp(z).sum(axis=1, keepdims=True))).astype(f32),
                 (e / e.sum(axis=1, keepdims=True)).astype(f32))
+    if kind == "ranking":  # lists of scores, one relevant item (relevance 1) per list
+        return normal(3.0), np.eye(shape[1], dtype=f32)[classes()]
     if kind == "logit_pairs":  # a student's and a teacher's logits (distillation)
         return normal(3.0), normal(3.0)
     if kind == "class_rows":  # one-hot class rows, alone (label smoothing)
