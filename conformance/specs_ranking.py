@@ -7,6 +7,14 @@ as class probabilities (also a value cross-check).  rax, where it is importable 
 no dependency of the test suite; ``pip install rax`` beside the pinned JAX works), is a
 cross-check (``rax.softmax_loss`` with ``label_fn=rax.utils.normalize_probabilities``);
 where it is not, that cross-check is skipped case by case (it returns ``None``).
+RankNet and ListMLE have no peer in optax, PyTorch, Keras or scikit-learn: their oracles
+are explicit loops in PyTorch float64 (autograd: the gradient oracles), an algorithm
+other than the loss's — every ordered pair of valid items with ``y_i > y_j``
+(``logaddexp(0, -(s_i - s_j))``, averaged per list), and the permutation sorted by
+Python's stable ``sorted`` with a suffix ``logsumexp`` per position (the loss itself
+sorts nothing: it compares pairs); ``rax.pairwise_logistic_loss`` and
+``rax.listmle_loss`` are cross-checks only where rax is importable (checked with rax
+0.4.0 on JAX 0.10.2: every case agrees to 1e-9; ListMLE on lists without ties).
 
 Which lists count (the module's convention, not a formula under test): a list ranks
 something when one of its valid items is strictly more relevant than another valid
@@ -85,6 +93,12 @@ def _rax() -> Any:
     except ImportError:  # (no dependency of the suite: the cross-check is skipped)
         return None
     return rax
+
+
+def _where_rax(check: tuple[str, Any, Any]) -> tuple[tuple[str, Any, Any], ...]:
+    """A rax cross-check where rax is importable, none elsewhere (the explicit loops are
+    then the only oracles)."""
+    return (check,) if _rax() is not None else ()
 
 
 def _relevance(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -281,6 +295,94 @@ _DIFFERENCES_SOFTMAX = (
     "axis is always the last: the oracle moves ours there.")
 
 
+# --------------------------------------------------------------------------- pairwise
+
+
+def _per_list_torch(t: list[Any], kw: Mapping[str, Any], reduction: str,
+                    one: Callable[[Any, list[float], list[int]], Any]) -> Any:
+    """``one(scores, relevance, valid indices)`` of every list (a PyTorch loop over the
+    lists, autograd through it), then our reductions."""
+    th = torch()
+    s, y, v, ranks = _torch_lists(t, kw)
+    L = s.shape[-1]
+    flat_s, flat_y, flat_v = s.reshape(-1, L), y.reshape(-1, L), v.reshape(-1, L)
+    values = []
+    for b in range(flat_s.shape[0]):
+        valid = [i for i in range(L) if bool(flat_v[b, i])]
+        values.append(one(flat_s[b], [float(a) for a in flat_y[b]], valid))
+    per = (th.stack(values) if values else th.zeros(0, dtype=th.float64)).reshape(ranks.shape)
+    # (+ 0 x the valid scores: the graph reaches the scores where no list has a term)
+    per = per + 0.0 * th.where(v, s, th.zeros((), dtype=s.dtype)).sum(-1)
+    return _torch_reduce(per, ranks, reduction)
+
+
+def _pairs_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """An explicit loop over every ordered pair of valid items ``(i, j)`` with
+    ``y_i > y_j``: ``log(1 + exp(-(s_i - s_j)))`` as ``torch.logaddexp(0, ·)`` in
+    float64, averaged over the list's pairs (autograd: the gradient oracle)."""
+    th = torch()
+    zero = th.zeros((), dtype=th.float64)
+
+    def one(s: Any, y: list[float], valid: list[int]) -> Any:
+        terms = [th.logaddexp(zero, -(s[i] - s[j])) for i in valid for j in valid
+                 if y[i] > y[j]]
+        return th.stack(terms).mean() if terms else zero
+    return _per_list_torch(t, kw, reduction, one)
+
+
+def _pairs_rax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+               reduction: str) -> np.ndarray | None:
+    """``rax.pairwise_logistic_loss(..., reduce_fn=None)`` (one value per pair) in
+    float64, averaged over each list's pairs, where rax is importable."""
+    rax = _rax()
+    if rax is None:
+        return None
+    import jax.numpy as jnp
+
+    s, y, v = _lists(args, kwargs)
+    if s.size == 0:
+        return None
+    pairs = _x64(lambda: rax.pairwise_logistic_loss(
+        jnp.asarray(s), jnp.asarray(y), where=jnp.asarray(v), reduce_fn=None))
+    valid = (y[..., :, None] > y[..., None, :]) & v[..., :, None] & v[..., None, :]
+    n = np.sum(valid.reshape(pairs.shape), axis=-1)
+    per = np.sum(np.where(valid.reshape(pairs.shape), pairs, 0.0), axis=-1) / np.maximum(n, 1)
+    return _reduce(per, _ranks(y, v), reduction)
+
+
+_PAIRS_PINNED = (
+    # (i, j) = (0, 1), (0, 2); then (1, 0), (1, 2), (2, 0)
+    Pinned("docstring-example", (_S_DOC, np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 1.0]])),
+           value=np.array([0.8132616875182228, 0.9204718852928121]), dtypes=("float64",)),
+    # rax's mean over every pair of the batch would be (2 * 0.8133 + 3 * 0.9205) / 5
+    Pinned("mean-over-lists-not-pairs", (_S_DOC, np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 1.0]])),
+           value=(0.8132616875182228 + 0.9204718852928121) / 2, reductions=("mean",),
+           dtypes=("float64",)),
+    # equal relevance forms no pair: a list of ties is 0, leaves the mean, zero gradient
+    Pinned("ties-form-no-pair", (_S_DOC, np.array([[1.0, 0.0, 0.0], [2.0, 2.0, 2.0]])),
+           value=0.8132616875182228, reductions=("mean",), dtypes=("float64",),
+           grad="oracle", compiled=True),
+    Pinned("no-pair-anywhere-mean-0", (np.array([[2.0, 1.0, 3.0]]), np.array([[0, 0, 0]])),
+           value=0.0, reductions=("mean",), grad=np.zeros((1, 3)), compiled=True),
+    # scores 1e4 apart: softplus(2e4) = 2e4 and softplus(-2e4) = 0, finite gradients
+    Pinned("far-apart-scores", (np.array([[-1e4, 1e4]]), np.array([[1.0, 0.0]])),
+           value=np.array([2e4]), grad=np.array([[-1.0, 1.0]]), dtypes=("float32", "float64"),
+           compiled=True),
+    Pinned("masked-inf-and-nan-scores", (np.array([[2.0, np.inf, 3.0, np.nan]]),
+                                          np.array([[1.0, 5.0, 0.0, 2.0]])),
+           {"where": np.array([[True, False, True, False]])},
+           value=np.array([1.0 + math.log1p(math.exp(-1.0))]),
+           grad=np.array([[-math.e / (1.0 + math.e), 0.0, math.e / (1.0 + math.e), 0.0]]),
+           compiled=True),
+)
+
+_DIFFERENCES_PAIRS = (
+    "The oracle is an explicit loop over the pairs (PyTorch float64, autograd), not a "
+    "library: optax, PyTorch, Keras and scikit-learn have no RankNet loss. rax "
+    "(a cross-check where importable) averages over every pair of the batch; here each "
+    "list is averaged over its pairs, then the lists.")
+
+
 SPECS: list[Spec] = [
     spec("softmax_ranking_loss", _softmax_optax,
          "optax.losses.ranking_softmax_loss (JAX float64, normalised labels)",
@@ -291,4 +393,10 @@ SPECS: list[Spec] = [
                        ("rax.softmax_loss(label_fn=normalize_probabilities)", _softmax_rax,
                         EXACT)),
          pinned=_SOFTMAX_PINNED),
+    spec("pairwise_logistic_loss", from_torch(_pairs_torch),
+         "an explicit loop over the pairs (PyTorch float64 logaddexp)", _list_cases,
+         _list_extreme, torch_expr=_pairs_torch, differences=_DIFFERENCES_PAIRS,
+         cross_checks=_where_rax(("rax.pairwise_logistic_loss (per pair, averaged per list)",
+                                  _pairs_rax, EXACT)),
+         pinned=_PAIRS_PINNED),
 ]

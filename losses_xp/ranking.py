@@ -39,6 +39,7 @@ from typing import Any
 
 from ._compat import Array, Namespace, device, is_array, is_empty, namespace, stop_gradient
 from ._declare import declare
+from ._primitives import softplus
 from ._reduction import cast, finish
 from ._validation import (
     check_reduction,
@@ -50,7 +51,7 @@ from ._validation import (
     values_in_range,
 )
 
-__all__ = ["softmax_ranking_loss"]
+__all__ = ["pairwise_logistic_loss", "softmax_ranking_loss"]
 
 _NAMES = ("scores", "relevance")
 
@@ -196,3 +197,83 @@ def softmax_ranking_loss(scores: Array, relevance: Array, *, axis: int = -1,
     log_norm = xp.log(xp.where(norm > 0.0, norm, 1.0))
     loss = xp.sum(p * (log_norm - z), axis=-1)  # (>= 0 but for the rounding of log)
     return _end(xp, loss, ranks, out, reduction, invalid)
+
+
+@declare(prediction="logits", target="relevance", class_axis="axis",
+         options={"axis": "axis", "where": "mask"}, growth="linear", unit="list",
+         min_ndim=1,
+         no_peer="PyTorch, optax, Keras and scikit-learn have no RankNet loss (PyTorch's "
+                 "margin_ranking_loss is a hinge on pairs the caller forms); rax has "
+                 "rax.pairwise_logistic_loss, which has no migration page: see the docstring")
+def pairwise_logistic_loss(scores: Array, relevance: Array, *, axis: int = -1,
+                           where: Array | None = None, reduction: str = "mean") -> Array:
+    r"""Pairwise logistic loss (RankNet): the mean over a list's ordered pairs of the
+    logistic loss of their score difference.
+
+    .. math::
+        \ell = \frac{1}{|P|} \sum_{(i, j) \in P} \log\big(1 + e^{-(s_i - s_j)}\big),
+        \qquad P = \{(i, j) : y_i > y_j\}
+
+    over the valid items of one list (along ``axis``), each term a ``softplus`` of
+    :math:`s_j - s_i` (exact in both tails, no overflow).  Items of equal relevance
+    form no pair.  A list without a pair (every item masked, or all valid items equally
+    relevant) is 0 and leaves ``mean``'s denominator.  The pairs make an
+    ``(..., L, L)`` array: memory grows with the square of the list length L.
+
+    Parameters
+    ----------
+    scores : array
+        Real floating scores, the lists along ``axis``.
+    relevance : array
+        Graded relevance >= 0 of ``scores``' shape (floating, integer or bool).  A
+        negative value raises at the value-check level ``"all"``.
+    axis : int
+        The list axis (default -1, the last; ``None`` also means the last).
+    where : array or None
+        A bool array of ``scores``' shape, False for items not in their list (default
+        None: every item is valid).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per list (the mean over its pairs); ``mean``: the sum over
+        lists divided by the number of lists with a pair (0 where none has one, NaN for
+        an empty batch).
+
+    Notes
+    -----
+    Differences from peers:
+
+    * rax ``pairwise_logistic_loss(scores, labels, where=...)``: the same pairs and
+      terms, but its ``reduce_fn=jnp.mean`` averages over *every pair of the batch*
+      (a list weighs as many pairs as it has) where this function averages each list
+      over its pairs, then the lists (each list weighs 1): the same for one list.  rax's
+      ``reduce_fn=None`` returns one value per pair (``(..., L * L)``), its
+      ``reduce_fn=jnp.sum`` the sum over every pair (``sum`` here sums per-list means).
+    * RankNet (Burges et al. 2005) may also give pairs of equal relevance a target
+      probability of 1/2; as rax and TF-Ranking, this function leaves them out.
+    * PyTorch ``margin_ranking_loss`` is a hinge on pairs the caller forms; optax,
+      Keras and scikit-learn have no pairwise ranking loss.
+
+    References
+    ----------
+    C. Burges, T. Shaked, E. Renshaw, A. Lazier, M. Deeds, N. Hamilton, G. Hullender,
+    "Learning to Rank using Gradient Descent", ICML (2005).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> s = np.array([[2.0, 1.0, 3.0], [1.0, 0.5, 1.5]])
+    >>> y = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 1.0]])
+    >>> lx.pairwise_logistic_loss(s, y, reduction="none")
+    array([0.81326169, 0.92047189])
+    """
+    check_reduction(reduction)
+    xp, s, y, v, ranks, out, invalid = _lists(scores, relevance, where, axis)
+    if is_empty(s):
+        return _end(xp, xp.sum(s, axis=-1), ranks, out, reduction, invalid)
+    pair = ((xp.expand_dims(y, axis=-1) > xp.expand_dims(y, axis=-2))
+            & xp.expand_dims(v, axis=-1) & xp.expand_dims(v, axis=-2))
+    # softplus(s_j - s_i) = log(1 + exp(-(s_i - s_j))) for the pair (i more relevant)
+    terms = softplus(xp, xp.expand_dims(s, axis=-2) - xp.expand_dims(s, axis=-1))
+    n = xp.sum(xp.astype(pair, s.dtype), axis=(-2, -1))
+    loss = xp.sum(xp.where(pair, terms, 0.0), axis=(-2, -1)) / xp.where(n > 0.0, n, 1.0)
+    return _end(xp, loss, ranks, out, reduction, invalid)
+
