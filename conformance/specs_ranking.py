@@ -383,6 +383,85 @@ _DIFFERENCES_PAIRS = (
     "list is averaged over its pairs, then the lists.")
 
 
+# --------------------------------------------------------------------------- ListMLE
+
+
+def _listmle_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
+    """An explicit loop over the sorted permutation: the valid items sorted by
+    relevance descending, ties by position (Python's stable ``sorted``), then
+    ``logsumexp(s[π(k:)]) - s[π(k)]`` summed over k, in PyTorch float64 (autograd)."""
+    th = torch()
+
+    def one(s: Any, y: list[float], valid: list[int]) -> Any:
+        order = sorted(valid, key=lambda i: -y[i])
+        terms = [th.logsumexp(s[order[k:]], dim=0) - s[order[k]] for k in range(len(order))]
+        return th.stack(terms).sum() if terms else th.zeros((), dtype=th.float64)
+    return _per_list_torch(t, kw, reduction, one)
+
+
+def _listmle_rax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                 reduction: str) -> np.ndarray | None:
+    """``rax.listmle_loss(..., reduce_fn=None)`` in float64 where rax is importable and
+    no two valid items of a list are equally relevant (rax's tie order is its sort's)."""
+    rax = _rax()
+    if rax is None:
+        return None
+    import jax.numpy as jnp
+
+    s, y, v = _lists(args, kwargs)
+    if s.size == 0:
+        return None
+    ties = (y[..., :, None] == y[..., None, :]) & v[..., :, None] & v[..., None, :]
+    if np.any(ties & ~np.eye(y.shape[-1], dtype=bool)):
+        return None
+    per = _x64(lambda: rax.listmle_loss(jnp.asarray(s), jnp.asarray(y), where=jnp.asarray(v),
+                                        reduce_fn=None))
+    return _reduce(per, _ranks(y, v), reduction)
+
+
+def _distinct_cases(rng: np.random.Generator) -> list[Case]:
+    """Lists of distinct relevance (rax's ListMLE breaks ties its own way): the cases
+    its cross-check applies to."""
+    def grades(shape: tuple[int, ...]) -> np.ndarray:
+        return np.argsort(rng.uniform(size=shape), axis=-1).astype(np.float64)
+    return [Case("2d-distinct", (logits(rng, (6, C)), grades((6, C))), tags=_2D),
+            Case("2d-distinct-mask", (logits(rng, (6, C)), grades((6, C))),
+                 {"where": _mask(rng, (6, C))}, tags=_2D)]
+
+
+def _listmle_cases(rng: np.random.Generator) -> list[Case]:
+    return [*_list_cases(rng), *_distinct_cases(rng)]
+
+
+_LISTMLE_PINNED = (
+    Pinned("docstring-example", (_S_DOC, np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 1.0]])),
+           value=np.array([3.534533975487353, 2.1543466548218415]), dtypes=("float64",)),
+    # ties by position: relevance (1, 1, 0) is the permutation (0, 1, 2), not (1, 0, 2):
+    # lse(0, 1, 2) - 0 + lse(1, 2) - 1 (rax 0.4.0 without key: the same)
+    Pinned("ties-broken-by-position", (np.array([[0.0, 1.0, 2.0]]),
+                                        np.array([[1.0, 1.0, 0.0]])),
+           value=np.array([3.720867651962603]), dtypes=("float64",)),
+    Pinned("all-tied-list-leaves-the-mean", (_S_DOC, np.array([[1.0, 0.0, 0.0], [2.0, 2.0, 2.0]])),
+           value=3.534533975487353, reductions=("mean",), dtypes=("float64",),
+           grad="oracle", compiled=True),
+    Pinned("far-apart-scores", (np.array([[-1e4, 0.0, 1e4]]), np.array([[2.0, 1.0, 0.0]])),
+           value=np.array([3e4]), grad=np.array([[-1.0, -1.0, 2.0]]),
+           dtypes=("float32", "float64"), compiled=True),
+    Pinned("masked-inf-and-nan-scores", (np.array([[2.0, np.inf, 3.0, np.nan]]),
+                                          np.array([[1.0, 5.0, 0.0, 2.0]])),
+           {"where": np.array([[True, False, True, False]])},
+           value=np.array([1.0 + math.log1p(math.exp(-1.0))]),
+           grad=np.array([[-math.e / (1.0 + math.e), 0.0, math.e / (1.0 + math.e), 0.0]]),
+           compiled=True),
+)
+
+_DIFFERENCES_LISTMLE = (
+    "The oracle is an explicit loop over the sorted permutation (PyTorch float64, "
+    "autograd), not a library: optax, PyTorch, Keras and scikit-learn have no ListMLE. "
+    "rax (a cross-check where importable, on lists without ties) breaks ties its own "
+    "way and counts lists of equal relevance in its mean.")
+
+
 SPECS: list[Spec] = [
     spec("softmax_ranking_loss", _softmax_optax,
          "optax.losses.ranking_softmax_loss (JAX float64, normalised labels)",
@@ -399,4 +478,11 @@ SPECS: list[Spec] = [
          cross_checks=_where_rax(("rax.pairwise_logistic_loss (per pair, averaged per list)",
                                   _pairs_rax, EXACT)),
          pinned=_PAIRS_PINNED),
+    spec("listmle_loss", from_torch(_listmle_torch),
+         "an explicit loop over the sorted permutation (PyTorch float64 logsumexp)",
+         _listmle_cases, _list_extreme, torch_expr=_listmle_torch,
+         differences=_DIFFERENCES_LISTMLE,
+         cross_checks=_where_rax(("rax.listmle_loss (lists without ties)", _listmle_rax,
+                                  EXACT)),
+         pinned=_LISTMLE_PINNED),
 ]

@@ -51,7 +51,7 @@ from ._validation import (
     values_in_range,
 )
 
-__all__ = ["pairwise_logistic_loss", "softmax_ranking_loss"]
+__all__ = ["listmle_loss", "pairwise_logistic_loss", "softmax_ranking_loss"]
 
 _NAMES = ("scores", "relevance")
 
@@ -277,3 +277,85 @@ def pairwise_logistic_loss(scores: Array, relevance: Array, *, axis: int = -1,
     loss = xp.sum(xp.where(pair, terms, 0.0), axis=(-2, -1)) / xp.where(n > 0.0, n, 1.0)
     return _end(xp, loss, ranks, out, reduction, invalid)
 
+
+@declare(prediction="logits", target="relevance", class_axis="axis",
+         options={"axis": "axis", "where": "mask"}, growth="linear", unit="list",
+         min_ndim=1,
+         no_peer="PyTorch, optax, Keras and scikit-learn have no ListMLE loss; rax has "
+                 "rax.listmle_loss, which has no migration page: see the docstring")
+def listmle_loss(scores: Array, relevance: Array, *, axis: int = -1,
+                 where: Array | None = None, reduction: str = "mean") -> Array:
+    r"""ListMLE: the Plackett-Luce negative log-likelihood of the permutation that sorts
+    the list by relevance, descending.
+
+    .. math::
+        \ell = \sum_{k=1}^{n} \Big(\log \sum_{r=k}^{n} e^{s_{\pi(r)}} - s_{\pi(k)}\Big)
+
+    over the n valid items of one list (along ``axis``), :math:`\pi` the permutation
+    that sorts their relevance descending, **ties broken by position**: of two items of
+    equal relevance the one earlier along ``axis`` comes first (a stable sort).  No
+    sort is done: item :math:`j` comes at or after item :math:`i` exactly when
+    :math:`y_j < y_i`, or :math:`y_j = y_i` and :math:`j \ge i`, so each term is a
+    log-sum-exp over that set, shifted by its own maximum (every term is >= 0 and
+    nothing overflows).  That makes an ``(..., L, L)`` array: memory grows with the
+    square of the list length L, and a Dask array may be chunked along ``axis``.  A
+    list that ranks nothing (every item masked, a single valid item, all valid items
+    equally relevant: the permutation would be the tie rule alone) is 0 and leaves
+    ``mean``'s denominator.
+
+    Parameters
+    ----------
+    scores : array
+        Real floating scores, the lists along ``axis``.
+    relevance : array
+        Graded relevance >= 0 of ``scores``' shape (floating, integer or bool).  A
+        negative value raises at the value-check level ``"all"``.
+    axis : int
+        The list axis (default -1, the last; ``None`` also means the last).
+    where : array or None
+        A bool array of ``scores``' shape, False for items not in their list (default
+        None: every item is valid).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per list; ``mean``: the sum over lists divided by the number
+        of lists that rank something (0 where none does, NaN for an empty batch).
+
+    Notes
+    -----
+    Differences from peers:
+
+    * rax ``listmle_loss(scores, labels, where=...)``: the same sum per list; rax breaks
+      ties in relevance randomly with ``key=`` (by its sort's order without one) and
+      counts every list with a valid item in its mean, all equally relevant ones too
+      (as their likelihood under the tie rule); here those are 0 and leave the mean.
+    * PyTorch, optax, Keras and scikit-learn have no ListMLE loss.
+
+    References
+    ----------
+    F. Xia, T.-Y. Liu, J. Wang, W. Zhang, H. Li, "Listwise Approach to Learning to
+    Rank: Theory and Algorithm", ICML (2008).
+
+    Examples
+    --------
+    >>> import numpy as np, losses_xp as lx
+    >>> s = np.array([[2.0, 1.0, 3.0], [1.0, 0.5, 1.5]])
+    >>> y = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 1.0]])
+    >>> lx.listmle_loss(s, y, reduction="none")
+    array([3.53453398, 2.15434665])
+    """
+    check_reduction(reduction)
+    xp, s, y, v, ranks, out, invalid = _lists(scores, relevance, where, axis)
+    if is_empty(s):
+        return _end(xp, xp.sum(s, axis=-1), ranks, out, reduction, invalid)
+    L = s.shape[-1]
+    pos = xp.arange(L, device=device(s))
+    yi, yj = xp.expand_dims(y, axis=-1), xp.expand_dims(y, axis=-2)
+    later = (yj < yi) | ((yj == yi) & (xp.reshape(pos, (1, L)) >= xp.reshape(pos, (L, 1))))
+    # row i: the valid items j at or after the valid item i in the permutation
+    after = later & xp.expand_dims(v, axis=-1) & xp.expand_dims(v, axis=-2)
+    sj = xp.expand_dims(s, axis=-2)
+    m = _shift(xp, sj, after, -1)  # (..., L, 1): row i's maximum (>= s_i where valid)
+    z = xp.where(after, sj - m, 0.0)
+    total = xp.sum(xp.where(after, xp.exp(z), 0.0), axis=-1)  # >= 1 where i is valid
+    terms = (xp.squeeze(m, axis=-1) - s) + xp.log(xp.where(total > 0.0, total, 1.0))
+    loss = xp.sum(xp.where(v, terms, 0.0), axis=-1)
+    return _end(xp, loss, ranks, out, reduction, invalid)
