@@ -166,7 +166,7 @@ def softmax_ranking_loss(scores: Array, relevance: Array, *, axis: int = -1,
       (their nonzero value here is 0: they rank nothing).  Its axis is always the last.
       rax ``softmax_loss(label_fn=rax.utils.normalize_probabilities)`` normalises like
       this function, but makes a list without a relevant item uniform.
-    * PyTorch, Keras and scikit-learn have no ListNet loss (keras-rs has none either).
+    * PyTorch, Keras 3 and scikit-learn have no ListNet loss.
 
     References
     ----------
@@ -250,7 +250,8 @@ def pairwise_logistic_loss(scores: Array, relevance: Array, *, axis: int = -1,
     * RankNet (Burges et al. 2005) may also give pairs of equal relevance a target
       probability of 1/2; as rax and TF-Ranking, this function leaves them out.
     * PyTorch ``margin_ranking_loss`` is a hinge on pairs the caller forms; optax,
-      Keras and scikit-learn have no pairwise ranking loss.
+      Keras 3 and scikit-learn have no pairwise ranking loss (keras-rs, a separate
+      package, has ``PairwiseLogisticLoss``: not compared here).
 
     References
     ----------
@@ -327,7 +328,8 @@ def listmle_loss(scores: Array, relevance: Array, *, axis: int = -1,
       ties in relevance randomly with ``key=`` (by its sort's order without one) and
       counts every list with a valid item in its mean, all equally relevant ones too
       (as their likelihood under the tie rule); here those are 0 and leave the mean.
-    * PyTorch, optax, Keras and scikit-learn have no ListMLE loss.
+    * PyTorch, optax, Keras 3 and scikit-learn have no ListMLE loss (keras-rs, a
+      separate package, has ``ListMLELoss``: not compared here).
 
     References
     ----------
