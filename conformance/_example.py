@@ -76,7 +76,7 @@ class Example:
             return tuple(self.prediction.shape)
         if self.unit == "anchor":  # one value per row (features on the last axis, or axis)
             return self.rows()
-        if self.unit in ("sample", "kept"):
+        if self.unit in ("sample", "kept", "list"):
             return self.sample_shape()
         if self.unit == "class":
             return (self.num_classes,)
@@ -95,6 +95,8 @@ class Example:
             if labels.dtype.kind in "iu":  # (another row of their label)
                 return float(np.sum(np.sum(labels[:, None] == labels[None, :], axis=1) > 1))
             return float(math.prod(self.rows()))  # (query i and key i: every row)
+        if self.unit == "list":  # the lists that rank something
+            return float(np.sum(self.ranks()))
         if self.unit == "kept":
             target = self.args[1]
             kept = np.ones(target.shape, bool) if self.ignore is None else target != self.ignore
@@ -104,6 +106,19 @@ class Example:
             w = quantize(np.asarray(weight, np.float64), COMPUTE[self.dtype])
             return float(np.sum(np.where(kept, w[np.where(kept, target, 0)], 0.0)))
         return 1.0  # scalar
+
+    def ranks(self) -> np.ndarray:
+        """Unit ``list`` (ranking): whether each list ranks something, i.e. has a valid
+        item (``where``) strictly more relevant than another valid one."""
+        assert self.axis is not None
+        y = np.moveaxis(np.asarray(self.args[1], np.float64), self.axis, -1)
+        mask = self.kwargs.get("where")
+        v = (np.ones(y.shape, bool) if mask is None
+             else np.moveaxis(np.asarray(mask, bool), self.axis, -1))
+        if y.size == 0:
+            return np.zeros(y.shape[:-1], bool)
+        return np.asarray(np.max(np.where(v, y, -np.inf), axis=-1)
+                          > np.min(np.where(v, y, np.inf), axis=-1))
 
     def any_kept(self) -> bool:
         """Whether any element counts at all (class-index targets: any not ignored)."""
@@ -121,6 +136,8 @@ class Example:
             return declaration(self.name).unit == "batch" and self.prediction.size == 0
         if self.unit == "anchor":  # no anchor with a positive: 0, never NaN
             return False
+        if self.unit == "list":  # no list ranks anything: 0; only an empty batch is NaN
+            return self.prediction.size == 0
         return self.count() == 0.0
 
     def batch_axes(self) -> dict[str, int] | None:
@@ -143,6 +160,8 @@ class Example:
             kind = self.option_kinds.get(k)
             if kind in ("sample_weight", "row_labels"):  # (one label per row: a row_labels array)
                 out[k] = 0
+            elif kind == "mask" and v is not None:  # (the prediction's shape)
+                out[k] = b
             elif kind in ("element_weight", "pos_weight") and not isinstance(v, (int, float)):
                 n = np.ndim(v)
                 j = b - (pred.ndim - n)  # aligned with the prediction from the right

@@ -41,7 +41,8 @@ FIRST_CASE_DTYPES = ("float32", "float64")
 #: keyword options that carry one value per sample (sharded with the batch); every
 #: other array option (class weights, pos_weight, alpha, counts) is replicated.
 #: ``weight`` is per sample only when it has the input's number of dimensions
-#: (element weights, e.g. a (N, 1) anchor mask); a 1-d ``weight`` is per class.
+#: (element weights, e.g. a (N, 1) anchor mask); a 1-d ``weight`` is per class; a
+#: ``where`` mask (ranking) always has the input's shape.
 PER_SAMPLE_OPTIONS = ("sample_weight", "labels")  # (labels: info_nce_loss's, one per row)
 
 
@@ -59,7 +60,8 @@ def _batched_option(key: str, value: Any, ndim: int) -> bool:
 
     if not isinstance(value, np.ndarray):
         return False
-    return key in PER_SAMPLE_OPTIONS or (key == "weight" and value.ndim == ndim)
+    # (a ranking loss's `where` mask has the input's shape: per item, so per sample)
+    return key in PER_SAMPLE_OPTIONS or (key in ("weight", "where") and value.ndim == ndim)
 
 
 def _selected_cases(cases: list[Any]) -> list[Any]:

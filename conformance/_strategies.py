@@ -325,6 +325,42 @@ def _further_input(draw: Callable[..., Any], kind: str, rng: np.random.Generator
     return quantize(np.asarray(v), dtype)
 
 
+def _relevance_target(draw: Callable[..., Any], rng: np.random.Generator,
+                      shape: tuple[int, ...], axis: int | None, dtype: str) -> np.ndarray:
+    """Graded relevance >= 0 (``relevance`` targets): floating grades with ties and
+    zeros, integer grades, bool, or lists of a single grade (they rank nothing)."""
+    form = draw(st.sampled_from(["grades", "int", "bool", "soft", "constant-lists"]))
+    if form == "int":
+        return rng.integers(0, 5, size=shape, dtype=np.int64)
+    if form == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if form == "soft":  # any value >= 0 (large ones too: only their order matters)
+        return quantize(_overlay(draw, rng.exponential(1.0, size=shape), [0.0, 1e4, 0.5]),
+                        dtype)
+    y = rng.choice([0.0, 1.0, 2.0, 0.5, 3.0], size=shape)
+    if form == "constant-lists" and axis is not None and y.size:
+        y = np.repeat(np.take(y, [0], axis=axis), shape[axis], axis=axis)
+    return quantize(y, dtype)
+
+
+def _mask(draw: Callable[..., Any], rng: np.random.Generator, shape: tuple[int, ...],
+          axis: int | None) -> np.ndarray | None:
+    """``None``, or a bool mask of the prediction's shape (``mask`` options): a fraction
+    of the items masked, whole lists masked, or a single valid item per list."""
+    form = draw(st.sampled_from(["none", "some", "whole-lists", "one-valid", "all"]))
+    if form == "none":
+        return None
+    if form == "all":
+        return np.zeros(shape, bool)
+    if form == "one-valid" and axis is not None and shape[axis]:
+        pick = rng.integers(0, shape[axis], size=(*shape[:axis], *shape[axis + 1:], 1))
+        return np.ascontiguousarray(np.moveaxis(np.arange(shape[axis]) == pick, -1, axis))
+    m = rng.uniform(size=shape) >= 0.3
+    if form == "whole-lists" and axis is not None and m.size:
+        m = m & (np.take(rng.uniform(size=shape), [0], axis=axis) >= 0.5)
+    return np.ascontiguousarray(m)
+
+
 # --------------------------------------------------------------------------- options
 
 
@@ -551,6 +587,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
             unit = "sample"
     elif tkind == "embeddings":  # (real floating rows of the prediction's shape)
         args.append(_prediction(draw, tkind, rng, shape, axis, dtype, bound))
+    elif tkind == "relevance":  # graded relevance >= 0: ties, zeros, whole lists of one grade
+        args.append(_relevance_target(draw, rng, shape, axis, dtype))
     elif tkind in ("log_probs", "logits"):  # (a distribution's logarithm; logits)
         t = _prediction(draw, tkind, rng, shape, axis, dtype, bound)
         args.append(_renormalised(t, axis, dtype) if tkind == "log_probs" else t)
@@ -581,6 +619,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
             kwargs[name] = ([int(v) for v in n] if form == "list" else
                             n.astype(np.int64) if form == "int" else
                             quantize(np.minimum(n, FINFO_MAX[dtype]), dtype))
+        elif kind == "mask":  # valid items; some lists wholly masked, one valid item ...
+            kwargs[name] = _mask(draw, rng, shape, axis)
         elif kind == "k":
             kwargs[name] = draw(st.integers(1, num_classes + 2))
         elif kind == "row_labels":  # one integer label per row (the first axis)

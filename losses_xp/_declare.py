@@ -104,6 +104,8 @@ TARGET_KINDS: dict[str, str] = {
                   "rows with one label are positives of each other",
     "embeddings": "rows of real vectors of the prediction's shape (real floating: keys for "
                   "the queries, the positive of a triplet, the second of a cosine pair)",
+    "relevance": "graded relevance >= 0 of the prediction's shape (floating, integer or "
+                 "bool), the lists along the axis (ranking: a larger value is more relevant)",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)
@@ -154,6 +156,8 @@ OPTION_KINDS: dict[str, str] = {
     "quantile": "a float in (0, 1), or a 1-D array (or sequence) of Q levels in (0, 1): the "
                 "prediction then has a last axis of length Q and the target the "
                 "prediction's shape without it",
+    "mask": "None or a bool array of the prediction's shape, False for an item that is not "
+            "in its list (ranking's `where`)",
     "tweedie_power": "the Tweedie power, a float <= 0 or >= 1 (0 normal, 1 Poisson, 2 gamma): "
                      "it sets the domain of the prediction and the target",
     "temperature": "a float > 0 that divides similarities before a softmax",
@@ -172,6 +176,9 @@ UNITS: dict[str, str] = {
     "batch": "one value for the whole batch (no reduction argument)",
     "anchor": "one value per row (an anchor of a contrastive loss; 0 for a row without a "
               "positive); mean = sum / number of rows with a positive, 0 where none has",
+    "list": "one value per list (the axis reduced); mean = sum / number of lists that rank "
+            "something (a valid item more relevant than another valid one), 0 where none "
+            "does (NaN for an empty batch)",
 }
 
 #: how fast the exact loss can grow with the inputs' magnitude (property tests keep the

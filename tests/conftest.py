@@ -84,9 +84,8 @@ class Loss:
     kind: str  # "regression", "probs", "logits", "domain" (real values bounded below:
     # means, log1p arguments), "multilabel", "multiclass", "nll", "categorical";
     # distributions along the last axis: "kl", "js", "distill"; scores and -1/+1 labels:
-    # "sign"
-    # distributions along the last axis: "kl", "js", "distill"; "embeddings" (two
-    # floating rows along the last axis)
+    # "sign"; "embeddings" (two floating rows along the last axis); lists of scores and
+    # graded relevance along the last axis: "ranking"
     pred_name: str
     decl: Declaration
 
@@ -155,6 +154,8 @@ def _kind(decl: Declaration) -> str | None:
     if decl.class_axis == "axis" and (decl.prediction, decl.target) == ("embeddings",
                                                                         "embeddings"):
         return "embeddings"  # two rows of real vectors along the axis, both floating
+    if decl.class_axis == "axis" and decl.target == "relevance":
+        return "ranking"  # scores and graded relevance along the axis, one value per list
     return None
 
 
@@ -208,6 +209,10 @@ def valid_inputs(loss: Loss, n: int = 4, c: int = 3,
         p = np.exp(x) / np.exp(x).sum(-1, keepdims=True)
         q = np.exp(y) / np.exp(y).sum(-1, keepdims=True)
         return (np.log(p) if loss.kind == "kl" else p), q
+    if loss.kind == "ranking":  # distinct grades 0..c-1 (as floats): every list ranks
+        # something, so the mean is the mean of the lists (ties: conformance/specs_ranking)
+        grades = np.argsort(rng.uniform(size=(n, c)), axis=-1).astype(float)
+        return rng.normal(size=(n, c)) * 3, grades
     x = rng.normal(size=(n, c))
     y = rng.integers(0, c, size=n)
     if loss.kind == "nll":

@@ -344,7 +344,7 @@ def test_shapes_inputs_and_targets() -> None:
     assert _bench.shape_for(10**7) == (10000, 1000)
     assert _bench.shape_for(3) == (1, 3)
     for kind in ("regression", "logits", "probs", "classes", "log_probs", "distributions",
-                 "signs", "ranked_pairs", "labels", "positive"):
+                 "signs", "ranked_pairs", "labels", "positive", "ranking"):
         arrays = _bench.make_inputs(kind, 100)
         assert arrays[0].shape == (10, 10)
         again = _bench.make_inputs(kind, 100)

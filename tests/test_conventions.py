@@ -48,7 +48,7 @@ def test_every_public_loss_is_covered() -> None:
     public = {name for name in lx.__all__ if name not in lx._NOT_LOSSES}
     for name in public:
         decl = declaration(name)
-        if (_conventional(decl.fn) and decl.unit in ("element", "sample", "kept")
+        if (_conventional(decl.fn) and decl.unit in ("element", "sample", "kept", "list")
                 and decl.prediction != "scores"):
             assert name in BY_NAME, f"{name}: add its input kind to tests/conftest.py _kind"
     assert set(BY_NAME) <= public
@@ -57,8 +57,10 @@ def test_every_public_loss_is_covered() -> None:
 @pytest.mark.parametrize("loss", ALL)
 def test_options_are_keyword_only(loss: Loss) -> None:
     params = list(inspect.signature(loss.fn).parameters.values())
-    # (the second argument of a distillation loss is the teacher's logits)
-    second = "teacher_logits" if loss.decl.target == "logits" else "target"
+    # (the second argument of a distillation loss is the teacher's logits, of a ranking
+    # loss the relevance: named after its kind)
+    second = {"logits": "teacher_logits", "relevance": "relevance"}.get(
+        str(loss.decl.target), "target")
     assert [p.name for p in params[:2]] == [loss.pred_name, second]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[2:])
     assert inspect.signature(loss.fn).parameters["reduction"].default == "mean"

@@ -147,7 +147,8 @@ def test_every_target_form_is_covered(name: str) -> None:
                 "class_probs_or_log_probs": {"soft"}, "class_probs_or_logits": {"soft"},
                 "logits": {"soft"}, "sign": {"soft", "int", "bool"},
                 # (row labels: one integer per row, the shape without axis)
-                "row_labels": {"index"}, "embeddings": {"soft"}}[decl.target]
+                "row_labels": {"index"}, "embeddings": {"soft"},
+                "relevance": {"soft", "int", "bool"}}[decl.target]
     assert expected <= forms, forms
     signs = [c.args[1] for c in cases if decl.target == "sign"] + [
         c.args[i] for c in cases for i, k in enumerate(decl.inputs.values(), start=2)

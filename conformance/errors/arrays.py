@@ -67,7 +67,7 @@ def _mixed_libraries(loss: Loss) -> list[Bad]:
 
 
 ARRAY_OPTIONS = ("element_weight", "pos_weight", "class_weight", "sample_weight",
-                 "class_alpha", "counts", "like", "row_labels")
+                 "class_alpha", "counts", "like", "row_labels", "mask")
 
 
 def _option_array(loss: Loss, option: str, mode: str) -> tuple[Call, np.ndarray]:
@@ -87,6 +87,8 @@ def _option_array(loss: Loss, option: str, mode: str) -> tuple[Call, np.ndarray]
         value = np.zeros(1)
     elif kind == "row_labels":  # one integer label per row
         value = np.arange(pred.shape[0]) % 2
+    elif kind == "mask":
+        value = np.ones(pred.shape, bool)
     else:  # class_weight, class_alpha
         value = np.full(pred.shape[-1:], 0.5)
     return call, value
@@ -146,6 +148,20 @@ def _option_of_another_type(loss: Loss) -> list[Bad]:
     return out
 
 
+def _mask_not_bool(loss: Loss) -> list[Bad]:
+    """A mask (``where``) that is a list or an array of another dtype than bool."""
+    out = []
+    for option in loss.options("mask"):
+        call = default_call(loss)
+        ones = np.ones(np.shape(call.args[0]))
+        for bad, got in ((ones.astype(bool).tolist(), "list"),
+                         (Kept(ones.astype(np.float32)), "dtype float32"),
+                         (Kept(ones.astype(np.int64)), "dtype int64")):
+            out.append(Bad(call.with_kwargs(**{option: bad}),
+                           {"option": option, "pred": loss.pred, "got": got}, got))
+    return out
+
+
 def _counts_of_another_type(loss: Loss) -> list[Bad]:
     out = []
     if loss.decl.prediction == "counts":
@@ -200,7 +216,8 @@ def _complex_target(loss: Loss) -> list[Bad]:
     if not loss.elementwise_target or loss.label_predictions:
         return []
     call = valid_call(loss, "same")
-    return [Bad(call.with_arg(1, Complex(call.args[1])), {"got": COMPLEX_DTYPE}, "complex")]
+    return [Bad(call.with_arg(1, Complex(call.args[1])), {"target": loss.target,
+                                                          "got": COMPLEX_DTYPE}, "complex")]
 
 
 def _float_class_indices(loss: Loss) -> list[Bad]:
@@ -261,6 +278,10 @@ ROWS: tuple[Row, ...] = (
         "of numbers (a string, a dict ...)", "functions with array options", TypeError,
         "`{option}` must be an array of the inputs' library or a sequence of numbers; "
         "got {type}", _option_of_another_type),
+    Row("mask-not-bool", "a mask (`where`) that is not a bool array (a list, floating or "
+        "integer values)", "functions with a mask", TypeError,
+        "`{option}` must be None or a bool array of the shape of `{pred}` (True: a valid "
+        "item); got {got}", _mask_not_bool),
     Row("counts-of-another-type", "`samples_per_class` neither an array nor a sequence",
         "class-balanced functions", TypeError,
         "`samples_per_class` must be an array or a sequence of counts; got {type}",
@@ -277,7 +298,7 @@ ROWS: tuple[Row, ...] = (
         "floating", TypeError, "`{pred}` must have a real floating dtype " + FLOATING
         + "; got {got}", _complex_prediction, dtypes=tuple(COMPLEX)),
     Row("complex-target", "a complex target", "element-wise targets", TypeError,
-        "`target` must have a real numeric or bool dtype; got {got}", _complex_target,
+        "`{target}` must have a real numeric or bool dtype; got {got}", _complex_target,
         dtypes=tuple(COMPLEX)),
     Row("floating-class-indices", "floating (or bool) class indices", "class-index targets",
         TypeError, "`target` must have an integer dtype (class indices); got {got}{hint}",

@@ -61,7 +61,7 @@ __all__ = [
 
 #: the target kinds of real values bounded below (and their interval, as messages print it)
 DOMAIN_TARGETS = {"positive": "(0, inf]", "non_negative": "[0, inf]",
-                  "above_minus_one": "(-1, inf]"}
+                  "above_minus_one": "(-1, inf]", "relevance": "[0, inf]"}
 #: likewise the prediction kinds
 DOMAIN_PREDICTIONS = {"positive": "(0, inf]", "above_minus_one": "(-1, inf]"}
 

@@ -277,6 +277,17 @@ def _sample_weight_length(loss: Loss) -> list[Bad]:
     return out
 
 
+def _mask_shape(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("mask"):
+        call = default_call(loss)
+        for shape in ((N,), (N, 1), (1, N, C)):
+            out.append(Bad(call.with_kwargs(**{option: np.ones(shape, bool)}),
+                           {"option": option, "pred": loss.pred, "pshape": (N, C),
+                            "shape": shape}, str(shape)))
+    return out
+
+
 def _counts_length(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("counts"):
@@ -379,6 +390,9 @@ ROWS: tuple[Row, ...] = (
         "functions with `sample_weight`", ValueError,
         "`{option}` must have one weight per sample, shape ({samples},); got shape {shape}",
         _sample_weight_length),
+    Row("mask-shape", "a mask (`where`) of another shape than the prediction's (never "
+        "broadcast)", "functions with a mask", ValueError,
+        "`{option}` must have the shape of `{pred}` {pshape}; got shape {shape}", _mask_shape),
     Row("counts-length", "`samples_per_class` without one count per class",
         "functions with a `samples_per_class` option", ValueError,
         "`{option}` must have one count per class, length {classes}; got shape {shape}",

@@ -139,18 +139,18 @@ def _target_outside_domain(loss: Loss) -> list[Bad]:
     if interval is None:
         return []
     call = _domain_call(loss)
-    out = _domain_bads(interval, call, 1, "target")
+    out = _domain_bads(interval, call, 1, loss.target)
     shape = np.shape(call.args[1])
     lo = math.floor(float(interval[1:].split(",")[0])) + (interval[0] == "(")
     target = np.full(shape, 2, dtype=np.int64)  # integer targets: the first one invalid
     target.reshape(-1)[0] = lo - 1
-    out.append(Bad(call.with_arg(1, target), {"arg": "target", "range": interval,
+    out.append(Bad(call.with_arg(1, target), {"arg": loss.target, "range": interval,
                                               "got": f"values in [{lo - 1}, 2]"},
                    f"integer {lo - 1}"))
     if lo > 0:  # a bool False is 0, outside (0, inf]
         flags = np.ones(shape, dtype=bool)
         flags.reshape(-1)[0] = False
-        out.append(Bad(call.with_arg(1, flags), {"arg": "target", "range": interval,
+        out.append(Bad(call.with_arg(1, flags), {"arg": loss.target, "range": interval,
                                                  "got": "values in [0, 1]"}, "bool False"))
     return out
 
@@ -241,8 +241,8 @@ ROWS: tuple[Row, ...] = (
         "`{arg}` must lie in {range}; got {got}", _prediction_outside_domain,
         value_dependent=True),
     Row("target-outside-domain", "a target outside the loss's domain, or NaN: <= 0 "
-        "(gamma, Tweedie at power >= 2), < 0 (Poisson, Tweedie at power in [1, 2)), <= -1 "
-        "(squared log error)", "targets bounded below", ValueError,
+        "(gamma, Tweedie at power >= 2), < 0 (Poisson, Tweedie at power in [1, 2), ranking "
+        "relevance), <= -1 (squared log error)", "targets bounded below", ValueError,
         "`{arg}` must lie in {range}; got {got}", _target_outside_domain,
         value_dependent=True, level="all"),
     Row("negative-class-count", "a negative or NaN count in `samples_per_class`",

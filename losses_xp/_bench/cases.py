@@ -102,6 +102,8 @@ def make_inputs(kind: str, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     if kind == "triplets":  # anchor, positive and negative rows (triplet margin loss)
         a = normal(1.0)
         return a, a + normal(0.5), normal(1.0)
+    if kind == "ranking":  # lists of scores, one relevant item (relevance 1) per list
+        return normal(3.0), np.eye(shape[1], dtype=f32)[classes()]
     if kind == "logit_pairs":  # a student's and a teacher's logits (distillation)
         return normal(3.0), normal(3.0)
     if kind == "signs":  # scores and labels -1 / +1 (the margin losses)

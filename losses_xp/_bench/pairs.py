@@ -123,6 +123,13 @@ def _np_bce(p: np.ndarray, t: np.ndarray) -> Any:
     return -np.mean(t * np.log(q) + (1 - t) * np.log1p(-q))
 
 
+def _np_listnet(s: np.ndarray, y: np.ndarray) -> Any:
+    """ListNet of lists with a relevant item each: logsumexp(s) - sum(p * s), p = y / sum y."""
+    m = np.max(s, axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.sum(np.exp(s - m), axis=1))
+    return np.mean(lse - np.sum(y / np.sum(y, axis=1, keepdims=True) * s, axis=1))
+
+
 def _np_huber(p: np.ndarray, t: np.ndarray, delta: float = 1.0) -> Any:
     d = np.abs(p - t)
     return np.mean(np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)))
@@ -281,6 +288,8 @@ def numpy_pairs() -> list[Pair]:
         _pair("poly1_cross_entropy", "np: -log p_y + eps (1 - p_y) from log-softmax",
               "classes", _np_poly1()),
         _pair("kl_div", "np: sum(where(t>0, t*(log t-logq), 0)) / N", "distributions", _np_kl),
+        _pair("softmax_ranking_loss", "np: mean(logsumexp(s) - sum(y / sum(y) * s))", "ranking",
+              _np_listnet),
         Pair("sigmoid_focal_loss", "np: torchvision formula", "logits", _focal(), _np_focal),
         _pair("softmax_focal_loss", "np: -(1-p_y)**gamma log p_y from log-softmax", "classes",
               _np_softmax_focal()),
@@ -468,6 +477,10 @@ def jax_pairs(optax: Any) -> list[Pair]:
               "logit_pairs", distillation),
         _pair("hinge_loss", "optax hinge_loss", "signs",
               lambda s, y: L.hinge_loss(s, y).mean()),
+        # (one relevant item of relevance 1 per list: optax's unnormalised labels and
+        # its mean over the lists are ours there)
+        _pair("softmax_ranking_loss", "optax ranking_softmax_loss", "ranking",
+              lambda s, y: L.ranking_softmax_loss(s, y)),
         Pair("smooth_labels", "optax smooth_labels", "class_rows", _smooth_labels(),
              lambda y: L.smooth_labels(y, SMOOTHING), grad=False),
         # catalogue wave 2: the multi-class margins

@@ -248,7 +248,8 @@ def target_forms(decl: Declaration, lay: Layout) -> list[str]:
             "class_probs_or_logits": ["probs", "probs-zeros"], "logits": ["logits"],
             "sign": ["sign", "sign-int", "bool"],
             "row_labels": ["row-labels", "row-labels-int32"],
-            "embeddings": ["embeddings"]}[kind]
+            "embeddings": ["embeddings"],
+            "relevance": ["relevance", "relevance-int", "bool"]}[kind]
 
 
 def _switched(decl: Declaration, form: str, kwargs: Mapping[str, Any]) -> str:
@@ -284,6 +285,10 @@ def _target(form: str, rng: np.random.Generator, lay: Layout) -> np.ndarray | No
         return np.asarray(np.where(rng.uniform(size=shape) < 0.3, 0.0, t))
     if form == "non-negative-int":
         return rng.integers(0, 6, size=shape)
+    if form == "relevance":  # graded, ties and zeros among them (a list of no relevant item)
+        return rng.choice([0.0, 0.0, 1.0, 2.0, 0.5, 3.0], size=shape)
+    if form == "relevance-int":
+        return rng.integers(0, 4, size=shape)
     if form == "above-minus-one":
         return np.asarray(np.expm1(rng.normal(0.0, 1.0, size=shape)))
     if form == "hard":
@@ -356,6 +361,7 @@ def _form_tags(form: str) -> set[str]:
             "nonzero-int": {"int-target"}, "sign-int": {"int-target"},
             "row-labels-int32": {"int-target"},
             "positive-int": {"int-target"}, "non-negative-int": {"int-target"},
+            "relevance-int": {"int-target"},
             "probs": {"probs-target"}, "probs-zeros": {"probs-target"}}.get(form, set())
 
 
@@ -410,6 +416,11 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
         if last and last[0]:
             vals += [("levels-array", np.sort(rng.uniform(0.05, 0.95, size=last))),
                      ("levels-list", sorted(_listed(rng.uniform(0.05, 0.95, size=last))))]
+    elif kind == "mask":  # a quarter of the items masked, and the first list entirely
+        m = rng.uniform(size=pred.shape) >= 0.25
+        if pred.ndim:
+            np.moveaxis(m, -1 if lay.axis is None else lay.axis, -1)[(0,) * (pred.ndim - 1)] = False
+        vals = [("mask", m)]
     elif kind in _AXIS_KINDS:
         vals = []  # the layouts vary the axis
     else:
