@@ -362,7 +362,10 @@ def test_the_targets_of_issue_16() -> None:
         "binary_cross_entropy_with_logits": 1.0, "mse_loss": 1.0, "l1_loss": 1.0,
         "huber_loss": 1.0, "smooth_l1_loss": 1.0, "sigmoid_focal_loss": 0.8,
         "softmax_focal_loss": 1.2, "kl_div": 1.0, "poisson_nll_loss": 1.0,
-        "gaussian_nll_loss": 1.0, "distillation_loss": 1.0}
+        "gaussian_nll_loss": 1.0, "distillation_loss": 1.0, "soft_margin_loss": 1.0,
+        "hinge_embedding_loss": 1.0, "margin_ranking_loss": 1.0, "multi_margin_loss": 1.0,
+        "multilabel_soft_margin_loss": 1.0, "cosine_embedding_loss": 1.0,
+        "triplet_margin_loss": 1.0}
     other = next(p.loss for p in pairs.numpy_pairs() if p.loss not in pairs.HEADLINE)
     for n in (10**6, 10**7):  # PyTorch eager, large: the headline losses only
         for loss, ratio in pairs.HEADLINE.items():

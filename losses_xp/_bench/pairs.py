@@ -41,6 +41,10 @@ HEADLINE: dict[str, float] = {
     # catalogue wave 1: the losses with a torch.nn.functional counterpart
     "kl_div": 1.0, "poisson_nll_loss": 1.0, "gaussian_nll_loss": 1.0,
     "distillation_loss": 1.0,  # against F.kl_div of the two log_softmax rows
+    # catalogue wave 2: the losses with a torch.nn.functional counterpart
+    "soft_margin_loss": 1.0, "hinge_embedding_loss": 1.0, "margin_ranking_loss": 1.0,
+    "multi_margin_loss": 1.0, "multilabel_soft_margin_loss": 1.0,
+    "cosine_embedding_loss": 1.0, "triplet_margin_loss": 1.0,
 }
 #: the losses timed under each value-check mode (PyTorch eager, forward): those whose
 #: inputs' values are checked (probabilities, binary targets, class indices)
