@@ -152,9 +152,11 @@ CPU_BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask")
 # numpy backend imports jax (keras.src.backend.numpy.math), so jax is needed everywhere too;
 # optax (a cross-check of the focal loss) then costs one small wheel; mpmath (already a
 # dependency of torch's sympy) is the 50-digit oracle of the small log-cosh errors, named
-# here so that it is never skipped for being absent.
+# here so that it is never skipped for being absent; rax (Google's learning-to-rank losses on
+# JAX) and pytorch-metric-learning (on the pinned torch, no torchvision) are cross-checks
+# of the ranking and contrastive losses, two small pure-Python wheels.
 ORACLE_DEPS = ("pytest", "hypothesis", "torch", "scikit-learn", "keras", "jax", "optax", "mpmath",
-               "pytest-xdist")
+               "rax", "pytorch-metric-learning", "pytest-xdist")
 # pytest-xdist: the suite's runs use every core (-n auto, one worker per core;
 # LOSSES_XP_WORKERS=N sets N, 0 runs in one process), sharing the tests out with
 # worksteal: each worker starts on a contiguous share of the suite's order (tests grouped

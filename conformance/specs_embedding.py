@@ -516,6 +516,25 @@ def _ntxent_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
         jax.config.update("jax_enable_x64", old)
 
 
+def _supcon_pml(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
+                reduction: str) -> np.ndarray | None:
+    """PyTorch Metric Learning's ``SupConLoss(temperature=t)`` in float64 (a test
+    dependency of the nox sessions), where it is this loss: ``mean`` of a batch in which
+    every row has a negative (PML gives 0 to a batch without one, SupCon's paper a value
+    >= log |P(i)|)."""
+    from pytorch_metric_learning.losses import SupConLoss
+
+    e, y = np.asarray(args[0], np.float64), np.asarray(args[1])
+    if int(kwargs.get("axis", -1)) % 2 == 0:
+        e = e.T
+    if reduction != "mean" or y.size == 0 or np.any(np.all(y[:, None] == y[None, :], 1)):
+        return None
+    th = torch()
+    loss = SupConLoss(temperature=float(kwargs.get("temperature", 0.07)))(
+        th.from_numpy(np.ascontiguousarray(e)), th.from_numpy(y.astype(np.int64)))
+    return np.asarray(loss.detach().numpy(), np.float64)
+
+
 def _embeddings(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0
                 ) -> np.ndarray:
     return np.asarray(rng.normal(0.0, scale, size=shape))
@@ -601,7 +620,9 @@ SPECS += [
                "(SupCon L_out, PyTorch float64)", _contrastive_cases, _contrastive_extreme,
                shape_tags=frozenset({"empty", "2d"}), extreme_oracle=_scaled_oracle,
                cross_checks=(("optax.ntxent (JAX float64; one positive per row)",
-                              _ntxent_optax, EXACT),),
+                              _ntxent_optax, EXACT),
+                             ("pytorch_metric_learning.losses.SupConLoss (PyTorch float64; "
+                              "every row with a negative)", _supcon_pml, EXACT)),
                differences="optax.ntxent (PyTorch Metric Learning's NTXentLoss) averages "
                "over positive pairs and leaves the other positives out of each pair's "
                "softmax: equal where every row has one positive; it is NaN without any "
