@@ -3,18 +3,17 @@
 Oracles (float64): ``optax.losses.ranking_softmax_loss`` for ListNet, given the
 relevance normalised per list (optax does not normalise: see the spec's differences);
 gradients by PyTorch autograd through ``F.cross_entropy`` with the normalised relevance
-as class probabilities (also a value cross-check).  rax, where it is importable (it is
-no dependency of the test suite; ``pip install rax`` beside the pinned JAX works), is a
-cross-check (``rax.softmax_loss`` with ``label_fn=rax.utils.normalize_probabilities``);
-where it is not, that cross-check is skipped case by case (it returns ``None``).
+as class probabilities (also a value cross-check).  rax (a test dependency of the nox
+sessions, pinned in ``constraints/``) is a cross-check (``rax.softmax_loss`` with
+``label_fn=rax.utils.normalize_probabilities``).
 RankNet and ListMLE have no peer in optax, PyTorch, Keras or scikit-learn: their oracles
 are explicit loops in PyTorch float64 (autograd: the gradient oracles), an algorithm
 other than the loss's — every ordered pair of valid items with ``y_i > y_j``
 (``logaddexp(0, -(s_i - s_j))``, averaged per list), and the permutation sorted by
 Python's stable ``sorted`` with a suffix ``logsumexp`` per position (the loss itself
 sorts nothing: it compares pairs); ``rax.pairwise_logistic_loss`` and
-``rax.listmle_loss`` are cross-checks only where rax is importable (checked with rax
-0.4.0 on JAX 0.10.2: every case agrees to 1e-9; ListMLE on lists without ties).
+``rax.listmle_loss`` are cross-checks (rax 0.4.0: every case agrees to 1e-9; ListMLE on
+lists without ties).
 
 Which lists count (the module's convention, not a formula under test): a list ranks
 something when one of its valid items is strictly more relevant than another valid
@@ -88,17 +87,14 @@ def _x64(fn: Callable[[], Any]) -> np.ndarray:
 
 
 def _rax() -> Any:
-    try:
-        import rax  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # (no dependency of the suite: the cross-check is skipped)
-        return None
+    import rax  # type: ignore[import-not-found,unused-ignore]  # (a test dependency)
+
     return rax
 
 
 def _where_rax(check: tuple[str, Any, Any]) -> tuple[tuple[str, Any, Any], ...]:
-    """A rax cross-check where rax is importable, none elsewhere (the explicit loops are
-    then the only oracles)."""
-    return (check,) if _rax() is not None else ()
+    """A rax cross-check (rax is a test dependency of the nox sessions)."""
+    return (check,)
 
 
 def _relevance(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -190,10 +186,8 @@ def _softmax_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
 def _softmax_rax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
                  reduction: str) -> np.ndarray | None:
     """``rax.softmax_loss(..., label_fn=rax.utils.normalize_probabilities,
-    reduce_fn=None)`` in float64 where rax is importable (``None`` elsewhere)."""
+    reduce_fn=None)`` in float64."""
     rax = _rax()
-    if rax is None:
-        return None
     import jax.numpy as jnp
 
     s, y, v = _lists(args, kwargs)
@@ -335,10 +329,8 @@ def _pairs_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
 def _pairs_rax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
                reduction: str) -> np.ndarray | None:
     """``rax.pairwise_logistic_loss(..., reduce_fn=None)`` (one value per pair) in
-    float64, averaged over each list's pairs, where rax is importable."""
+    float64, averaged over each list's pairs."""
     rax = _rax()
-    if rax is None:
-        return None
     import jax.numpy as jnp
 
     s, y, v = _lists(args, kwargs)
@@ -381,7 +373,7 @@ _PAIRS_PINNED = (
 _DIFFERENCES_PAIRS = (
     "The oracle is an explicit loop over the pairs (PyTorch float64, autograd), not a "
     "library: optax, PyTorch, Keras and scikit-learn have no RankNet loss. rax "
-    "(a cross-check where importable) averages over every pair of the batch; here each "
+    "(a cross-check) averages over every pair of the batch; here each "
     "list is averaged over its pairs, then the lists.")
 
 
@@ -403,11 +395,9 @@ def _listmle_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
 
 def _listmle_rax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
                  reduction: str) -> np.ndarray | None:
-    """``rax.listmle_loss(..., reduce_fn=None)`` in float64 where rax is importable and
-    no two valid items of a list are equally relevant (rax's tie order is its sort's)."""
+    """``rax.listmle_loss(..., reduce_fn=None)`` in float64 where no two valid items of
+    a list are equally relevant (rax's tie order is its sort's)."""
     rax = _rax()
-    if rax is None:
-        return None
     import jax.numpy as jnp
 
     s, y, v = _lists(args, kwargs)
@@ -460,7 +450,7 @@ _LISTMLE_PINNED = (
 _DIFFERENCES_LISTMLE = (
     "The oracle is an explicit loop over the sorted permutation (PyTorch float64, "
     "autograd), not a library: optax, PyTorch, Keras and scikit-learn have no ListMLE. "
-    "rax (a cross-check where importable, on lists without ties) breaks ties its own "
+    "rax (a cross-check, on lists without ties) breaks ties its own "
     "way and counts lists of equal relevance in its mean.")
 
 
