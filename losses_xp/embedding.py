@@ -18,10 +18,11 @@ Conventions shared by this module:
   ``cosine_similarity`` convention); the default ``eps`` is the machine epsilon of the
   input dtype, so that the gradient, at most ``1 / eps`` per row, is finite in every
   dtype even at a zero vector (1024 in float16, 128 in bfloat16).
-* The contrastive losses (:func:`contrastive_loss`, :func:`info_nce_loss`; their helpers
-  follow the ``contrastive`` banner) take rows of embeddings, a 2-d array with the vectors along
-  ``axis`` (default the last: ``(N, D)``), and compare every row with every other row
-  (an ``(N, N)`` similarity matrix: O(N² D) time, O(N²) memory).  The similarity is the
+* The contrastive losses (:func:`~losses_xp.contrastive_loss`,
+  :func:`~losses_xp.info_nce_loss`; their helpers follow the ``contrastive`` banner) take
+  rows of embeddings, a 2-d array with the vectors along ``axis`` (default the last:
+  ``(N, D)``), and compare every row with every other row (an ``(N, N)`` similarity
+  matrix: O(N² D) time, O(N²) memory).  The similarity is the
   cosine (each vector L2-normalised; a zero vector stays 0, with a zero gradient) over
   a ``temperature`` > 0.  The pairs a row leaves out (itself) are masked by a ``where``
   with a finite, very negative value (a quarter of the dtype's most negative), never

@@ -19,8 +19,9 @@ Conventions shared by this module:
   sum by the number of elements (NaN for an empty input), ``sum`` sums.
 * Half precision is computed in float32 and returned in the input dtype; the kink of
   ``max(0, .)`` takes the gradient 0 at exactly the margin on every library.
-* The multi-class margins (:func:`multi_margin_loss`, :func:`multiclass_hinge_loss`,
-  :func:`multilabel_soft_margin_loss`) have a class axis ``axis``, the last by default
+* The multi-class margins (:func:`~losses_xp.multi_margin_loss`,
+  :func:`~losses_xp.multiclass_hinge_loss`, :func:`~losses_xp.multilabel_soft_margin_loss`)
+  have a class axis ``axis``, the last by default
   (``axis=-1``, PyTorch's ``(N, C)`` layout; an N-d input with the
   classes at axis 1 passes ``axis=1``).  Their ``none`` gives one value per sample (the
   input's shape without ``axis``) and ``mean`` divides the sum of those by the number
