@@ -195,7 +195,8 @@ _PINNED_COSINE = (
     # of the input dtype (1024 times -t/|t| in float16), finite in every dtype; compiled
     Pinned("zero-row-default-eps", (np.array([[0.0, 0.0], [3.0, 4.0]]),
                                     np.array([[3.0, 4.0], [3.0, 4.0]])),
-           value=np.array([1.0, 0.0]), grad=_cosine_zero_row_grad, compiled=True),
+           value=np.array([1.0, 0.0]), grad=_cosine_zero_row_grad,
+           dtypes=("float32",), compiled=True),
     # a row of norm 0.5 below eps = 1: divided by 1, so the value 1 - 0.3 and the
     # gradient -t / |t| / eps (PyTorch's F.cosine_similarity autograd: (-0.82, 0.24), the
     # norm's gradient passed straight through its clamp)
@@ -433,7 +434,7 @@ _PINNED_TRIPLET = (
     # negative's -(a - n)/|a - n|; compiled too
     Pinned("zero-distance-gradient", (np.array([[1.0, 2.0]]), np.array([[1.0, 2.0]]),
                                       np.array([[1.0, 2.5]])), {"eps": 0.0},
-           value=np.array([0.5]), grad=np.array([[0.0, 1.0]]), compiled=True),
+           value=np.array([0.5]), grad=np.array([[0.0, 1.0]]), dtypes=("float32",), compiled=True),
 )
 
 SPECS += [

@@ -269,17 +269,18 @@ _SOFTMAX_PINNED = (
            grad="oracle", compiled=True),
     # every list ranks nothing: 0 with a zero gradient, not NaN
     Pinned("no-list-ranks-mean-0", (np.array([[2.0, 1.0, 3.0]]), np.array([[1.0, 1.0, 1.0]])),
-           value=0.0, reductions=("mean",), grad=np.zeros((1, 3)), compiled=True),
+           value=0.0, reductions=("mean",), grad=np.zeros((1, 3)),
+           dtypes=("float32",), compiled=True),
     Pinned("every-item-masked-mean-0", (np.array([[2.0, 1.0, 3.0]]), np.array([[1.0, 0.0, 0.0]])),
            {"where": np.zeros((1, 3), bool)}, value=0.0, reductions=("mean",),
-           grad=np.zeros((1, 3)), compiled=True),
+           grad=np.zeros((1, 3)), dtypes=("float32",), compiled=True),
     # masked padding of inf / NaN takes no part: finite value, zero gradient there
     Pinned("masked-inf-and-nan-scores", (np.array([[2.0, np.inf, 3.0, np.nan]]),
                                           np.array([[1.0, 5.0, 0.0, 2.0]])),
            {"where": np.array([[True, False, True, False]])},
            value=np.array([1.0 + math.log1p(math.exp(-1.0))]),
            grad=np.array([[-math.e / (1.0 + math.e), 0.0, math.e / (1.0 + math.e), 0.0]]),
-           compiled=True),
+           dtypes=("float32",), compiled=True),
 )
 
 _DIFFERENCES_SOFTMAX = (
@@ -357,7 +358,8 @@ _PAIRS_PINNED = (
            value=0.8132616875182228, reductions=("mean",), dtypes=("float64",),
            grad="oracle", compiled=True),
     Pinned("no-pair-anywhere-mean-0", (np.array([[2.0, 1.0, 3.0]]), np.array([[0, 0, 0]])),
-           value=0.0, reductions=("mean",), grad=np.zeros((1, 3)), compiled=True),
+           value=0.0, reductions=("mean",), grad=np.zeros((1, 3)),
+           dtypes=("float32",), compiled=True),
     # scores 1e4 apart: softplus(2e4) = 2e4 and softplus(-2e4) = 0, finite gradients
     Pinned("far-apart-scores", (np.array([[-1e4, 1e4]]), np.array([[1.0, 0.0]])),
            value=np.array([2e4]), grad=np.array([[-1.0, 1.0]]), dtypes=("float32", "float64"),
@@ -367,7 +369,7 @@ _PAIRS_PINNED = (
            {"where": np.array([[True, False, True, False]])},
            value=np.array([1.0 + math.log1p(math.exp(-1.0))]),
            grad=np.array([[-math.e / (1.0 + math.e), 0.0, math.e / (1.0 + math.e), 0.0]]),
-           compiled=True),
+           dtypes=("float32",), compiled=True),
 )
 
 _DIFFERENCES_PAIRS = (
@@ -444,7 +446,7 @@ _LISTMLE_PINNED = (
            {"where": np.array([[True, False, True, False]])},
            value=np.array([1.0 + math.log1p(math.exp(-1.0))]),
            grad=np.array([[-math.e / (1.0 + math.e), 0.0, math.e / (1.0 + math.e), 0.0]]),
-           compiled=True),
+           dtypes=("float32",), compiled=True),
 )
 
 _DIFFERENCES_LISTMLE = (
