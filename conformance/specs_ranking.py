@@ -92,11 +92,6 @@ def _rax() -> Any:
     return rax
 
 
-def _where_rax(check: tuple[str, Any, Any]) -> tuple[tuple[str, Any, Any], ...]:
-    """A rax cross-check (rax is a test dependency of the nox sessions)."""
-    return (check,)
-
-
 def _relevance(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Graded relevance with ties and zeros."""
     return rng.choice([0.0, 0.0, 1.0, 2.0, 0.5, 3.0], size=shape)
@@ -469,14 +464,13 @@ SPECS: list[Spec] = [
     spec("pairwise_logistic_loss", from_torch(_pairs_torch),
          "an explicit loop over the pairs (PyTorch float64 logaddexp)", _list_cases,
          _list_extreme, torch_expr=_pairs_torch, differences=_DIFFERENCES_PAIRS,
-         cross_checks=_where_rax(("rax.pairwise_logistic_loss (per pair, averaged per list)",
-                                  _pairs_rax, EXACT)),
+         cross_checks=(("rax.pairwise_logistic_loss (per pair, averaged per list)",
+                        _pairs_rax, EXACT),),
          pinned=_PAIRS_PINNED),
     spec("listmle_loss", from_torch(_listmle_torch),
          "an explicit loop over the sorted permutation (PyTorch float64 logsumexp)",
          _listmle_cases, _list_extreme, torch_expr=_listmle_torch,
          differences=_DIFFERENCES_LISTMLE,
-         cross_checks=_where_rax(("rax.listmle_loss (lists without ties)", _listmle_rax,
-                                  EXACT)),
+         cross_checks=(("rax.listmle_loss (lists without ties)", _listmle_rax, EXACT),),
          pinned=_LISTMLE_PINNED),
 ]
