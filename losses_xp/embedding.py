@@ -520,6 +520,21 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
     optax and PML give 0; here it is SupCon's value, at least :math:`\log |P(i)|` (the
     positives still compete in the softmax), as in Khosla et al.'s reference code.
 
+    Parameters
+    ----------
+    embeddings : array
+        A 2-d array of real floating dtype: ``N`` rows, their features along ``axis``.
+    labels : array
+        One integer label per row, shape ``(N,)``: rows with one label are positives
+        of each other.
+    temperature : float
+        A Python number > 0 that divides the cosine similarities (default 0.07).
+    axis : int
+        The feature axis of ``embeddings`` (default -1, the last).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per row, 0 for a row without a positive; ``mean``: their
+        sum divided by the number of rows with a positive, 0 where none has.
+
     References
     ----------
     T. Chen, S. Kornblith, M. Norouzi, G. Hinton, "A Simple Framework for Contrastive
@@ -602,6 +617,23 @@ def info_nce_loss(query: Array, key: Array, *, temperature: float = 0.07,
     ``temperature=0.05``.  A row whose labels give it several positive keys averages
     their log-probabilities (SupCon's :math:`\mathcal{L}_{out}`), as
     :func:`contrastive_loss` does.
+
+    Parameters
+    ----------
+    query, key : array
+        Two ``(N, D)`` arrays of one real floating dtype: row ``i`` of ``key`` is the
+        positive of row ``i`` of ``query``.
+    temperature : float
+        A Python number > 0 that divides the cosine similarities (default 0.07).
+    labels : array or None
+        None (the default: only key ``i`` is query ``i``'s positive), or one integer
+        label per row, shape ``(N,)``, shared by ``query`` and ``key``: every key of a
+        query's label is a positive.
+    symmetric : bool
+        Average the query-to-key and the key-to-query losses (CLIP; default False).
+    reduction : {'mean', 'sum', 'none'}
+        ``none``: one value per row; ``mean``: their sum divided by the number of rows
+        with a positive (every row; 0 for an empty batch).
 
     References
     ----------
