@@ -58,7 +58,8 @@ copybutton_prompt_is_regexp = True
 
 # Public modules in the order of the API reference.
 API_MODULES = ["regression", "classification", "divergence", "focal", "multilabel", "margin",
-               "embedding", "ranking", "metrics", "anyloss", "_settings"]
+               "embedding", "ranking", "segmentation", "sequence", "sparsemax",
+               "metrics", "anyloss", "_settings"]
 
 
 def render_api() -> str:

@@ -26,6 +26,9 @@ from . import (
     multilabel,
     ranking,
     regression,
+    segmentation,
+    sequence,
+    sparsemax,
 )
 from ._settings import (
     exact_tails,
@@ -46,6 +49,9 @@ from .metrics import *  # noqa: F403
 from .multilabel import *  # noqa: F403
 from .ranking import *  # noqa: F403
 from .regression import *  # noqa: F403
+from .segmentation import *  # noqa: F403
+from .sequence import *  # noqa: F403
+from .sparsemax import *  # noqa: F403
 
 __all__ = ["__version__", "exact_tails", "get_exact_tails", "get_value_checks",
            "set_exact_tails", "set_value_checks", "value_checks"]
@@ -59,5 +65,8 @@ __all__ += multilabel.__all__
 __all__ += margin.__all__
 __all__ += embedding.__all__
 __all__ += ranking.__all__
+__all__ += segmentation.__all__
+__all__ += sequence.__all__
+__all__ += sparsemax.__all__
 __all__ += metrics.__all__
 __all__ += anyloss.__all__

@@ -1,0 +1,7 @@
+"""Conformance specs of ``losses_xp.sequence`` (see ``conformance/registry.py`` for the fields)."""
+
+from __future__ import annotations
+
+from .registry import Spec
+
+SPECS: list[Spec] = []
