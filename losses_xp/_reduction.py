@@ -14,14 +14,19 @@ from ._compat import Array, Namespace, device, is_empty, is_jax, is_numpy
 
 
 def finish(xp: Namespace, loss: Array, out_dtype: Any, reduction: str = "none", *,
-           weight: Array | None = None, invalid: Array | None = None) -> Array:
+           weight: Array | None = None, counted: Array | None = None,
+           invalid: Array | None = None) -> Array:
     """The result of a loss: ``loss`` reduced, made NaN where ``invalid``, in ``out_dtype``.
 
     ``reduction``: ``none`` keeps ``loss`` (also for a loss already reduced by a fused
     kernel), ``sum`` sums it, ``mean`` divides the sum by the number of elements
     (:func:`mean`: NaN for an empty input) or, with ``weight``, by ``sum(weight)``
     (PyTorch's weighted mean; NaN for a zero sum, through a ``where``: no 0/0; on JAX
-    the 0/0 itself, whose gradient is NaN where the weights are 0).
+    the 0/0 itself, whose gradient is NaN where the weights are 0).  With ``counted``
+    (bool or 0/1, ``loss``'s shape: the values that count, e.g. the rows of a contrastive
+    loss that have a positive, the lists that rank something), ``mean`` divides the sum
+    by their number instead, and is 0 (never the NaN of 0/0) where none counts; the
+    values that do not count must be 0 already; an empty input gives 0 too.
 
     ``invalid``: the 0-d flag of ``_validation.values_in_range`` (values that could not
     be checked eagerly); where True every element of the result is NaN, never a
@@ -30,6 +35,9 @@ def finish(xp: Namespace, loss: Array, out_dtype: Any, reduction: str = "none", 
     """
     if reduction == "sum":
         loss = xp.sum(loss)
+    elif reduction == "mean" and counted is not None:
+        n = xp.sum(xp.astype(counted, loss.dtype))
+        loss = xp.sum(loss) / xp.where(n > 0.0, n, 1.0)
     elif reduction == "mean" and weight is None:
         loss = mean(xp, loss)
     elif reduction == "mean" and is_jax(xp):

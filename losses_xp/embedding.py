@@ -453,18 +453,6 @@ def _mean_over_anchors(xp: Namespace, loss: Array, log_p: Array, positive: Array
     return per_row, xp.astype(has, loss.dtype)
 
 
-def _anchor_reduction(xp: Namespace, per_row: Array, anchors: Array, out_dtype: Any,
-                      reduction: str) -> Array:
-    """``none``: the rows; ``sum``: their sum; ``mean``: the sum divided by the number of
-    rows that have a positive, 0 (never NaN) when none has."""
-    if reduction == "sum":
-        per_row = xp.sum(per_row)
-    elif reduction == "mean":
-        n = xp.sum(anchors)
-        per_row = xp.sum(per_row) / xp.where(n > 0, n, 1.0)
-    return finish(xp, per_row, out_dtype, "none")
-
-
 def _row_labels(xp: Namespace, labels: Array, n: int, name: str, rows_of: str) -> None:
     if not xp.isdtype(labels.dtype, "integral"):
         raise TypeError(f"`{name}` must have an integer dtype (one label per row); got "
@@ -567,7 +555,7 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
     log_p = log_softmax(xp, _masked(xp, logits, self_pair), axis=1)
     positive = (labels[:, None] == labels[None, :]) & ~self_pair
     per_row, anchors = _mean_over_anchors(xp, logits, log_p, positive)
-    return _anchor_reduction(xp, per_row, anchors, out_dtype, reduction)
+    return finish(xp, per_row, out_dtype, reduction, counted=anchors)
 
 
 @declare(prediction="embeddings", target="embeddings",
@@ -682,4 +670,4 @@ def info_nce_loss(query: Array, key: Array, *, temperature: float = 0.07,
         log_p_keys = log_softmax(xp, xp.permute_dims(logits, (1, 0)), axis=1)
         per_key, _ = _mean_over_anchors(xp, logits, log_p_keys, positive)
         per_row = (per_row + per_key) * 0.5
-    return _anchor_reduction(xp, per_row, anchors, out_dtype, reduction)
+    return finish(xp, per_row, out_dtype, reduction, counted=anchors)

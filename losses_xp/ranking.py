@@ -100,11 +100,9 @@ def _end(xp: Namespace, loss: Array, ranks: Array, out_dtype: Any, reduction: st
     the number of lists that rank something (0 where none does; NaN for no list)."""
     # (>= 0: a value rounded below 0 is +0.0; NaN stays NaN)
     loss = xp.where(ranks, xp.where(loss < 0.0, 0.0, loss), 0.0) + 0.0
-    if reduction == "mean" and not is_empty(loss):
-        n = xp.sum(xp.astype(ranks, loss.dtype))
-        loss = xp.sum(loss) / xp.where(n > 0.0, n, 1.0)
-        reduction = "none"
-    return finish(xp, loss, out_dtype, reduction, invalid=invalid)
+    # (no list at all: the NaN of every empty mean)
+    counted = None if is_empty(loss) else ranks
+    return finish(xp, loss, out_dtype, reduction, counted=counted, invalid=invalid)
 
 
 def _shift(xp: Namespace, x: Array, keep: Array, axis: int) -> Array:
