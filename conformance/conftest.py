@@ -43,6 +43,7 @@ from losses_xp._testing.backends import (  # noqa: E402
     NoDevice,
     devices_under_test,
     get_backend,
+    one_chunk,
 )
 
 from .helpers import Combo, extreme_cases, value_cases  # noqa: E402
@@ -356,6 +357,36 @@ def _exact_tails_for_tail_cases(request: pytest.FixtureRequest) -> Any:
     combo = combo.params.get("combo") if combo is not None else None
     on = isinstance(combo, Combo) and "tail" in combo.case.tags
     with losses_xp.exact_tails(on):
+        yield
+
+
+def _sorting_function(params: Any) -> bool:
+    """Whether a test's parameters name a function declared ``sorts`` (a loss name, a
+    spec, a matrix combination or point, a catalogue function, a declaration)."""
+    from losses_xp._declare import Declaration
+
+    for v in params.values():
+        decl = None
+        if isinstance(v, str) and v in SPECS:
+            decl = SPECS[v].decl
+        elif isinstance(v, Declaration):
+            decl = v
+        elif isinstance(getattr(v, "decl", None), Declaration):
+            decl = v.decl
+        elif isinstance(getattr(getattr(v, "spec", None), "decl", None), Declaration):
+            decl = v.spec.decl
+        if decl is not None and decl.sorts:
+            return True
+    return False
+
+
+@pytest.fixture(autouse=True)
+def _one_chunk_for_sorting_functions(request: pytest.FixtureRequest) -> Any:
+    """A function declared ``sorts`` gets its Dask arrays in one chunk (the sorted axis
+    must be one; its spec checks the error and the other axes chunked)."""
+    callspec = getattr(request.node, "callspec", None)
+    on = callspec is not None and _sorting_function(callspec.params)
+    with one_chunk(on):
         yield
 
 

@@ -71,6 +71,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             params.append(pytest.param(row, None, None, id=f"{row.id}-skipped",
                                        marks=pytest.mark.skip(reason=reason)))
             continue
+        if row.backends is not None and s.name not in row.backends:
+            reason = f"{s.name}: the row applies on {', '.join(row.backends)} only"
+            params.append(pytest.param(row, None, None, id=f"{row.id}-skipped",
+                                       marks=pytest.mark.skip(reason=reason)))
+            continue
         for loss in ec.applicable(row.id):
             if value_only:  # one dtype chosen by the test: compiling is slow
                 params.append(pytest.param(row, loss, None, id=f"{row.id}-{loss.name}"))
@@ -131,6 +136,11 @@ def _convert(v: Any, bk: Backend, dtype: str) -> Any:
         return bk.asarray(v.value)
     if isinstance(v, ec.Complex):
         return bk.asarray(v.value.astype(ec.complex_dtype(dtype)))
+    if isinstance(v, ec.Chunked):  # (Dask only: the row's backends)
+        import dask.array as da
+
+        a = v.value.astype(_numpy_dtype(dtype))
+        return da.from_array(a, chunks=(*a.shape[:-1], (a.shape[-1] + 1) // 2))
     if isinstance(v, np.ndarray):
         return bk.asarray(v, dtype if v.dtype.kind == "f" else None)
     return v

@@ -15,6 +15,8 @@ two switches (``losses_xp._settings``): value checks (``value_checks``,
 ``set_exact_tails``, ``get_exact_tails``).
 """
 
+import sys
+
 from . import (
     anyloss,
     classification,
@@ -28,7 +30,6 @@ from . import (
     regression,
     segmentation,
     sequence,
-    sparsemax,
 )
 from ._settings import (
     exact_tails,
@@ -67,6 +68,7 @@ __all__ += embedding.__all__
 __all__ += ranking.__all__
 __all__ += segmentation.__all__
 __all__ += sequence.__all__
-__all__ += sparsemax.__all__
+# (the module by its full name: `losses_xp.sparsemax` is the function of that name)
+__all__ += sys.modules[f"{__name__}.sparsemax"].__all__
 __all__ += metrics.__all__
 __all__ += anyloss.__all__

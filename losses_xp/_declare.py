@@ -241,6 +241,12 @@ class Declaration:
         The prediction's number of dimensions.
     tuple_output : bool
         The function returns a tuple of same-shaped arrays.
+    sorts : bool
+        The function sorts along its class axis: on Dask that axis must be one chunk (a
+        ``ValueError`` that names the argument otherwise, ``_validation.one_chunk_along``).
+        The conformance suite then passes its Dask arrays in one chunk
+        (``losses_xp._testing.backends.one_chunk``); the function's spec checks the
+        chunked-axis error and chunks along the other axes itself.
     peers : mapping
         Migration page (one of :data:`PEER_PAGES`) -> the peer's names for this function,
         as the page writes them.  Empty: no peer library has it (``no_peer`` says why).
@@ -266,6 +272,7 @@ class Declaration:
     min_ndim: int = 0
     max_ndim: int = 4
     tuple_output: bool = False
+    sorts: bool = False
     aliases: tuple[str, ...] = ()
     peers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     no_peer: str = ""

@@ -40,6 +40,7 @@ __all__ = [
     "alpha_factor",
     "binary_logit_loss",
     "clip",
+    "cumulative_sum",
     "exp_minus_one_plus",
     "focal_bce",
     "fused_loss",
@@ -496,6 +497,16 @@ def one_hot(xp: Namespace, index: Array, num_classes: int, axis: int) -> Array:
     shape = [1] * (index.ndim + 1)
     shape[axis] = num_classes
     return xp.expand_dims(index, axis=axis) == xp.reshape(classes, tuple(shape))
+
+
+def cumulative_sum(xp: Namespace, x: Array, axis: int) -> Array:
+    """The cumulative sums of ``x`` along ``axis`` (``xp.cumulative_sum``).
+
+    PyTorch: ``torch.cumsum`` directly (array-api-compat's ``cumulative_sum`` looks up
+    the namespace of its input, a cached call that ``torch.compile`` warns about)."""
+    if is_torch(xp):
+        return sys.modules["torch"].cumsum(x, dim=axis)
+    return xp.cumulative_sum(x, axis=axis)
 
 
 def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:

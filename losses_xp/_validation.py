@@ -27,6 +27,7 @@ from ._compat import (
     Namespace,
     device,
     is_array,
+    is_dask,
     is_empty,
     namespace,
     stop_gradient,
@@ -240,6 +241,21 @@ def sign_values(xp: Namespace, x: Array, name: str, *, essential: bool = True
             got += (f", zeros among them: 0/1 labels? Convert them with `2 * {name} - 1` "
                     f"(or pass the bool array `{name} == 1`)")
     raise ValueError(f"`{name}` must hold -1 or +1 (or be bool, True = +1); got {got}")
+
+
+def one_chunk_along(xp: Namespace, x: Array, axis: int, name: str, why: str) -> None:
+    """On Dask, ``ValueError`` unless ``x`` is one chunk along ``axis`` (non-negative):
+    a function that sorts along an axis needs the whole axis in each block.  Static (the
+    chunks are metadata); nothing on the other libraries.  Never rechunked silently: a
+    rechunk of a large array moves every block through memory, which the caller should
+    see and choose (``x.rechunk({axis: -1})``)."""
+    if not is_dask(xp):
+        return
+    chunks = tuple(x.chunks[axis])
+    if len(chunks) > 1:
+        raise ValueError(
+            f"`{name}` must be one chunk along axis {axis} on Dask ({why}); got "
+            f"{len(chunks)} chunks of sizes {chunks}: pass `{name}.rechunk({{{axis}: -1}})`")
 
 
 def either(a: Array | None, b: Array | None) -> Array | None:

@@ -42,6 +42,7 @@ __all__ = [
     "Bad",
     "C",
     "Call",
+    "Chunked",
     "Complex",
     "Foreign",
     "Kept",
@@ -221,6 +222,14 @@ class Kept:
 
 
 @dataclass(frozen=True)
+class Chunked:
+    """A floating array split over chunks along its last axis (Dask; its other axes one
+    chunk each): the input that a function sorting along that axis refuses."""
+
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
 class Complex:
     """A floating array converted to the complex dtype of the precision under test."""
 
@@ -245,7 +254,7 @@ class Call:
         return replace(self, kwargs={**self.kwargs, **kwargs})
 
 
-MARKERS = (Foreign, OtherDevice, Kept, Complex)
+MARKERS = (Foreign, OtherDevice, Kept, Complex, Chunked)
 
 
 @dataclass(frozen=True)
@@ -386,7 +395,9 @@ class Row:
     (``losses_xp.value_checks``): ``"essential"`` (the default level: a check the
     frameworks perform too) or ``"all"`` (opt-in).
     ``dtypes``: the floating dtypes the row applies to (``None``: every one);
-    ``devices``: the row needs a second device of the backend.
+    ``devices``: the row needs a second device of the backend;
+    ``backends``: the only backends the row applies to (``None``: every one), e.g. Dask's
+    chunks.
     """
 
     id: str
@@ -399,6 +410,7 @@ class Row:
     level: str = "essential"
     dtypes: tuple[str, ...] | None = None
     devices: bool = False
+    backends: tuple[str, ...] | None = None
 
     def applies(self, loss: Loss) -> bool:
         return bool(self.bads(loss))

@@ -14,7 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from .model import Bad, C, Loss, N, Row, default_call, default_mode, shape_of, valid_call
+from .model import (
+    Bad,
+    C,
+    Chunked,
+    Loss,
+    N,
+    Row,
+    default_call,
+    default_mode,
+    shape_of,
+    spec_fields,
+    valid_call,
+)
 
 __all__ = ["BROADCAST", "ROWS"]
 
@@ -299,6 +311,17 @@ def _counts_length(loss: Loss) -> list[Bad]:
     return out
 
 
+def _axis_split_over_chunks(loss: Loss) -> list[Bad]:
+    """A function that sorts along its class axis (declared ``sorts``), given a Dask
+    prediction split over chunks along it (the last axis, 3 classes in chunks 2 and 1)."""
+    if not loss.decl.sorts:
+        return []
+    call = default_call(loss)
+    fields = {"pred": loss.pred, "axis": 1, "n": 2, "chunks": (2, 1),
+              **spec_fields(loss, "axis-split-over-chunks")}
+    return [Bad(call.with_arg(0, Chunked(call.args[0])), fields, "(N, C) in (N, 2) + (N, 1)")]
+
+
 #: the rows of this module, in the order of the docs table
 ROWS: tuple[Row, ...] = (
     # shapes
@@ -338,6 +361,12 @@ ROWS: tuple[Row, ...] = (
     Row("axis-out-of-range", "`axis` outside `[-ndim, ndim)`", "functions with `axis`",
         ValueError, "`{option}` must be in [-2, 2) for a 2-d input; got {bad}",
         _axis_out_of_range),
+    Row("axis-split-over-chunks", "a Dask prediction split over chunks along the axis a "
+        "function sorts along (never rechunked silently: `x.rechunk({axis: -1})`)",
+        "functions that sort along their class axis, on Dask", ValueError,
+        "`{pred}` must be one chunk along axis {axis} on Dask ({why}); got {n} chunks of "
+        "sizes {chunks}: pass `{pred}.rechunk({{{axis}: -1}})`", _axis_split_over_chunks,
+        backends=("dask",)),
     Row("axis-not-an-int", "`axis` that is not an int or None (a float, a string, a bool)",
         "functions with `axis`", TypeError,
         "`{option}` must be an int; got {type}", _axis_not_an_int),

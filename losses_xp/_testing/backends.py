@@ -32,9 +32,29 @@ __all__ = [
     "cuda_device_present",
     "devices_under_test",
     "get_backend",
+    "one_chunk",
 ]
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+#: whether Dask arrays are made in one chunk (:func:`one_chunk`); else split in about
+#: halves along every axis
+_ONE_CHUNK = [False]
+
+
+@contextlib.contextmanager
+def one_chunk(on: bool = True) -> Iterator[None]:
+    """Within the block, :meth:`Backend.asarray` makes Dask arrays of one chunk.
+
+    For the functions declared ``sorts`` (``losses_xp._declare.Declaration``): they sort
+    along an axis, which on Dask must be one chunk, and refuse an array chunked along
+    it.  Their own spec entries check that error and chunks along the other axes."""
+    before = _ONE_CHUNK[0]
+    _ONE_CHUNK[0] = on
+    try:
+        yield
+    finally:
+        _ONE_CHUNK[0] = before
 
 
 class BackendUnavailable(RuntimeError):
@@ -176,6 +196,8 @@ class Backend:
             da = importlib.import_module("dask.array")
             arr = a.astype(dtype) if floating else a
             chunks = tuple(max(1, (s + 1) // 2) for s in arr.shape)  # several chunks when possible
+            if _ONE_CHUNK[0]:
+                chunks = tuple(max(1, s) for s in arr.shape)
             return da.from_array(arr, chunks=chunks if arr.ndim else ())
         if self.name == "cupy":  # pragma: no cover - CuPy needs a CUDA device
             return lib.asarray(a.astype(dtype) if floating else a)
