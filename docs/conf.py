@@ -58,7 +58,7 @@ copybutton_prompt_is_regexp = True
 
 # Public modules in the order of the API reference.
 API_MODULES = ["regression", "classification", "divergence", "focal", "multilabel", "margin",
-               "embedding", "ranking", "segmentation", "sequence", "sparsemax",
+               "embedding", "ranking", "segmentation", "sequence", "structured",
                "metrics", "anyloss", "_settings"]
 
 

@@ -15,8 +15,6 @@ two switches (``losses_xp._settings``): value checks (``value_checks``,
 ``set_exact_tails``, ``get_exact_tails``).
 """
 
-import sys
-
 from . import (
     anyloss,
     classification,
@@ -30,6 +28,7 @@ from . import (
     regression,
     segmentation,
     sequence,
+    structured,
 )
 from ._settings import (
     exact_tails,
@@ -52,7 +51,7 @@ from .ranking import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .segmentation import *  # noqa: F403
 from .sequence import *  # noqa: F403
-from .sparsemax import *  # noqa: F403
+from .structured import *  # noqa: F403
 
 __all__ = ["__version__", "exact_tails", "get_exact_tails", "get_value_checks",
            "set_exact_tails", "set_value_checks", "value_checks"]
@@ -68,7 +67,6 @@ __all__ += embedding.__all__
 __all__ += ranking.__all__
 __all__ += segmentation.__all__
 __all__ += sequence.__all__
-# (the module by its full name: `losses_xp.sparsemax` is the function of that name)
-__all__ += sys.modules[f"{__name__}.sparsemax"].__all__
+__all__ += structured.__all__
 __all__ += metrics.__all__
 __all__ += anyloss.__all__

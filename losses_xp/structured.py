@@ -1,4 +1,4 @@
-"""Sparsemax: the sparse projection onto the simplex and its loss.
+"""Structured prediction: sparsemax, the sparse projection onto the simplex, and its loss.
 
 Conventions shared by this module:
 

@@ -1,4 +1,4 @@
-"""Conformance specs of ``losses_xp.sparsemax`` (see ``conformance/registry.py`` for the fields).
+"""Conformance specs of ``losses_xp.structured`` (see ``conformance/registry.py``).
 
 Oracles (float64): the definition of Martins & Astudillo (2016) written here in PyTorch
 (gradients by autograd), with the threshold found **by bisection** on
