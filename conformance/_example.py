@@ -80,7 +80,14 @@ class Example:
             return self.sample_shape()
         if self.unit == "class":
             return (self.num_classes,)
+        if self.unit == "image":  # one value per sample (the batch axis), or pooled: one
+            axes = self.batch_axes()
+            return (self.prediction.shape[axes["arg0"]],) if self.per_image() and axes else ()
         return ()
+
+    def per_image(self) -> bool:
+        """Unit ``image``: one value per sample (``per_sample=True``, a batch axis)."""
+        return bool(self.kwargs.get("per_sample", True)) and self.prediction.ndim >= 2
 
     def count(self) -> float:
         """The documented denominator of ``reduction="mean"`` (0: the mean is NaN)."""
@@ -90,6 +97,8 @@ class Example:
             return float(math.prod(self.sample_shape()))
         if self.unit == "class":
             return float(self.num_classes)
+        if self.unit == "image":
+            return float(math.prod(self.none_shape()))
         if self.unit == "anchor":  # the rows with a positive
             labels = self.args[1]
             if labels.dtype.kind in "iu":  # (another row of their label)

@@ -543,7 +543,7 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
     ignore: int | None = None
     if "ignore_index" in opts:
         opts.pop("ignore_index")
-        ignore = -100
+        ignore = inspect.signature(entry.fn).parameters["ignore_index"].default  # (-100; None)
         if present("ignore_index"):
             # the default -100, another negative value, or a class (whose targets are
             # then ignored)

@@ -145,7 +145,8 @@ OPTION_KINDS: dict[str, str] = {
     "eps_or_none": "None (a default derived from the input dtype) or a float in (0, 1]",
     "poly_epsilon": "a float >= -1 (Poly-1's coefficient: the loss stays >= 0)",
     "beta_cb": "a float in [0, 1) (class-balanced beta)",
-    "ignore_index": "an int: the default -100, a class index or another negative value",
+    "ignore_index": "an int: the default -100, a class index or another negative value "
+                    "(or None where None is the default: nothing ignored)",
     "counts": "one non-negative count per class (array or list)",
     "flag": "a bool",
     "threshold": "a float in the range of the scores",
@@ -179,6 +180,9 @@ UNITS: dict[str, str] = {
     "list": "one value per list (the axis reduced); mean = sum / number of lists that rank "
             "something (a valid item more relevant than another valid one), 0 where none "
             "does (NaN for an empty batch)",
+    "image": "one value per sample (the first axis that is not the class axis; every other "
+             "axis reduced) with per_sample=True, or one value for the pooled batch with "
+             "per_sample=False; mean = sum / number of values (NaN for an empty batch)",
 }
 
 #: how fast the exact loss can grow with the inputs' magnitude (property tests keep the

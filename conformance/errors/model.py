@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from losses_xp._declare import Declaration, declaration, declarations
+from losses_xp._declare import SWITCHED, Declaration, declaration, declarations
 
 from ..registry import SPECS
 
@@ -176,7 +176,8 @@ class Loss:
     @property
     def ignore_index(self) -> int | None:
         names = self.options("ignore_index")
-        return int(self.default(names[0])) if names else None
+        default = self.default(names[0]) if names else None
+        return None if default is None else int(default)
 
 
 @cache
@@ -337,6 +338,9 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
     for name, kind in decl.options.items():  # a required number option: a valid value
         if kind in REQUIRED_NUMBERS and loss.default(name) is inspect.Parameter.empty:
             kwargs[name] = REQUIRED_NUMBERS[kind]
+    if decl.prediction in ("probs_or_logits", "class_probs_or_logits") and \
+            loss.default(SWITCHED[decl.prediction][0]) is True:  # (logits by default: the
+        kwargs[SWITCHED[decl.prediction][0]] = False  # probabilities are the checked kind)
     if mode == "counts" or decl.target is None:
         return Call((pred,), kwargs)
     # further inputs (a variance, sign labels, embeddings), after the target

@@ -161,9 +161,10 @@ def _ignore_index_type(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("ignore_index"):
         call = valid_call(loss, "index")
+        bads = (1.0, True, "1") + (() if loss.default(option) is None else (None,))
         out += [Bad(call.with_kwargs(**{option: bad}),
                     {"option": option, "type": type(bad).__name__}, repr(bad))
-                for bad in (1.0, True, "1", None)]
+                for bad in bads]
     return out
 
 

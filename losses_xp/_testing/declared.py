@@ -518,7 +518,7 @@ class _Builder:
             all_tags |= _option_tags(kind, form)
             if kind == "quantile" and not isinstance(value, float) and target is not None:
                 target = np.asarray(target[..., 0])  # levels on the last axis: not in it
-            ignored = kind == "ignore_index" and value < 0  # some targets ignored
+            ignored = kind == "ignore_index" and value is not None and value < 0  # some ignored
             if ignored and target is not None and target.dtype.kind == "i":
                 target = with_ignored(rng, target, value)
         if "empty" in all_tags and "mean" in decl.reductions and decl.unit != "class":
@@ -573,7 +573,7 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
     for lay in b.bases:
         b.option_cases(lay.name, lay)
         ignore = [n for n, k in decl.options.items() if k == "ignore_index"]
-        if ignore and "index" in target_forms(decl, lay):
+        if ignore and "index" in target_forms(decl, lay) and b.defaults[ignore[0]] is not None:
             # the default ignore_index with some targets, then every target, ignored
             default = b.defaults[ignore[0]]
             t = class_indices(b.rng, lay.sample_shape, lay.num_classes)
