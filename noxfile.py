@@ -154,9 +154,13 @@ CPU_BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask")
 # dependency of torch's sympy) is the 50-digit oracle of the small log-cosh errors, named
 # here so that it is never skipped for being absent; rax (Google's learning-to-rank losses on
 # JAX) and pytorch-metric-learning (on the pinned torch, no torchvision) are cross-checks
-# of the ranking and contrastive losses, two small pure-Python wheels.
+# of the ranking and contrastive losses, two small pure-Python wheels; kornia (with its
+# kornia_rs) the Lovász losses' cross-check, only where it installs: kornia 0.9.0 needs
+# Python >= 3.11 and torch >= 2.5.1, above the minimums session's floors (its spec then
+# leaves the cross-check out and says so).
 ORACLE_DEPS = ("pytest", "hypothesis", "torch", "scikit-learn", "keras", "jax", "optax", "mpmath",
-               "rax", "pytorch-metric-learning", "pytest-xdist")
+               "rax", "pytorch-metric-learning", "pytest-xdist",
+               "kornia; python_version >= '3.11'", "kornia_rs; python_version >= '3.11'")
 # pytest-xdist: the suite's runs use every core (-n auto, one worker per core;
 # LOSSES_XP_WORKERS=N sets N, 0 runs in one process), sharing the tests out with
 # worksteal: each worker starts on a contiguous share of the suite's order (tests grouped

@@ -43,6 +43,7 @@ from losses_xp._testing.backends import (  # noqa: E402
     NoDevice,
     devices_under_test,
     get_backend,
+    whole_dask_chunks,
 )
 
 from .helpers import Combo, extreme_cases, value_cases  # noqa: E402
@@ -356,6 +357,27 @@ def _exact_tails_for_tail_cases(request: pytest.FixtureRequest) -> Any:
     combo = combo.params.get("combo") if combo is not None else None
     on = isinstance(combo, Combo) and "tail" in combo.case.tags
     with losses_xp.exact_tails(on):
+        yield
+
+
+def _sorts(value: Any) -> bool:
+    """Whether a test parameter names a function that sorts along axes (its spec has the
+    error catalogue's ``sorted-axis-chunked`` fields): by name, a Combo, a Spec or a
+    catalogue Loss."""
+    name = value if isinstance(value, str) else getattr(
+        getattr(value, "spec", value), "name", None)
+    spec = SPECS.get(name) if isinstance(name, str) else None
+    return spec is not None and "sorted-axis-chunked" in spec.error_fields
+
+
+@pytest.fixture(autouse=True)
+def _whole_dask_chunks_for_sorting_functions(request: pytest.FixtureRequest) -> Any:
+    """The tests of a function that sorts along axes (the Lovász losses) get Dask arrays
+    of one chunk: those axes must be one chunk, which the error catalogue's
+    ``sorted-axis-chunked`` row checks with arrays in chunks of 1."""
+    callspec = getattr(request.node, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    with whole_dask_chunks(any(_sorts(v) for v in params)):
         yield
 
 

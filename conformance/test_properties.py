@@ -323,7 +323,7 @@ def test_batch_permutation(bk: Backend, name: str) -> None:
             got = _run(bk, spec, moved, reduction).value
             want = _run(bk, spec, ex, reduction).value
             if reduction == "none" and ex.unit in ("element", "sample", "kept", "anchor",
-                                                   "list"):
+                                                   "list", "image"):
                 ax = axes["arg0"] if ex.unit == "element" else 0
                 want = np.take(want, np.asarray(perm, dtype=np.int64),
                                axis=ax + (1 if spec.entry.tuple_output else 0))

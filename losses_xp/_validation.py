@@ -28,6 +28,7 @@ from ._compat import (
     device,
     is_array,
     is_empty,
+    library_name,
     namespace,
     stop_gradient,
     values_readable,
@@ -284,3 +285,20 @@ def elementwise_inputs(prediction: Array, target: Array,
             broadcastable_to(w, tuple(prediction.shape), name, f"`{pred_name}`")
         ws.append(w)
     return xp, cast(xp, prediction, dtype), cast(xp, target, dtype), out_dtype, invalid, ws
+
+
+def one_chunk_along(x: Array, axis: int | Sequence[int], name: str, why: str) -> None:
+    """``ValueError`` where ``x`` is a Dask array in more than one chunk along ``axis``
+    (an int or several): a loss that sorts along an axis needs it whole in one chunk
+    (``why`` says what it does there).  Metadata only (``chunks``), free when lazy;
+    nothing for the other libraries."""
+    chunks = getattr(x, "chunks", None)
+    if chunks is None or library_name(x) != "dask":
+        return
+    for a in (axis,) if isinstance(axis, int) else tuple(axis):
+        n = len(chunks[a])
+        if n > 1:
+            raise ValueError(
+                f"`{name}` is a Dask array in {n} chunks along axis {a}, which {why}: "
+                f"that axis must be one chunk; rechunk it first, e.g. "
+                f"`{name}.rechunk({{{a}: -1}})`")

@@ -42,6 +42,7 @@ __all__ = [
     "Bad",
     "C",
     "Call",
+    "Chunked",
     "Complex",
     "Foreign",
     "Kept",
@@ -221,6 +222,15 @@ class Kept:
 
 
 @dataclass(frozen=True)
+class Chunked:
+    """An array of the backend's library in chunks of 1 along ``axis`` (Dask only: the
+    rows of ``Row.backends`` ``("dask",)``)."""
+
+    value: np.ndarray
+    axis: int
+
+
+@dataclass(frozen=True)
 class Complex:
     """A floating array converted to the complex dtype of the precision under test."""
 
@@ -245,7 +255,7 @@ class Call:
         return replace(self, kwargs={**self.kwargs, **kwargs})
 
 
-MARKERS = (Foreign, OtherDevice, Kept, Complex)
+MARKERS = (Foreign, OtherDevice, Kept, Complex, Chunked)
 
 
 @dataclass(frozen=True)
@@ -387,6 +397,8 @@ class Row:
     frameworks perform too) or ``"all"`` (opt-in).
     ``dtypes``: the floating dtypes the row applies to (``None``: every one);
     ``devices``: the row needs a second device of the backend.
+    ``backends``: the only backends the row applies to (``None``: every one), e.g. Dask
+    for arrays in chunks.
     """
 
     id: str
@@ -399,6 +411,7 @@ class Row:
     level: str = "essential"
     dtypes: tuple[str, ...] | None = None
     devices: bool = False
+    backends: tuple[str, ...] | None = None
 
     def applies(self, loss: Loss) -> bool:
         return bool(self.bads(loss))

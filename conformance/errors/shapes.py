@@ -14,7 +14,20 @@ from typing import Any
 
 import numpy as np
 
-from .model import Bad, C, Loss, N, Row, default_call, default_mode, shape_of, valid_call
+from ..registry import SPECS
+from .model import (
+    Bad,
+    C,
+    Chunked,
+    Loss,
+    N,
+    Row,
+    default_call,
+    default_mode,
+    shape_of,
+    spec_fields,
+    valid_call,
+)
 
 __all__ = ["BROADCAST", "ROWS"]
 
@@ -73,6 +86,23 @@ def _index_fits_another_axis(loss: Loss) -> list[Bad]:
     hint = ("; it would fit class axis 1 (pass axis=1: PyTorch-layout (N, C, ...) inputs "
             "need axis=1)")
     return [Bad(call.with_arg(1, target), {**fields, "hint": hint}, "(N, C, d)")]
+
+
+def _chunked_sorted_axis(loss: Loss) -> list[Bad]:
+    """A Dask prediction, then target, in chunks of 1 along an axis that the function
+    sorts along (its spec's ``error_fields`` say which axis of the default call, and
+    why): that axis must be one chunk."""
+    if "sorted-axis-chunked" not in SPECS[loss.decl.name].error_fields:
+        return []
+    own = spec_fields(loss, "sorted-axis-chunked")
+    axis = int(own["axis"])
+    call = default_call(loss)
+    out = []
+    for i, arg in ((0, loss.pred), (1, loss.target)):
+        a = call.args[i]
+        out.append(Bad(call.with_arg(i, Chunked(a, axis)),
+                       {**own, "arg": arg, "n": str(a.shape[axis])}, arg))
+    return out
 
 
 def _ambiguous_class_axis(loss: Loss) -> list[Bad]:
@@ -301,6 +331,12 @@ def _counts_length(loss: Loss) -> list[Bad]:
 
 #: the rows of this module, in the order of the docs table
 ROWS: tuple[Row, ...] = (
+    Row("sorted-axis-chunked", "a Dask prediction or target in several chunks along an "
+        "axis the function sorts along (the pixels of the Lovász losses)",
+        "functions that sort along an axis, on Dask", ValueError,
+        "`{arg}` is a Dask array in {n} chunks along axis {axis}, which {why}: that axis "
+        "must be one chunk; rechunk it first, e.g. `{arg}.rechunk({{{axis}: -1}})`",
+        _chunked_sorted_axis, backends=("dask",)),
     # shapes
     Row("column-vs-vector", "an `(N, 1)` prediction against an `(N,)` target or the reverse "
         "(never broadcast to `(N, N)`)", "element-wise targets", ValueError,
