@@ -212,7 +212,6 @@ def _hinge_cases(rng: np.random.Generator) -> list[Case]:
              tags=frozenset({"2d", "ignore"})),
         Case("nd-ignore-class-0-batch", (lg(rng, (2, 3, 4)), bt(rng, (2, 3, 4))),
              {"ignore_index": 0, "per_sample": False}, tags=frozenset({"nd", "ignore"})),
-        Case("nd", (lg(rng, (2, 3, 4)), bt(rng, (2, 3, 4))), tags=_ND),
     ]
 
 
@@ -237,9 +236,6 @@ def _softmax_cases(rng: np.random.Generator) -> list[Case]:
         Case("2d-one-pixel-per-sample", (lg(rng, (5, _K)), ci(rng, (5,), _K)),
              {"per_sample": True}, tags=frozenset({"0d", "2d"})),
         Case("nd", (lg(rng, (3, 6, _K)), ci(rng, (3, 6), _K)), tags=_ND),
-        Case("nd-per-sample-all", (lg(rng, (3, 6, _K)), ci(rng, (3, 6), _K)),
-             {"per_sample": True, "classes": "all"}, tags=_ND),
-        Case("nd-absent-classes", (lg(rng, (3, 6, _K)), absent), tags=_ND),
         Case("nd-absent-classes-all", (lg(rng, (3, 6, _K)), absent), {"classes": "all"},
              tags=_ND),
         Case("nd-ignore-per-sample", (lg(rng, (3, 6, _K)), t_ign),
