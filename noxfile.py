@@ -155,12 +155,14 @@ CPU_BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask")
 # here so that it is never skipped for being absent; rax (Google's learning-to-rank losses on
 # JAX) and pytorch-metric-learning (on the pinned torch, no torchvision) are cross-checks
 # of the ranking and contrastive losses, two small pure-Python wheels; MONAI (a pure-Python
-# wheel) is the cross-check of the overlap losses (Dice, Tversky, generalized Dice).
+# wheel) is the cross-check of the overlap losses (Dice, Tversky, generalized Dice), kornia
+# (with its kornia_rs) the Lovász losses'.
 ORACLE_DEPS = ("pytest", "hypothesis", "torch", "scikit-learn", "keras", "jax", "optax", "mpmath",
-               "rax", "pytorch-metric-learning", "monai", "pytest-xdist")
-# MONAI 1.6 needs torch >= 2.8: not installable beside the floors' torch 2.3, so the minimums
-# session goes without it (specs_segmentation.py then skips its cross-check, saying why)
-NOT_AT_FLOORS = ("monai",)
+               "rax", "pytorch-metric-learning", "monai", "kornia", "kornia_rs", "pytest-xdist")
+# MONAI 1.6 needs torch >= 2.8, kornia 0.9 Python >= 3.11 and torch >= 2.5.1: neither installs
+# beside the floors (Python 3.10, torch 2.3), so the minimums session goes without them
+# (specs_segmentation.py then skips their cross-checks, saying why)
+NOT_AT_FLOORS = ("monai", "kornia", "kornia_rs")
 # pytest-xdist: the suite's runs use every core (-n auto, one worker per core;
 # LOSSES_XP_WORKERS=N sets N, 0 runs in one process), sharing the tests out with
 # worksteal: each worker starts on a contiguous share of the suite's order (tests grouped

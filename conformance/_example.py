@@ -27,7 +27,8 @@ class Example:
     and bool arrays as they are), Python lists and numbers.  ``axis`` is the
     prediction's class axis (non-negative; ``None`` without one).  ``unit`` is the
     resolved :data:`~losses_xp._declare.UNITS` entry: ``element``, ``sample``,
-    ``kept``, ``class`` or ``scalar``.  ``ignore`` is the ``ignore_index`` in effect
+    ``kept``, ``class``, ``image`` (with ``per_sample=True``) or ``scalar``.
+    ``ignore`` is the ``ignore_index`` in effect
     for class-index targets (``None``: the loss has none).
     """
 
@@ -78,6 +79,8 @@ class Example:
             return self.rows()
         if self.unit in ("sample", "kept", "list"):
             return self.sample_shape()
+        if self.unit == "kept_image":  # one value per sample: the target's first axis
+            return tuple(self.args[1].shape[:1])
         if self.unit == "class":
             return (self.num_classes,)
         if self.unit == "image":  # one value per sample (the batch axis), or pooled: one
@@ -106,6 +109,15 @@ class Example:
             return float(math.prod(self.rows()))  # (query i and key i: every row)
         if self.unit == "list":  # the lists that rank something
             return float(np.sum(self.ranks()))
+        if self.unit == "kept_image":  # the samples with a pixel that is not ignored
+            target = np.asarray(self.args[1])
+            kept = (np.ones(target.shape, bool) if self.ignore is None
+                    else target != self.ignore)
+            if target.ndim == 0:  # (one pixel: one sample)
+                return float(kept)
+            if target.shape[0] == 0:
+                return 0.0
+            return float(np.sum(np.any(kept.reshape(target.shape[0], -1), axis=1)))
         if self.unit == "kept":
             target = self.args[1]
             kept = np.ones(target.shape, bool) if self.ignore is None else target != self.ignore
@@ -147,6 +159,8 @@ class Example:
             return False
         if self.unit == "list":  # no list ranks anything: 0; only an empty batch is NaN
             return self.prediction.size == 0
+        if self.unit == "kept_image":  # no sample counts: 0; only an empty batch is NaN
+            return self.args[1].ndim > 0 and self.args[1].shape[0] == 0
         return self.count() == 0.0
 
     def batch_axes(self) -> dict[str, int] | None:

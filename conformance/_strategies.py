@@ -541,6 +541,11 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         if log_target or draw(st.booleans()):
             kwargs["log_target"] = log_target
     ignore: int | None = None
+    if opts.get("ignore_index") == "ignore_index_or_none":  # (None by default)
+        opts.pop("ignore_index")
+        if present("ignore_index"):
+            ignore = draw(st.sampled_from([None, -1, 255]) | st.integers(0, num_classes - 1))
+            kwargs["ignore_index"] = ignore
     if "ignore_index" in opts:
         opts.pop("ignore_index")
         ignore = inspect.signature(entry.fn).parameters["ignore_index"].default  # (-100; None)
@@ -570,7 +575,12 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
     elif tkind in ("real", "nonzero"):  # (a zero target: |e| / eps, within the growth)
         args.append(_real_target(draw, rng, shape, bound, dtype))
     elif tkind == "binary":
-        args.append(_binary_target(draw, rng, shape, dtype))
+        t = _binary_target(draw, rng, shape, dtype)
+        if ignore is not None and ignore < 0 and t.dtype != bool and t.size:
+            # (ignore_index_or_none: some, none or all pixels ignored)
+            frac = draw(st.sampled_from([0.0, 0.3, 1.0]))
+            t = np.where(rng.uniform(size=shape) < frac, ignore, t).astype(t.dtype)
+        args.append(t)
     elif tkind in ("positive", "non_negative", "above_minus_one"):
         args.append(_domain_target(draw, tkind, rng, shape, dtype))
     elif tkind == "index":
@@ -645,5 +655,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
         unit = "scalar"
     if unit == "batch":
         unit = "scalar"
+    if unit in ("image", "kept_image") and not kwargs.get(
+            "per_sample", inspect.signature(entry.fn).parameters["per_sample"].default):
+        unit = "scalar"  # (one value for the batch)
     return Example(entry.name, dtype, tuple(args), kwargs, axis, unit,
-                   ignore if unit == "kept" else None, dict(kinds.options))
+                   ignore if unit in ("kept", "kept_image") else None, dict(kinds.options))

@@ -136,7 +136,7 @@ class Entry:
         rows that have a positive (unit ``anchor``), or lists that rank nothing leave it
         (unit ``list``)."""
         return (not (case.tags & {"ignore", "class-weight"})
-                and self.decl.unit not in ("anchor", "list"))
+                and self.decl.unit not in ("anchor", "list", "kept_image"))
 
 
 def _checked(cases: list[Case]) -> list[Case]:

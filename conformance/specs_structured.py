@@ -356,8 +356,9 @@ _DIFFERENCES_LOSS = (
     "the two-class case). On Dask the class axis must be one chunk.")
 
 
-#: the error catalogue's wording of the chunked class axis (row axis-split-over-chunks)
-_CHUNKS = {"axis-split-over-chunks": {"why": "sparsemax sorts along it"}}
+#: the error catalogue's chunked class axis (row sorted-axis-chunked): axis 1 of the default
+#: (N, C) call, and why
+_CHUNKS = {"sorted-axis-chunked": {"axis": "1", "why": "sparsemax sorts along"}}
 
 
 SPECS: list[Spec] = [

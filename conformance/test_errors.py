@@ -65,6 +65,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for row in ec.ROWS:
         if value_only and not row.value_dependent:
             continue
+        if row.backends is not None and s.name not in row.backends:
+            reason = f"{s.name}: the row applies to {', '.join(row.backends)} only"
+            params.append(pytest.param(row, None, None, id=f"{row.id}-skipped",
+                                       marks=pytest.mark.skip(reason=reason)))
+            continue
         if row.devices and _other_device(s.name, None) is None:
             reason = (f"{s.name} has a single device here: mixed devices are checked on "
                       "array_api_strict (CPU_DEVICE, device1) and torch (cpu, meta)")
@@ -134,6 +139,9 @@ def _convert(v: Any, bk: Backend, dtype: str) -> Any:
         return _on_other_device(v.value, bk, dtype)
     if isinstance(v, ec.Kept):
         return bk.asarray(v.value)
+    if isinstance(v, ec.Chunked):  # (Dask: chunks of 1 along the axis)
+        x = bk.asarray(v.value, dtype if v.value.dtype.kind == "f" else None)
+        return x.rechunk({v.axis: 1})
     if isinstance(v, ec.Complex):
         return bk.asarray(v.value.astype(ec.complex_dtype(dtype)))
     if isinstance(v, ec.Chunked):  # (Dask only: the row's backends)

@@ -324,6 +324,7 @@ def test_batch_permutation(bk: Backend, name: str) -> None:
             want = _run(bk, spec, ex, reduction).value
             if reduction == "none" and (ex.unit in ("element", "sample", "kept", "anchor",
                                                     "list")
+                                        or ex.unit == "kept_image"
                                         or (ex.unit == "image" and ex.per_image())):
                 ax = axes["arg0"] if ex.unit == "element" else 0
                 want = np.take(want, np.asarray(perm, dtype=np.int64),

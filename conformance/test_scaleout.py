@@ -384,6 +384,9 @@ def _memory_inputs(decl: Declaration) -> Callable[[int], tuple[Any, ...]] | None
             make = _memory_regression
         return _with_inputs(make, tuple(decl.inputs.values())) if make and decl.inputs \
             else make
+    sorted_axis = SPECS[decl.name].error_fields.get("sorted-axis-chunked", {}).get("axis")
+    if sorted_axis == "0":  # (sorts along the batch axis by default: the whole batch
+        return None  # in one chunk, by design; a ValueError for these chunked inputs)
     required = [k for k, kind in decl.options.items() if kind == "counts"]
     if decl.prediction == "logits" and decl.target in ("index", "index_or_probs") \
             and not required:

@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_IGNORE_INDEX",
     "ambiguous_class_axis",
     "check_ignore_index",
+    "check_ignore_index_or_none",
     "check_indices",
     "class_inputs",
     "class_vector",
@@ -51,6 +52,14 @@ def check_ignore_index(value: object) -> int:
     """``ignore_index`` as a Python int (never a bool)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"`ignore_index` must be a Python int; got {type(value).__name__}")
+    return value
+
+
+def check_ignore_index_or_none(value: object) -> int | None:
+    """``ignore_index`` as ``None`` (nothing ignored) or a Python int (never a bool)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"`ignore_index` must be None or a Python int; got "
+                        f"{type(value).__name__}")
     return value
 
 

@@ -31,6 +31,7 @@ except ModuleNotFoundError as _exc:
 __all__ = [
     "Array",
     "Namespace",
+    "array_namespace",
     "default_float",
     "device",
     "device_name",
@@ -86,6 +87,7 @@ def is_torch_array(x: object) -> bool:
 
 
 size = _aac.size  # the number of elements; None where a Dask size is unknown
+array_namespace = _aac.array_namespace  # (of a Dask block: NumPy, CuPy)
 
 
 def library_name(x: object) -> str:

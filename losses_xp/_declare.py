@@ -145,8 +145,9 @@ OPTION_KINDS: dict[str, str] = {
     "eps_or_none": "None (a default derived from the input dtype) or a float in (0, 1]",
     "poly_epsilon": "a float >= -1 (Poly-1's coefficient: the loss stays >= 0)",
     "beta_cb": "a float in [0, 1) (class-balanced beta)",
-    "ignore_index": "an int: the default -100, a class index or another negative value "
-                    "(or None where None is the default: nothing ignored)",
+    "ignore_index": "an int: the default -100, a class index or another negative value",
+    "ignore_index_or_none": "None (the default: nothing ignored) or an int: target values "
+                            "equal to it count nowhere (a class index, 255, -1 ...)",
     "counts": "one non-negative count per class (array or list)",
     "flag": "a bool",
     "threshold": "a float in the range of the scores",
@@ -177,6 +178,10 @@ UNITS: dict[str, str] = {
     "batch": "one value for the whole batch (no reduction argument)",
     "anchor": "one value per row (an anchor of a contrastive loss; 0 for a row without a "
               "positive); mean = sum / number of rows with a positive, 0 where none has",
+    "kept_image": "one value per sample (the target's first axis; its other axes, the "
+                  "pixels, reduced) with per_sample=True, else one value for the batch; "
+                  "mean = sum / number of samples with a pixel that is not ignored, 0 where "
+                  "none has (NaN for an empty batch)",
     "list": "one value per list (the axis reduced); mean = sum / number of lists that rank "
             "something (a valid item more relevant than another valid one), 0 where none "
             "does (NaN for an empty batch)",
@@ -246,7 +251,8 @@ class Declaration:
     tuple_output : bool
         The function returns a tuple of same-shaped arrays.
     sorts : bool
-        The function sorts along its class axis: on Dask that axis must be one chunk (a
+        The function sorts along an axis (sparsemax its class axis, the Lovász losses
+        their pixels): on Dask that axis must be one chunk (a
         ``ValueError`` that names the argument otherwise, ``_validation.one_chunk_along``).
         The conformance suite then passes its Dask arrays in one chunk
         (``losses_xp._testing.backends.one_chunk``); the function's spec checks the

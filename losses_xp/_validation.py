@@ -27,8 +27,8 @@ from ._compat import (
     Namespace,
     device,
     is_array,
-    is_dask,
     is_empty,
+    library_name,
     namespace,
     stop_gradient,
     values_readable,
@@ -243,21 +243,6 @@ def sign_values(xp: Namespace, x: Array, name: str, *, essential: bool = True
     raise ValueError(f"`{name}` must hold -1 or +1 (or be bool, True = +1); got {got}")
 
 
-def one_chunk_along(xp: Namespace, x: Array, axis: int, name: str, why: str) -> None:
-    """On Dask, ``ValueError`` unless ``x`` is one chunk along ``axis`` (non-negative):
-    a function that sorts along an axis needs the whole axis in each block.  Static (the
-    chunks are metadata); nothing on the other libraries.  Never rechunked silently: a
-    rechunk of a large array moves every block through memory, which the caller should
-    see and choose (``x.rechunk({axis: -1})``)."""
-    if not is_dask(xp):
-        return
-    chunks = tuple(x.chunks[axis])
-    if len(chunks) > 1:
-        raise ValueError(
-            f"`{name}` must be one chunk along axis {axis} on Dask ({why}); got "
-            f"{len(chunks)} chunks of sizes {chunks}: pass `{name}.rechunk({{{axis}: -1}})`")
-
-
 def either(a: Array | None, b: Array | None) -> Array | None:
     """The union of two flags of :func:`values_in_range` (``None``: nothing invalid)."""
     if a is None:
@@ -300,3 +285,20 @@ def elementwise_inputs(prediction: Array, target: Array,
             broadcastable_to(w, tuple(prediction.shape), name, f"`{pred_name}`")
         ws.append(w)
     return xp, cast(xp, prediction, dtype), cast(xp, target, dtype), out_dtype, invalid, ws
+
+
+def one_chunk_along(x: Array, axis: int | Sequence[int], name: str, why: str) -> None:
+    """``ValueError`` where ``x`` is a Dask array in more than one chunk along ``axis``
+    (an int or several): a loss that sorts along an axis needs it whole in one chunk
+    (``why`` says what it does there).  Metadata only (``chunks``), free when lazy;
+    nothing for the other libraries."""
+    chunks = getattr(x, "chunks", None)
+    if chunks is None or library_name(x) != "dask":
+        return
+    for a in (axis,) if isinstance(axis, int) else tuple(axis):
+        n = len(chunks[a])
+        if n > 1:
+            raise ValueError(
+                f"`{name}` is a Dask array in {n} chunks along axis {a}, which {why}: "
+                f"that axis must be one chunk; rechunk it first, e.g. "
+                f"`{name}.rechunk({{{a}: -1}})`")

@@ -100,7 +100,7 @@ def _inputs(logits: Array, axis: object) -> tuple[Namespace, Array, int, Any]:
     xp = namespace({"logits": logits})
     out, dtype = floating_input(xp, logits, "logits")
     ax = normalize_axis(logits.ndim, -1 if axis is None else axis)
-    one_chunk_along(xp, logits, ax, "logits", "sparsemax sorts along it")
+    one_chunk_along(logits, ax, "logits", "sparsemax sorts along")
     return xp, cast(xp, logits, dtype), ax, out
 
 
@@ -297,7 +297,7 @@ def sparsemax_loss(logits: Array, target: Array, *, axis: int | None = -1,
     check_reduction(reduction)
     xp, x, ax, out, probs, invalid = class_inputs(logits, target, axis, "logits",
                                                   probs="floating")
-    one_chunk_along(xp, logits, ax, "logits", "sparsemax sorts along it")
+    one_chunk_along(logits, ax, "logits", "sparsemax sorts along")
     if is_empty(x):
         return finish(xp, xp.sum(x, axis=ax), out, reduction, invalid=invalid)
     if probs:

@@ -133,6 +133,8 @@ def _kind(decl: Declaration) -> str | None:
     its family, e.g. a positional option, no reduction, a per-sample 0/1 target)."""
     if not decl.takes_reduction or "counts" in decl.options.values() or decl.inputs:
         return None  # (further positional inputs, a variance: tested with the family)
+    if decl.unit in ("image", "kept_image"):
+        return None  # (one value per image or per batch, segmentation: conformance)
     if decl.class_axis == "none" and decl.target in ("positive", "non_negative",
                                                      "above_minus_one"):
         return "domain"

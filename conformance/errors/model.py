@@ -224,10 +224,11 @@ class Kept:
 
 @dataclass(frozen=True)
 class Chunked:
-    """A floating array split over chunks along its last axis (Dask; its other axes one
-    chunk each): the input that a function sorting along that axis refuses."""
+    """An array of the backend's library in chunks of 1 along ``axis`` (Dask only: the
+    rows of ``Row.backends`` ``("dask",)``)."""
 
     value: np.ndarray
+    axis: int
 
 
 @dataclass(frozen=True)

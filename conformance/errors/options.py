@@ -174,12 +174,22 @@ def _ignore_index_with_probabilities(loss: Loss) -> list[Bad]:
     if loss.decl.target != "index_or_probs":
         return []
     out = []
-    for option in loss.options("ignore_index"):
+    for option in (*loss.options("ignore_index"), *loss.options("ignore_index_or_none")):
         call = valid_call(loss, "same")
         out += [Bad(call.with_kwargs(**{option: bad}),
                     {"option": option, "value": bad, "pred": loss.pred,
                      "default": loss.default(option)}, repr(bad))
                 for bad in (0, -1)]
+    return out
+
+
+def _ignore_index_or_none_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("ignore_index_or_none"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad))
+                for bad in (1.0, True, "1")]
     return out
 
 
@@ -329,6 +339,9 @@ ROWS: tuple[Row, ...] = (
     Row("ignore-index-type", "`ignore_index` that is not a Python int",
         "class-index losses with `ignore_index`", TypeError,
         "`{option}` must be a Python int; got {type}", _ignore_index_type),
+    Row("ignore-index-or-none-type", "`ignore_index` (default None) that is neither None "
+        "nor a Python int", "functions with an optional `ignore_index`", TypeError,
+        "`{option}` must be None or a Python int; got {type}", _ignore_index_or_none_type),
     Row("ignore-index-with-probabilities", "a non-default `ignore_index` with "
         "class-probability targets", "losses of class indices or probabilities", ValueError,
         "`{option}` applies to class-index targets only; got {option}={value} with class "

@@ -87,6 +87,25 @@ def _index_fits_another_axis(loss: Loss) -> list[Bad]:
     return [Bad(call.with_arg(1, target), {**fields, "hint": hint}, "(N, C, d)")]
 
 
+def _chunked_sorted_axis(loss: Loss) -> list[Bad]:
+    """A Dask prediction, then target (where it has that axis), in chunks of 1 along an
+    axis that a function declared ``sorts`` sorts along (its spec's ``error_fields`` say
+    which axis of the default call, and why): that axis must be one chunk."""
+    if not loss.decl.sorts:
+        return []
+    own = spec_fields(loss, "sorted-axis-chunked")
+    axis = int(own["axis"])
+    call = default_call(loss)
+    out = []
+    for i, arg in ((0, loss.pred), (1, loss.target)):
+        if i >= len(call.args) or np.ndim(call.args[i]) <= axis:
+            continue
+        a = call.args[i]
+        out.append(Bad(call.with_arg(i, Chunked(a, axis)),
+                       {**own, "arg": arg, "n": str(a.shape[axis])}, arg))
+    return out
+
+
 def _ambiguous_class_axis(loss: Loss) -> list[Bad]:
     """``(N, C, C)`` with ``(N, C)`` class indices and no ``axis``: axis 1 and the last
     both fit (3-d and 4-d: ``(N, C, C, C)`` with ``(N, C, C)``).  Only where ``axis``
@@ -311,19 +330,15 @@ def _counts_length(loss: Loss) -> list[Bad]:
     return out
 
 
-def _axis_split_over_chunks(loss: Loss) -> list[Bad]:
-    """A function that sorts along its class axis (declared ``sorts``), given a Dask
-    prediction split over chunks along it (the last axis, 3 classes in chunks 2 and 1)."""
-    if not loss.decl.sorts:
-        return []
-    call = default_call(loss)
-    fields = {"pred": loss.pred, "axis": 1, "n": 2, "chunks": (2, 1),
-              **spec_fields(loss, "axis-split-over-chunks")}
-    return [Bad(call.with_arg(0, Chunked(call.args[0])), fields, "(N, C) in (N, 2) + (N, 1)")]
-
-
 #: the rows of this module, in the order of the docs table
 ROWS: tuple[Row, ...] = (
+    Row("sorted-axis-chunked", "a Dask prediction or target in several chunks along an "
+        "axis the function sorts along (the pixels of the Lovász losses, sparsemax's class "
+        "axis; never rechunked silently)",
+        "functions that sort along an axis (declared `sorts`), on Dask", ValueError,
+        "`{arg}` is a Dask array in {n} chunks along axis {axis}, which {why}: that axis "
+        "must be one chunk; rechunk it first, e.g. `{arg}.rechunk({{{axis}: -1}})`",
+        _chunked_sorted_axis, backends=("dask",)),
     # shapes
     Row("column-vs-vector", "an `(N, 1)` prediction against an `(N,)` target or the reverse "
         "(never broadcast to `(N, N)`)", "element-wise targets", ValueError,
@@ -361,12 +376,6 @@ ROWS: tuple[Row, ...] = (
     Row("axis-out-of-range", "`axis` outside `[-ndim, ndim)`", "functions with `axis`",
         ValueError, "`{option}` must be in [-2, 2) for a 2-d input; got {bad}",
         _axis_out_of_range),
-    Row("axis-split-over-chunks", "a Dask prediction split over chunks along the axis a "
-        "function sorts along (never rechunked silently: `x.rechunk({axis: -1})`)",
-        "functions that sort along their class axis, on Dask", ValueError,
-        "`{pred}` must be one chunk along axis {axis} on Dask ({why}); got {n} chunks of "
-        "sizes {chunks}: pass `{pred}.rechunk({{{axis}: -1}})`", _axis_split_over_chunks,
-        backends=("dask",)),
     Row("axis-not-an-int", "`axis` that is not an int or None (a float, a string, a bool)",
         "functions with `axis`", TypeError,
         "`{option}` must be an int; got {type}", _axis_not_an_int),

@@ -396,7 +396,7 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
         zeros[::2] = 0
         vals = [("list", [int(v) for v in n]), ("int-array", n.astype(np.int64)),
                 ("float-array", n.astype(np.float64)), ("zeros", [int(v) for v in zeros])]
-    elif kind == "ignore_index":
+    elif kind == "ignore_index" or kind == "ignore_index_or_none":
         vals = [("class", min(2, C - 1)), ("negative", -1)]
     elif kind == "k":
         vals = [(str(k), k) for k in dict.fromkeys((2, C, C + 3))]
@@ -518,7 +518,8 @@ class _Builder:
             all_tags |= _option_tags(kind, form)
             if kind == "quantile" and not isinstance(value, float) and target is not None:
                 target = np.asarray(target[..., 0])  # levels on the last axis: not in it
-            ignored = kind == "ignore_index" and value is not None and value < 0  # some ignored
+            ignored = (kind in ("ignore_index", "ignore_index_or_none") and value is not None
+                       and value < 0)  # some targets ignored
             if ignored and target is not None and target.dtype.kind == "i":
                 target = with_ignored(rng, target, value)
         if "empty" in all_tags and "mean" in decl.reductions and decl.unit != "class":
@@ -572,15 +573,19 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
             b.add(f"{lay.name}-{label}", lay, other=True)
     for lay in b.bases:
         b.option_cases(lay.name, lay)
-        ignore = [n for n, k in decl.options.items() if k == "ignore_index"]
-        if ignore and "index" in target_forms(decl, lay) and b.defaults[ignore[0]] is not None:
+        ignore = [n for n, k in decl.options.items()
+                  if k in ("ignore_index", "ignore_index_or_none")]
+        if ignore and "index" in target_forms(decl, lay):
             # the default ignore_index with some targets, then every target, ignored
+            # (a default of None: -1, passed)
             default = b.defaults[ignore[0]]
+            opts = {} if default is not None else {ignore[0]: -1}
+            default = -1 if default is None else default
             t = class_indices(b.rng, lay.sample_shape, lay.num_classes)
             b.add(f"{lay.name}-ignored", lay, target=with_ignored(b.rng, t, default),
-                  tags={"ignore"})
+                  tags={"ignore"}, opts=opts)
             b.add(f"{lay.name}-all-ignored", lay, tags={"ignore", "nan-mean"},
-                  target=np.full(lay.sample_shape, default, dtype=np.int64))
+                  target=np.full(lay.sample_shape, default, dtype=np.int64), opts=opts)
     if decl.zero_at_target and decl.target in ("real", "nonzero"):
         lay = next(lay for lay in lays if lay.tag in ("1d", "2d"))
         t = regression_values(b.rng, lay.shape)
