@@ -10,8 +10,8 @@ value-only.  ``reduction="none"`` is differentiated as a VJP with a fixed cotang
 Compile time (JAX): every ``jax.jit(jax.value_and_grad(...))`` compile of this matrix
 (every value case of every loss, its largest included) is timed, tracing included, and
 must stay under :data:`JIT_GRAD_COMPILE_SECONDS`.  The compile is the one the gradient
-needs anyway (``lower(...).compile()``, then the call): the property costs no compile
-of its own.  It catches a loss whose trace grows with a length, as a Python loop
+needs anyway (the first call of the fresh ``jax.jit`` function, timed): the property
+costs no compile of its own.  It catches a loss whose trace grows with a length, as a Python loop
 unrolled into the trace does (542 s at 50 steps of a CTC recursion, measured, against
 about 1 s for ``ctc_loss``'s ``jax.lax.scan`` at 200 steps: ``test_compile.py``).
 """
