@@ -75,6 +75,8 @@ class Example:
         """The documented shape of ``reduction="none"``."""
         if self.unit == "element":
             return tuple(self.prediction.shape)
+        if self.unit == "sequence":  # one value per sequence: the lengths' shape
+            return tuple(self.args[2].shape)
         if self.unit == "anchor":  # one value per row (features on the last axis, or axis)
             return self.rows()
         if self.unit in ("sample", "kept", "list"):
@@ -98,6 +100,8 @@ class Example:
             return float(self.prediction.size)
         if self.unit == "sample":
             return float(math.prod(self.sample_shape()))
+        if self.unit == "sequence":  # (each sequence divided by its target length first)
+            return float(self.args[2].shape[0])
         if self.unit == "class":
             return float(self.num_classes)
         if self.unit == "image":
@@ -168,6 +172,9 @@ class Example:
         argument and array option that has it (keys ``"arg0"``, ``"arg1"``, option
         names); ``None`` when the prediction has no batch axis."""
         pred = self.prediction
+        if self.unit == "sequence":  # (N, T, C) or (T, N, C); the rest (N, ...)
+            first = 1 if self.kwargs.get("time_axis", 1) == 0 else 0
+            return {"arg0": first, **{f"arg{i}": 0 for i in range(1, len(self.args))}}
         b = 1 if self.axis == 0 else 0
         if pred.ndim <= b or (self.axis is not None and pred.ndim < 2):
             return None

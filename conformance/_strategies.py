@@ -465,6 +465,53 @@ def condition(entry: Entry, ex: Example) -> float:
     return out
 
 
+def _sequence_example(draw: Callable[..., Any], entry: Entry, bk: Backend,
+                      dtypes: Sequence[str] | None, batched: bool,
+                      with_options: Sequence[str]) -> Example:
+    """A CTC call (prediction kind ``log_prob_sequences``): ``(N, T, C)`` log-probabilities
+    (``(T, N, C)`` with ``time_axis=0``), padded ``(N, S)`` labels without the blank
+    (the padding any integer), ``input_lengths`` of at least ``2 S_n + 1`` frames (every
+    alignment possible, repeated labels included: finite values) and ``target_lengths``."""
+    kinds = entry.kinds
+    pools = pools_for(bk)
+    dtype = draw(st.sampled_from(list(dtypes or bk.dtypes)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    batch = tuple(b for b in pools.batch if b >= 2) or (2,) if batched else pools.batch
+    n = draw(st.sampled_from(batch))
+    if not batched and draw(st.integers(0, pools.empty_one_in - 1)) == 0:
+        n = 0
+    c = draw(st.sampled_from([k for k in pools.classes if k >= 2] or [2]))
+    # (few frames: every frame is a step of a Python loop on Dask and array-api-strict,
+    # and of the graph under torch.compile's generic path)
+    s = draw(st.integers(0, 2))
+    t = draw(st.integers(2 * s + 1, 2 * s + 2))
+    bound = magnitude(kinds, dtype, max(1, n * t * c), c)
+    kwargs: dict[str, Any] = {}
+    blank = 0
+    if "blank" in with_options or draw(st.booleans()):
+        blank = draw(st.integers(0, c - 1))
+        kwargs["blank"] = blank
+    lp = _prediction(draw, "log_probs", rng, (n, t, c), 2, dtype, bound)
+    labels = np.array([k for k in range(c) if k != blank])
+    targets = rng.choice(labels, size=(n, s)) if n and s else np.zeros((n, s), np.int64)
+    tl = rng.integers(0, s + 1, size=n)
+    il = np.minimum(t, 2 * tl + 1 + rng.integers(0, 3, size=n))
+    pos = np.arange(s)[None, :]
+    targets = np.where(pos < tl[:, None], targets, draw(st.sampled_from([0, -1, c + 2])))
+    time_axis = 1
+    if "time_axis" in with_options or draw(st.booleans()):
+        time_axis = draw(st.sampled_from([1, 0]))
+        kwargs["time_axis"] = time_axis
+    if time_axis == 0:
+        lp = np.ascontiguousarray(np.swapaxes(lp, 0, 1))
+    if "zero_infinity" in with_options or draw(st.booleans()):
+        kwargs["zero_infinity"] = bool(draw(st.booleans()))
+    ints = draw(st.sampled_from([np.int64, np.int32]))
+    args = (lp, np.asarray(targets, ints), np.asarray(il, ints), np.asarray(tl, ints))
+    return Example(entry.name, dtype, args, kwargs, None, "sequence", None,
+                   dict(kinds.options))
+
+
 @st.composite
 def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
              dtypes: Sequence[str] | None = None, batched: bool = False,
@@ -478,6 +525,8 @@ def examples(draw: Callable[..., Any], entry: Entry, bk: Backend, *,
     kinds = entry.kinds
     assert kinds is not None, f"{entry.name} has no Declaration"
     pools = pools_for(bk)
+    if kinds.prediction == "log_prob_sequences":
+        return _sequence_example(draw, entry, bk, dtypes, batched, with_options)
     dtype = draw(st.sampled_from(list(dtypes or bk.dtypes)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     opts = dict(kinds.options)

@@ -133,10 +133,11 @@ class Entry:
     def mean_is_mean_of_none(self, case: Case) -> bool:
         """``mean`` is the mean of ``none`` but where per-class weights or ignored
         targets make the mean divide by a weight sum, a contrastive loss by the number of
-        rows that have a positive (unit ``anchor``), or lists that rank nothing leave it
-        (unit ``list``)."""
+        rows that have a positive (unit ``anchor``), lists that rank nothing leave it
+        (unit ``list``), or each sequence is divided by its target length first (unit
+        ``sequence``, PyTorch's CTC mean)."""
         return (not (case.tags & {"ignore", "class-weight"})
-                and self.decl.unit not in ("anchor", "list", "kept_image"))
+                and self.decl.unit not in ("anchor", "list", "kept_image", "sequence"))
 
 
 def _checked(cases: list[Case]) -> list[Case]:

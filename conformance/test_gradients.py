@@ -6,6 +6,14 @@ The oracle's gradient is PyTorch autograd through the PyTorch oracle, or a fourt
 finite difference of the Keras / scikit-learn oracle (see ``Spec.grad_method``).  Cases
 whose gradient is not defined everywhere (``Case.grad`` False: NaN means, kinks) are
 value-only.  ``reduction="none"`` is differentiated as a VJP with a fixed cotangent.
+
+Compile time (JAX): every ``jax.jit(jax.value_and_grad(...))`` compile of this matrix
+(every value case of every loss, its largest included) is timed, tracing included, and
+must stay under :data:`JIT_GRAD_COMPILE_SECONDS`.  The compile is the one the gradient
+needs anyway (the first call of the fresh ``jax.jit`` function, timed): the property
+costs no compile of its own.  It catches a loss whose trace grows with a length, as a Python loop
+unrolled into the trace does (542 s at 50 steps of a CTC recursion, measured, against
+about 1 s for ``ctc_loss``'s ``jax.lax.scan`` at 200 steps: ``test_compile.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +35,12 @@ from .helpers import (
 )
 from .registry import Tol
 
+#: the most seconds one ``jax.jit(jax.value_and_grad(loss))`` may take to trace and
+#: compile, on the conformance cases (a few hundred elements; 0.05-1 s measured on a
+#: 2-core CPU, a CTC recursion of 200 steps 1.1 s): an order of magnitude of headroom
+#: for slow CI machines, two below an unrolled loop's compile
+JIT_GRAD_COMPILE_SECONDS = 10.0
+
 
 @pytest.mark.matrix(cases="values", needs="autodiff", select=lambda c: c.case.grad)
 def test_gradient_matches_oracle(combo: Combo) -> None:
@@ -37,9 +51,14 @@ def test_gradient_matches_oracle(combo: Combo) -> None:
                     "values only")
     args, kwargs = to_backend(bk, case, dtype)
     fn = scalar_loss(bk, spec, case, dtype, reduction, kwargs)
+    seconds: list[float] = []
     with expected_warnings(case):
         value, grads = bk.value_and_grad(fn, args, spec.entry.differentiable,
-                                           jit=True)
+                                           jit=True, compile_seconds=seconds)
+    assert not seconds or seconds[0] <= JIT_GRAD_COMPILE_SECONDS, (
+        f"jax.jit(jax.value_and_grad({spec.name})) took {seconds[0]:.1f} s to trace and "
+        f"compile [{case.name}] {dtype} {reduction}: over {JIT_GRAD_COMPILE_SECONDS} s (a "
+        "Python loop unrolled into the trace? see _primitives.scan)")
     if reduction != "none":
         assert_close(value, oracle_value(spec, case, dtype, reduction),
                      case_tol(spec, case, dtype),

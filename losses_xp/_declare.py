@@ -67,6 +67,8 @@ PREDICTION_KINDS: dict[str, str] = {
     "class_probs_or_logits": "rows of class probabilities along the class axis, or logits "
                              "with the option from_logits=True",
     "embeddings": "rows of real vectors along `axis` (the last by default; real floating)",
+    "log_prob_sequences": "log-probabilities over C classes (a blank among them) per time "
+                          "step: (N, T, C) batch-major, (T, N, C) with time_axis=0 (CTC)",
 }
 
 #: the prediction kinds whose meaning a flag option switches: kind -> (the option, the
@@ -106,6 +108,9 @@ TARGET_KINDS: dict[str, str] = {
                   "the queries, the positive of a triplet, the second of a cosine pair)",
     "relevance": "graded relevance >= 0 of the prediction's shape (floating, integer or "
                  "bool), the lists along the axis (ranking: a larger value is more relevant)",
+    "label_sequences": "padded label sequences (N, S): integer class indices in [0, C), "
+                       "sequence n its first target_lengths[n] entries, any integer after "
+                       "them (CTC)",
 }
 
 #: the kinds of the further positional arrays after the target (``inputs``)
@@ -119,6 +124,10 @@ INPUT_KINDS: dict[str, str] = {
                    "numeric, or bool with True = +1; cosine_embedding_loss's target)",
     "embeddings": "rows of real vectors of the prediction's shape (real floating; the "
                   "triplet loss's negative)",
+    "input_lengths": "one integer length per sequence in [0, T], shape (N,): the frames "
+                     "of each sequence of log_prob_sequences (CTC)",
+    "target_lengths": "one integer length per sequence in [0, S], shape (N,): the labels "
+                      "of each row of label_sequences (CTC)",
 }
 
 #: the kinds of keyword option; a tuple of values instead of a kind is a choice among them
@@ -165,6 +174,7 @@ OPTION_KINDS: dict[str, str] = {
     "temperature": "a float > 0 that divides similarities before a softmax",
     "row_labels": "None or one integer label per row of the prediction (an array): rows "
                   "with one label are positives of each other",
+    "class_index": "an int in [0, C), one class of the prediction's last axis (CTC's blank)",
 }
 
 #: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator
@@ -188,6 +198,9 @@ UNITS: dict[str, str] = {
     "image": "one value per sample (the first axis that is not the class axis; every other "
              "axis reduced) with per_sample=True, or one value for the pooled batch with "
              "per_sample=False; mean = sum / number of values (NaN for an empty batch)",
+    "sequence": "one value per sequence (N,); mean = sum over sequences of the value "
+                "divided by its target length clamped at 1, / N (PyTorch's CTC mean; NaN "
+                "for N = 0)",
 }
 
 #: how fast the exact loss can grow with the inputs' magnitude (property tests keep the

@@ -56,6 +56,7 @@ __all__ = [
     "neg_log_softmax_at",
     "one_hot",
     "relu",
+    "scan",
     "smooth_binary",
     "softplus",
     "softplus_pair",
@@ -537,6 +538,58 @@ def gather_at_class(xp: Namespace, x: Array, index: Array, axis: int) -> Array:
         return xp.squeeze(picked, axis=axis)
     mask = one_hot(xp, index, x.shape[axis], axis)
     return xp.sum(xp.where(mask, x, 0.0), axis=axis)
+
+
+# --------------------------------------------------------------------------- scan
+
+
+def scan(xp: Namespace, step: Any, carry: Any, xs: Any, axis: int = 0) -> tuple[Any, Any]:
+    """A loop over ``axis`` of ``xs`` that threads a carry, as ``jax.lax.scan``.
+
+    ``step(carry, x_t) -> (carry, y_t)`` is called once per index ``t`` along ``axis``
+    (``xs``: one array or a tuple of arrays of one length along it; ``x_t`` the same
+    structure with that axis removed).  Returns ``(carry, ys)``: the last carry and the
+    ``y_t`` stacked along a new first axis (``None`` where ``step`` returns ``None``;
+    one array, or a tuple of arrays in ``y_t``'s structure).  ``carry`` is an array or a
+    tuple of arrays whose shapes and dtypes ``step`` keeps.
+
+    JAX (always, also with ``LOSSES_XP_GENERIC=1``: this is not a fast path but how
+    the loop is traced): ``jax.lax.scan`` (``xs`` moved to the first axis), so ``jax.jit`` and
+    ``jax.grad`` trace ``step`` once and compile in a time independent of the length
+    (a Python loop unrolled into the trace measured 542 s to compile at 50 steps).
+    Elsewhere (NumPy, CuPy, array-api-strict, PyTorch eagerly and under
+    ``torch.compile``, which unrolls it: keep such loops short there, or dispatch the
+    whole loss to a native kernel; Dask, which stays lazy): a Python loop over the
+    static length, ``xs`` indexed with a Python integer, the ``y_t`` joined with
+    ``xp.stack``.  The length is static (a shape), never a value: no host sync.
+    """
+    single = not isinstance(xs, tuple)
+    seq = (xs,) if single else xs
+    if not seq:
+        raise ValueError("scan needs at least one array in `xs`")
+    n = seq[0].shape[axis]
+    if is_jax(xp):  # (not a fast path: also with LOSSES_XP_GENERIC=1)
+        lax = sys.modules["jax"].lax
+        moved = tuple(xp.moveaxis(x, axis, 0) if axis != 0 else x for x in seq)
+        out: tuple[Any, Any] = lax.scan(step, carry, moved[0] if single else moved)
+        return out
+    ys: list[Any] = []
+    for t in range(n):
+        x_t = tuple(_index(x, t, axis) for x in seq)
+        carry, y = step(carry, x_t[0] if single else x_t)
+        ys.append(y)
+    if not ys or ys[0] is None:
+        return carry, None
+    if isinstance(ys[0], tuple):
+        return carry, tuple(xp.stack([y[i] for y in ys], axis=0) for i in range(len(ys[0])))
+    return carry, xp.stack(ys, axis=0)
+
+
+def _index(x: Array, t: int, axis: int) -> Array:
+    """``x`` at the Python integer ``t`` along ``axis`` (basic indexing: every library,
+    lazily on Dask, one slice of the graph under ``torch.compile``)."""
+    key = (slice(None),) * (axis % x.ndim) + (t, ...)
+    return x[key]
 
 
 # --------------------------------------------------------------- PyTorch's fused losses

@@ -330,6 +330,8 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
     """
     rng = np.random.default_rng(len(shape) * 100 + sum(shape))  # fixed, valid values
     decl = loss.decl
+    if decl.prediction == "log_prob_sequences":  # CTC: (N, T, C), labels, two lengths
+        return _sequence_call(shape, rng)
     pred = _prediction(decl.prediction, shape, rng)
     kwargs: dict[str, Any] = {}
     for name in loss.options("counts"):  # required (no default): one count per class
@@ -365,6 +367,22 @@ def valid_call(loss: Loss, mode: str, shape: tuple[int, ...] = (N, C)) -> Call:
     else:  # binary: hard 0/1 as floats
         target = rng.integers(0, 2, size=shape).astype(np.float64)
     return Call((pred, np.asarray(target), *more), kwargs)
+
+
+def _sequence_call(shape: tuple[int, ...], rng: np.random.Generator) -> Call:
+    """A valid call of a ``log_prob_sequences`` loss (CTC): ``(N, T, C)`` log-softmax
+    rows of ``T = 5`` frames over the ``C`` of ``shape``, ``(N, 2)`` labels without the
+    blank 0, every input 5 frames long, target lengths 2, 1, 0, ..."""
+    if len(shape) < 2:  # (a 0-d or 1-d prediction: the rest of a valid call)
+        return _sequence_call((N, C), rng).with_arg(
+            0, np.asarray(rng.normal(0.0, 2.0, size=shape) - 3.0))
+    n, c = shape[0], shape[-1]
+    x = rng.normal(0.0, 2.0, size=(n, 5, c))
+    lp = x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))
+    targets = rng.integers(1, c, size=(n, 2)).astype(np.int64)
+    il = np.full((n,), 5, dtype=np.int64)
+    tl = np.asarray([(2, 1, 0)[i % 3] for i in range(n)], dtype=np.int64)
+    return Call((np.asarray(lp), targets, il, tl), {})
 
 
 def default_mode(loss: Loss) -> str:

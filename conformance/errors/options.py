@@ -255,6 +255,27 @@ def _num_classes_mismatch(loss: Loss) -> list[Bad]:
     return out
 
 
+def _class_index_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("class_index"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad))
+                for bad in (1.0, True, "0", None)]
+    return out
+
+
+def _class_index_out_of_range(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("class_index"):
+        call = default_call(loss)
+        c = int(np.shape(call.args[0])[-1])
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "c": c, "pred": loss.pred, "bad": int(bad)},
+                    repr(bad)) for bad in (c, -1, np.int64(c + 5))]
+    return out
+
+
 def _flag_type(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("flag"):
@@ -373,6 +394,14 @@ ROWS: tuple[Row, ...] = (
     Row("quantile-out-of-range", "a `quantile` number outside the open interval (0, 1), "
         "or NaN", "functions with quantile levels", ValueError,
         "`{option}` must be in (0, 1); got {bad}", _quantile_out_of_range),
+    Row("class-index-option-type", "a class-index option (CTC's `blank`) that is not an integer "
+        "(a float, a bool, a string, None)", "functions with a class-index option",
+        TypeError, "`{option}` must be an int (Python or NumPy integer); got {type}",
+        _class_index_type),
+    Row("class-index-option-out-of-range", "a class-index option (CTC's `blank`) outside "
+        "`[0, C)`", "functions with a class-index option", ValueError,
+        "`{option}` must be a class index in [0, {c}) (C = {c}, the last axis of "
+        "`{pred}`); got {bad}", _class_index_out_of_range),
     Row("flag-type", "a flag (`from_logits`, `detach_focusing`) that is not a Python bool",
         "functions with flags", TypeError, "`{option}` must be a bool; got {type}", _flag_type),
     Row("choice-unknown", "an unknown choice (`loss_type`, `metric`, `average`)",

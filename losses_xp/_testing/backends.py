@@ -15,6 +15,7 @@ import importlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -249,6 +250,7 @@ class Backend:
     # -- transformations -----------------------------------------------------------
     def value_and_grad(self, fn: Callable[..., Any], args: Sequence[Any],
                        argnums: Sequence[int], *, jit: bool = False,
+                       compile_seconds: list[float] | None = None,
                        ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Value of ``fn(*args)`` (a scalar) and its gradients w.r.t. ``args[argnums]``.
 
@@ -257,6 +259,11 @@ class Backend:
         each primitive as a computation of its own, compiled per shape and dtype: one
         compile per call instead of dozens (test_gradients.py on JAX: 54 s instead of
         121 s for a third of the losses, measured).  PyTorch autograd is eager either way.
+        ``compile_seconds`` (JAX with ``jit``): the wall time of the first call of the
+        fresh ``jax.jit`` function, its trace and compile (the run itself is milliseconds
+        on these small cases) is appended to it.  (Not ``lower(...).compile()``: that
+        skips JAX's in-memory cache of identical programs, which the matrix hits often,
+        and measured 25% slower on test_gradients.py.)
         """
         if self.name == "torch":
             torch = self.load()
@@ -268,7 +275,11 @@ class Backend:
         if self.name == "jax":
             jax = importlib.import_module("jax")
             vg = jax.value_and_grad(fn, argnums=tuple(argnums))
+            start = time.perf_counter()
             val, grads = (jax.jit(vg) if jit else vg)(*args)
+            if jit and compile_seconds is not None:
+                jax.block_until_ready((val, grads))
+                compile_seconds.append(time.perf_counter() - start)
             return self.to_numpy(val), [self.to_numpy(g) for g in grads]
         raise NotImplementedError(f"{self.name} has no automatic differentiation")
 

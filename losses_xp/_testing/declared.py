@@ -554,8 +554,99 @@ class _Builder:
         return self.cases
 
 
+# --------------------------------------------------------------------------- sequences
+
+
+def _sequence_batch(rng: np.random.Generator, n: int, t: int, c: int, s: int, blank: int,
+                    scale: float = 1.0) -> tuple[np.ndarray, ...]:
+    """A ``log_prob_sequences`` batch: ``(log_probs (n, t, c), labels (n, s),
+    input_lengths, target_lengths)``, log-softmax rows of logits of ``scale``, labels
+    without the blank (the first sequence full length with a repeat: it needs a blank
+    between its copies), padding -1 after each sequence, the last target empty, every
+    input long enough for its labels (``2 S_n + 1`` frames)."""
+    x = scale * rng.choice([-1.0, -0.5, 0.5, 1.0], size=(n, t, c)) if scale > 1.0 else \
+        logits(rng, (n, t, c))
+    lp = x - np.max(x, axis=-1, keepdims=True) if x.size else x
+    lp = lp - np.log(np.sum(np.exp(lp), axis=-1, keepdims=True)) if x.size else lp
+    labels = np.array([k for k in range(c) if k != blank])
+    y = rng.choice(labels, size=(n, s)) if n and s else np.zeros((n, s), np.int64)
+    tl = rng.integers(0, s + 1, size=n)
+    if n:
+        tl[0] = s
+        if s >= 2:
+            y[0, 1] = y[0, 0]
+    if n > 1:
+        tl[-1] = 0
+    il = np.minimum(t, np.maximum(2 * tl + 1, t - rng.integers(0, 2, size=n)))
+    y = np.where(np.arange(s)[None, :] < tl[:, None], y, -1)
+    return (np.asarray(lp, np.float64), np.asarray(y, np.int64), np.asarray(il, np.int64),
+            np.asarray(tl, np.int64))
+
+
+def _sequence_option_values(kind: Any, default: Any, classes: int) -> list[tuple[str, Any]]:
+    """The non-default values of a sequence loss's option: every other choice, the
+    last class as the class index (the blank), a flag flipped."""
+    if isinstance(kind, tuple):
+        return [(str(v), v) for v in kind if v != default]
+    if kind == "class_index":
+        return [(str(classes - 1), classes - 1)]
+    if kind == "flag":
+        return [(str(not default), not default)]
+    raise ValueError(f"option kind {kind!r} has no sequence value here")
+
+
+def _sequence_cases(decl: Declaration, rng: np.random.Generator, extreme: bool
+                    ) -> list[Case]:
+    """The cases of a ``log_prob_sequences`` prediction (CTC): batch-major 3-d batches,
+    int64 and int32 labels and lengths, an empty batch, each option at its non-default
+    values (a time-major layout for ``time_axis=0``, labels without the other blank),
+    all options at once; extreme: log-softmax rows of logits of +-1e4 (+-1e2 in half
+    precision)."""
+    defaults = _defaults(decl)
+    out: list[Case] = []
+    n, t, c, s = 3, 6, 4, 2
+
+    def add(name: str, opts: Mapping[str, Any], dtypes: tuple[str, ...] | None = None,
+            scale: float = 1.0, ints: Any = np.int64, batch: int = n) -> None:
+        blank = next((int(v) for k, v in opts.items() if decl.options[k] == "class_index"),
+                     0)
+        args = list(_sequence_batch(rng, batch, t, c, s, blank, scale))
+        for k, v in opts.items():  # time-major for the time axis 0
+            if isinstance(decl.options[k], tuple) and v == 0 and "time" in k:
+                args[0] = np.ascontiguousarray(np.swapaxes(args[0], 0, 1))
+        args[1:] = [a.astype(ints) for a in args[1:]]
+        tags = {"nd"} if batch else {"empty", "nan-mean"}
+        out.append(Case(name, tuple(args), dict(opts), dtypes, None, frozenset(tags),
+                        grad=bool(batch)))
+
+    varied = [(k, v) for k, v in decl.options.items()]
+    if extreme:
+        for label, dtypes, m in ((f"pm{EXTREME_LOGIT['float32']:g}", FULL,
+                                  EXTREME_LOGIT["float32"]),
+                                 (f"pm{EXTREME_LOGIT['float16']:g}", HALF,
+                                  EXTREME_LOGIT["float16"])):
+            add(f"log-probs-of-logits-{label}", {}, dtypes, m)
+            for k, kind in varied:
+                for vl, v in _sequence_option_values(kind, defaults[k], c):
+                    add(f"log-probs-of-logits-{label}-{k}-{vl}", {k: v}, dtypes, m)
+        return out
+    add("nd", {})
+    add("nd-int32", {}, ints=np.int32)
+    add("empty", {}, batch=0)
+    for k, kind in varied:
+        for vl, v in _sequence_option_values(kind, defaults[k], c):
+            add(f"nd-{k}-{vl}", {k: v})
+    if len(varied) >= 2:
+        add("nd-all-options", {k: _sequence_option_values(kind, defaults[k], c)[0][1]
+                               for k, kind in varied})
+    return out
+
+
 def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[Case]:
     """The representative value cases of ``decl`` (the same for the same seed)."""
+    if decl.prediction == "log_prob_sequences":
+        return _sequence_cases(decl, seed if isinstance(seed, np.random.Generator)
+                               else np.random.default_rng(seed), extreme=False)
     b = _Builder(decl, seed)
     lays = b.layouts
     for lay in lays:
@@ -708,6 +799,9 @@ def _extreme_prediction(decl: Declaration, kind: str, rng: np.random.Generator, 
 def extreme_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[Case]:
     """Inputs at the edges of the dtypes' range (see the module docstring): the function
     must stay finite there."""
+    if decl.prediction == "log_prob_sequences":
+        return _sequence_cases(decl, seed if isinstance(seed, np.random.Generator)
+                               else np.random.default_rng(seed), extreme=True)
     b = _Builder(decl, seed)
     lays = b.layouts
     shapes = [lay for lay in lays if lay.tag == "0d"] + b.bases + [
