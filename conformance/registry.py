@@ -318,6 +318,19 @@ def torch() -> Any:
 
 
 @cache
+def jax_x64(fn: Callable[[], Any]) -> np.ndarray:
+    """``fn()`` with JAX's x64 switched on (the optax / rax cross-checks in float64), as a
+    float64 NumPy array; the switch restored after."""
+    import jax
+
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        return np.asarray(fn(), np.float64)
+    finally:
+        jax.config.update("jax_enable_x64", old)
+
+
 def keras() -> Any:
     """Keras 3 on its NumPy backend (the backend is fixed at the first import).
 

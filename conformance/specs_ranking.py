@@ -31,7 +31,7 @@ import numpy as np
 
 from losses_xp._testing.inputs import EXTREME_LOGIT, FULL, HALF, Case, logits
 
-from .registry import EXACT, Pinned, Spec, from_torch, spec, torch
+from .registry import EXACT, Pinned, Spec, from_torch, jax_x64, spec, torch
 
 _2D, _ND = frozenset({"2d"}), frozenset({"nd"})
 C = 5  # the list length of the cases (pairs are O(C^2): kept small)
@@ -74,16 +74,6 @@ def _reduce(per: np.ndarray, ranks: np.ndarray, reduction: str) -> np.ndarray:
     return np.asarray(np.sum(per) / max(1, int(np.sum(ranks))))
 
 
-def _x64(fn: Callable[[], Any]) -> np.ndarray:
-    """``fn()`` with JAX's x64 switched on, as a float64 NumPy array."""
-    import jax
-
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
-        return np.asarray(fn(), np.float64)
-    finally:
-        jax.config.update("jax_enable_x64", old)
 
 
 def _rax() -> Any:
@@ -173,7 +163,7 @@ def _softmax_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     yv = np.where(v, y, 0.0)
     total = np.sum(yv, axis=-1, keepdims=True)
     p = yv / np.where(total > 0.0, total, 1.0)
-    per = _x64(lambda: optax.losses.ranking_softmax_loss(
+    per = jax_x64(lambda: optax.losses.ranking_softmax_loss(
         jnp.asarray(s), jnp.asarray(p), where=jnp.asarray(v), reduce_fn=None))
     return _reduce(per, ranks, reduction)
 
@@ -188,7 +178,7 @@ def _softmax_rax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     s, y, v = _lists(args, kwargs)
     if s.size == 0:
         return None
-    per = _x64(lambda: rax.softmax_loss(
+    per = jax_x64(lambda: rax.softmax_loss(
         jnp.asarray(s), jnp.asarray(y), where=jnp.asarray(v), reduce_fn=None,
         label_fn=rax.utils.normalize_probabilities))
     return _reduce(per, _ranks(y, v), reduction)
@@ -332,7 +322,7 @@ def _pairs_rax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     s, y, v = _lists(args, kwargs)
     if s.size == 0:
         return None
-    pairs = _x64(lambda: rax.pairwise_logistic_loss(
+    pairs = jax_x64(lambda: rax.pairwise_logistic_loss(
         jnp.asarray(s), jnp.asarray(y), where=jnp.asarray(v), reduce_fn=None))
     valid = (y[..., :, None] > y[..., None, :]) & v[..., :, None] & v[..., None, :]
     n = np.sum(valid.reshape(pairs.shape), axis=-1)
@@ -403,7 +393,7 @@ def _listmle_rax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     ties = (y[..., :, None] == y[..., None, :]) & v[..., :, None] & v[..., None, :]
     if np.any(ties & ~np.eye(y.shape[-1], dtype=bool)):
         return None
-    per = _x64(lambda: rax.listmle_loss(jnp.asarray(s), jnp.asarray(y), where=jnp.asarray(v),
+    per = jax_x64(lambda: rax.listmle_loss(jnp.asarray(s), jnp.asarray(y), where=jnp.asarray(v),
                                         reduce_fn=None))
     return _reduce(per, _ranks(y, v), reduction)
 

@@ -42,7 +42,7 @@ from losses_xp._testing.inputs import (
     with_ignored,
 )
 
-from .registry import EXACT, Pinned, Spec, Tol, from_torch, keras, spec, torch, torch_spec
+from .registry import EXACT, Pinned, Spec, Tol, from_torch, jax_x64, keras, spec, torch, torch_spec
 
 C = 3  # classes of the generated cases
 _NAMES = ("dice_loss", "jaccard_loss", "tversky_loss", "generalized_dice_loss")
@@ -212,15 +212,6 @@ def _monai_check(which: str) -> Callable[..., np.ndarray | None]:
     return check
 
 
-def _x64(fn: Callable[[], Any]) -> np.ndarray:
-    import jax
-
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
-        return np.asarray(fn(), np.float64)
-    finally:
-        jax.config.update("jax_enable_x64", old)
 
 
 def _optax_check(which: str) -> Callable[..., np.ndarray | None]:
@@ -252,7 +243,7 @@ def _optax_check(which: str) -> Callable[..., np.ndarray | None]:
             opts = {"smooth": s, "alpha": float(kwargs.get("alpha", 0.5)),
                     "beta": float(kwargs.get("beta", 0.5))}
         w = kwargs.get("weight")
-        per = _x64(lambda: optax.losses.dice_loss(
+        per = jax_x64(lambda: optax.losses.dice_loss(
             jnp.asarray(xl), jnp.asarray(y), class_weights=None if w is None else jnp.asarray(
                 np.asarray(w, np.float64)), axis=(1,), **opts))
         th = torch()

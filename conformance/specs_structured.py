@@ -21,7 +21,7 @@ result chunked along the other axes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,7 @@ from losses_xp._testing.inputs import (
 )
 
 from .helpers import close, lazy
-from .registry import EXACT, Pinned, Spec, torch, torch_spec
+from .registry import EXACT, Pinned, Spec, jax_x64, torch, torch_spec
 
 C = 5  # classes of the cases
 _1D, _EMPTY, _2D, _ND = (frozenset({t}) for t in ("1d", "empty", "2d", "nd"))
@@ -119,16 +119,6 @@ def _reduce(loss: Any, reduction: str) -> Any:
     return loss.sum() if reduction == "sum" else loss.sum() / loss.numel()
 
 
-def _x64(fn: Callable[[], Any]) -> np.ndarray:
-    """``fn()`` with JAX's x64 switched on, as a float64 NumPy array."""
-    import jax
-
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
-        return np.asarray(fn(), np.float64)
-    finally:
-        jax.config.update("jax_enable_x64", old)
 
 
 def _optax(path: str) -> Any:
@@ -161,7 +151,7 @@ def _projection_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     ax = _axis(kwargs) % x.ndim
     rows, shape = _rows(x, ax)
     project = _optax("projections.projection_simplex")
-    p = _x64(lambda: jax.vmap(project)(rows))
+    p = jax_x64(lambda: jax.vmap(project)(rows))
     return np.moveaxis(p.reshape(shape), -1, ax)
 
 
@@ -175,7 +165,7 @@ def _multiclass_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     ax = _axis(kwargs) % x.ndim
     rows, _ = _rows(x, ax)
     loss = _optax("losses.multiclass_sparsemax_loss")
-    per = _x64(lambda: loss(rows, y.reshape(-1)))
+    per = jax_x64(lambda: loss(rows, y.reshape(-1)))
     per = per.reshape(y.shape)
     if reduction == "none":
         return per
@@ -279,7 +269,7 @@ def _optax_binary(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any], reduc
 
     x = args[0][:, 1]
     binary = _optax("losses.sparsemax_loss")
-    return _x64(lambda: binary(jnp.asarray(x), jnp.asarray(args[1])))
+    return jax_x64(lambda: binary(jnp.asarray(x), jnp.asarray(args[1])))
 
 
 def _sparse_sigmoid(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any], reduction: str,
@@ -290,7 +280,7 @@ def _sparse_sigmoid(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any], red
 
     if not hasattr(jax.nn, "sparse_sigmoid"):
         pytest.skip(f"jax {jax.__version__} has no jax.nn.sparse_sigmoid (a cross-check)")
-    s = _x64(lambda: jax.nn.sparse_sigmoid(jnp.asarray(args[0][:, 1])))
+    s = jax_x64(lambda: jax.nn.sparse_sigmoid(jnp.asarray(args[0][:, 1])))
     return np.stack([1.0 - s, s], axis=-1)
 
 
@@ -302,7 +292,7 @@ def _optax_whole_array(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
 
     x = args[0].reshape(2, 3)
     project = _optax("projections.projection_simplex")
-    return _x64(lambda: project(jnp.asarray(x))).reshape(-1)
+    return jax_x64(lambda: project(jnp.asarray(x))).reshape(-1)
 
 
 _SPARSEMAX_PINNED = (
