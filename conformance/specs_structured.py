@@ -348,7 +348,8 @@ _DIFFERENCES_LOSS = (
 
 #: the error catalogue's chunked class axis (row sorted-axis-chunked): axis 1 of the default
 #: (N, C) call, and why
-_CHUNKS = {"sorted-axis-chunked": {"axis": "1", "why": "sparsemax sorts along"}}
+_CHUNKS = {"sorted-axis-chunked": {"axis": "1", "why": "sparsemax sorts along",
+                                   "sorted": "pred"}}
 
 
 SPECS: list[Spec] = [
@@ -387,8 +388,9 @@ def test_sparsemax_dask_chunks(bk: Backend) -> None:
     x = rng.normal(0.0, 3.0, (6, C))
     y = class_indices(rng, (6,), C)
     split = da.from_array(x, chunks=(3, 2))
-    msg = (r"^`logits` must be one chunk along axis 1 on Dask \(sparsemax sorts along it\); "
-           r"got 3 chunks of sizes \(2, 2, 1\): pass `logits.rechunk\(\{1: -1\}\)`$")
+    msg = (r"^`logits` is a Dask array in 3 chunks along axis 1, which sparsemax sorts "
+           r"along: that axis must be one chunk; rechunk it first, e.g. "
+           r"`logits.rechunk\(\{1: -1\}\)`$")
     with pytest.raises(ValueError, match=msg):
         lx.sparsemax(split)
     with pytest.raises(ValueError, match=msg):

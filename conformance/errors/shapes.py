@@ -90,15 +90,18 @@ def _index_fits_another_axis(loss: Loss) -> list[Bad]:
 def _chunked_sorted_axis(loss: Loss) -> list[Bad]:
     """A Dask prediction, then target (where it has that axis), in chunks of 1 along an
     axis that a function declared ``sorts`` sorts along (its spec's ``error_fields`` say
-    which axis of the default call, and why): that axis must be one chunk."""
+    which axis of the default call, why, and, as ``sorted``, which of ``pred,target``
+    it sorts: both by default): that axis must be one chunk."""
     if not loss.decl.sorts:
         return []
     own = spec_fields(loss, "sorted-axis-chunked")
     axis = int(own["axis"])
     call = default_call(loss)
     out = []
+    sorted_args = own.get("sorted", "pred,target").split(",")  # (which ones it sorts)
     for i, arg in ((0, loss.pred), (1, loss.target)):
-        if i >= len(call.args) or np.ndim(call.args[i]) <= axis:
+        if (i >= len(call.args) or np.ndim(call.args[i]) <= axis
+                or ("pred", "target")[i] not in sorted_args):
             continue
         a = call.args[i]
         out.append(Bad(call.with_arg(i, Chunked(a, axis)),
