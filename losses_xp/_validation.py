@@ -292,9 +292,9 @@ def one_chunk_along(x: Array, axis: int | Sequence[int], name: str, why: str) ->
     (an int or several): a loss that sorts along an axis needs it whole in one chunk
     (``why`` says what it does there).  Metadata only (``chunks``), free when lazy;
     nothing for the other libraries."""
-    chunks = getattr(x, "chunks", None)
-    if chunks is None or library_name(x) != "dask":
-        return
+    if library_name(x) != "dask":  # (first: Dynamo of PyTorch 2.3 cannot trace a
+        return  # getattr of an attribute a tensor lacks)
+    chunks = x.chunks
     for a in (axis,) if isinstance(axis, int) else tuple(axis):
         n = len(chunks[a])
         if n > 1:

@@ -166,7 +166,9 @@ class _Counts:
             if ignore is not None:  # an ignored pixel leaves every count
                 k = xp.expand_dims(kept, axis=ax)
                 p, q, y = xp.where(k, p, 0.0), xp.where(k, q, 0.0), xp.where(k, y, 0.0)
-        b = next((a for a in range(x.ndim) if a != ax), None)  # the batch axis
+        # the batch axis: the first that is not the class axis (no generator: PyTorch
+        # 2.3's Dynamo cannot trace one)
+        b = (0 if ax != 0 else 1) if x.ndim > 1 else None
         per = per_sample and b is not None
         red = tuple(a for a in range(x.ndim) if a != ax and not (per and a == b))
 
