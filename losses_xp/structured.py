@@ -62,7 +62,8 @@ def _fused(xp: Namespace, fn: Callable[..., Array], axis: int, *arrays: Array) -
 def _jitted(fn: Callable[..., Array], xp: Namespace, axis: int) -> Callable[..., Array]:
     import jax
 
-    return jax.jit(functools.partial(fn, xp, axis))
+    jitted: Callable[..., Array] = jax.jit(functools.partial(fn, xp, axis))
+    return jitted
 
 
 def _projection(xp: Namespace, x: Array, axis: int) -> tuple[Array, Array, Array, Array]:
