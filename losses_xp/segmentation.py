@@ -56,14 +56,15 @@ an explicit rule (``docs/segmentation.md`` maps every peer onto these arguments)
 Half precision is computed in float32 and returned in the input dtype.
 
 **Lovász losses** (:func:`~losses_xp.lovasz_hinge_loss`,
-:func:`~losses_xp.lovasz_softmax_loss`): the pixels are every axis of the target but its first (``per_sample=True``: axis 0 holds the samples)
-or every axis (``per_sample=False``: one set for the batch); the softmax's class axis is
-``axis``.  ``ignore_index`` (default None) takes a pixel out of every count; a set with
-no pixel left is 0 with a zero gradient and leaves ``mean``'s denominator (the samples
-with a pixel that counts; 0 where none has, NaN for an empty batch).  Both sort the
-errors of a set (a stable ``argsort``, descending) and take cumulative sums along it: on
-Dask the pixel axes must each be one chunk (a ``ValueError`` names the argument and the
-axis otherwise; ``x.rechunk({axis: -1})``); the batch axis may be chunked with
+:func:`~losses_xp.lovasz_softmax_loss`): the pixels are every axis of the target but its
+first (``per_sample=True``: axis 0 holds the samples) or every axis
+(``per_sample=False``: one set for the batch); the softmax's class axis is ``axis``.
+``ignore_index`` (default None) takes a pixel out of every count; a set with no pixel
+left is 0 with a zero gradient and leaves ``mean``'s denominator (the samples with a
+pixel that counts; 0 where none has, NaN for an empty batch). Both sort the errors of a
+set (a stable ``argsort``, descending) and take cumulative sums along it: on Dask the
+pixel axes must each be one chunk (a ``ValueError`` names the argument and the axis
+otherwise; ``x.rechunk({axis: -1})``); the batch axis may be chunked with
 ``per_sample=True`` for the hinge (each block sorts its own samples).
 """
 
