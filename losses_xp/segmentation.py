@@ -334,6 +334,12 @@ def jaccard_loss(pred: Array, target: Array, *, from_logits: bool = True, axis: 
     ``smooth=0``, eps 1e-7) and zeroes classes absent from the target.  PyTorch, optax
     and Keras have no Jaccard loss.
 
+    References
+    ----------
+    P. Jaccard, "The distribution of the flora in the alpine zone", New Phytologist
+    11(2) (1912). M. A. Rahman, Y. Wang, "Optimizing intersection-over-union in deep
+    neural networks for image segmentation", ISVC (2016).
+
     Examples
     --------
     >>> import numpy as np, losses_xp as lx
