@@ -14,6 +14,7 @@
     nox -t fuzz                          # ... on every CPU backend (not a default session)
     nox -s bench                         # python -m losses_xp bench -> benchmarks/results/
     nox -s bench -- --quick              # arguments after -- go to the bench command
+    nox -s adapters                      # PyTorch/Keras/sklearn adapters, DDP, 8 JAX devices
     nox -s docs                          # the documentation site -> docs/_build/html/
     nox -s vendor                        # vendored copy, fresh NumPy + PyTorch env, smoke suite
     nox -s package                       # sdist + wheel, twine check, wheel in a clean venv
@@ -186,6 +187,7 @@ CUPY_WHEEL = os.environ.get("LOSSES_XP_CUPY_WHEEL", "cupy-cuda12x")
 nox.options.sessions = [
     *(f"conformance({backend})" for backend in CPU_BACKENDS),
     "tests",
+    "adapters",
     "lint",
     "typecheck",
     "docs",
@@ -350,6 +352,35 @@ def tests(session: nox.Session) -> None:
     nox_dep = ("nox",) if session.python != "3.10" else ()
     install(session, "numpy", "pytest", "hypothesis", *nox_dep, extras=["strict"])
     session.run("pytest", "tests", *session.posargs)
+
+
+# --- adapters: losses_xp inside the frameworks, and across processes -------------------------
+# The framework adapters (losses_xp.torch, .keras, .sklearn, the streaming metrics) tested
+# inside the real frameworks, and the distributed recipes (PyTorch DDP on gloo with two
+# processes, JAX on 8 simulated devices, a dask.distributed LocalCluster). Keras fixes its
+# backend when it is first imported: the Keras tests run twice, on JAX and on PyTorch.
+# The pages under docs/frameworks/ are this session's doctests (they need these libraries).
+ADAPTER_DEPS = ("pytest", "torch", "jax", "keras", "scikit-learn", "optax", "flax",
+                "torchmetrics", "distributed")
+ADAPTER_KERAS_TESTS = "adapters/test_keras.py"
+FRAMEWORK_PAGES = "docs/frameworks"
+
+
+@nox.session(python=MAIN_PYTHON)
+def adapters(session: nox.Session) -> None:
+    """The PyTorch, Keras (JAX and PyTorch backends), scikit-learn and streaming-metric
+    adapters, and the distributed recipes, each inside its framework; the framework pages'
+    examples."""
+    install(session, *ADAPTER_DEPS, extras=["all"])
+    pytest = ("pytest", "-p", "no:cacheprovider")
+    session.run(*pytest, "adapters", *session.posargs, env={"KERAS_BACKEND": "jax"})
+    session.run(*pytest, ADAPTER_KERAS_TESTS, *session.posargs, env={"KERAS_BACKEND": "torch"})
+    pages = sorted(str(p.relative_to(ROOT)) for p in (ROOT / FRAMEWORK_PAGES).glob("*.md")
+                   if ">>> " in p.read_text())
+    if pages:
+        session.run(*pytest, "--doctest-glob=*.md",
+                    "-o", "doctest_optionflags=ELLIPSIS NORMALIZE_WHITESPACE", *pages,
+                    env={"KERAS_BACKEND": "jax"})
 
 
 @nox.session(python=MAIN_PYTHON)
@@ -574,6 +605,7 @@ def docs(session: nox.Session) -> None:
     # once added: conformance/test_contributing.py adds it and runs them.
     pages = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md")
                    if "_build" not in p.parts and p.name != "contributing.md"
+                   and "frameworks" not in p.parts  # (the adapters session runs those)
                    and ">>> " in p.read_text())
     if not pages:
         session.error("no page under docs/ has a `>>>` example; expected getting_started.md")
