@@ -325,7 +325,7 @@ def _unknown_choice(loss: Loss) -> list[Bad]:
 #: the ``reduction`` rows (first in the docs table)
 REDUCTION_ROWS: tuple[Row, ...] = (
     # reduction
-    Row("reduction-unknown", "`reduction` not one of 'none', 'mean', 'sum'",
+    Row("reduction-unknown", "`reduction` not one of 'none', 'mean', 'sum', 'sum_and_count'",
         "every function with a `reduction`", ValueError,
         "`reduction` must be one of {valid}; got {bad}", _bad_reduction),
     Row("reduction-restricted", "a reduction the function does not have (it declares fewer "
