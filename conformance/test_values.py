@@ -47,12 +47,15 @@ def test_reductions_are_consistent(combo: Combo) -> None:
     assert total.shape == ()
     assert_close(total, np.sum(none), tol, "sum vs sum(none)",
                  atol_scale=max(1.0, float(none.size)))
-    mean = bk.to_numpy(run(bk, spec, case, dtype, "mean")[0])
+    parts = bk.name == "numpy" or dtype == "float32"  # (JAX: every new call compiles)
+    if spec.entry.mean_is_mean_of_none(case) or parts:
+        mean = bk.to_numpy(run(bk, spec, case, dtype, "mean")[0])
     if spec.entry.mean_is_mean_of_none(case):
         with np.errstate(invalid="ignore"):
             expect = np.sum(none) / none.size if none.size else np.float64(np.nan)
         assert_close(mean, expect, tol, "mean vs mean(none)")
-    _check_parts(combo, total, mean)
+    if parts:
+        _check_parts(combo, total, mean)
 
 
 # the losses whose `sum` is not `mean`'s numerator: CTC's mean divides each sequence by its
@@ -61,7 +64,8 @@ _PARTS_NOT_SUM = {"sequence"}
 
 
 def _check_parts(combo: Combo, total: np.ndarray, mean: np.ndarray) -> None:
-    """``reduction="sum_and_count"``: ``(total, count)`` with ``total`` the ``sum`` (but
+    """``reduction="sum_and_count"`` (every dtype on NumPy, float32 elsewhere):
+    ``(total, count)`` with ``total`` the ``sum`` (but
     for :data:`_PARTS_NOT_SUM`) and ``total / count`` the ``mean``; on NumPy also split
     along the batch into two shards, whose parts added up give the whole batch's mean
     (what a distributed mean relies on: docs/frameworks/distributed.md)."""
