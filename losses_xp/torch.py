@@ -2,7 +2,7 @@
 
 ``import losses_xp.torch`` (it imports PyTorch; ``import losses_xp`` alone never does)
 gives a class for every function of ``losses_xp`` that reduces (the losses and the
-metrics; the names of :func:`losses_xp._adapters.class_name`: ``cross_entropy`` ->
+metrics; the names of ``losses_xp._adapters.class_name``: ``cross_entropy`` ->
 :class:`CrossEntropyLoss`, ``sigmoid_focal_loss`` -> :class:`SigmoidFocalLoss`,
 ``any_loss`` -> :class:`AnyLoss`, ``nll_loss`` -> :class:`NLLLoss`; an alias gets a
 subclass of its own name, ``mae_loss`` -> :class:`MAELoss`).  Each is generated from the
@@ -49,6 +49,7 @@ tensor(0.4242)
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -74,7 +75,7 @@ class LossModule(torch.nn.Module):  # type: ignore[misc,unused-ignore]
     """Base class of the generated modules: the options of one ``losses_xp`` function
     kept by a ``torch.nn.Module``, and a ``forward`` that calls the function.
 
-    A subclass sets :attr:`declaration` and the class attributes derived from it (made by
+    A subclass sets ``declaration`` and the class attributes derived from it (made by
     the module's generator, never written by hand).
 
     Attributes
@@ -127,7 +128,7 @@ class LossModule(torch.nn.Module):  # type: ignore[misc,unused-ignore]
         self.reduction = reduction
 
     def forward(self, *arrays: Any, **per_call: Any) -> Any:
-        """The function of :attr:`declaration` on ``arrays`` (its positional arguments, in
+        """The function of ``declaration`` on ``arrays`` (its positional arguments, in
         order), the constructor's options, ``reduction`` and the per-call options."""
         cls = type(self)
         if len(arrays) != len(cls._positional):
@@ -188,13 +189,19 @@ def _listed(names: Sequence[str]) -> str:
 
 
 def _summary(fn: Any) -> str:
-    """The first paragraph of a docstring, on one line."""
+    """The first paragraph of a docstring, on one line; its cross-references to the
+    package's names (``:func:`mse_loss```, written in ``losses_xp``) qualified so that
+    they resolve from this module."""
     lines = []
     for line in inspect.cleandoc(fn.__doc__ or "").splitlines():
         if not line.strip():
             break
         lines.append(line.strip())
-    return " ".join(lines)
+    return _ROLE.sub(r":\1:`\2losses_xp.\3`", " ".join(lines))
+
+
+#: a Sphinx role whose target has no module (``:func:`mse_loss```, ``:func:`~x```)
+_ROLE = re.compile(r":(func|class|data|obj):`(~?)([A-Za-z_][A-Za-z0-9_]*)`")
 
 
 def _docstring(decl: Declaration, name: str, cls_name: str) -> str:
