@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import copy
 import doctest
 import inspect
 from typing import Any
@@ -276,6 +277,21 @@ def test_checkpoint_round_trip(tmp_path: Any) -> None:
     # without a weight there is no buffer to load one into (as torch.nn.CrossEntropyLoss)
     with pytest.raises(RuntimeError, match=r"Unexpected key.*criterion\.weight"):
         _checkpointed(None).load_state_dict(torch.load(path, weights_only=True))
+
+
+def test_whole_module_pickles(tmp_path: Any) -> None:
+    """``torch.save(criterion)`` (the object, not its state) and ``copy.deepcopy``: the
+    generated classes are found again by their module and name."""
+    criterion = lxt.MAELoss(reduction="sum")
+    focal = lxt.SoftmaxFocalLoss(alpha=[0.25, 0.75], gamma=1.0)
+    torch.save([criterion, focal], tmp_path / "criteria.pt")
+    loaded = torch.load(tmp_path / "criteria.pt", weights_only=False)
+    assert type(loaded[0]) is lxt.MAELoss
+    assert loaded[0].reduction == "sum"
+    assert torch.equal(loaded[1].alpha, focal.alpha)
+    copied = copy.deepcopy(focal)
+    assert repr(copied) == repr(focal)
+    assert copied.alpha is not focal.alpha
 
 
 def test_dtype_and_device_conversions() -> None:
