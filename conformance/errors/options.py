@@ -35,7 +35,8 @@ def _bad_reduction(loss: Loss) -> list[Bad]:
     if loss.reductions is None:
         return []
     call = default_call(loss)
-    valid = ", ".join(repr(r) for r in REDUCTIONS)
+    # (`sum_and_count`, mean's two parts, is accepted wherever `mean` is)
+    valid = ", ".join(repr(r) for r in (*REDUCTIONS, "sum_and_count"))
     return [Bad(call.with_kwargs(reduction=bad),
                 {"option": "reduction", "valid": valid, "bad": repr(bad)}, repr(bad))
             for bad in ("avg", "MEAN", "", None, 1)]
