@@ -25,10 +25,11 @@ function's declaration, so a new loss gets its module with nothing to write here
 
 An unknown keyword is a ``TypeError`` naming the class, the argument and the accepted
 ones; an invalid value is the function's own error at the first call (naming the
-option).  ``reduction="sum_and_count"``, where a function has it, is passed through: the
-module then returns the function's pair ``(total, count)``, the numerator and the
-denominator of ``mean`` (the recipe for a global mean under DDP and gradient
-accumulation: ``docs/frameworks/pytorch.md``).
+option).  ``reduction="sum_and_count"`` (every function with a ``mean`` has it; the
+losses of a pooled batch refuse it) is passed through: the module then returns the
+function's pair ``(total, count)``, the numerator and the denominator of ``mean`` (the
+recipe for a global mean under DDP and gradient accumulation:
+``docs/frameworks/pytorch.md``).
 
 Only relative imports: this module also works in a vendored copy under another name.
 
