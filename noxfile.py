@@ -449,7 +449,7 @@ def coverage(session: nox.Session) -> None:
     array-api-strict, PyTorch, Dask and JAX, in one environment. Configuration in
     pyproject.toml ([tool.coverage.*]): only `# pragma: no cover - <why>` excludes a line;
     the subprocesses that the tests start (`python -m losses_xp ...`) are measured too."""
-    install(session, *ORACLE_DEPS, "coverage", "matplotlib", extras=["all"])
+    install(session, *ORACLE_DEPS, *ADAPTER_DEPS, "coverage", "matplotlib", extras=["all"])
     data = Path(session.create_tmp()).resolve() / "coverage"
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
@@ -460,6 +460,10 @@ def coverage(session: nox.Session) -> None:
         # (JAX: the faster compiles of conformance(jax))
         run_env = {**env, **backend_env(session, backend, JAX_FAST_COMPILE)}
         session.run(*pytest, f"--backend={backend}", *args, *session.posargs, env=run_env)
+    # the adapters in their frameworks (Keras on JAX), without the tests that start
+    # processes (DDP, 8 JAX devices, a LocalCluster): they reach no line the others do not
+    session.run(*pytest, "adapters", "-m", "not processes", *session.posargs,
+                env={**env, "KERAS_BACKEND": "jax"})
     session.run("coverage", "combine", "--quiet", env=env)
     session.run("coverage", "report", env=env)
     report = data / "coverage.json"

@@ -358,6 +358,7 @@ def test_a_mean_of_per_rank_means_would_be_wrong() -> None:
     assert abs(float(naive - right)) > 1e-2
 
 
+@pytest.mark.processes
 def test_ddp_recipe_equals_the_single_process(tmp_path: Any) -> None:
     """Two gloo processes, each its shard: the recipe's losses and parameters (one batch
     per step, and gradient accumulation over uneven micro-batches) equal one process on

@@ -34,5 +34,9 @@ def alias() -> str | None:
         # the bundled array-api-compat imports every backend's adapter; __main__ runs a CLI
         if suffix.startswith("._vendor") or suffix.endswith("__main__"):
             continue
-        sys.modules[NAME + suffix] = importlib.import_module(info.name)
+        try:
+            sys.modules[NAME + suffix] = importlib.import_module(info.name)
+        except ModuleNotFoundError as exc:  # a framework adapter without its framework
+            if (exc.name or target).split(".")[0] == target.split(".")[0]:
+                raise
     return target
