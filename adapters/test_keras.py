@@ -243,3 +243,18 @@ def test_saved_model_restores_the_loss(tmp_path: Any) -> None:
         torch.from_numpy(keras.ops.convert_to_numpy(model(x))).double(), torch.from_numpy(y),
         weight=torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64), label_smoothing=0.1)
     np.testing.assert_allclose(before, want.item(), rtol=1e-5)
+
+
+def test_keras_masks() -> None:
+    """A Keras mask on y_pred: Keras's reductions apply it (as to Keras's own loss);
+    losses_xp_mean refuses it."""
+    logits = keras.layers.Masking(mask_value=0.0)(
+        np.array([[1.0, 2.0], [0.0, 0.0], [3.0, 1.0]], dtype=np.float32))
+    labels = np.array([0, 1, 1])
+    got = lk.CrossEntropyLoss()(labels, logits)
+    want = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)
+    np.testing.assert_allclose(float(got), float(want), rtol=1e-6)
+    assert float(got) != pytest.approx(float(losses_xp.cross_entropy(
+        keras.ops.convert_to_numpy(logits), labels)))
+    with pytest.raises(ValueError, match="carries a Keras mask"):
+        lk.CrossEntropyLoss(reduction="losses_xp_mean")(labels, logits)
