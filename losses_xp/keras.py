@@ -133,9 +133,7 @@ class _LossesXPLoss(keras.losses.Loss):  # type: ignore[misc,unused-ignore]
         self.reduction = reduction
         self.options: dict[str, Any] = {}
         for option, value in options.items():
-            if option in cls.array_options:
-                value = _as_config_value(value)
-            self.options[option] = value
+            self.options[option] = _as_config_value(value)
 
     # ---------------------------------------------------------------- Keras's interface
 
@@ -225,8 +223,9 @@ class _LossesXPLoss(keras.losses.Loss):  # type: ignore[misc,unused-ignore]
 
 
 def _as_config_value(value: Any) -> Any:
-    """An array option as get_config() keeps it: a Python number or (nested) list."""
-    if value is None or isinstance(value, (bool, int, float)):
+    """An option as get_config() keeps it (JSON): a Python number, string or None, or a
+    (nested) list for an array or a sequence; a NumPy or framework scalar becomes a number."""
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):
         return [_as_config_value(v) for v in value]
