@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from ._declare import Declaration, declarations
 
-__all__ = ["ACRONYMS", "ARRAY_OPTIONS", "CALL_OPTIONS", "adapted", "class_name", "option_roles"]
+__all__ = ["ACRONYMS", "ARRAY_OPTIONS", "CALL_OPTIONS", "FRAMEWORK_MODULES", "adapted",
+           "class_name", "option_roles"]
+
+#: the adapter modules (``losses_xp.<name>``) that import their framework at their top:
+#: the unit tests, which install no framework, neither import nor doctest them (Keras
+#: also needs KERAS_BACKEND); the ``adapters`` nox session tests them inside the frameworks
+FRAMEWORK_MODULES = frozenset({"torch", "keras", "sklearn"})
 
 #: words of a function name written in capitals in a class name (``nll_loss`` ->
 #: ``NLLLoss``, ``kl_div`` -> ``KLDivLoss``, ``info_nce_loss`` -> ``InfoNCELoss``)
