@@ -29,14 +29,13 @@ def alias() -> str | None:
                            f"${ENV_VAR}={target} could replace it")
     package = importlib.import_module(target)
     sys.modules[NAME] = package
+    frameworks = importlib.import_module(f"{target}._adapters").FRAMEWORK_MODULES
     for info in pkgutil.walk_packages(package.__path__, prefix=f"{target}."):
         suffix = info.name[len(target):]
         # the bundled array-api-compat imports every backend's adapter; __main__ runs a CLI
         if suffix.startswith("._vendor") or suffix.endswith("__main__"):
             continue
-        try:
-            sys.modules[NAME + suffix] = importlib.import_module(info.name)
-        except ModuleNotFoundError as exc:  # a framework adapter without its framework
-            if (exc.name or target).split(".")[0] == target.split(".")[0]:
-                raise
+        if suffix.lstrip(".") in frameworks:  # (imports its framework: the adapters')
+            continue
+        sys.modules[NAME + suffix] = importlib.import_module(info.name)
     return target

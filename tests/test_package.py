@@ -161,15 +161,7 @@ def _doctest_params() -> list[Any]:
     ``lx.<name>`` examples: strict xfail while that lasts (it runs normally once exported)."""
     params = []
     for name in _package_modules():
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a framework adapter (losses_xp.torch ...)
-            if not exc.name or exc.name.split(".")[0] == "losses_xp":
-                raise
-            params.append(pytest.param(name, id=name, marks=pytest.mark.skip(
-                reason=f"{name} imports {exc.name}, not installed here: the adapters "
-                       "session runs its examples (adapters/test_*.py)")))
-            continue
+        module = importlib.import_module(name)
         source = inspect.getsource(module)
         missing = [n for n in getattr(module, "__all__", ())
                    if f"lx.{n}(" in source and not hasattr(lx, n)]
