@@ -29,10 +29,13 @@ def alias() -> str | None:
                            f"${ENV_VAR}={target} could replace it")
     package = importlib.import_module(target)
     sys.modules[NAME] = package
+    framework_modules = importlib.import_module(f"{target}._adapters").FRAMEWORK_MODULES
     for info in pkgutil.walk_packages(package.__path__, prefix=f"{target}."):
         suffix = info.name[len(target):]
         # the bundled array-api-compat imports every backend's adapter; __main__ runs a CLI
         if suffix.startswith("._vendor") or suffix.endswith("__main__"):
+            continue
+        if suffix[1:] in framework_modules:  # imports a framework (imported where used)
             continue
         sys.modules[NAME + suffix] = importlib.import_module(info.name)
     return target
