@@ -192,6 +192,13 @@ def test_metric_conversions_and_errors() -> None:
         ce(np.array([0, 1, 2]), proba, sample_weight=np.ones(3))
     with pytest.raises(ValueError, match="`name` must be a loss or metric"):
         lxs.metric("sparsemax")
+    with pytest.raises(ValueError, match="`name` must be a loss or metric"):
+        lxs.make_scorer("no_such_loss")
+    # an ignored target stays ignored (not taken for a label to encode)
+    logits = np.log(proba)
+    y_ignored = np.array([0, -100, 2])
+    assert lxs.metric("cross_entropy")(y_ignored, logits) == float(
+        lx.cross_entropy(logits, y_ignored))
     with pytest.raises(TypeError, match="`name` must be the name"):
         lxs.make_scorer(lx.cross_entropy)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"`reduction` must be one of \['mean'\]"):
@@ -220,6 +227,21 @@ def test_metric_conversions_and_errors() -> None:
     assert gnll(np.zeros(3), d, var=var) == float(lx.gaussian_nll_loss(d, np.zeros(3), var))
     with pytest.raises(TypeError, match=r"takes the further inputs \['var'\]"):
         gnll(np.zeros(3), d)
+
+
+def test_scorer_options_labels_and_method() -> None:
+    """``labels=`` reaches the metric through scikit-learn's scorer kwargs; a method
+    scikit-learn's ``make_scorer`` only takes in a sequence is wrapped in one."""
+    X, y = _data(3, ["a", "b", "c"])
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    scorer = lxs.make_scorer("nll_loss", response_method="predict_log_proba",
+                             labels=["a", "b", "c"])
+    assert scorer._response_method == ("predict_log_proba",)
+    Xs, ys = X[y != "a"][:9], y[y != "a"][:9]  # a fold without class "a": labels= needed
+    expected = -sklearn.metrics.log_loss(ys, model.predict_proba(Xs), labels=["a", "b", "c"])
+    assert scorer(model, Xs, ys) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="must have the 3 classes"):
+        lxs.make_scorer("nll_loss")(model, Xs, ys)
 
 
 def test_module_doctests() -> None:

@@ -71,6 +71,7 @@ Only relative imports: this module also works in a vendored copy under another n
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -129,7 +130,7 @@ def _prediction_kind(decl: Declaration, options: Mapping[str, Any]) -> str:
 
 
 def _default(decl: Declaration, option: str) -> Any:
-    import inspect
+    """The default value of the function's option."""
     return inspect.signature(decl.fn).parameters[option].default
 
 
@@ -242,7 +243,9 @@ def _convert(decl: Declaration, options: Mapping[str, Any], y_true: Any, y_pred:
         if pos_label is not None or not _is_unit(true):
             true = _positive(true, pos_label, labels).astype(np.int64)
     if target in _INDEX and classes_axis and true.ndim < pred.ndim:
-        return pred, _indices(true, pred.shape[-1], labels, options.get("ignore_index"))
+        ignore = (options.get("ignore_index", _default(decl, "ignore_index"))
+                  if "ignore_index" in decl.options else None)
+        return pred, _indices(true, pred.shape[-1], labels, ignore)
     if pred.ndim == true.ndim + 1:  # labels against class rows: one-hot
         idx = _indices(true, pred.shape[-1], labels, None)
         return pred, np.eye(pred.shape[-1], dtype=pred.dtype)[idx]
