@@ -153,8 +153,11 @@ def test_every_adapted_loss_gets_a_scorer() -> None:
 
 
 def _two_d_cases(name: str) -> list[Any]:
-    cases = SPECS[name].entry.make_cases(np.random.default_rng(0))
-    return [c for c in cases if "2d" in c.tags and "nan-mean" not in c.tags][:2]
+    """Two 2-d value cases of the spec (a batch of samples, as scikit-learn hands over);
+    a loss without one (CTC's 3-d sequences): its first case with a finite mean."""
+    cases = [c for c in SPECS[name].entry.make_cases(np.random.default_rng(0))
+             if "nan-mean" not in c.tags and "empty" not in c.tags]
+    return [c for c in cases if "2d" in c.tags][:2] or cases[:1]
 
 
 @pytest.mark.parametrize("name", sorted(adapted()))
@@ -164,8 +167,7 @@ def test_every_metric_computes_exactly_the_function(name: str) -> None:
     mean (or its only reduction), as a float."""
     decl = adapted()[name]
     cases = _two_d_cases(name)
-    if not cases:
-        pytest.skip(f"{name}: no 2-d value case in its spec")
+    assert cases, name
     reduction = "mean" if "mean" in decl.reductions else decl.reductions[0]
     for case in cases:
         prediction, target, *extra = case.args
