@@ -29,8 +29,8 @@ prediction kind                                    estimator method
                                                    ``predict_proba`` (as scikit-learn's
                                                    ``top_k_accuracy`` scorer)
 ``log_probs``, ``log_prob_sequences``              ``predict_log_proba``
-``regression``, ``positive``, ``above_minus_one``, ``predict``
-``log_rates``, ``rates``
+``regression``, ``positive``, ``above_minus_one``  ``predict``
+``log_rates``, ``rates``                           ``predict``
 ``embeddings``                                     ``transform`` with a ``row_labels``
                                                    target (a metric-learning
                                                    transformer), else ``predict``

@@ -15,17 +15,18 @@ Because every state is a sum over samples, the streamed value equals the one-sho
 function on the concatenated batches (up to the order of floating-point additions): no
 mean of per-batch means.
 
-=============================  ===================================  ====================
-state                          sums (``arrays``)                    ``compute()`` equals
-=============================  ===================================  ====================
-:class:`HammingLossState`      ``wrong`` (Σ s_i HL_i), ``count``    :func:`hamming_loss`
-                               (Σ s_i, or the number of samples)
-:class:`TopKAccuracyState`     ``hits``, ``count`` (samples)        :func:`top_k_accuracy`
-:class:`ConfusionMatrixState`  ``tp``, ``fn``, ``fp``, ``tn`` (the  the ``metric`` of
-                               soft counts of                       :func:`any_loss`
-                               :func:`soft_confusion_matrix`)       (``1 - any_loss``)
-=============================  ===================================  ====================
+=============================  ==============================  =========================
+state                          sums (``arrays``)               ``compute()`` equals
+=============================  ==============================  =========================
+:class:`HammingLossState`      ``wrong`` (the weighted wrong   :func:`hamming_loss`
+                               labels), ``count`` (weights)
+:class:`TopKAccuracyState`     ``hits``, ``count`` (samples)   :func:`top_k_accuracy`
+:class:`ConfusionMatrixState`  ``tp``, ``fn``, ``fp``, ``tn``  a ``metric`` of
+                               (soft counts)                   :func:`any_loss`
+                                                               (``1 - any_loss``)
+=============================  ==============================  =========================
 
+The soft counts are those of :func:`soft_confusion_matrix`.
 The sums are kept in the inputs' floating dtype (float32 for half precision): counts
 in float32 are exact up to 2**24 samples, so accumulate float64 inputs beyond that.
 A state that has seen no batch holds Python zeros and cannot ``compute()``.

@@ -7,16 +7,15 @@ dist_reduce_fx="sum")``, so torchmetrics' DDP sync, ``merge_state``, ``reset``,
 the state's update and ``compute`` its value.  The metric itself stays the one
 array-API code.
 
-===========================  ==========================  ============================
-class                        streaming state             ``compute()``
-===========================  ==========================  ============================
-:class:`HammingLoss`         ``HammingLossState``        ``hamming_loss`` (lower is
-                                                         better)
-:class:`TopKAccuracy`        ``TopKAccuracyState``       ``top_k_accuracy``
+==============================  ========================  ==============================
+class                           streaming state           ``compute()``
+==============================  ========================  ==============================
+:class:`HammingLoss`            ``HammingLossState``      ``hamming_loss`` (lower is
+                                                          better)
+:class:`TopKAccuracy`           ``TopKAccuracyState``     ``top_k_accuracy``
 :class:`ConfusionMatrixMetric`  ``ConfusionMatrixState``  the ``metric`` of ``any_loss``
-                                                         (``f1`` ...), i.e. ``1 -
-                                                         any_loss``
-===========================  ==========================  ============================
+                                                          (``f1`` ...): ``1 - any_loss``
+==============================  ========================  ==============================
 
 The states start as zeros of PyTorch's default dtype (``num_classes`` of them per
 count for a multi-class :class:`ConfusionMatrixMetric`, so that every rank's states
