@@ -236,3 +236,29 @@ def test_errors() -> None:
     tpr = state.compute(lambda tp, fn, fp, tn: tp / (tp + fn))
     assert _f(tpr) == pytest.approx(_f(state.compute("recall")), rel=1e-12)
     assert state.config == {"L": 73.0, "axis": None, "from_logits": False}
+
+
+@pytest.mark.parametrize("library", ["array_api_strict", "dask"])
+def test_other_array_libraries_stream_too(library: str) -> None:
+    """The states are array-API code: array-api-strict, and Dask (lazily: ``compute()``
+    is a Dask array until it is computed)."""
+    if library == "dask":
+        import dask.array as da
+
+        def to(a: np.ndarray) -> Any:
+            return da.from_array(a, chunks=7)
+    else:
+        import array_api_strict as xps
+        to = xps.asarray
+    hamming, top, cm = HammingLossState(), TopKAccuracyState(k=2), ConfusionMatrixState()
+    for p, y, w, s, c in _batches(PROBS, LABELS, WEIGHTS, SCORES, CLASSES):
+        hamming = hamming.update(to(p), to(y), sample_weight=to(w))
+        top = top.update(to(s), to(c))
+        cm = cm.update(to(p), to(y))
+    assert type(hamming.compute()) is type(to(PROBS))
+    assert _f(hamming.compute()) == pytest.approx(
+        _f(lx.hamming_loss(PROBS, LABELS, sample_weight=WEIGHTS)), rel=1e-12)
+    assert _f(top.compute()) == pytest.approx(_f(lx.top_k_accuracy(SCORES, CLASSES, k=2)),
+                                              rel=1e-12)
+    assert _f(cm.compute("jaccard")) == pytest.approx(
+        1 - _f(lx.any_loss(PROBS, LABELS, metric="jaccard")), rel=1e-12)
