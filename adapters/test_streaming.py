@@ -262,3 +262,18 @@ def test_other_array_libraries_stream_too(library: str) -> None:
                                               rel=1e-12)
     assert _f(cm.compute("jaccard")) == pytest.approx(
         1 - _f(lx.any_loss(PROBS, LABELS, metric="jaccard")), rel=1e-12)
+
+
+def test_update_under_torch_compile() -> None:
+    """An update traces whole (``fullgraph=True``): the sums in, the sums out."""
+
+    def step(hits: Any, count: Any, scores: Any, labels: Any) -> tuple[Any, Any]:
+        arrays = TopKAccuracyState.from_arrays({"hits": hits, "count": count}, k=2).update(
+            scores, labels).arrays
+        return arrays["hits"], arrays["count"]
+
+    compiled = torch.compile(step, fullgraph=True)
+    zero = torch.zeros((), dtype=torch.float64)
+    hits, count = compiled(zero, zero, torch.asarray(SCORES), torch.asarray(CLASSES))
+    assert float(hits) == float(lx.top_k_accuracy(SCORES, CLASSES, k=2, reduction="sum"))
+    assert float(count) == N
