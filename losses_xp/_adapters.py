@@ -14,12 +14,7 @@ from __future__ import annotations
 from ._declare import Declaration, declarations
 
 __all__ = ["ACRONYMS", "ARRAY_OPTIONS", "CALL_OPTIONS", "FRAMEWORK_MODULES", "adapted",
-           "class_name", "option_roles"]
-
-#: the adapter modules (``losses_xp.<name>``) that import their framework at their top:
-#: the unit tests, which install no framework, neither import nor doctest them (Keras
-#: also needs KERAS_BACKEND); the ``adapters`` nox session tests them inside the frameworks
-FRAMEWORK_MODULES = frozenset({"torch", "keras", "sklearn"})
+           "class_name", "higher_is_better", "option_roles"]
 
 #: words of a function name written in capitals in a class name (``nll_loss`` ->
 #: ``NLLLoss``, ``kl_div`` -> ``KLDivLoss``, ``info_nce_loss`` -> ``InfoNCELoss``)
@@ -37,6 +32,11 @@ ARRAY_OPTIONS = frozenset({"class_weight", "pos_weight", "class_alpha", "counts"
 #: option kinds that describe one batch (its elements, samples, rows or list items): not
 #: arguments of the constructor but of each call (``forward(..., weight=w)``)
 CALL_OPTIONS = frozenset({"element_weight", "sample_weight", "mask", "row_labels"})
+#: the package's modules that import a framework at their top (``import
+#: losses_xp.sklearn``): the package never imports them, and the tests and tools that
+#: import every module of the package (doctests, a vendored copy's aliases) skip them;
+#: the ``adapters`` session runs their doctests inside the frameworks
+FRAMEWORK_MODULES = ("torch", "keras", "sklearn", "torchmetrics")
 
 
 def adapted() -> dict[str, Declaration]:
@@ -57,6 +57,13 @@ def class_name(name: str) -> str:
     words = name.split("_")
     camel = "".join(ACRONYMS.get(w, w.capitalize()) for w in words)
     return camel if words[-1] in _ENDINGS else camel + "Loss"
+
+
+def higher_is_better(decl: Declaration) -> bool:
+    """Whether a larger value is better: an accuracy (a name ending in ``accuracy``,
+    e.g. ``top_k_accuracy``) is a score, everything else a loss (lower is better).
+    scikit-learn's ``greater_is_better`` and torchmetrics' ``higher_is_better``."""
+    return decl.name.endswith("accuracy")
 
 
 def option_roles(decl: Declaration) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:

@@ -189,6 +189,41 @@ METRICS = ("accuracy", "f1", "fbeta", "precision", "recall", "gmean", "balanced_
            "mcc", "jaccard")
 
 
+def counts_metric(metric: str | Callable[[Array, Array, Array, Array], Array] = "f1", *,
+                  beta: float = 1.0, average: str = "macro", multiclass: bool = False
+                  ) -> Callable[[Namespace, Counts], Array]:
+    """``score(xp, (tp, fn, fp, tn))``: the one code that turns confusion-matrix counts
+    into a metric, for :func:`any_loss` (``1 - score``) and for the accumulated counts of
+    ``losses_xp.streaming.ConfusionMatrixState``.
+
+    ``metric``, ``beta`` and ``average`` as in :func:`any_loss` (validated here, before
+    any input is read); ``multiclass``: the counts are one-vs-rest per class (shape
+    ``(C,)``), summed before the metric for ``average="micro"``.  The score is per class
+    for multi-class ``macro`` (not yet averaged), else 0-d.
+    """
+    if average not in ("macro", "micro"):
+        raise ValueError(f"`average` must be one of 'macro', 'micro'; got {average!r}")
+    score_fn: Callable[[Namespace, Array, Array, Array, Array], Array]
+    if callable(metric):
+        user = metric
+
+        def user_score(xp: Namespace, tp: Array, fn: Array, fp: Array, tn: Array) -> Array:
+            return user(tp, fn, fp, tn)
+        score_fn = user_score
+    elif isinstance(metric, str) and metric in METRICS:
+        score_fn = _metric(metric, python_number(beta, "beta", minimum=0.0, strict=True))
+    else:
+        valid = ", ".join(repr(m) for m in METRICS)
+        raise ValueError(f"`metric` must be a callable or one of {valid}; got {metric!r}")
+
+    def score(xp: Namespace, counts: Counts) -> Array:
+        tp, fn, fp, tn = counts
+        if multiclass and average == "micro":
+            tp, fn, fp, tn = (xp.sum(c) for c in (tp, fn, fp, tn))
+        return score_fn(xp, tp, fn, fp, tn)
+    return score
+
+
 @declare(prediction="probs_or_logits", target="binary_or_index", class_axis="optional",
          options={"metric": METRICS, "L": "steepness", "beta": "positive",
                   "axis": "axis_or_none", "average": ("macro", "micro"),
@@ -270,22 +305,7 @@ def any_loss(probs: Array, target: Array, *,
                  "a metric of the batch's confusion counts is not a sum over samples; "
                  "accumulate the counts (losses_xp.streaming, or soft_confusion_matrix "
                  "summed over the shards) and take the metric of their sum")
-    if average not in ("macro", "micro"):
-        raise ValueError(f"`average` must be one of 'macro', 'micro'; got {average!r}")
-    score_fn: Callable[[Namespace, Array, Array, Array, Array], Array]
-    if callable(metric):
-        user = metric
-
-        def user_score(xp: Namespace, tp: Array, fn: Array, fp: Array, tn: Array) -> Array:
-            return user(tp, fn, fp, tn)
-        score_fn = user_score
-    elif isinstance(metric, str) and metric in METRICS:
-        score_fn = _metric(metric, python_number(beta, "beta", minimum=0.0, strict=True))
-    else:
-        valid = ", ".join(repr(m) for m in METRICS)
-        raise ValueError(f"`metric` must be a callable or one of {valid}; got {metric!r}")
-    xp, out_dtype, invalid, (tp, fn, fp, tn) = _counts(probs, target, L, axis, from_logits)
-    if axis is not None and average == "micro":
-        tp, fn, fp, tn = (xp.sum(c) for c in (tp, fn, fp, tn))
-    loss = 1.0 - score_fn(xp, tp, fn, fp, tn)
+    score = counts_metric(metric, beta=beta, average=average, multiclass=axis is not None)
+    xp, out_dtype, invalid, counts = _counts(probs, target, L, axis, from_logits)
+    loss = 1.0 - score(xp, counts)
     return finish(xp, loss, out_dtype, reduction if loss.ndim else "none", invalid=invalid)

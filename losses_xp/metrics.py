@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 from ._classes import check_indices, class_inputs, index_masks
 from ._compat import Array, Namespace, default_float, namespace
@@ -22,6 +23,45 @@ def _as_bool(xp: Namespace, labels: Array) -> Array:
     if xp.isdtype(labels.dtype, "real floating"):
         return labels > 0.5
     return labels != 0
+
+
+def hamming_terms(input: Array, target: Array, threshold: float = 0.5,
+                  sample_weight: Array | None = None
+                  ) -> tuple[Namespace, Array, Array | None, Any]:
+    """``(xp, terms, weight, dtype)``: the per-sample terms of :func:`hamming_loss`
+    (``s_i HL_i``, or ``HL_i`` without sample weights), the weights (``None``: each
+    sample counts 1), in the compute dtype, and the result's dtype.  The loss is
+    ``sum(terms) / sum(weight)`` (``/ N`` without weights): :func:`hamming_loss` and the
+    streaming ``losses_xp.streaming.HammingLossState`` both sum these terms."""
+    t = python_number(threshold, "threshold")
+    xp = namespace({"input": input, "target": target}, {"sample_weight": sample_weight})
+    same_shape(input, target, ("input", "target"))
+    if input.ndim == 0:
+        raise ValueError("`input` must have at least 1 dimension (samples); got a 0-d array")
+    floating = xp.isdtype(input.dtype, "real floating")
+    dtype = input.dtype if floating else default_float(xp, input)  # the result's
+    if floating:
+        pred = cast(xp, input, xp.float32 if xp.finfo(dtype).bits < 32 else dtype) > t
+        wrong = pred != _as_bool(xp, target)
+    elif input.dtype == xp.bool or target.dtype == xp.bool:
+        wrong = _as_bool(xp, input) != _as_bool(xp, target)
+    elif xp.isdtype(target.dtype, "real floating"):  # integer labels, floating 0/1 target
+        wrong = cast(xp, input, target.dtype) != target
+    else:
+        wrong = input != target
+    compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+    per_sample = cast(xp, wrong, compute)
+    if per_sample.ndim > 1:
+        per_sample = mean(xp, per_sample, axis=tuple(range(1, per_sample.ndim)))
+    if sample_weight is None:
+        return xp, per_sample, None, dtype
+    w = option_array(xp, sample_weight, "sample_weight", compute, input)
+    if tuple(w.shape) != (input.shape[0],):
+        raise ValueError(
+            f"`sample_weight` must have one weight per sample, shape ({input.shape[0]},); "
+            f"got shape {tuple(w.shape)}"
+        )
+    return xp, per_sample * w, w, dtype
 
 
 @declare(prediction="scores", target="binary",
@@ -71,36 +111,9 @@ def hamming_loss(input: Array, target: Array, *, threshold: float = 0.5,
     >>> float(lx.hamming_loss(s, y, threshold=0.0)) == 4 / 9
     True
     """
-    t = python_number(threshold, "threshold")
-    xp = namespace({"input": input, "target": target}, {"sample_weight": sample_weight})
-    same_shape(input, target, ("input", "target"))
-    if input.ndim == 0:
-        raise ValueError("`input` must have at least 1 dimension (samples); got a 0-d array")
-    floating = xp.isdtype(input.dtype, "real floating")
-    dtype = input.dtype if floating else default_float(xp, input)  # the result's
-    if floating:
-        pred = cast(xp, input, xp.float32 if xp.finfo(dtype).bits < 32 else dtype) > t
-        wrong = pred != _as_bool(xp, target)
-    elif input.dtype == xp.bool or target.dtype == xp.bool:
-        wrong = _as_bool(xp, input) != _as_bool(xp, target)
-    elif xp.isdtype(target.dtype, "real floating"):  # integer labels, floating 0/1 target
-        wrong = cast(xp, input, target.dtype) != target
-    else:
-        wrong = input != target
-    compute = xp.float32 if xp.finfo(dtype).bits < 32 else dtype
-    per_sample = cast(xp, wrong, compute)
-    if per_sample.ndim > 1:
-        per_sample = mean(xp, per_sample, axis=tuple(range(1, per_sample.ndim)))
-    if sample_weight is None:
-        return finish(xp, per_sample, dtype, "mean")
-    w = option_array(xp, sample_weight, "sample_weight", compute, input)
-    if tuple(w.shape) != (input.shape[0],):
-        raise ValueError(
-            f"`sample_weight` must have one weight per sample, shape ({input.shape[0]},); "
-            f"got shape {tuple(w.shape)}"
-        )
-    # Σ s_i HL_i / Σ s_i; NaN for a zero Σ s_i (no samples) without a 0/0
-    return finish(xp, per_sample * w, dtype, "mean", weight=w)
+    xp, terms, weight, dtype = hamming_terms(input, target, threshold, sample_weight)
+    # Σ s_i HL_i / Σ s_i (NaN for a zero Σ s_i without a 0/0), or the mean of HL_i
+    return finish(xp, terms, dtype, "mean", weight=weight)
 
 
 @declare(prediction="scores", target="index", class_axis="axis",
