@@ -316,6 +316,8 @@ def _jax_bce_with_logits() -> Any:
 
 
 _TORCH_BCE: list[Any] = []
+#: the reductions of PyTorch's kernels (not ``sum_and_count``: the generic path)
+_REDUCTIONS = ("mean", "sum", "none")
 _FUSED_BACKWARD_MIN = 65536  # below it the autograd.Function's call costs more than it saves
 
 
@@ -602,7 +604,8 @@ def fused_loss(xp: Namespace, name: str, prediction: Array, target: Array, reduc
     input, whose fused backward divides by zero in Python (``ZeroDivisionError`` under
     ``torch.compile`` and on ``meta``): the generic ``mean`` gives the same NaN.
     """
-    if _kind(xp) != "torch" or (reduction == "mean" and is_empty(prediction)):
+    if (_kind(xp) != "torch" or reduction not in _REDUCTIONS
+            or (reduction == "mean" and is_empty(prediction))):
         return None
     fn = getattr(sys.modules["torch"].nn.functional, name)
     return fn(prediction, target, reduction=reduction, **options)
@@ -620,7 +623,7 @@ def fused_nll(xp: Namespace, name: str, x: Array, target: Array, axis: int,
     formula (``weight``, ``ignore_index``, smoothing, the weighted mean, NaN when all
     are ignored).
     """
-    if _kind(xp) != "torch":
+    if _kind(xp) != "torch" or reduction not in _REDUCTIONS:
         return None
     torch = sys.modules["torch"]
     if x.ndim > 1 and axis != 1:
@@ -650,7 +653,6 @@ def fused_nll(xp: Namespace, name: str, x: Array, target: Array, axis: int,
 # same check (a class index out of range), the kernel's check stands for ours and its
 # error sends the call down the general path, which raises ours.
 
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 def _eager_torch(a: Any, b: Any) -> Any:

@@ -28,11 +28,21 @@ def finish(xp: Namespace, loss: Array, out_dtype: Any, reduction: str = "none", 
     by their number instead, and is 0 (never the NaN of 0/0) where none counts; the
     values that do not count must be 0 already; an empty input gives 0 too.
 
+    ``sum_and_count`` returns ``mean``'s two parts, ``(total, count)``: ``total`` is
+    ``sum``'s result and ``count`` what ``mean`` divides it by (the number of elements,
+    ``sum(weight)`` or the number of ``counted`` values), a 0-d array of the compute
+    dtype (float32 for half-precision inputs: a count passes float16's 2048 exact
+    integers soon).  Summed over the shards of a batch (ranks, devices, micro-batches),
+    ``sum(total) / sum(count)`` is ``mean`` of the whole batch (docs/frameworks/
+    distributed.md), where the mean of the shards' means is not.
+
     ``invalid``: the 0-d flag of ``_validation.values_in_range`` (values that could not
     be checked eagerly); where True every element of the result is NaN, never a
     plausible number.  Added after the reduction, never to the inputs (why:
     ``docs/numerics.md``, "Invalid values").
     """
+    if reduction == "sum_and_count":
+        return _parts(xp, loss, out_dtype, weight, counted, invalid)
     if reduction == "sum":
         loss = xp.sum(loss)
     elif reduction == "mean" and counted is not None:
@@ -52,6 +62,22 @@ def finish(xp: Namespace, loss: Array, out_dtype: Any, reduction: str = "none", 
         loss = loss + xp.where(invalid, math.nan, xp.zeros((), dtype=loss.dtype,
                                                               device=device(loss)))
     return cast(xp, loss, out_dtype)
+
+
+def _parts(xp: Namespace, loss: Array, out_dtype: Any, weight: Array | None,
+           counted: Array | None, invalid: Array | None) -> tuple[Array, Array]:
+    """``(total, count)`` of :func:`finish`'s ``sum_and_count``."""
+    if counted is not None:
+        count = xp.sum(xp.astype(counted, loss.dtype))
+    elif weight is not None:
+        count = xp.sum(weight)
+    else:  # (a Python int: exact; the array takes the loss's dtype and device)
+        count = xp.asarray(float(math.prod(loss.shape)), dtype=loss.dtype, device=device(loss))
+    total = xp.sum(loss)
+    if invalid is not None:
+        total = total + xp.where(invalid, math.nan, xp.zeros((), dtype=loss.dtype,
+                                                                device=device(loss)))
+    return cast(xp, total, out_dtype), cast(xp, count, loss.dtype)
 
 
 def mean(xp: Namespace, x: Array, axis: int | tuple[int, ...] | None = None) -> Array:

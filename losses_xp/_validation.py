@@ -49,11 +49,28 @@ def dtype_name(dtype: object) -> str:
     return str(dtype).rsplit(".", 1)[-1]
 
 
+#: the reduction that returns ``mean``'s two parts, ``(total, count)`` (see
+#: ``_reduction.finish``): accepted wherever ``mean`` is
+PARTS = "sum_and_count"
+
+
 def check_reduction(reduction: object, allowed: Sequence[str] = REDUCTIONS) -> str:
+    """``reduction`` if it is one of ``allowed`` (or ``sum_and_count`` where ``mean`` is
+    allowed); else a ``ValueError`` that lists the valid ones."""
+    if "mean" in allowed:
+        allowed = (*allowed, PARTS)
     if not isinstance(reduction, str) or reduction not in allowed:
         valid = ", ".join(repr(r) for r in allowed)
         raise ValueError(f"`reduction` must be one of {valid}; got {reduction!r}")
     return reduction
+
+
+def refuse_parts(reduction: str, loss: str, why: str) -> None:
+    """A ``ValueError`` where ``reduction`` is ``sum_and_count`` and ``loss``'s value over
+    a batch is not a sum over its parts (``why``: what to do instead)."""
+    if reduction == PARTS:
+        raise ValueError(
+            f"`reduction='{PARTS}'` is not available for {loss}: {why}")
 
 
 def floating_input(xp: Namespace, x: Array, name: str) -> tuple[Any, Any]:

@@ -29,6 +29,7 @@ from ._validation import (
     either,
     elementwise_inputs,
     python_number,
+    refuse_parts,
     values_in_range,
 )
 
@@ -265,7 +266,10 @@ def any_loss(probs: Array, target: Array, *,
     >>> round(float(lx.any_loss(p, y, metric="f1")), 4)
     0.5
     """
-    check_reduction(reduction)
+    refuse_parts(check_reduction(reduction), "any_loss",
+                 "a metric of the batch's confusion counts is not a sum over samples; "
+                 "accumulate the counts (losses_xp.streaming, or soft_confusion_matrix "
+                 "summed over the shards) and take the metric of their sum")
     if average not in ("macro", "micro"):
         raise ValueError(f"`average` must be one of 'macro', 'micro'; got {average!r}")
     score_fn: Callable[[Namespace, Array, Array, Array, Array], Array]

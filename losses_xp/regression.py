@@ -151,8 +151,10 @@ def rmse_loss(prediction: Array, target: Array, *, weight: Array | None = None,
         check_reduction(reduction)
         raise ValueError(
             f"`reduction` must be 'mean' for rmse_loss (the root of the mean squared "
-            f"error); got {reduction!r}. Use mse_loss or l1_loss for per-element values."
-        )
+            f"error); got {reduction!r}. Use mse_loss or l1_loss for per-element values"
+            + (", and mse_loss(..., reduction='sum_and_count') for the parts of the mean "
+               "squared error (the root of total / count over every shard is the RMSE)"
+               if reduction == "sum_and_count" else "") + ".")
     xp, p, t, out, _, (w,) = elementwise_inputs(prediction, target, weights={"weight": weight})
     mse = None if w is not None else fused_loss(xp, "mse_loss", p, t, "mean")
     if mse is None:

@@ -86,6 +86,7 @@ from ._validation import (
     one_chunk_along,
     option_array,
     python_number,
+    refuse_parts,
     values_in_range,
 )
 
@@ -130,6 +131,12 @@ def _ratio(xp: Namespace, err: Array, rest: Array) -> Array:
     return xp.where(first, xp.where(some, v1, 0.0), q / (1.0 + q))
 
 
+#: why a loss of the whole batch has no ``sum_and_count``
+_POOLED_PARTS = ("the loss of a pooled batch is one ratio (or one sort) of the whole batch, "
+                 "not a sum over its samples; use per_sample=True (a mean over samples), "
+                 "or gather the predictions and targets of every shard")
+
+
 class _Counts:
     """The soft counts of one call: ``tp``, ``fp``, ``fn``, ``ysum`` (sum of the target)
     per class, shape ``(C,)`` (pooled) or two axes, the batch and the class one (at
@@ -141,6 +148,9 @@ class _Counts:
         check_reduction(reduction)
         _flag(from_logits, "from_logits")
         _flag(per_sample, "per_sample")
+        if not per_sample:
+            refuse_parts(str(reduction), "an overlap loss with per_sample=False",
+                         _POOLED_PARTS)
         self.smooth = python_number(smooth, "smooth", minimum=0.0)
         ignore = check_ignore_index_or_none(ignore_index)
         xp, x, ax, self.out, soft, invalid = class_inputs(
@@ -538,6 +548,7 @@ def _end_lovasz(xp: Namespace, loss: Array, counted: Array, per_sample: bool,
     divides by the samples that have one (0 where none has; NaN for an empty batch).
     Without ``per_sample`` ``loss`` is the batch's one value, every reduction's result."""
     if not per_sample:
+        refuse_parts(reduction, "a Lovász loss with per_sample=False", _POOLED_PARTS)
         return finish(xp, loss, out_dtype, "none", invalid=invalid)
     # (an empty batch: the NaN of every empty mean)
     return finish(xp, loss, out_dtype, reduction, counted=None if is_empty(loss) else counted,

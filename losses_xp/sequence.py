@@ -305,7 +305,7 @@ def _end(xp: Namespace, loss: Array, tl: Array, out: Any, reduction: str,
          invalid: Array | None) -> Array:
     """PyTorch's reductions: ``mean`` divides each sequence by its target length
     clamped at 1, then averages over the batch."""
-    if reduction == "mean":
+    if reduction in ("mean", "sum_and_count"):  # (the parts of that mean: count = N)
         den = xp.astype(clip(xp, tl, min=1), loss.dtype)
         loss = loss / den
     return finish(xp, loss, out, reduction, invalid=invalid)

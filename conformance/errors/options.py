@@ -35,7 +35,8 @@ def _bad_reduction(loss: Loss) -> list[Bad]:
     if loss.reductions is None:
         return []
     call = default_call(loss)
-    valid = ", ".join(repr(r) for r in REDUCTIONS)
+    # (`sum_and_count`, mean's two parts, is accepted wherever `mean` is)
+    valid = ", ".join(repr(r) for r in (*REDUCTIONS, "sum_and_count"))
     return [Bad(call.with_kwargs(reduction=bad),
                 {"option": "reduction", "valid": valid, "bad": repr(bad)}, repr(bad))
             for bad in ("avg", "MEAN", "", None, 1)]
@@ -411,7 +412,7 @@ def _unknown_choice(loss: Loss) -> list[Bad]:
 #: the ``reduction`` rows (first in the docs table)
 REDUCTION_ROWS: tuple[Row, ...] = (
     # reduction
-    Row("reduction-unknown", "`reduction` not one of 'none', 'mean', 'sum'",
+    Row("reduction-unknown", "`reduction` not one of 'none', 'mean', 'sum', 'sum_and_count'",
         "every function with a `reduction`", ValueError,
         "`reduction` must be one of {valid}; got {bad}", _bad_reduction),
     Row("reduction-restricted", "a reduction the function does not have (it declares fewer "
