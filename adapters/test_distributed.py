@@ -9,8 +9,9 @@
   batch that is not fully addressable is never read by the eager checks;
 * a real ``dask.distributed`` ``LocalCluster`` (2 worker processes with a memory limit).
 
-The PyTorch DDP recipe is tested in ``adapters/test_torch.py``.  docs/frameworks/distributed.md
-describes all of it.
+The tests that start processes are marked ``processes`` (the coverage session leaves
+them out).  The PyTorch DDP recipe is tested in ``adapters/test_torch.py``.
+docs/frameworks/distributed.md describes all of it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.processes
 def test_a_multi_host_jax_array_is_not_read_by_the_eager_checks() -> None:
     """Two JAX processes (4 CPU devices each) share one batch sharded over all 8
     devices: each process holds half of it (``is_fully_addressable`` False, a real
@@ -102,6 +104,7 @@ def _dask_example() -> Any:
     return module
 
 
+@pytest.mark.processes
 def test_dask_distributed_local_cluster_equals_numpy() -> None:
     """docs/scaleout.md's "With dask.distributed": a real scheduler and 2 worker
     processes (one thread each, 512 MiB each) compute ``cross_entropy`` with class
@@ -262,6 +265,7 @@ def shard_map_run() -> Any:
     return _last_json(done.stdout)
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", ["cross_entropy", "softmax_ranking_loss",
                                   "lovasz_hinge_loss", "ctc_loss", "contrastive_loss"])
 def test_jax_shard_map_psum_of_sum_and_count_is_the_single_device_mean(
@@ -280,6 +284,7 @@ def test_jax_shard_map_psum_of_sum_and_count_is_the_single_device_mean(
         assert not abs(r["mean_of_means"] - r["single"]) <= 1e-3 * abs(r["single"])
 
 
+@pytest.mark.processes
 def test_a_batch_over_8_devices_of_one_process_is_checked_eagerly(shard_map_run: Any) -> None:
     """A batch placed over the 8 devices of this process is fully addressable: the eager
     check reads it and an out-of-range probability raises, as on one device."""
