@@ -361,7 +361,7 @@ def tests(session: nox.Session) -> None:
 # backend when it is first imported: the Keras tests run twice, on JAX and on PyTorch.
 # The pages under docs/frameworks/ are this session's doctests (they need these libraries).
 ADAPTER_DEPS = ("pytest", "torch", "jax", "keras", "scikit-learn", "optax", "flax",
-                "torchmetrics", "distributed")
+                "torchmetrics", "distributed", "pytorch-metric-learning")
 ADAPTER_KERAS_TESTS = "adapters/test_keras.py"
 FRAMEWORK_PAGES = "docs/frameworks"
 

@@ -66,10 +66,13 @@ def _batched_option(key: str, value: Any, ndim: int) -> bool:
 
 def _selected_cases(cases: list[Any]) -> list[Any]:
     """First 2-D case, first N-d case, and the case with the most options (no 0-d or
-    empty ones: they have no batch to shard; no NaN-by-definition means; every array
-    with the batch as its first axis)."""
+    empty ones: they have no batch to shard; no NaN-by-definition means; no rows of one
+    process among gathered keys; every array with the batch as its first axis)."""
     usable = [c for c in cases
-              if not c.tags & {"0d", "empty", "nan-mean"} and c.args and c.args[0].ndim >= 1
+              # (gathered: one process's rows with the keys of all, tied to them by
+              # row_offset; a batch grown by concatenating draws is not one)
+              if not c.tags & {"0d", "empty", "nan-mean", "gathered"} and c.args
+              and c.args[0].ndim >= 1
               # (the batch first in every array: not the (D, N) embeddings with axis=0
               # of the contrastive losses, whose labels have the N rows)
               and all(a.shape[0] == c.args[0].shape[0] for a in c.args if a.ndim)]

@@ -479,14 +479,19 @@ def _supcon_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     th = torch()
     F = th.nn.functional
     e, y = t[0], t[1]
+    keys, ky = kw.get("keys"), kw.get("key_labels")
+    k = e if keys is None else th.as_tensor(np.asarray(keys), dtype=e.dtype)
+    ky = y if ky is None else th.as_tensor(np.asarray(ky))
     if int(kw.get("axis", -1)) % 2 == 0:
-        e = e.T
-    n = e.shape[0]
+        e, k = e.T, k.T
+    n, m = e.shape[0], k.shape[0]
+    offset = int(np.asarray(kw.get("row_offset", 0)))
     z = F.normalize(e, dim=1)
-    logits = (z @ z.T) / float(kw.get("temperature", 0.07))
-    eye = th.eye(n, dtype=th.bool)
+    logits = (z @ F.normalize(k, dim=1).T) / float(kw.get("temperature", 0.07))
+    # (gathered keys: the local row i is key row i + row_offset)
+    eye = th.arange(n)[:, None] + offset == th.arange(m)[None, :]
     logits = logits.masked_fill(eye, -math.inf)
-    rows, cols = th.nonzero((y[:, None] == y[None, :]) & ~eye, as_tuple=True)
+    rows, cols = th.nonzero((y[:, None] == ky[None, :]) & ~eye, as_tuple=True)
     pair = F.cross_entropy(logits[rows], cols, reduction="none")
     return _by_anchor(th, pair, rows, n, reduction)
 
@@ -505,6 +510,8 @@ def _ntxent_optax(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
         e = e.T
     if reduction != "mean" or y.size == 0 or np.any(np.sum(y[:, None] == y[None, :], 1) != 2):
         return None
+    if kwargs.get("keys") is not None:
+        return None  # (gathered keys: optax has no keys of other rows)
     if np.any(np.all(e == 0, axis=1)):
         return None  # (optax divides by its epsilon: a zero vector is not a unit one)
     old = jax.config.jax_enable_x64
@@ -526,13 +533,28 @@ def _supcon_pml(args: tuple[np.ndarray, ...], kwargs: Mapping[str, Any],
     from pytorch_metric_learning.losses import SupConLoss
 
     e, y = np.asarray(args[0], np.float64), np.asarray(args[1])
+    keys, ky = kwargs.get("keys"), kwargs.get("key_labels")
+    k = e if keys is None else np.asarray(keys, np.float64)
+    ky = y if ky is None else np.asarray(ky)
     if int(kwargs.get("axis", -1)) % 2 == 0:
-        e = e.T
-    if reduction != "mean" or y.size == 0 or np.any(np.all(y[:, None] == y[None, :], 1)):
+        e, k = e.T, k.T
+    if reduction != "mean" or y.size == 0 or np.any(np.all(y[:, None] == ky[None, :], 1)):
         return None
     th = torch()
-    loss = SupConLoss(temperature=float(kwargs.get("temperature", 0.07)))(
-        th.from_numpy(np.ascontiguousarray(e)), th.from_numpy(y.astype(np.int64)))
+    loss_fn = SupConLoss(temperature=float(kwargs.get("temperature", 0.07)))
+    if keys is None:
+        loss = loss_fn(th.from_numpy(np.ascontiguousarray(e)), th.from_numpy(y.astype(np.int64)))
+    else:  # PML's reference embeddings, its pairs given without each row's own key row
+        n, m = e.shape[0], k.shape[0]
+        own = np.arange(n)[:, None] + int(np.asarray(kwargs.get("row_offset", 0))) == \
+            np.arange(m)[None, :]
+        same = y[:, None] == ky[None, :]
+        a1, p = (th.from_numpy(i) for i in np.nonzero(same & ~own))
+        a2, neg = (th.from_numpy(i) for i in np.nonzero(~same & ~own))
+        loss = loss_fn(th.from_numpy(np.ascontiguousarray(e)),
+                       th.from_numpy(y.astype(np.int64)), indices_tuple=(a1, p, a2, neg),
+                       ref_emb=th.from_numpy(np.ascontiguousarray(k)),
+                       ref_labels=th.from_numpy(ky.astype(np.int64)))
     return np.asarray(loss.detach().numpy(), np.float64)
 
 
@@ -565,6 +587,31 @@ def _contrastive_cases(rng: np.random.Generator) -> list[Case]:
         Case("2d-groups-temperature-2", (e(rng, (7, _D)), groups), {"temperature": 2.0},
              tags=_C2D),
         Case("2d-zero-vector", (zero, _pairs(rng, N)), tags=_C2D, grad=False),
+        *_gathered_contrastive_cases(rng),
+    ]
+
+
+#: the cases of one process of several, with keys gathered from all of them
+_GATHERED = frozenset({"2d", "gathered"})
+
+
+def _gathered_contrastive_cases(rng: np.random.Generator) -> list[Case]:
+    """The rows 3 to 6 of a batch of 9 gathered from 3 processes (process 1 of 0, 1, 2:
+    ``row_offset=3``), their own key rows excluded; the offset as a 0-d array too (what a
+    traced ``jax.lax.axis_index(...) * n`` is), and the features along axis 0.  (Few:
+    each case is compiled per dtype and transformation; the first process, offset 0, and
+    uneven shards are adapters/test_distributed.py's.)"""
+    x = _embeddings(rng, (9, _D))
+    y = np.array([0, 1, 2, 0, 1, 3, 2, 0, 4], np.int64)  # row 5: no positive
+    local = {"keys": x, "key_labels": y}
+    return [
+        Case("2d-gathered-offset-3", (x[3:6].copy(), y[3:6].copy()),
+             {**local, "row_offset": 3}, tags=_GATHERED),
+        Case("2d-gathered-offset-array-temperature-0.5", (x[6:].copy(), y[6:].copy()),
+             {**local, "row_offset": np.array(6), "temperature": 0.5}, tags=_GATHERED),
+        Case("2d-gathered-axis0", (x[3:6].T.copy(), y[3:6].copy()),
+             {"keys": x.T.copy(), "key_labels": y, "row_offset": 3, "axis": 0},
+             tags=_GATHERED),
     ]
 
 
@@ -671,12 +718,14 @@ def _info_nce_torch(t: list[Any], kw: Mapping[str, Any], reduction: str) -> Any:
     n = q.shape[0]
     s = (F.normalize(q, dim=1) @ F.normalize(k, dim=1).T) / float(kw.get("temperature", 0.07))
     labels = kw.get("labels")
+    # (gathered keys: query i's own key is key row i + row_offset)
+    own = th.arange(n) + int(np.asarray(kw.get("row_offset", 0)))
 
     def side(m: Any) -> Any:  # per-row losses of the rows of m
         if labels is None:
-            return F.cross_entropy(m, th.arange(n), reduction="none")
-        y = th.as_tensor(labels)
-        rows, cols = th.nonzero(y[:, None] == y[None, :], as_tuple=True)
+            return F.cross_entropy(m, own, reduction="none")
+        y = th.as_tensor(np.asarray(labels))
+        rows, cols = th.nonzero(y[own][:, None] == y[None, :], as_tuple=True)
         return _by_anchor(th, F.cross_entropy(m[rows], cols, reduction="none"), rows, n,
                           "none")
     per = side(s)
@@ -706,6 +755,11 @@ def _info_nce_cases(rng: np.random.Generator) -> list[Case]:
         Case("2d-one-row", (e(rng, (1, _D)), e(rng, (1, _D))), {"symmetric": True},
              tags=_C2D),
         Case("2d-zero-vectors", (zq, zk), {"symmetric": True}, tags=_C2D, grad=False),
+        # one process of three: its 2 queries and the 6 keys of all three
+        Case("2d-gathered-offset-2", (e(rng, (2, _D)), e(rng, (N, _D))), {"row_offset": 2},
+             tags=_GATHERED),
+        Case("2d-gathered-offset-array-labels", (e(rng, (2, _D)), e(rng, (N, _D))),
+             {"row_offset": np.array(4), "labels": lab}, tags=_GATHERED),
     ]
 
 

@@ -29,9 +29,11 @@ _ENDINGS = ("loss", "accuracy")
 #: constructor, kept as framework state (``nn.Module`` buffers: ``.to(device)``,
 #: ``.half()``, ``state_dict()``; Keras: ``get_config()`` as lists)
 ARRAY_OPTIONS = frozenset({"class_weight", "pos_weight", "class_alpha", "counts", "quantile"})
-#: option kinds that describe one batch (its elements, samples, rows or list items): not
-#: arguments of the constructor but of each call (``forward(..., weight=w)``)
-CALL_OPTIONS = frozenset({"element_weight", "sample_weight", "mask", "row_labels"})
+#: option kinds that describe one batch (its elements, samples, rows or list items; the
+#: keys gathered from every process and the local rows' offset among them): not arguments
+#: of the constructor but of each call (``forward(..., weight=w)``)
+CALL_OPTIONS = frozenset({"element_weight", "sample_weight", "mask", "row_labels",
+                          "key_rows", "key_labels", "row_offset"})
 #: the package's modules that import a framework at their top (``import
 #: losses_xp.sklearn``): the package never imports them, and the tests and tools that
 #: import every module of the package (doctests, a vendored copy's aliases) skip them;

@@ -282,7 +282,10 @@ def values_readable(*arrays: object) -> bool:
     True for NumPy and array-api-strict arrays, for PyTorch CPU tensors outside
     ``torch.compile`` tracing and functorch transforms, and for concrete JAX arrays on
     the CPU outside every transformation.  False for Dask (it would compute), CuPy and
-    CUDA tensors (a device sync), JAX tracers and anything unknown.
+    CUDA tensors (a device sync), JAX tracers, JAX arrays that are not fully addressable
+    (sharded over several hosts: a multi-host ``jax.Array`` whose
+    ``is_fully_addressable`` is False; no process can read all of it) and anything
+    unknown.
     """
     for x in arrays:
         if x is None:
@@ -301,6 +304,11 @@ def values_readable(*arrays: object) -> bool:
         elif lib == "jax":
             jax = sys.modules["jax"]
             if isinstance(x, jax.core.Tracer) or _jax_tracing(jax):
+                return False
+            # a multi-host array: this process holds only some shards, and reading the
+            # values would need every host (a metadata attribute, no transfer; a JAX
+            # without it has no multi-host arrays)
+            if not getattr(x, "is_fully_addressable", True):
                 return False
             try:
                 if not all(d.platform == "cpu" for d in x.devices()):  # type: ignore[attr-defined]

@@ -175,6 +175,14 @@ OPTION_KINDS: dict[str, str] = {
     "row_labels": "None or one integer label per row of the prediction (an array): rows "
                   "with one label are positives of each other",
     "class_index": "an int in [0, C), one class of the prediction's last axis (CTC's blank)",
+    "key_rows": "None or the keys gathered from every process: a real floating array of "
+                "the prediction's layout with M rows (the prediction's rows among them, "
+                "from row_offset on); given with an option of kind key_labels",
+    "key_labels": "None or one integer label per row of the option of kind key_rows, shape "
+                  "(M,); given with it",
+    "row_offset": "an int >= 0 (default 0), or a 0-d integer array (a traced rank's offset): "
+                  "the key row of the prediction's first row (row i's own key is row i + "
+                  "row_offset); rows + row_offset must not exceed the key rows",
 }
 
 #: what one value of ``reduction="none"`` covers, which also fixes the mean's denominator

@@ -30,10 +30,14 @@ Conventions shared by this module:
 * Their unit is a row (an *anchor*): ``none`` returns one value per row, 0 with a zero
   gradient for a row without a positive; ``mean`` divides the sum by the number of rows
   that have a positive and is 0 (never NaN) where none has, an empty batch included.
+* Over a batch split across processes, each process passes its own rows and the keys
+  gathered from all of them with ``row_offset``, the key row of its first row: each row's
+  value is then its value in the whole batch's loss (``docs/frameworks/distributed.md``).
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from ._compat import (
@@ -43,6 +47,7 @@ from ._compat import (
     is_empty,
     namespace,
     stop_gradient,
+    values_readable,
 )
 from ._declare import declare
 from ._primitives import clip, log_softmax
@@ -462,14 +467,57 @@ def _row_labels(xp: Namespace, labels: Array, n: int, name: str, rows_of: str) -
                          f"`{rows_of}`); got {tuple(labels.shape)}")
 
 
+def _offset_option(row_offset: object) -> tuple[int | None, Array | None]:
+    """``row_offset`` as ``(a Python int, None)``, or ``(None, the 0-d integer array)``
+    (a rank's offset computed under a transformation, ``jax.lax.axis_index(...) * n``:
+    not read); a bool, a float or anything else raises ``TypeError``."""
+    if type(row_offset) is int:  # the common case, without an ABC check under tracing
+        off: int = row_offset
+    elif isinstance(row_offset, numbers.Integral) and not isinstance(row_offset, bool):
+        off = int(row_offset)
+    else:
+        dtype = getattr(row_offset, "dtype", None)
+        if (getattr(row_offset, "ndim", None) == 0 and dtype is not None
+                and "int" in str(dtype) and not isinstance(row_offset, bool)):
+            return None, row_offset  # (checked against the namespace by the caller)
+        raise TypeError(f"`row_offset` must be an int (Python or NumPy integer) or a 0-d "
+                        f"integer array; got {type(row_offset).__name__}")
+    if off < 0:
+        raise ValueError(f"`row_offset` must be >= 0; got {off}")
+    return off, None
+
+
+def _row_offset(xp: Namespace, off: int | None, traced: Array | None, n: int, m: int,
+                rows_of: str, keys_of: str) -> Any:
+    """The row offset of ``n`` local rows among ``m`` key rows, checked: ``off +
+    n <= m`` (``ValueError`` naming the arrays otherwise).  An array offset (``traced``)
+    is checked where its value can be read eagerly (``values_readable``); under a
+    transformation it is not (a key row beyond the last then matches no local row)."""
+    if off is None:
+        assert traced is not None
+        if not values_readable(traced):
+            return traced
+        off = int(traced)
+        if off < 0:
+            raise ValueError(f"`row_offset` must be >= 0; got {off}")
+    if off + n > m:
+        raise ValueError(
+            f"`row_offset` plus the rows of `{rows_of}` must be at most the rows of "
+            f"`{keys_of}` (the local rows are key rows row_offset to row_offset + "
+            f"{n} - 1); got {off} + {n} > {m}")
+    return off
+
+
 @declare(prediction="embeddings", target="row_labels", class_axis="axis",
-         options={"temperature": "temperature", "axis": "axis"}, growth="bounded",
+         options={"temperature": "temperature", "axis": "axis", "keys": "key_rows",
+                  "key_labels": "key_labels", "row_offset": "row_offset"}, growth="bounded",
          unit="anchor", min_ndim=2, max_ndim=2,
          peers={"optax": ("optax.losses.ntxent",)},
          unsupported={"vmap": "its rows interact (an N x N similarity matrix): a vmap over "
                               "the rows of one (N, D) batch is not a call on it"})
 def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0.07,
-                     axis: int = -1, reduction: str = "mean") -> Array:
+                     axis: int = -1, keys: Array | None = None, key_labels: Array | None = None,
+                     row_offset: int | Array = 0, reduction: str = "mean") -> Array:
     r"""Supervised contrastive loss (NT-Xent / SupCon): rows with one label attract.
 
     For ``N`` embeddings :math:`x_i` (the rows of a 2-d array, their features along
@@ -508,6 +556,19 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
     optax and PML give 0; here it is SupCon's value, at least :math:`\log |P(i)|` (the
     positives still compete in the softmax), as in Khosla et al.'s reference code.
 
+    **A batch split over processes** (data-parallel training): each process passes its
+    own rows as ``embeddings`` and ``labels``, the rows gathered from every process as
+    ``keys`` and ``key_labels`` (``M`` rows, the same layout: features along ``axis``),
+    and ``row_offset``, the key row of its first row (rank ``r`` of equal shards of
+    ``n``: ``r * n``).  Row ``i`` is then compared with every key row but its own, ``i +
+    row_offset``: its value is exactly the row ``i + row_offset`` of the loss of the
+    whole batch, so the processes' ``sum`` add up to the global ``sum``, and the global
+    ``mean`` is that sum over the global number of rows with a positive (the sum of
+    the processes' counts; a mean of the processes' means is not it).  The gradient
+    reaches the local ``embeddings`` only (the keys are constants here; an all-gather
+    that carries the gradient, ``torch.distributed.nn.functional.all_gather``, adds the
+    keys' part).  See :doc:`/frameworks/distributed`.
+
     Parameters
     ----------
     embeddings : array
@@ -519,6 +580,18 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
         A Python number > 0 that divides the cosine similarities (default 0.07).
     axis : int
         The feature axis of ``embeddings`` (default -1, the last).
+    keys : array or None
+        None (the default: the rows of ``embeddings`` are the keys), or the rows gathered
+        from every process: a 2-d real floating array with the features of
+        ``embeddings`` along ``axis`` and ``M >= N + row_offset`` rows, among them the
+        rows of ``embeddings`` from ``row_offset`` on.  Given with ``key_labels``.
+    key_labels : array or None
+        The integer labels of ``keys``, shape ``(M,)`` (None without ``keys``).
+    row_offset : int or array
+        The key row of the first row of ``embeddings``: row ``i``'s own key row, left out
+        of its softmax, is ``i + row_offset``.  An int >= 0 (default 0; only 0 without
+        ``keys``), or a 0-d integer array (``jax.lax.axis_index("b") * n`` inside
+        ``shard_map``: checked only where it can be read eagerly).
     reduction : {'mean', 'sum', 'none'}
         ``none``: one value per row, 0 for a row without a positive; ``mean``: their
         sum divided by the number of rows with a positive, 0 where none has.
@@ -535,9 +608,21 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
     >>> x = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-1.0, 0.0]])
     >>> lx.contrastive_loss(x, np.array([0, 0, 1, 2]), temperature=0.5, reduction="none")
     array([0.20638002, 0.53712607, 0.        , 0.        ])
+
+    The batch split over two processes: the second one holds rows 2 and 3 and the keys
+    gathered from both, and computes rows 2 and 3 of the whole batch's loss:
+
+    >>> y = np.array([0, 1, 1, 0])
+    >>> lx.contrastive_loss(x, y, temperature=0.5, reduction="none")
+    array([3.80638002, 0.93712607, 0.47149528, 2.29060166])
+    >>> lx.contrastive_loss(x[2:], y[2:], keys=x, key_labels=y, row_offset=2,
+    ...                     temperature=0.5, reduction="none")
+    array([0.47149528, 2.29060166])
     """
     check_reduction(reduction)
-    xp = namespace({"embeddings": embeddings, "labels": labels})
+    off, traced = _offset_option(row_offset)
+    xp = namespace({"embeddings": embeddings, "labels": labels},
+                   {"keys": keys, "key_labels": key_labels, "row_offset": traced})
     out_dtype, dtype = floating_input(xp, embeddings, "embeddings")
     ax = normalize_axis(embeddings.ndim, axis)
     if embeddings.ndim != 2:
@@ -545,21 +630,45 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
                          f"shape {tuple(embeddings.shape)}")
     n = int(embeddings.shape[1 - ax])
     _row_labels(xp, labels, n, "labels", "embeddings")
+    if (keys is None) != (key_labels is None):
+        given, missing = ("keys", "key_labels") if key_labels is None else ("key_labels", "keys")
+        raise ValueError("`keys` and `key_labels` go together (the rows gathered from "
+                         f"every process and their labels); got `{given}` without `{missing}`")
+    m = n
+    if keys is None and off is not None and off != 0:
+        raise ValueError(f"`row_offset` must be 0 without `keys` (the keys are then the rows "
+                         f"of `embeddings` themselves); got {off}")
+    if keys is not None:
+        floating_input(xp, keys, "keys")
+        if keys.ndim != 2 or int(keys.shape[ax]) != int(embeddings.shape[ax]):
+            raise ValueError(
+                f"`keys` must be 2-d with the features of `embeddings` along `axis` "
+                f"({int(embeddings.shape[ax])} along axis {ax}); got shape "
+                f"{tuple(keys.shape)}")
+        m = int(keys.shape[1 - ax])
+        _row_labels(xp, key_labels, m, "key_labels", "keys")
+    offset = _row_offset(xp, off, traced, n, m, "embeddings",
+                         "embeddings" if keys is None else "keys")
     inv = _inverse_temperature(xp, temperature, dtype)
     z = _unit_rows(xp, cast(xp, embeddings, dtype), ax)
+    zk = z if keys is None else _unit_rows(xp, cast(xp, keys, dtype), ax)
     if ax == 0:
-        z = xp.permute_dims(z, (1, 0))
-    logits = xp.matmul(z, xp.permute_dims(z, (1, 0))) * inv
+        z, zk = xp.permute_dims(z, (1, 0)), xp.permute_dims(zk, (1, 0))
+    logits = xp.matmul(z, xp.permute_dims(zk, (1, 0))) * inv
     idx = xp.arange(n, device=device(logits))
-    self_pair = idx[:, None] == idx[None, :]
+    kdx = idx if keys is None else xp.arange(m, device=device(logits))
+    self_pair = (idx[:, None] + offset) == kdx[None, :] if keys is not None else \
+        idx[:, None] == kdx[None, :]
     log_p = log_softmax(xp, _masked(xp, logits, self_pair), axis=1)
-    positive = (labels[:, None] == labels[None, :]) & ~self_pair
+    ylab = labels if key_labels is None else key_labels
+    positive = (labels[:, None] == ylab[None, :]) & ~self_pair
     per_row, anchors = _mean_over_anchors(xp, logits, log_p, positive)
     return finish(xp, per_row, out_dtype, reduction, counted=anchors)
 
 
 @declare(prediction="embeddings", target="embeddings",
-         options={"temperature": "temperature", "labels": "row_labels", "symmetric": "flag"},
+         options={"temperature": "temperature", "labels": "row_labels", "symmetric": "flag",
+                  "row_offset": "row_offset"},
          differentiable=(0, 1), growth="bounded", unit="anchor", min_ndim=2, max_ndim=2,
          no_peer="PyTorch, optax, Keras and scikit-learn have no InfoNCE / CLIP loss (the "
                  "usual code is F.cross_entropy of the similarity matrix against arange(N), "
@@ -568,7 +677,7 @@ def contrastive_loss(embeddings: Array, labels: Array, *, temperature: float = 0
                               "the rows of one (N, D) batch is not a call on it"})
 def info_nce_loss(query: Array, key: Array, *, temperature: float = 0.07,
                   labels: Array | None = None, symmetric: bool = False,
-                  reduction: str = "mean") -> Array:
+                  row_offset: int | Array = 0, reduction: str = "mean") -> Array:
     r"""InfoNCE: each query picks its own key out of the batch (CLIP with ``symmetric``).
 
     For ``N`` queries :math:`q_i` and ``N`` keys :math:`k_j` (the rows of two ``(N, D)``
@@ -606,19 +715,39 @@ def info_nce_loss(query: Array, key: Array, *, temperature: float = 0.07,
     their log-probabilities (SupCon's :math:`\mathcal{L}_{out}`), as
     :func:`contrastive_loss` does.
 
+    **A batch split over processes**: each process passes its ``N`` queries and the keys
+    gathered from every process (``M`` rows), with ``row_offset`` the key row of its first
+    query (rank ``r`` of equal shards of ``n``: ``r * n``): query ``i``'s own key is key
+    row ``i + row_offset``, every other key a negative.  Each value is then exactly that
+    query's value in the loss of the whole batch: the processes' ``sum`` add up to the
+    global one, and the global ``mean`` divides it by the global number of queries.
+    ``labels`` then has one label per key, ``(M,)`` (query ``i`` has its key's).  The
+    symmetric (CLIP) loss needs every query for each key's softmax: across processes,
+    add ``info_nce_loss(q, all_keys, row_offset=o)`` and ``info_nce_loss(k, all_queries,
+    row_offset=o)`` and halve (``symmetric=True`` with more keys than queries raises).
+    More keys than queries with ``row_offset=0`` is also a queue of extra negatives
+    (MoCo).  See :doc:`/frameworks/distributed`.
+
     Parameters
     ----------
     query, key : array
-        Two ``(N, D)`` arrays of one real floating dtype: row ``i`` of ``key`` is the
-        positive of row ``i`` of ``query``.
+        Two 2-d arrays of one real floating dtype and vector length: ``(N, D)`` queries
+        and ``(M, D)`` keys, ``M >= N + row_offset`` (default: ``M = N``); key row ``i +
+        row_offset`` is the positive of query ``i``.
     temperature : float
         A Python number > 0 that divides the cosine similarities (default 0.07).
     labels : array or None
-        None (the default: only key ``i`` is query ``i``'s positive), or one integer
-        label per row, shape ``(N,)``, shared by ``query`` and ``key``: every key of a
-        query's label is a positive.
+        None (the default: only query ``i``'s own key is its positive), or one integer
+        label per key, shape ``(M,)`` (with ``M = N`` shared by ``query`` and ``key``):
+        query ``i`` has the label of key ``i + row_offset``, and every key of its label
+        is a positive.
     symmetric : bool
         Average the query-to-key and the key-to-query losses (CLIP; default False).
+        Only with as many keys as queries and ``row_offset`` 0.
+    row_offset : int or array
+        The key row of query 0's own key (default 0): an int >= 0, or a 0-d integer array
+        (``jax.lax.axis_index("b") * n`` inside ``shard_map``: checked only where it can
+        be read eagerly).
     reduction : {'mean', 'sum', 'none'}
         ``none``: one value per row; ``mean``: their sum divided by the number of rows
         with a positive (every row; 0 for an empty batch).
@@ -639,31 +768,50 @@ def info_nce_loss(query: Array, key: Array, *, temperature: float = 0.07,
     array([0.61836803, 0.51057091, 0.86566587])
     >>> lx.info_nce_loss(q, k, temperature=0.5, symmetric=True)
     array(0.67011285)
+
+    The last query as the second process sees it (the keys of both, its own at row 2):
+
+    >>> lx.info_nce_loss(q[2:], k, temperature=0.5, row_offset=2, reduction="none")
+    array([0.86566587])
     """
     check_reduction(reduction)
-    xp = namespace({"query": query, "key": key}, {"labels": labels})
+    off, traced = _offset_option(row_offset)
+    xp = namespace({"query": query, "key": key}, {"labels": labels, "row_offset": traced})
     out_dtype, dtype = floating_input(xp, query, "query")
     floating_input(xp, key, "key")
     if not isinstance(symmetric, bool):
         raise TypeError(f"`symmetric` must be a bool; got {type(symmetric).__name__}")
     if query.ndim == 0:
         raise ValueError("`query` must have at least 1 dimension (samples); got a 0-d array")
-    same_shape(query, key, ("query", "key"))
-    if query.ndim != 2:
+    if not (query.ndim == key.ndim == 2 and int(query.shape[0]) != int(key.shape[0])):
+        same_shape(query, key, ("query", "key"))  # (more key rows: gathered ones)
+    if query.ndim != 2 or key.ndim != 2 or int(key.shape[1]) != int(query.shape[1]):
         raise ValueError(f"`query` and `key` must be 2-d (rows of vectors along the last "
-                         f"axis); got shape {tuple(query.shape)}")
-    n = int(query.shape[0])
+                         f"axis) of one vector length; got shapes {tuple(query.shape)} and "
+                         f"{tuple(key.shape)}")
+    n, m = int(query.shape[0]), int(key.shape[0])
+    offset = _row_offset(xp, off, traced, n, m, "query", "key")
+    if symmetric and (traced is not None or m != n):
+        raise ValueError(
+            "`symmetric=True` needs the queries of every key (the keys' softmax runs over "
+            f"the queries): `key` must have the rows of `query` and `row_offset` be 0; got "
+            f"{n} queries, {m} keys. Across processes, add info_nce_loss(query, "
+            "all_keys, row_offset=o) and info_nce_loss(key, all_queries, row_offset=o) "
+            "and halve (docs/frameworks/distributed.md)")
     if labels is not None:
-        _row_labels(xp, labels, n, "labels", "query")
+        _row_labels(xp, labels, m, "labels", "key")
     inv = _inverse_temperature(xp, temperature, dtype)
     q = _unit_rows(xp, cast(xp, query, dtype), 1)
     k = _unit_rows(xp, cast(xp, key, dtype), 1)
     logits = xp.matmul(q, xp.permute_dims(k, (1, 0))) * inv
+    idx = xp.arange(n, device=device(logits))
+    kdx = idx if m == n and traced is None and off == 0 else xp.arange(m, device=device(logits))
     if labels is None:
-        idx = xp.arange(n, device=device(logits))
-        positive = idx[:, None] == idx[None, :]
-    else:
-        positive = labels[:, None] == labels[None, :]
+        positive = (idx[:, None] + offset) == kdx[None, :] if kdx is not idx else \
+            idx[:, None] == idx[None, :]
+    else:  # (each query has the label of its own key, row i + row_offset)
+        mine = labels if kdx is idx else xp.take(labels, idx + offset, axis=0)
+        positive = mine[:, None] == labels[None, :]
     per_row, anchors = _mean_over_anchors(xp, logits, log_softmax(xp, logits, axis=1),
                                           positive)
     if symmetric:  # the keys' losses: a softmax over the queries (positive is symmetric)

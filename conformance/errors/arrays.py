@@ -67,7 +67,8 @@ def _mixed_libraries(loss: Loss) -> list[Bad]:
 
 
 ARRAY_OPTIONS = ("element_weight", "pos_weight", "class_weight", "sample_weight",
-                 "class_alpha", "counts", "like", "row_labels", "mask")
+                 "class_alpha", "counts", "like", "row_labels", "mask", "key_rows",
+                 "key_labels")
 
 
 def _option_array(loss: Loss, option: str, mode: str) -> tuple[Call, np.ndarray]:
@@ -89,6 +90,10 @@ def _option_array(loss: Loss, option: str, mode: str) -> tuple[Call, np.ndarray]
         value = np.arange(pred.shape[0]) % 2
     elif kind == "mask":
         value = np.ones(pred.shape, bool)
+    elif kind == "key_rows":  # the prediction's rows, gathered (with or without labels:
+        value = np.asarray(pred, np.float64).copy()  # the library is checked first)
+    elif kind == "key_labels":
+        value = np.arange(pred.shape[0]) % 2
     else:  # class_weight, class_alpha
         value = np.full(pred.shape[-1:], 0.5)
     return call, value

@@ -277,6 +277,93 @@ def _class_index_out_of_range(loss: Loss) -> list[Bad]:
     return out
 
 
+def _row_offset_type(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("row_offset"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}),
+                    {"option": option, "type": type(bad).__name__}, repr(bad))
+                for bad in (1.0, True, "1", None)]
+    return out
+
+
+def _row_offset_negative(loss: Loss) -> list[Bad]:
+    out = []
+    for option in loss.options("row_offset"):
+        call = default_call(loss)
+        out += [Bad(call.with_kwargs(**{option: bad}), {"option": option, "bad": int(bad)},
+                    repr(bad)) for bad in (-1, np.int64(-3))]
+    return out
+
+
+def _key_rows(loss: Loss) -> tuple[str, str] | None:
+    """The options of the gathered keys and their labels, if the function has them."""
+    keys, labels = loss.options("key_rows"), loss.options("key_labels")
+    return (keys[0], labels[0]) if keys and labels else None
+
+
+def _row_offset_without_keys(loss: Loss) -> list[Bad]:
+    """A row offset where the keys are the prediction's own rows (no gathered keys)."""
+    if _key_rows(loss) is None:
+        return []
+    call = default_call(loss)
+    return [Bad(call.with_kwargs(**{o: 2}), {"option": o, "keys": _key_rows(loss)[0],
+                                            "pred": loss.pred, "bad": 2}, o)
+            for o in loss.options("row_offset")]
+
+
+def _row_offset_beyond_keys(loss: Loss) -> list[Bad]:
+    """A row offset that puts the last local row beyond the last key row: gathered keys
+    of N + 1 rows with an offset of 2 (InfoNCE: the key of N rows with an offset of 1)."""
+    out = []
+    for option in loss.options("row_offset"):
+        call = default_call(loss)
+        pred = call.args[0]
+        n = int(np.shape(pred)[0])
+        gathered = _key_rows(loss)
+        if gathered is None:  # the target holds the keys
+            fields = {"keys": loss.target, "bad": 1, "m": n}
+            bad = call.with_kwargs(**{option: 1})
+        else:
+            keys = np.concatenate([np.asarray(pred), np.ones((1, np.shape(pred)[1]))])
+            fields = {"keys": gathered[0], "bad": 2, "m": n + 1}
+            bad = call.with_kwargs(**{option: 2, gathered[0]: keys,
+                                      gathered[1]: np.arange(n + 1) % 2})
+        out.append(Bad(bad, {"option": option, "pred": loss.pred, "n": n, **fields}, option))
+    return out
+
+
+def _keys_without_labels(loss: Loss) -> list[Bad]:
+    """Gathered keys without their labels, and labels without the keys."""
+    gathered = _key_rows(loss)
+    if gathered is None:
+        return []
+    keys, labels = gathered
+    call = default_call(loss)
+    pred = np.asarray(call.args[0])
+    return [Bad(call.with_kwargs(**{keys: pred.copy()}),
+                {"keys": keys, "labels": labels, "given": keys, "missing": labels}, keys),
+            Bad(call.with_kwargs(**{labels: np.arange(pred.shape[0]) % 2}),
+                {"keys": keys, "labels": labels, "given": labels, "missing": keys}, labels)]
+
+
+def _keys_of_another_width(loss: Loss) -> list[Bad]:
+    """Gathered keys whose vectors have another length than the prediction's."""
+    gathered = _key_rows(loss)
+    if gathered is None:
+        return []
+    keys, labels = gathered
+    call = default_call(loss)
+    n, d = np.shape(call.args[0])
+    out = []
+    for shape in ((n, d + 1), (n,)):
+        value = np.ones(shape)
+        out.append(Bad(call.with_kwargs(**{keys: value, labels: np.arange(n) % 2}),
+                       {"keys": keys, "pred": loss.pred, "d": d, "shape": shape},
+                       str(shape)))
+    return out
+
+
 def _flag_type(loss: Loss) -> list[Bad]:
     out = []
     for option in loss.options("flag"):
@@ -403,6 +490,30 @@ ROWS: tuple[Row, ...] = (
         "`[0, C)`", "functions with a class-index option", ValueError,
         "`{option}` must be a class index in [0, {c}) (C = {c}, the last axis of "
         "`{pred}`); got {bad}", _class_index_out_of_range),
+    Row("row-offset-type", "a row offset (the local rows' first key row) that is not an "
+        "integer or a 0-d integer array (a float, a bool, a string, None)",
+        "contrastive losses (gathered keys)", TypeError,
+        "`{option}` must be an int (Python or NumPy integer) or a 0-d integer array; got "
+        "{type}", _row_offset_type),
+    Row("row-offset-negative", "a negative row offset", "contrastive losses (gathered keys)",
+        ValueError, "`{option}` must be >= 0; got {bad}", _row_offset_negative),
+    Row("row-offset-without-keys", "a row offset other than 0 without gathered keys (the "
+        "keys are the prediction's own rows)", "functions with gathered keys", ValueError,
+        "`{option}` must be 0 without `{keys}` (the keys are then the rows of `{pred}` "
+        "themselves); got {bad}", _row_offset_without_keys),
+    Row("row-offset-beyond-keys", "a row offset that puts a local row beyond the last key "
+        "row", "contrastive losses (gathered keys)", ValueError,
+        "`{option}` plus the rows of `{pred}` must be at most the rows of `{keys}` (the local "
+        "rows are key rows row_offset to row_offset + {n} - 1); got {bad} + {n} > {m}",
+        _row_offset_beyond_keys),
+    Row("gathered-keys-unpaired", "gathered keys without their labels, or labels without the "
+        "keys", "functions with gathered keys", ValueError,
+        "`{keys}` and `{labels}` go together (the rows gathered from every process and their "
+        "labels); got `{given}` without `{missing}`", _keys_without_labels),
+    Row("gathered-keys-width", "gathered keys whose vectors are not the prediction's (another "
+        "length, or not 2-d)", "functions with gathered keys", ValueError,
+        "`{keys}` must be 2-d with the features of `{pred}` along `axis` ({d} along axis 1); "
+        "got shape {shape}", _keys_of_another_width),
     Row("flag-type", "a flag (`from_logits`, `detach_focusing`) that is not a Python bool",
         "functions with flags", TypeError, "`{option}` must be a bool; got {type}", _flag_type),
     Row("choice-unknown", "an unknown choice (`loss_type`, `metric`, `average`)",

@@ -411,6 +411,13 @@ def option_values(kind: Any, default: Any, lay: Layout, pred: np.ndarray,
     elif kind == "row_labels":  # one label per row (the first axis), about two rows each
         n = pred.shape[0] if pred.ndim else 1
         vals = [("labels", rng.integers(0, max(1, n // 2), size=(n,)))]
+    elif kind == "key_rows":  # (made the gathered keys of the prediction's rows: _gathered)
+        vals = [("gathered", np.asarray(rng.normal(size=pred.shape)))]
+    elif kind == "key_labels":  # (likewise: _gathered)
+        n = pred.shape[0] if pred.ndim else 1
+        vals = [("gathered", rng.integers(0, max(1, n // 2), size=(n,)))]
+    elif kind == "row_offset":  # (one key row before the prediction's: _gathered)
+        vals = [("1", 1)]
     elif kind == "quantile":  # levels along the last axis (the target loses it: _Builder)
         vals = [("0.1", 0.1), ("0.9", 0.9)]
         if last and last[0]:
@@ -442,6 +449,41 @@ _NUMBERS: dict[str, tuple[Any, ...]] = {
     "tweedie_power": (1, 1.5, 2.0, 3.0, -0.5),
     "temperature": (0.01, 0.5, 2.0),
 }
+
+
+#: the option kinds of keys gathered from every process (contrastive losses)
+_GATHERED = ("key_rows", "key_labels", "row_offset")
+
+
+def _gathered(decl: Declaration, lay: Layout, pred: np.ndarray, target: np.ndarray,
+              kwargs: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+    """One process's view of a batch gathered from several (``kwargs`` updated, the
+    target returned): the keys are the prediction's rows with ``row_offset`` other rows
+    before them and one after (rows of other processes), their labels likewise.  The
+    keys are the option of kind ``key_rows`` with its ``key_labels`` (the target: the
+    prediction's own labels), or, without one, the target itself (InfoNCE's keys) with
+    its ``row_labels`` option."""
+    names = {k: o for o, k in decl.options.items() if isinstance(k, str)}
+    off = int(kwargs.get(names.get("row_offset", ""), 0))
+    rows = 0 if lay.axis is None or lay.axis != 0 else 1  # (the features along the axis)
+
+    def around(a: np.ndarray, axis: int) -> np.ndarray:  # other rows before and after
+        def other(k: int) -> np.ndarray:
+            shape = list(a.shape)
+            shape[axis] = k
+            if a.dtype.kind == "f":
+                return np.asarray(rng.normal(size=shape), a.dtype)
+            return rng.integers(0, max(1, a.shape[axis] // 2), size=shape).astype(a.dtype)
+        return np.concatenate([other(off), a, other(1)], axis=axis)
+
+    if "key_rows" in names:
+        kwargs[names["key_rows"]] = around(pred, rows)
+        kwargs[names["key_labels"]] = around(target, 0)
+        return target
+    for o, k in decl.options.items():
+        if k == "row_labels" and kwargs.get(o) is not None:  # one label per key row
+            kwargs[o] = around(np.asarray(kwargs[o]), 0)
+    return around(target, 0)
 
 
 def _option_tags(kind: Any, target_form: str) -> set[str]:
@@ -522,6 +564,8 @@ class _Builder:
                        and value < 0)  # some targets ignored
             if ignored and target is not None and target.dtype.kind == "i":
                 target = with_ignored(rng, target, value)
+        if any(decl.options[o] in _GATHERED for o in (opts or {})) and target is not None:
+            target = _gathered(decl, lay, pred, target, kwargs, rng)
         if "empty" in all_tags and "mean" in decl.reductions and decl.unit != "class":
             all_tags.add("nan-mean")
         args: tuple[np.ndarray, ...] = (pred,) if target is None else (pred, target)
@@ -689,7 +733,9 @@ def value_cases(decl: Declaration, seed: int | np.random.Generator = 0) -> list[
         t = b.prediction(lay)  # (valid targets of these kinds too)
         p = np.where(np.arange(t.size).reshape(t.shape) % 2 == 1, b.prediction(lay), t)
         b.add(f"{lay.name}-zero-errors", lay, pred=p, target=t, tags={"kink"})
-    varied = b.varied()
+    # (a row offset needs more key rows than the prediction's, which a symmetric
+    # InfoNCE refuses: its own option case only)
+    varied = [(n, k) for n, k in b.varied() if k != "row_offset"]
     if len(varied) + b.mixed >= 2:
         lay = lays[-1]  # every option at once, on the last N-d shape (the class axis at 1)
         pred = b.prediction(lay, other=b.mixed)
