@@ -3,7 +3,6 @@ losses_xp's own streaming states and torchmetrics' own metrics."""
 
 from __future__ import annotations
 
-import doctest
 import itertools
 from typing import Any
 
@@ -115,12 +114,3 @@ def test_class_names_follow_the_adapters_rule() -> None:
     assert lxm.HammingLoss.__name__ == class_name("hamming_loss")
     assert lxm.TopKAccuracy.__name__ == class_name("top_k_accuracy")
 
-
-def test_module_doctests() -> None:
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in finder.find(lxm, "losses_xp.torchmetrics", globs={}):
-        runner.run(test)
-    failed, attempted = runner.summarize(verbose=False)
-    assert failed == 0
-    assert attempted >= 10
