@@ -279,3 +279,10 @@ def test_update_under_torch_compile() -> None:
     hits, count = compiled(zero, zero, torch.asarray(SCORES), torch.asarray(CLASSES))
     assert float(hits) == float(lx.top_k_accuracy(SCORES, CLASSES, k=2, reduction="sum"))
     assert float(count) == N
+
+
+def test_the_loss_of_the_counts_has_no_parts() -> None:
+    """As ``any_loss``: ``sum_and_count`` is refused, saying to merge the states."""
+    state = ConfusionMatrixState().update(PROBS, LABELS)
+    with pytest.raises(ValueError, match="merge the states"):
+        state.loss("f1", reduction="sum_and_count")

@@ -44,7 +44,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._compat import Array, Namespace, device, namespace
 from ._reduction import cast, finish, mean
-from ._validation import check_reduction
+from ._validation import check_reduction, refuse_parts
 from .anyloss import Counts, counts_metric, soft_confusion_matrix
 from .metrics import hamming_terms, top_k_accuracy
 
@@ -283,7 +283,9 @@ class ConfusionMatrixState(_State):
              beta: float = 1.0, average: str = "macro", reduction: str = "mean") -> Array:
         """:func:`any_loss` of every batch accumulated (``1 - metric``, per class with
         multi-class ``macro``, reduced as ``reduction``)."""
-        check_reduction(reduction)
+        refuse_parts(check_reduction(reduction), "ConfusionMatrixState.loss",
+                     "as any_loss's, its value is a metric of the counts, not a sum over "
+                     "samples; merge the states (or all-reduce their arrays) instead")
         xp, score, dtype = self._scores(metric, beta, average)
         loss = 1.0 - score
         return finish(xp, loss, dtype, reduction if loss.ndim else "none")
