@@ -149,6 +149,20 @@ def response_method(name: str, **options: Any) -> str | tuple[str, ...]:
     """The estimator method(s) whose output the loss ``name`` takes as its prediction
     (the table of the module docstring), given the loss's ``options``.
 
+    Parameters
+    ----------
+    name : str
+        A function of ``losses_xp`` that reduces (a loss or a metric), or an alias.
+    **options
+        Its options as they will be passed; only those that switch the prediction's
+        kind matter (``from_logits``, ``log_input``).
+
+    Returns
+    -------
+    str or tuple of str
+        The method's name, or the methods to try in order (scikit-learn's
+        ``response_method``).
+
     Examples
     --------
     >>> import losses_xp.sklearn as lxs
