@@ -46,7 +46,7 @@ def finish(xp: Namespace, loss: Array, out_dtype: Any, reduction: str = "none", 
     if reduction == "sum":
         loss = xp.sum(loss)
     elif reduction == "mean" and counted is not None:
-        n = xp.sum(xp.astype(counted, loss.dtype))
+        n = _number_counted(xp, counted, loss.dtype)
         loss = xp.sum(loss) / xp.where(n > 0.0, n, 1.0)
     elif reduction == "mean" and weight is None:
         loss = mean(xp, loss)
@@ -55,28 +55,40 @@ def finish(xp: Namespace, loss: Array, out_dtype: Any, reduction: str = "none", 
         # of its own on the CPU (7% of a (1000, 1000) cross-entropy under jax.jit)
         loss = xp.sum(loss) / xp.sum(weight)
     elif reduction == "mean":
-        den = xp.sum(weight)
-        zero = den == 0
-        loss = xp.where(zero, math.nan, xp.sum(loss) / xp.where(zero, 1.0, den))
-    if invalid is not None:  # (a 0-d term: 0 or NaN, broadcast over `none`)
-        loss = loss + xp.where(invalid, math.nan, xp.zeros((), dtype=loss.dtype,
-                                                              device=device(loss)))
-    return cast(xp, loss, out_dtype)
+        loss = ratio(xp, xp.sum(loss), xp.sum(weight))
+    return cast(xp, _nan_where(xp, loss, invalid), out_dtype)
+
+
+def ratio(xp: Namespace, num: Array, den: Array) -> Array:
+    """``num / den``, NaN where ``den`` is 0 (nothing counted), through a ``where``: no
+    0/0 (and no warning)."""
+    zero = den == 0
+    return xp.where(zero, math.nan, num / xp.where(zero, 1.0, den))
+
+
+def _nan_where(xp: Namespace, x: Array, invalid: Array | None) -> Array:
+    """``x``, every element NaN where the 0-d flag ``invalid`` is True (a 0-d term, 0 or
+    NaN, broadcast over ``x``)."""
+    if invalid is None:
+        return x
+    return x + xp.where(invalid, math.nan, xp.zeros((), dtype=x.dtype, device=device(x)))
+
+
+def _number_counted(xp: Namespace, counted: Array, dtype: Any) -> Array:
+    """How many of ``counted`` (bool or 0/1) count, in ``dtype``."""
+    return xp.sum(xp.astype(counted, dtype))
 
 
 def _parts(xp: Namespace, loss: Array, out_dtype: Any, weight: Array | None,
            counted: Array | None, invalid: Array | None) -> tuple[Array, Array]:
     """``(total, count)`` of :func:`finish`'s ``sum_and_count``."""
     if counted is not None:
-        count = xp.sum(xp.astype(counted, loss.dtype))
+        count = _number_counted(xp, counted, loss.dtype)
     elif weight is not None:
         count = xp.sum(weight)
     else:  # (a Python int: exact; the array takes the loss's dtype and device)
         count = xp.asarray(float(math.prod(loss.shape)), dtype=loss.dtype, device=device(loss))
-    total = xp.sum(loss)
-    if invalid is not None:
-        total = total + xp.where(invalid, math.nan, xp.zeros((), dtype=loss.dtype,
-                                                                device=device(loss)))
+    total = _nan_where(xp, xp.sum(loss), invalid)
     return cast(xp, total, out_dtype), cast(xp, count, loss.dtype)
 
 

@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from ._compat import Array, Namespace, device, namespace
-from ._reduction import cast, finish, mean
+from ._reduction import cast, finish, mean, ratio
 from ._validation import check_reduction, refuse_parts
 from .anyloss import Counts, counts_metric, soft_confusion_matrix
 from .metrics import hamming_terms, top_k_accuracy
@@ -122,12 +122,6 @@ def _plus(a: Array, b: Array) -> Array:
     return cast(namespace({"sum": total}), total, total.dtype)
 
 
-def _ratio(xp: Namespace, num: Array, den: Array) -> Array:
-    """num / den, NaN where den == 0 (no samples), without a 0/0."""
-    zero = den == 0.0
-    return xp.where(zero, math.nan, num / xp.where(zero, 1.0, den))
-
-
 def _count(xp: Namespace, n: int, like: Array) -> Array:
     """The number ``n`` as a 0-d array of ``like``'s dtype and device."""
     return xp.asarray(float(n), dtype=like.dtype, device=device(like))
@@ -173,7 +167,7 @@ class HammingLossState(_State):
     def compute(self) -> Array:
         """The Hamming loss of every batch accumulated (NaN for zero weight)."""
         xp = self._namespace()
-        return _ratio(xp, xp.asarray(self.wrong), xp.asarray(self.count))
+        return ratio(xp, xp.asarray(self.wrong), xp.asarray(self.count))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,7 +208,7 @@ class TopKAccuracyState(_State):
     def compute(self) -> Array:
         """The top-k accuracy of every batch accumulated (NaN for no sample)."""
         xp = self._namespace()
-        return _ratio(xp, xp.asarray(self.hits), xp.asarray(self.count))
+        return ratio(xp, xp.asarray(self.hits), xp.asarray(self.count))
 
 
 @dataclasses.dataclass(frozen=True)

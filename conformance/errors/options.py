@@ -8,6 +8,7 @@ Array options (weights, counts) are rejected for their library, device and type 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -256,14 +257,21 @@ def _num_classes_mismatch(loss: Loss) -> list[Bad]:
     return out
 
 
-def _class_index_type(loss: Loss) -> list[Bad]:
-    out = []
-    for option in loss.options("class_index"):
-        call = default_call(loss)
-        out += [Bad(call.with_kwargs(**{option: bad}),
-                    {"option": option, "type": type(bad).__name__}, repr(bad))
-                for bad in (1.0, True, "0", None)]
-    return out
+def _int_type(kind: str, bads: tuple[object, ...]) -> Callable[[Loss], list[Bad]]:
+    """The rows of an int option of ``kind`` given each of ``bads`` (not an int)."""
+    def rows(loss: Loss) -> list[Bad]:
+        out = []
+        for option in loss.options(kind):
+            call = default_call(loss)
+            out += [Bad(call.with_kwargs(**{option: bad}),
+                        {"option": option, "type": type(bad).__name__}, repr(bad))
+                    for bad in bads]
+        return out
+    return rows
+
+
+_class_index_type = _int_type("class_index", (1.0, True, "0", None))
+_row_offset_type = _int_type("row_offset", (1.0, True, "1", None))
 
 
 def _class_index_out_of_range(loss: Loss) -> list[Bad]:
@@ -274,16 +282,6 @@ def _class_index_out_of_range(loss: Loss) -> list[Bad]:
         out += [Bad(call.with_kwargs(**{option: bad}),
                     {"option": option, "c": c, "pred": loss.pred, "bad": int(bad)},
                     repr(bad)) for bad in (c, -1, np.int64(c + 5))]
-    return out
-
-
-def _row_offset_type(loss: Loss) -> list[Bad]:
-    out = []
-    for option in loss.options("row_offset"):
-        call = default_call(loss)
-        out += [Bad(call.with_kwargs(**{option: bad}),
-                    {"option": option, "type": type(bad).__name__}, repr(bad))
-                for bad in (1.0, True, "1", None)]
     return out
 
 
