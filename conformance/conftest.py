@@ -12,9 +12,11 @@ standard, no extensions, no boolean indexing, no data-dependent shapes) on three
 devices: ``CPU_DEVICE``, ``device1`` and ``no_float64``.
 
 Tests are parametrized by :func:`pytest_generate_tests` from the registry:
-``@pytest.mark.matrix(cases="values"|"extreme", needs=None|"autodiff"|"compile"|"lazy"|
-"vmap", select=callable)`` gives the test a ``combo`` (backend × spec × case × dtype ×
-reduction); a test that asks for ``bk`` gets one backend object per device.
+``@pytest.mark.matrix(check=<name>)`` gives the test the cells of that check of the
+conformance kit (``losses_xp.testing._checks.CHECKS``; ``losses_xp.testing._matrix.cells``)
+as ``combo`` (backend × spec × case × dtype × reduction), or ``point`` where it asks for
+that; a test that asks for ``bk`` gets one backend object per device.  The matrix tests
+run each cell with the kit's ``run_cell``: the suite is a user of the public kit.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import importlib.util
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +46,19 @@ from losses_xp._testing.backends import (  # noqa: E402
     get_backend,
     one_chunk,
 )
+from losses_xp.testing import _cells  # noqa: E402
+from losses_xp.testing._cells import Combo  # noqa: E402
+from losses_xp.testing._checks import CHECKS  # noqa: E402
+from losses_xp.testing._matrix import (  # noqa: E402
+    REFERENCE_BACKEND,
+    backend_skip,
+    cells,
+    full_matrix,
+    set_strict_flags,
+    unsupported,
+)
 
-from .helpers import Combo, extreme_cases, value_cases  # noqa: E402
-from .registry import SPECS, Spec  # noqa: E402
+from .registry import SPECS  # noqa: E402
 
 ENV_VAR = "LOSSES_XP_BACKEND"
 
@@ -136,22 +147,13 @@ def _resolve(config: pytest.Config) -> Session:
     if name == "array_api_strict":
         import array_api_strict
 
-        # its strictest mode: the newest released standard, no optional extensions
-        # (linalg, fft: unused), no boolean indexing, no data-dependent shapes
-        array_api_strict.set_array_api_strict_flags(
-            api_version=newest_released_standard(array_api_strict), boolean_indexing=False,
-            data_dependent_shapes=False, enabled_extensions=())
+        # its strictest mode for the whole session (the kit's: no boolean indexing, no
+        # data-dependent shapes, no extensions, the newest released standard)
+        set_strict_flags(array_api_strict)
     if name == "jax":
         session.jax_cache_dir = _jax_compilation_cache()
     _single_threaded_torch_oracles(name)
     return session
-
-
-def newest_released_standard(array_api_strict: Any) -> str:
-    """The newest version of the standard that array-api-strict implements, its draft
-    excluded (a draft warns and may still change).  The versions are listed only in its
-    ``_flags`` module (and the docstring of ``set_array_api_strict_flags``)."""
-    return str(max(array_api_strict._flags.supported_versions))
 
 
 def _jax_compilation_cache() -> str | None:
@@ -195,9 +197,7 @@ def _single_threaded_torch_oracles(name: str) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = _resolve(config)
-    from . import helpers
-
-    helpers.MISSING_ORACLES_SKIP[0] = config.getoption("--missing-oracles",
+    _cells.MISSING_ORACLES_SKIP[0] = config.getoption("--missing-oracles",
                                                        default="error") == "skip"
     _load_hypothesis_profile(config)
 
@@ -218,7 +218,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return [f"losses_xp conformance: backend={s.name}: SKIPPED ({s.skip_reason})"]
     bk = s.backends[0]
     devices = ", ".join(str(b.device_name) for b in s.backends)
-    import losses_xp
 
     source = f"vendored copy {VENDORED}" if VENDORED else "losses_xp"
     return [f"losses_xp conformance: backend={s.name} {bk.version()} devices=[{devices}] "
@@ -249,55 +248,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 # --------------------------------------------------------------------------- parametrization
 
-#: what a ``needs=`` of the matrix marker asks of the backend, the transformation of the
-#: declarations (``losses_xp._declare.TRANSFORMS``) it exercises, and why it is skipped
-#: on a backend without it
-NEEDS: dict[str, tuple[Callable[[Backend], bool], str, str]] = {
-    "autodiff": (lambda b: b.autodiff, "grad",
-                 "{name} has no autodiff: gradients are checked on torch and jax"),
-    "compile": (lambda b: b.compiles, "compile",
-                "{name} has no compiler: jax.jit and torch.compile(fullgraph=True) are "
-                "checked on jax and torch"),
-    "lazy": (lambda b: b.lazy, "lazy",
-             "{name} is eager: laziness (no compute inside a loss) is checked on dask"),
-    "vmap": (lambda b: b.name == "jax", "vmap", "{name} has no vmap: checked on jax"),
-}
-
-
 def _skipped(reason: str, id: str = "skipped") -> list[Any]:
     return [pytest.param(None, marks=pytest.mark.skip(reason=reason), id=id)]
-
-
-def unsupported(spec: Spec, backend: str, needs: str | None) -> str | None:
-    """Why the declaration of ``spec`` excludes this backend (or the transformation
-    ``needs`` exercises), or ``None``: the one place where the matrix reads the
-    declarations' exclusions (``conformance/support_matrix.py`` renders the same)."""
-    decl = spec.decl
-    if not decl.supports(backend):
-        return f"{spec.name} does not support {backend}: {decl.reason(backend)}"
-    if needs is not None:
-        transform = NEEDS[needs][1]
-        if not decl.supports(transform):
-            return decl.reason(transform)
-    return None
-
-
-#: the backend that runs the whole case x dtype x reduction product by default
-REFERENCE_BACKEND = "numpy"
-
-
-def all_pairs(start: int, dtypes: list[str], reductions: tuple[str, ...]
-              ) -> list[tuple[str, str]]:
-    """The (dtype, reduction) combinations of one case under ``--matrix=pairs``.
-
-    Round robin from ``start`` (the case's index among its loss's cases): every dtype
-    with at least one reduction and every reduction with at least one dtype, in
-    max(#dtypes, #reductions) tests instead of their product; the next case starts one
-    further on, so over the cases of a loss (12 or more) every dtype meets every
-    reduction.  The product runs on the reference backend and with ``--matrix=full``."""
-    n = max(len(dtypes), len(reductions)) if dtypes and reductions else 0
-    return [(dtypes[(start + i) % len(dtypes)], reductions[(start + i) % len(reductions)])
-            for i in range(n)]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -310,54 +262,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize("bk", s.backends, ids=[str(b.device_name) for b in s.backends])
     if marker is None:
         return
+    arg = "point" if "point" in metafunc.fixturenames else "combo"
     if s.skip_reason:
-        metafunc.parametrize("combo", _skipped(s.skip_reason))
+        metafunc.parametrize(arg, _skipped(s.skip_reason))
         return
-    needs = marker.kwargs.get("needs")
-    if needs is not None:
-        capable, _, reason = NEEDS[needs]
-        if not capable(s.backends[0]):
-            metafunc.parametrize("combo", _skipped(reason.format(name=s.name)))
-            return
-    kind = marker.kwargs.get("cases", "values")
-    select: Callable[[Combo], bool] | None = marker.kwargs.get("select")
+    check = CHECKS[marker.kwargs["check"]]
+    why = backend_skip(check, s.backends[0])
+    if why is not None:
+        metafunc.parametrize(arg, _skipped(why))
+        return
     matrix = metafunc.config.getoption("--matrix", default="auto")
-    full = matrix == "full" or (matrix == "auto" and s.name == REFERENCE_BACKEND)
+    full = full_matrix(matrix, s.name)
     params: list[Any] = []
     for bk in s.backends:
         for name in sorted(SPECS):
             spec = SPECS[name]
-            why = unsupported(spec, s.name, needs)
+            why = unsupported(spec, s.name, check.needs)
             if why is not None:
                 if bk is s.backends[0]:
                     params += _skipped(why, id=f"{name}-unsupported")
                 continue
-            cases = value_cases(name) if kind == "values" else extreme_cases(name)
-            for index, case in enumerate(cases):
-                dtypes = [d for d in bk.dtypes if case.applies_to(d)]
-                reductions = spec.entry.reductions_for(case)
-                combos = ([(d, r) for d in dtypes for r in reductions] if full
-                          else all_pairs(index, dtypes, reductions))
-                for dtype, reduction in combos:
-                    c = Combo(bk, spec, case, dtype, reduction)
-                    if select is None or select(c):
-                        params.append(pytest.param(c, id=c.id(len(s.backends) > 1)))
+            params += [pytest.param(c, id=c.id(len(s.backends) > 1))
+                       for c in cells(check, spec, bk, full=full)]
     if not params:
-        metafunc.parametrize("combo", _skipped(f"nothing in the matrix applies to {s.name}"))
+        metafunc.parametrize(arg, _skipped(f"nothing in the matrix applies to {s.name}"))
         return
-    metafunc.parametrize("combo", params)
-
-
-@pytest.fixture(autouse=True)
-def _exact_tails_for_tail_cases(request: pytest.FixtureRequest) -> Any:
-    """A ``tail`` case of the matrix runs with ``losses_xp.exact_tails()`` on: its values
-    are compared in relative terms, which a fused kernel's rounding to 0 in the far tails
-    (the default, see ``losses_xp._settings``) does not meet."""
-    combo = getattr(request.node, "callspec", None)
-    combo = combo.params.get("combo") if combo is not None else None
-    on = isinstance(combo, Combo) and "tail" in combo.case.tags
-    with losses_xp.exact_tails(on):
-        yield
+    metafunc.parametrize(arg, params)
 
 
 def _sorting_function(params: Any) -> bool:

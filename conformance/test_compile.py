@@ -1,121 +1,31 @@
-"""Compiled equals eager: ``jax.jit`` and ``torch.compile(fullgraph=True)``; ``jax.vmap``.
-Compiling a loss emits no warning.
-
-Compiling is slow (``torch.compile``'s inductor backend generates and builds C++ on the
-CPU), so only a few cases per loss are compiled: the first 2-D case and the case with
-the most options, in float32, with ``reduction`` ``mean`` and ``none`` (``mean`` only for
-a loss with the mean only).  JAX compiles quickly and runs every value case in float32 and
-float64 too, except those that test_gradients.py compiles already: there every value case
-with a gradient runs under ``jax.jit(jax.value_and_grad)`` against the oracle (``none`` as
-its sum weighted by the fixed cotangent), so a compile here would repeat it.
+"""Compiled equals eager: ``jax.jit`` and ``torch.compile(fullgraph=True)``; ``jax.vmap``:
+the kit's ``compile`` and ``vmap`` checks (``losses_xp/testing/_checks.py``: which cases
+are compiled, and why so few on PyTorch) on the catalogue; and ``ctc_loss`` compiled at
+scale.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 
-from .helpers import (
-    Combo,
-    assert_close,
-    bind,
-    case_tol,
-    expected_warnings,
-    run,
-    to_backend,
-    value_cases,
-)
+from losses_xp.testing._checks import CHECKS
+from losses_xp.testing._run import run_cell
+
+from .helpers import Combo, assert_close
 
 
-def _compile_case_names(name: str) -> set[str]:
-    cases = value_cases(name)
-    # (the first case where there is no 2-D one: a loss of 1-d class counts)
-    first_2d = next((c.name for c in cases if "2d" in c.tags and c.grad), cases[0].name)
-    richest = max(cases, key=lambda c: (len(c.kwargs), len(c.tags))).name
-    return {first_2d, richest}
-
-
-def _compiled_selection(c: Combo) -> bool:
-    if c.reduction not in ("mean", "none"):
-        return False
-    chosen = c.dtype == "float32" and c.case.name in _compile_case_names(c.spec.name)
-    if c.bk.name == "jax":
-        # every other full-precision value case, but those that test_gradients.py already
-        # runs under jax.jit(jax.value_and_grad) and compares with the oracle (the same
-        # matrix pairs; ``none`` as <none, cotangent>): a second compile of the same forward
-        return chosen or (c.dtype in ("float32", "float64")
-                          and not (c.spec.entry.differentiable and c.case.grad))
-    return chosen
-
-
-@pytest.mark.matrix(cases="values", needs="compile", select=_compiled_selection)
+@pytest.mark.matrix(check="compile")
 def test_compiled_matches_eager(combo: Combo) -> None:
-    bk, spec, case, dtype, reduction = (combo.bk, combo.spec, combo.case, combo.dtype,
-                                        combo.reduction)
-    eager = bk.to_numpy(run(bk, spec, case, dtype, reduction)[0])
-    args, kwargs = to_backend(bk, case, dtype)
-    if bk.name == "torch":
-        import torch._dynamo
-
-        torch._dynamo.reset()  # every test compiles a fresh function: no recompile limit
-    compiled = bk.compile(bind(spec.entry.call, kwargs, reduction))
-    with warnings.catch_warnings(record=True) as seen, expected_warnings(case):
-        warnings.simplefilter("always")
-        out = compiled(*args)
-    # a user's compile is silent: no warning that Python's default filters show (e.g.
-    # Dynamo warns on every functools.lru_cache'd function it traces). Hidden by default,
-    # and so not counted: a library's own DeprecationWarnings (PyTorch's inductor imports
-    # deprecated torch.jit modules on its first compile); ours are counted. Also not: the
-    # NaN-by-definition cases' 0/0 RuntimeWarning, which eager NumPy gives too.
-    hidden = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
-    noise = [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in seen
-             if not ("nan-mean" in case.tags and issubclass(w.category, RuntimeWarning))
-             and not (issubclass(w.category, hidden) and "losses_xp" not in w.filename)]
-    assert not noise, f"compiling {spec.name} warned:\n" + "\n".join(noise)
-    assert bk.is_native(out)
-    assert bk.dtype_name(out) == dtype
-    assert_close(bk.to_numpy(out), eager, case_tol(spec, case, dtype),
-                 f"{spec.name}[{case.name}] compiled vs eager ({dtype}, {reduction})")
-    if bk.name == "torch":
-        # a second call on the same inputs must reuse the graph: a loss that mutates
-        # state while traced (a global counter, a cache) makes Dynamo recompile on
-        # every call (~150 ms each; an error once the recompile limit is hit)
-        import torch._dynamo
-
-        with torch._dynamo.config.patch(error_on_recompile=True), expected_warnings(case):
-            compiled(*args)
+    run_cell(CHECKS["compile"], combo)
 
 
-def _vmap_case(name: str) -> str | None:
-    """The first 2-D case without array-valued options: vmapped over its rows."""
-    for c in value_cases(name):
-        if "2d" in c.tags and c.grad and not any(isinstance(v, np.ndarray)
-                                                 for v in c.kwargs.values()):
-            return c.name
-    return None
-
-
-@pytest.mark.matrix(cases="values", needs="vmap",
-                    select=lambda c: (c.dtype == "float32"
-                                      and c.case.name == _vmap_case(c.spec.name)))
+@pytest.mark.matrix(check="vmap")
 def test_vmap_over_batch(combo: Combo) -> None:
     """``jax.vmap`` over the leading axis equals a loop of eager calls on each row."""
-    import jax
-    import jax.numpy as jnp
-
-    bk, spec, case, dtype, reduction = (combo.bk, combo.spec, combo.case, combo.dtype,
-                                        combo.reduction)
-    args, kwargs = to_backend(bk, case, dtype)
-    fn = bind(spec.entry.call, kwargs, reduction)
-    batched = jax.vmap(fn)(*args)
-    rows: list[Any] = [fn(*(a[i] for a in args)) for i in range(args[0].shape[0])]
-    assert_close(bk.to_numpy(batched), bk.to_numpy(jnp.stack(rows)), spec.tol(dtype),
-                 f"{spec.name}[{case.name}] vmap vs loop ({reduction})")
-    jitted = jax.jit(jax.vmap(fn))(*args)
-    assert_close(bk.to_numpy(jitted), bk.to_numpy(batched), spec.tol(dtype), "jit(vmap)")
+    run_cell(CHECKS["vmap"], combo)
 
 
 # --------------------------------------------------------------------------- CTC at scale

@@ -1,6 +1,7 @@
 """Extreme inputs: finite values (and the oracle's value where the oracle is exact
 there), finite gradients on autodiff backends (JAX: under ``jax.jit``, as in
-test_gradients.py)."""
+test_gradients.py): the kit's ``extremes`` and ``extreme_grad`` checks on the catalogue;
+and the fuzzer's findings that hold for every loss of a kind."""
 
 from __future__ import annotations
 
@@ -9,53 +10,20 @@ import pytest
 
 from losses_xp._declare import Declaration, declarations
 from losses_xp._testing.backends import Backend
+from losses_xp.testing._checks import CHECKS
+from losses_xp.testing._run import run_cell
 
-from .helpers import (
-    Combo,
-    assert_close,
-    atol_scale,
-    expected_warnings,
-    extreme_value,
-    run,
-    scalar_loss,
-    to_backend,
-)
+from .helpers import Combo
 
 
-@pytest.mark.matrix(cases="extreme")
+@pytest.mark.matrix(check="extremes")
 def test_extreme_value_is_finite(combo: Combo) -> None:
-    bk, spec, case, dtype, reduction = (combo.bk, combo.spec, combo.case, combo.dtype,
-                                        combo.reduction)
-    result = run(bk, spec, case, dtype, reduction)[0]
-    assert bk.dtype_name(result) == dtype
-    out = bk.to_numpy(result)
-    assert np.all(np.isfinite(out)), f"non-finite loss {out} at {case.name} in {dtype}"
-    want = extreme_value(spec, case, dtype, reduction)
-    if want is not None and np.all(np.isfinite(want)):
-        # a loss of logits ~1e4 is only known to ~ulp(1e4) (1e-3 in float32): the
-        # absolute tolerance follows the declared growth with the inputs' magnitude (a
-        # bounded loss: none) and the summed count
-        scale = max([1.0] + [float(np.max(np.abs(a[np.isfinite(a)])))
-                             for a in case.args if a.dtype.kind == "f" and a.size])
-        assert_close(out, want, spec.tol(dtype), f"{spec.name}[{case.name}] vs oracle",
-                     atol_scale=atol_scale(spec.decl, scale, case.args[0].size, reduction))
+    run_cell(CHECKS["extremes"], combo)
 
 
-@pytest.mark.matrix(cases="extreme", needs="autodiff")
+@pytest.mark.matrix(check="extreme_grad")
 def test_extreme_gradient_is_finite(combo: Combo) -> None:
-    bk, spec, case, dtype, reduction = (combo.bk, combo.spec, combo.case, combo.dtype,
-                                        combo.reduction)
-    if not spec.entry.differentiable:
-        pytest.skip(f"{spec.name} is not differentiable (a metric or class weights): "
-                    "values only")
-    args, kwargs = to_backend(bk, case, dtype)
-    fn = scalar_loss(bk, spec, case, dtype, reduction, kwargs)
-    with expected_warnings(case):
-        value, grads = bk.value_and_grad(fn, args, spec.entry.differentiable,
-                                           jit=True)
-    assert np.isfinite(value)
-    for g in grads:
-        assert np.all(np.isfinite(g)), f"non-finite gradient {g} at {case.name} in {dtype}"
+    run_cell(CHECKS["extreme_grad"], combo)
 
 
 # --------------------------------------------------------------------------- fuzzer findings

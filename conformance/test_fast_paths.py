@@ -30,7 +30,7 @@ from losses_xp._declare import Declaration, declarations
 from losses_xp._testing.backends import Backend, autograd_nodes
 from losses_xp._testing.inputs import Case
 
-from .helpers import _rng, to_backend
+from .helpers import case_rng, to_backend
 from .registry import SPECS
 
 FULL = ("float32", "float64")
@@ -80,14 +80,14 @@ def test_fast_paths_equal_generic_formulas(bk: Backend, name: str) -> None:
     if bk.name not in ("torch", "jax"):
         pytest.skip(f"{bk.name} has no fast paths: the generic formula is the only one")
     entry = SPECS[name].entry
-    cases = entry.extreme_cases(_rng(name, "extreme"))
+    cases = entry.extreme_cases(case_rng(name, "extreme"))
     dtypes = FULL
     if bk.name == "jax":
         # JAX compiles every eager operation for every new shape, and both runs are
         # eager: the extreme cases in float32 keep this module under a minute there
         dtypes = ("float32",)
     else:
-        cases = [*entry.cases(_rng(name)), *cases]
+        cases = [*entry.cases(case_rng(name)), *cases]
     checked = 0
     for case in cases:
         for dtype in dtypes:

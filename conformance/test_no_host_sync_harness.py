@@ -14,9 +14,9 @@ from losses_xp._declare import declarations
 from losses_xp._testing.backends import Backend
 from losses_xp._testing.compare import TOLERANCES
 from losses_xp._testing.inputs import Case
+from losses_xp.testing._host_sync import NOT_HERE, Loss, build_dask, run_meta, run_strict, trace_jax
+from losses_xp.testing._matrix import newest_released_standard
 
-from ._host_sync import NOT_HERE, Loss, build_dask, run_meta, run_strict, trace_jax
-from .conftest import newest_released_standard
 from .helpers import assert_close
 
 # --------------------------------------------------------------------------- the harness

@@ -14,9 +14,10 @@ import losses_xp
 from losses_xp._declare import declaration, declarations
 from losses_xp._testing.compare import TOLERANCES
 from losses_xp._testing.inputs import Case
+from losses_xp.testing._spec import _checked
 
 from .helpers import extreme_cases, oracle_value, value_cases
-from .registry import SPECS, _checked, public_names
+from .registry import SPECS, public_names
 
 pytestmark = pytest.mark.backend_independent
 
@@ -114,7 +115,7 @@ def test_all_pairs_covers_every_pair_of_the_matrix() -> None:
     """``--matrix=pairs`` (the default off the reference backend): within a case every
     dtype and every reduction is tested, each once or more; over a loss's cases every
     dtype meets every reduction."""
-    from .conftest import all_pairs
+    from losses_xp.testing._matrix import all_pairs
 
     dtypes = ["float64", "float32", "float16", "bfloat16"]
     reductions = ("none", "sum", "mean")

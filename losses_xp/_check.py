@@ -258,6 +258,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="backends checked in parallel worker processes (default: the "
                              "number of CPUs, at most 4; 1 runs everything in this process)")
     parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks of failures")
+    kit = parser.add_argument_group(
+        "your own losses (the conformance kit, losses_xp.testing)")
+    kit.add_argument("--module", metavar="MOD",
+                     help="check the losses of this importable module instead: its "
+                          "losses_xp.testing specs and declared functions, on every check "
+                          "of the kit (docs/testing_your_loss.md)")
+    kit.add_argument("--checks", metavar="A,B",
+                     help="with --module: comma-separated checks (default: all)")
+    kit.add_argument("--matrix", choices=("auto", "full", "pairs"), default="auto",
+                     help="with --module: every dtype x reduction of each case ('full'), "
+                          "pairs of them ('pairs'), or full on numpy only ('auto')")
 
 
 def _parse_list(value: str | None) -> list[str] | None:
@@ -270,6 +281,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     """Entry point of ``python -m losses_xp check`` (``args`` from :func:`add_arguments`)."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
+    if args.module is not None:
+        from .testing._cli import run_module
+
+        return run_module(args, out, err)
     requested = _parse_list(args.backends)
     if requested is not None:
         unknown = [b for b in requested if b not in BACKEND_ORDER]

@@ -43,6 +43,7 @@ __all__ = [
     "declaration",
     "declarations",
     "declare",
+    "make_declaration",
 ]
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -392,13 +393,24 @@ def declare(**kinds: Any) -> Callable[[F], F]:
     declaration with :meth:`Declaration.problems` raises ``TypeError`` at import.
     """
     def record(fn: F) -> F:
-        decl = Declaration(name=fn.__name__, fn=fn, **kinds)
-        problems = decl.problems()
-        if problems:
-            raise TypeError(f"declaration of {fn.__name__}: " + "; ".join(problems))
-        _DECLARED[fn.__name__] = decl
+        _DECLARED[fn.__name__] = make_declaration(fn, **kinds)
         return fn
     return record
+
+
+#: the attribute of a declared function that holds its :class:`Declaration`
+ATTRIBUTE = "__losses_xp_declaration__"
+
+
+def make_declaration(fn: Callable[..., Any], **kinds: Any) -> Declaration:
+    """The :class:`Declaration` of ``fn`` (``TypeError`` naming each problem), also kept
+    as its attribute :data:`ATTRIBUTE` (the function is otherwise unchanged)."""
+    decl = Declaration(name=fn.__name__, fn=fn, **kinds)
+    problems = decl.problems()
+    if problems:
+        raise TypeError(f"declaration of {fn.__name__}: " + "; ".join(problems))
+    setattr(fn, ATTRIBUTE, decl)
+    return decl
 
 
 def declarations() -> dict[str, Declaration]:
