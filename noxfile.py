@@ -369,8 +369,8 @@ FRAMEWORK_PAGES = "docs/frameworks"
 @nox.session(python=MAIN_PYTHON)
 def adapters(session: nox.Session) -> None:
     """The PyTorch, Keras (JAX and PyTorch backends), scikit-learn and streaming-metric
-    adapters, and the distributed recipes, each inside its framework; the framework pages'
-    examples."""
+    adapters, and the distributed recipes, each inside its framework; the conformance
+    kit's public API (adapters/test_testing_kit.py); the framework pages' examples."""
     install(session, *ADAPTER_DEPS, extras=["all"])
     pytest = ("pytest", "-p", "no:cacheprovider")
     session.run(*pytest, "adapters", *session.posargs, env={"KERAS_BACKEND": "jax"})

@@ -38,6 +38,7 @@ def main(wheel: str, sdist: str) -> int:
         errors.append(f"wheel file name {Path(wheel).name} lacks version {want}")
     for required in ("losses_xp/py.typed", "losses_xp/__init__.py", "losses_xp/__main__.py",
                      "losses_xp/_bench/pairs.py", "losses_xp/_testing/declared.py",
+                     "losses_xp/testing/_checks.py",  # (the public conformance kit)
                      "losses_xp/_licenses/array-api-compat-MIT.txt"):  # (vendor copies it)
         if required not in names:
             errors.append(f"wheel lacks {required}")
