@@ -392,8 +392,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package ([tool.mypy] in pyproject.toml)."""
-    install(session, "mypy")
+    """mypy --strict on the package ([tool.mypy] in pyproject.toml); pytest for the types
+    of the conformance kit's pytest helper (losses_xp/testing/_pytest.py)."""
+    install(session, "mypy", "pytest")
     session.run("mypy", *session.posargs)
 
 
@@ -619,9 +620,12 @@ def docs(session: nox.Session) -> None:
                    and ">>> " in p.read_text())
     if not pages:
         session.error("no page under docs/ has a `>>>` example; expected getting_started.md")
+    # (testing_your_loss.md runs the conformance kit on JAX too: its faster compiles)
     session.run("pytest", "-p", "no:cacheprovider", "--doctest-glob=*.md",
                 "-o", "doctest_optionflags=ELLIPSIS NORMALIZE_WHITESPACE", *pages,
-                env={"KERAS_BACKEND": "numpy"})
+                env={"KERAS_BACKEND": "numpy",
+                     **{k: v for k, v in backend_env(session, "jax", JAX_FAST_COMPILE).items()
+                        if k == "XLA_FLAGS"}})
 
 
 # The vendored copy runs a smoke subset of the conformance suite on PyTorch, which is also

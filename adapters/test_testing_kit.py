@@ -90,6 +90,22 @@ def test_the_report_counts_every_cell_and_prints_the_table() -> None:
     assert "cupy: cupy needs a CUDA device" in table or "cupy: cannot import" in table
 
 
+def test_the_traced_compiled_and_strict_checks_pass_a_clean_loss() -> None:
+    """The checks whose cells run only on JAX, PyTorch and array-api-strict (the library's
+    own run them in conformance(jax), conformance(torch) and conformance(array_api_strict);
+    here they also run under the coverage session)."""
+    report = testing.check(SPEC, backends=["torch", "jax", "array_api_strict"],
+                           checks=["compile", "vmap", "host_sync"])
+    assert report.ok, report.table()
+    assert report.entry(SPEC.name, "compile", "torch") == "ok 1"
+    assert report.entry(SPEC.name, "vmap", "jax") == "ok 1"
+    assert report.entry(SPEC.name, "vmap", "torch") == "skip"
+    # host_sync: one cell per case and dtype (all reductions in it); JAX: float32, float64
+    cells = sum(c.applies_to(d) for c in SPEC.value_cases() + SPEC.extreme_cases()
+                for d in ("float32", "float64"))
+    assert report.entry(SPEC.name, "host_sync", "jax") == f"ok {cells}"
+
+
 def test_a_failure_names_the_cell_and_why() -> None:
     report = testing.check(broken_tversky.SPECS["tversky_in_float64"],
                            backends=["numpy", "array_api_strict"], checks=["values"])

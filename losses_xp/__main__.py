@@ -6,7 +6,8 @@ Commands:
     Run every loss on every installed array library (numpy, array_api_strict, torch, jax,
     dask, cupy) against the NumPy float64 reference and print a loss × backend matrix
     (max relative deviation, compiled path, time per call); exit 1 on any disagreement.
-    See ``losses_xp/_check.py``.
+    See ``losses_xp/_check.py``.  ``check --module mypkg.losses`` runs the conformance kit
+    (``losses_xp.testing``) over a project's own declared losses instead.
 ``bench``
     Time every loss that has a native counterpart (PyTorch eager and torch.compile, optax
     under jax.jit, NumPy formulas, scikit-learn metrics) against it, interleaved in one

@@ -52,6 +52,11 @@ Their progress goes to the standard error: on a terminal one line, rewritten in 
 (``torch: 12/22 losses``); elsewhere a line when a backend starts, at each quarter of its
 losses and when it is done.  The report goes to the standard output.
 
+``--module mypkg.losses`` checks a project's own losses instead, with the conformance kit
+(``losses_xp.testing``: its specs and declared functions, every check of the kit against
+their oracles; ``losses_xp/testing/_cli.py``); ``--checks`` and ``--matrix`` go with it, and
+the options above but ``--backends`` and ``--losses`` do not apply to it.
+
 Exit status: 0 when every cell agrees, 1 on any disagreement or exception (each is
 printed with its loss, backend, case and dtype), 2 on a usage error.  A backend that is
 not installed or has no device is listed as such and is not a failure, unless it was

@@ -44,6 +44,7 @@ from ._compat import (
     Array,
     Namespace,
     device,
+    is_array,
     is_empty,
     namespace,
     stop_gradient,
@@ -476,9 +477,10 @@ def _offset_option(row_offset: object) -> tuple[int | None, Array | None]:
     elif isinstance(row_offset, numbers.Integral) and not isinstance(row_offset, bool):
         off = int(row_offset)
     else:
-        dtype = getattr(row_offset, "dtype", None)
-        if (getattr(row_offset, "ndim", None) == 0 and dtype is not None
-                and "int" in str(dtype) and not isinstance(row_offset, bool)):
+        # (is_array, then plain attribute reads: Dynamo before PyTorch 2.4 cannot trace
+        # getattr(tensor, name, default), "hasattr TensorVariable dtype")
+        if (is_array(row_offset) and row_offset.ndim == 0  # type: ignore[attr-defined]
+                and "int" in str(row_offset.dtype)):  # type: ignore[attr-defined]
             return None, row_offset  # (checked against the namespace by the caller)
         raise TypeError(f"`row_offset` must be an int (Python or NumPy integer) or a 0-d "
                         f"integer array; got {type(row_offset).__name__}")

@@ -297,23 +297,19 @@ def _compiled_selection(c: Combo) -> bool:
 
 def _compiled_cells(spec: Spec, bk: Backend) -> list[Combo] | None:
     """Compiling is slow elsewhere (``torch.compile``'s inductor backend generates and
-    builds C++ on the CPU): two cells per loss, whatever the matrix, in float32: the case
-    with the most options with ``mean`` and the first 2-D case with ``none`` (the other
-    where the loss lacks one; ``None`` on JAX: :func:`_compiled_selection`)."""
+    builds C++ on the CPU): one cell per loss, whatever the matrix: the case with the most
+    options (every code path its options open) in float32 with ``mean`` (the first
+    reduction it has where it has no ``mean``); ``None`` on JAX (:func:`_compiled_selection`)."""
     if bk.name == "jax" or "float32" not in bk.dtypes:
         return None
-    cases = spec.value_cases()
-    first_2d = next((c for c in cases if "2d" in c.tags and c.grad), cases[0])
+    cases = [c for c in spec.value_cases() if c.applies_to("float32")
+             and spec.entry.reductions_for(c)]
+    if not cases:
+        return []
     richest = max(cases, key=lambda c: (len(c.kwargs), len(c.tags)))
-    out = []
-    for case, preferred in ((richest, "mean"), (first_2d, "none")):
-        reductions = spec.entry.reductions_for(case)
-        if case.applies_to("float32") and reductions:
-            r = preferred if preferred in reductions else reductions[0]
-            combo = Combo(bk, spec, case, "float32", r)
-            if combo not in out:
-                out.append(combo)
-    return out
+    reductions = spec.entry.reductions_for(richest)
+    return [Combo(bk, spec, richest, "float32", "mean" if "mean" in reductions
+                  else reductions[0])]
 
 
 #: the start of Dynamo's notice about a functools.lru_cache'd function it traces
