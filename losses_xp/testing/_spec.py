@@ -183,7 +183,33 @@ class Pinned:
 
 @dataclass(frozen=True)
 class Spec:
-    """Everything the conformance suite knows about one public loss."""
+    """Everything the kit checks one loss against (a user's: :func:`losses_xp.testing.spec`;
+    the library's own: ``conformance/registry.py``).
+
+    Attributes
+    ----------
+    name : str
+        The function's name (the report's and the test ids').
+    entry : Entry
+        The declaration and the two case makers.
+    oracle : callable
+        ``oracle(args, kwargs, reduction) -> numpy.ndarray`` in float64, on the case's
+        arrays rounded to the dtype under test.
+    reference : str
+        What the oracle is (in the report and in failure messages).
+    differences : str
+        The documented differences from the oracle (the library's specs).
+    torch_expr : callable or None
+        A PyTorch float64 expression ``(tensors, kwargs, reduction) -> tensor``: its
+        autograd is the gradient oracle (else finite differences of ``oracle``).
+    cross_checks : tuple
+        ``(name, oracle, Tol)``: further independent oracles, each with the tolerance
+        it meets against ``oracle`` in float64 (the library's registry checks them).
+    extreme_oracle : bool or callable
+        See below; ``tolerances``: dtype name -> :class:`Tol`; ``pinned``: published
+        values (:class:`Pinned`); ``error_fields`` and ``torch_negative_zero``: the
+        library's error catalogue and PyTorch's own -0.0 (below).
+    """
 
     name: str
     entry: Entry
